@@ -1,0 +1,7 @@
+import { InitialSchema1763800000000 } from './1763800000000-InitialSchema';
+
+/**
+ * Every migration, oldest first. `npm run migration:generate -- <Name>` writes
+ * a new file here and adds it to this list.
+ */
+export const MIGRATIONS = [InitialSchema1763800000000];

@@ -1,0 +1,178 @@
+import { EntityManager } from 'typeorm';
+import { Micros, toSqlTimestamp } from './almanach-dates';
+import { ImageMeta, Version } from './almanach-version';
+import { EntityType } from './entity-version.entity';
+
+const TABLE = 'almanach_entity_version';
+
+/** Exact microseconds of a timestamptz column, as text (pg returns bigint as text). */
+const micros = (column: string) => `(floor(extract(epoch FROM "${column}") * 1000000))::bigint::text`;
+
+const COLUMNS = `id::text AS id, entity_id, entity_type, project_id,
+  ${micros('start')} AS start_us, ${micros('end')} AS end_us, ${micros('last_event')} AS last_event_us,
+  ${micros('processed')} AS processed_us, name, flavor, image_meta, metadata, volume_type, size, attached_to`;
+
+interface Row {
+  id: string;
+  entity_id: string;
+  entity_type: EntityType;
+  project_id: string;
+  start_us: string;
+  end_us: string | null;
+  last_event_us: string;
+  processed_us: string;
+  name: string | null;
+  flavor: string | null;
+  image_meta: ImageMeta | null;
+  metadata: Record<string, unknown> | null;
+  volume_type: string | null;
+  size: number | null;
+  attached_to: string[] | null;
+}
+
+function toVersion(row: Row): Version {
+  return {
+    id: row.id,
+    entityId: row.entity_id,
+    entityType: row.entity_type,
+    projectId: row.project_id,
+    start: BigInt(row.start_us),
+    end: row.end_us === null ? null : BigInt(row.end_us),
+    lastEvent: BigInt(row.last_event_us),
+    processed: BigInt(row.processed_us),
+    name: row.name,
+    flavor: row.flavor,
+    imageMeta: row.image_meta ?? {},
+    metadata: row.metadata ?? {},
+    volumeType: row.volume_type,
+    size: row.size,
+    attachedTo: row.attached_to ?? [],
+  };
+}
+
+export type NewVersion = Omit<Version, 'id' | 'processed' | 'end'> & { end?: Micros | null };
+
+/**
+ * SQL for Almanach versions. Every method takes the EntityManager of the
+ * caller's transaction: embedded PGlite serves one connection at a time while
+ * a transaction is open, so a query outside it would wait forever.
+ */
+export const AlmanachRepository = {
+  /** Serialises every write to one entity id for the rest of the transaction. */
+  async lockEntity(m: EntityManager, entityId: string): Promise<void> {
+    await m.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [entityId]);
+  },
+
+  async findOpen(m: EntityManager, entityId: string): Promise<Version | null> {
+    const rows: Row[] = await m.query(`SELECT ${COLUMNS} FROM ${TABLE} WHERE entity_id = $1 AND "end" IS NULL`, [entityId]);
+    return rows.length ? toVersion(rows[0]) : null;
+  },
+
+  async latestEnd(m: EntityManager, entityId: string): Promise<Micros | null> {
+    const rows: { end_us: string | null }[] = await m.query(
+      `SELECT ${micros('end')} AS end_us FROM ${TABLE} WHERE entity_id = $1 ORDER BY "end" DESC NULLS LAST LIMIT 1`,
+      [entityId],
+    );
+    return rows.length && rows[0].end_us !== null ? BigInt(rows[0].end_us) : null;
+  },
+
+  async countVersions(m: EntityManager, entityId: string): Promise<number> {
+    const rows: { n: number }[] = await m.query(`SELECT count(*)::int AS n FROM ${TABLE} WHERE entity_id = $1`, [entityId]);
+    return rows[0].n;
+  },
+
+  async insert(m: EntityManager, v: NewVersion): Promise<void> {
+    await m.query(
+      `INSERT INTO ${TABLE} (entity_id, entity_type, project_id, start, "end", last_event, processed, name, flavor,
+         image_meta, metadata, volume_type, size, attached_to)
+       VALUES ($1, $2, $3, $4::timestamptz, $5::timestamptz, $6::timestamptz, now(), $7, $8, $9::jsonb, $10::jsonb, $11, $12, $13::text[])`,
+      [
+        v.entityId,
+        v.entityType,
+        v.projectId,
+        toSqlTimestamp(v.start),
+        v.end == null ? null : toSqlTimestamp(v.end),
+        toSqlTimestamp(v.lastEvent),
+        v.name,
+        v.flavor,
+        v.entityType === 'instance' ? JSON.stringify(v.imageMeta) : null,
+        v.entityType === 'instance' ? JSON.stringify(v.metadata) : null,
+        v.volumeType,
+        v.size,
+        v.entityType === 'volume' ? v.attachedTo : null,
+      ],
+    );
+  },
+
+  /** Closes a version at `date` (end = last_event = date). */
+  async close(m: EntityManager, id: string, date: Micros): Promise<void> {
+    await m.query(`UPDATE ${TABLE} SET "end" = $2::timestamptz, last_event = $2::timestamptz, processed = now() WHERE id = $1`, [
+      id,
+      toSqlTimestamp(date),
+    ]);
+  },
+
+  async remove(m: EntityManager, id: string): Promise<void> {
+    await m.query(`DELETE FROM ${TABLE} WHERE id = $1`, [id]);
+  },
+
+  /** Rewrites the mutable fields of one version in place. */
+  async save(m: EntityManager, v: Version): Promise<Version> {
+    await m.query(
+      `UPDATE ${TABLE} SET start = $2::timestamptz, "end" = $3::timestamptz, last_event = $4::timestamptz, processed = now(),
+         name = $5, flavor = $6, image_meta = $7::jsonb, metadata = $8::jsonb, attached_to = $9::text[]
+       WHERE id = $1`,
+      [
+        v.id,
+        toSqlTimestamp(v.start),
+        v.end === null ? null : toSqlTimestamp(v.end),
+        toSqlTimestamp(v.lastEvent),
+        v.name,
+        v.flavor,
+        v.entityType === 'instance' ? JSON.stringify(v.imageMeta) : null,
+        v.entityType === 'instance' ? JSON.stringify(v.metadata) : null,
+        v.entityType === 'volume' ? v.attachedTo : null,
+      ],
+    );
+    const rows: Row[] = await m.query(`SELECT ${COLUMNS} FROM ${TABLE} WHERE id = $1`, [v.id]);
+    return toVersion(rows[0]);
+  },
+
+  /** Every version of a project overlapping [start, end], both inclusive (almanach-v1.md 5.6). */
+  async listWindow(m: EntityManager, projectId: string, start: Micros, end: Micros, type?: EntityType): Promise<Version[]> {
+    const params: unknown[] = [projectId, toSqlTimestamp(start), toSqlTimestamp(end)];
+    if (type) params.push(type);
+    const rows: Row[] = await m.query(
+      `SELECT ${COLUMNS} FROM ${TABLE}
+       WHERE project_id = $1 AND start <= $3::timestamptz AND ("end" IS NULL OR "end" >= $2::timestamptz)
+       ${type ? 'AND entity_type = $4' : ''}
+       ORDER BY start, id`,
+      params,
+    );
+    return rows.map(toVersion);
+  },
+
+  async listEntity(m: EntityManager, entityId: string): Promise<Version[]> {
+    const rows: Row[] = await m.query(`SELECT ${COLUMNS} FROM ${TABLE} WHERE entity_id = $1 ORDER BY start, id`, [entityId]);
+    return rows.map(toVersion);
+  },
+
+  /** Closed versions of an instance inside [start, end] (update, closed mode, almanach-v1.md 5.13). */
+  async listClosedWithin(m: EntityManager, entityId: string, start: Micros, end: Micros): Promise<Version[]> {
+    const rows: Row[] = await m.query(
+      `SELECT ${COLUMNS} FROM ${TABLE}
+       WHERE entity_id = $1 AND entity_type = 'instance' AND "end" IS NOT NULL
+         AND start >= $2::timestamptz AND "end" <= $3::timestamptz
+       ORDER BY start, id`,
+      [entityId, toSqlTimestamp(start), toSqlTimestamp(end)],
+    );
+    return rows.map(toVersion);
+  },
+
+  async counts(m: EntityManager): Promise<{ all: number; active: number }> {
+    const rows: { all: number; active: number }[] = await m.query(
+      `SELECT (SELECT count(*) FROM ${TABLE})::int AS all, (SELECT count(*) FROM ${TABLE} WHERE "end" IS NULL)::int AS active`,
+    );
+    return rows[0];
+  },
+};

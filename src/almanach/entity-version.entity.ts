@@ -1,0 +1,69 @@
+import { Check, Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+
+export type EntityType = 'instance' | 'volume';
+
+/**
+ * One version of an instance or volume (almanach-v1.md 3.1): the period
+ * [start, end] in which its billable attributes did not change. `id` gives the
+ * creation order used to break ties between equal starts (5.6).
+ *
+ * Dates are read and written through raw SQL as text with microseconds
+ * (JavaScript's Date keeps only milliseconds; the contract keeps microseconds).
+ */
+@Entity('almanach_entity_version')
+@Index('almanach_entity_version_one_open_uq', ['entityId'], { unique: true, where: '"end" IS NULL' })
+@Index('almanach_entity_version_project_start_idx', ['projectId', 'start', 'id'])
+@Index('almanach_entity_version_entity_start_idx', ['entityId', 'start', 'id'])
+@Check('almanach_entity_version_type_ck', `"entity_type" IN ('instance', 'volume')`)
+@Check('almanach_entity_version_period_ck', `"end" IS NULL OR "end" >= "start"`)
+export class EntityVersion {
+  @PrimaryGeneratedColumn('identity', { type: 'bigint', generatedIdentity: 'ALWAYS', primaryKeyConstraintName: 'almanach_entity_version_pk' })
+  id: string;
+
+  @Column('text', { name: 'entity_id' })
+  entityId: string;
+
+  @Column('text', { name: 'entity_type' })
+  entityType: EntityType;
+
+  @Column('text', { name: 'project_id' })
+  projectId: string;
+
+  @Column('timestamptz')
+  start: Date;
+
+  @Column('timestamptz', { nullable: true })
+  end: Date | null;
+
+  @Column('timestamptz', { name: 'last_event' })
+  lastEvent: Date;
+
+  @Column('timestamptz', { default: () => 'now()' })
+  processed: Date;
+
+  @Column('text', { nullable: true })
+  name: string | null;
+
+  @Column('text', { nullable: true })
+  flavor: string | null;
+
+  /** Instances: `image_meta` (= `os`), keys among distro, version, os_type. */
+  @Column('jsonb', { name: 'image_meta', nullable: true })
+  imageMeta: Record<string, string> | null;
+
+  /** Instances: metadata object as given. */
+  @Column('jsonb', { nullable: true })
+  metadata: Record<string, unknown> | null;
+
+  /** Volumes: the volume type's name at creation. */
+  @Column('text', { name: 'volume_type', nullable: true })
+  volumeType: string | null;
+
+  /** Volumes: size in GB. */
+  @Column('integer', { nullable: true })
+  size: number | null;
+
+  /** Volumes: ids of the instances it is attached to. */
+  @Column('text', { name: 'attached_to', array: true, nullable: true })
+  attachedTo: string[] | null;
+}

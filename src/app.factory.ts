@@ -1,0 +1,62 @@
+import { randomUUID } from 'node:crypto';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { AppModule } from './app.module';
+import { registerBodyParsers, registerBodyPolicy } from './http/body-parsers';
+import { GlobalExceptionFilter } from './http/global-exception.filter';
+import { RouteTable } from './http/route-table';
+import { DtoValidationPipe } from './http/validation.pipe';
+import { JsonNestLogger } from './logging/logger';
+import { Runtime } from './runtime';
+import { SERVICE_VERSION } from './version';
+
+export const BODY_LIMIT = 1048576;
+
+/**
+ * Builds the whole API on one Fastify instance with the service-wide options
+ * of spec/README.md ("One service, one configuration"). Used by main.ts, the
+ * e2e tests and the bench, so all three run exactly the same application.
+ */
+export async function createApp(runtime: Runtime): Promise<NestFastifyApplication> {
+  const adapter = new FastifyAdapter({
+    loggerInstance: runtime.log,
+    bodyLimit: BODY_LIMIT,
+    routerOptions: { ignoreTrailingSlash: true },
+    trustProxy: runtime.config.trustProxy,
+    requestIdHeader: 'x-request-id',
+    genReqId: () => randomUUID(),
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(runtime), adapter, {
+    bodyParser: false,
+    logger: new JsonNestLogger(runtime.log),
+    abortOnError: false,
+  });
+  const fastify = app.getHttpAdapter().getInstance();
+  const routes = new RouteTable();
+  fastify.addHook('onRoute', (route) => routes.add(route.url, route.method));
+  registerBodyParsers(fastify);
+  registerBodyPolicy(fastify);
+  fastify.addHook('onSend', async (request, reply) => {
+    void reply.header('X-Request-Id', request.id);
+  });
+  app.useGlobalFilters(new GlobalExceptionFilter(routes));
+  app.useGlobalPipes(new DtoValidationPipe());
+
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('usage-ledger')
+      .setDescription('Almanach v1, AMIE usage, Astakos quotas and Nectar allocations in one service.')
+      .setVersion(SERVICE_VERSION)
+      .addApiKey({ type: 'apiKey', in: 'header', name: 'X-Auth-Token' }, 'token')
+      .build(),
+  );
+  // The OpenAPI document itself at /docs (JSON) and /docs/yaml; no bundled UI,
+  // which would need static-file serving for one page.
+  SwaggerModule.setup('docs', app, document, { ui: false, jsonDocumentUrl: 'docs', yamlDocumentUrl: 'docs/yaml' });
+
+  await app.init();
+  await fastify.ready();
+  return app;
+}

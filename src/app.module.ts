@@ -1,0 +1,16 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { AlmanachModule } from './almanach/almanach.module';
+import { AuthModule } from './auth/auth.module';
+import { CoreModule } from './core.module';
+import { HealthModule } from './health/health.module';
+import { Runtime } from './runtime';
+
+@Module({})
+export class AppModule {
+  static forRoot(runtime: Runtime): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [CoreModule.forRoot(runtime), AuthModule, HealthModule, AlmanachModule],
+    };
+  }
+}

@@ -1,0 +1,42 @@
+import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { FastifyRequest } from 'fastify';
+import { DomainError } from '../http/domain-error';
+import { ACCESS_KEY, AccessRule } from './auth.decorators';
+import { AuthError } from './auth.errors';
+import { AuthService } from './auth.service';
+
+/**
+ * The one credential check for every route (auth.md). Each handler or
+ * controller declares its rule with @Public, @Roles or @SiteKey; a route that
+ * declares nothing is refused, so a forgotten decorator fails closed.
+ */
+@Injectable()
+export class AccessGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly auth: AuthService,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const rule = this.reflector.getAllAndOverride<AccessRule | undefined>(ACCESS_KEY, [context.getHandler(), context.getClass()]);
+    const request = context.switchToHttp().getRequest<FastifyRequest>();
+    if (!rule) throw new DomainError(AuthError.Forbidden, 'Forbidden');
+    if (rule.kind === 'public') return true;
+    if (rule.kind === 'site') {
+      request.siteName = await this.auth.authenticateSite(header(request, 'xa-site'), header(request, 'xa-api-key'));
+      return true;
+    }
+    const principal = await this.auth.authenticateToken(header(request, 'x-auth-token'));
+    if (!principal) throw new DomainError(AuthError.Unauthorized, 'Unauthorized');
+    request.principal = principal;
+    if (!rule.roles.includes(principal.role)) throw new DomainError(AuthError.Forbidden, 'Forbidden');
+    return true;
+  }
+}
+
+function header(request: FastifyRequest, name: string): string | undefined {
+  const value = request.headers[name];
+  const text = Array.isArray(value) ? value[0] : value;
+  return text?.trim() ? text.trim() : undefined;
+}

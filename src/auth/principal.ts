@@ -1,0 +1,25 @@
+import { Role } from './api-token.entity';
+
+/** Who is calling, as resolved from X-Auth-Token (auth.md). */
+export interface Principal {
+  /** Token id; `bootstrap` for ADMIN_TOKEN. */
+  tokenId: string;
+  /** Token name; commissions are owned by it (quotas.md 5.8). */
+  name: string;
+  role: Role;
+  userId: string | null;
+  projectIds: string[];
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal?: Principal;
+    /** AMIE site name, set by the site-key check. */
+    siteName?: string;
+  }
+}
+
+/** A `user` token sees only its own projects; every other role sees all. */
+export function canSeeProject(principal: Principal, projectId: string): boolean {
+  return principal.role !== 'user' || principal.projectIds.includes(projectId);
+}

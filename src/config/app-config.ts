@@ -1,0 +1,51 @@
+import { resolve } from 'node:path';
+import { EnvSchema, LogLevel, validateEnv } from './env.schema';
+
+/** Typed, validated configuration; the only reader of process.env. */
+export class AppConfig {
+  private constructor(private readonly env: EnvSchema) {}
+
+  static fromEnv(env: Record<string, string | undefined> = process.env): AppConfig {
+    return new AppConfig(validateEnv(env));
+  }
+
+  /** Same validation over explicit values (tests, bench). */
+  static fromValues(values: Record<string, string | undefined>): AppConfig {
+    return new AppConfig(validateEnv(values));
+  }
+
+  get databaseUrl(): string | undefined {
+    return this.env.DATABASE_URL;
+  }
+  get redisUrl(): string | undefined {
+    return this.env.REDIS_URL;
+  }
+  get port(): number {
+    return this.env.PORT;
+  }
+  get host(): string {
+    return this.env.HOST;
+  }
+  get adminToken(): string | undefined {
+    return this.env.ADMIN_TOKEN;
+  }
+  /** Absolute data folder, or `memory://`. */
+  get dataDir(): string {
+    return this.env.DATA_DIR === 'memory://' ? 'memory://' : resolve(this.env.DATA_DIR);
+  }
+  get logLevel(): LogLevel {
+    return this.env.LOG_LEVEL;
+  }
+  get publicUrl(): string | undefined {
+    return this.env.PUBLIC_URL?.replace(/\/+$/, '');
+  }
+  get trustProxy(): boolean {
+    return this.env.TRUST_PROXY;
+  }
+  get embeddedDatabase(): boolean {
+    return this.databaseUrl === undefined;
+  }
+  get inProcessQueue(): boolean {
+    return this.redisUrl === undefined;
+  }
+}

@@ -1,0 +1,47 @@
+import { Controller, Get, Res } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import { FastifyReply } from 'fastify';
+import { Public } from '../auth/auth.decorators';
+import { Runtime } from '../runtime';
+
+const CHECK_TIMEOUT_MS = 2000;
+
+@ApiTags('health')
+@Controller('health')
+export class HealthController {
+  constructor(private readonly runtime: Runtime) {}
+
+  /** 200 when PostgreSQL (and Redis, when configured) answer; 503 naming what is down. */
+  @Public()
+  @Get()
+  async check(@Res() reply: FastifyReply) {
+    const [database, redis] = await Promise.all([
+      probe(() => this.runtime.dataSource.query('SELECT 1')),
+      this.runtime.queue.redis ? probe(() => this.runtime.queue.redis!.ping()) : Promise.resolve('not configured' as const),
+    ]);
+    const checks = { database, redis, queue: this.runtime.queue.mode };
+    const down = [database === 'down' ? 'database' : null, redis === 'down' ? 'redis' : null].filter(Boolean);
+    const body = down.length === 0 ? { status: 'ok', checks } : { status: 'down', error: `${down.join(' and ')} not answering`, checks };
+    void reply
+      .status(down.length === 0 ? 200 : 503)
+      .header('Content-Type', 'application/json; charset=utf-8')
+      .send(JSON.stringify(body));
+  }
+}
+
+async function probe(check: () => Promise<unknown>): Promise<'up' | 'down'> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      check(),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error('timeout')), CHECK_TIMEOUT_MS);
+      }),
+    ]);
+    return 'up';
+  } catch {
+    return 'down';
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,92 @@
+import { parse as parseQueryString } from 'node:querystring';
+import { FastifyInstance, FastifyRequest } from 'fastify';
+import secureJson from 'secure-json-parse';
+import { CommonError, DomainError } from './domain-error';
+import { Mount, mountOf } from './mounts';
+
+export type BodyKind = 'json' | 'form' | 'other';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The body as received, before any parsing. */
+    rawBody?: string;
+    /** Which parser read the body; undefined when the request had none. */
+    bodyKind?: BodyKind;
+  }
+}
+
+/** Parses JSON text with Fastify's prototype-poisoning protection. */
+export function parseJsonText(text: string): unknown {
+  try {
+    return secureJson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' });
+  } catch {
+    throw new DomainError(CommonError.InvalidJson, 'Request body is not valid JSON');
+  }
+}
+
+/**
+ * The service's three body parsers (spec/README.md, "Body parsers"), set once
+ * on the one Fastify instance: JSON (an empty body is "no body"), form-encoded
+ * (repeated keys become arrays) and a catch-all that keeps the text. Each
+ * keeps the raw text for the mounts that need it.
+ */
+export function registerBodyParsers(fastify: FastifyInstance): void {
+  fastify.removeAllContentTypeParsers();
+  fastify.addContentTypeParser(/^application\/([\w.+-]+\+)?json(\s*;.*)?$/i, { parseAs: 'string' }, (request, body, done) => {
+    const text = body as string;
+    request.rawBody = text;
+    if (text === '') return done(null, undefined);
+    request.bodyKind = 'json';
+    if (text.trim() === '') return done(null, undefined);
+    try {
+      done(null, parseJsonText(text));
+    } catch (error) {
+      done(error as Error, undefined);
+    }
+  });
+  fastify.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (request, body, done) => {
+    const text = body as string;
+    request.rawBody = text;
+    if (text === '') return done(null, undefined);
+    request.bodyKind = 'form';
+    done(null, { ...parseQueryString(text) });
+  });
+  fastify.addContentTypeParser('*', { parseAs: 'string' }, (request, body, done) => {
+    request.rawBody = body as string;
+    if (body === '') return done(null, undefined);
+    request.bodyKind = 'other';
+    done(null, body);
+  });
+}
+
+/**
+ * What each mount accepts once a body has been read (spec/README.md, the
+ * mount table under "Body parsers"). Runs as a preValidation hook, so before
+ * every handler and guard; its errors reach the global filter.
+ */
+export function registerBodyPolicy(fastify: FastifyInstance): void {
+  fastify.addHook('preValidation', async (request: FastifyRequest) => {
+    const kind = request.bodyKind;
+    if (kind === undefined) return;
+    const mount: Mount = mountOf(request.url);
+    switch (mount) {
+      case 'almanach':
+        if (kind !== 'json') throw new DomainError(CommonError.BadRequest, 'Invalid parameter or payload');
+        return;
+      case 'astakos':
+        // Astakos parses the body as JSON whatever the content type says (quotas.md 2).
+        if (kind !== 'json') request.body = request.rawBody?.trim() ? parseJsonText(request.rawBody) : undefined;
+        return;
+      case 'allocations':
+        if (kind === 'other') throw unsupported(request);
+        return;
+      default:
+        if (kind !== 'json') throw unsupported(request);
+    }
+  });
+}
+
+function unsupported(request: FastifyRequest): DomainError {
+  const type = request.headers['content-type'] ?? '(none)';
+  return new DomainError(CommonError.UnsupportedMediaType, `Content-Type ${type} is not supported here; send application/json`);
+}

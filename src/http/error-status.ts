@@ -1,0 +1,10 @@
+import { ALMANACH_ERROR_STATUS } from '../almanach/almanach.errors';
+import { AUTH_ERROR_STATUS } from '../auth/auth.errors';
+import { COMMON_ERROR_STATUS } from './domain-error';
+
+/** Error code → HTTP status, for every module. Add a module's map here. */
+export const ERROR_STATUS: Record<string, number> = {
+  ...COMMON_ERROR_STATUS,
+  ...AUTH_ERROR_STATUS,
+  ...ALMANACH_ERROR_STATUS,
+};

@@ -1,0 +1,81 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, NotFoundException } from '@nestjs/common';
+import { FastifyReply, FastifyRequest } from 'fastify';
+import { DomainError, DomainErrorExtra } from './domain-error';
+import { renderErrorBody } from './error-renderers';
+import { ERROR_STATUS } from './error-status';
+import { mountOf } from './mounts';
+import { RouteTable } from './route-table';
+
+const FASTIFY_MESSAGES: Record<number, string> = {
+  400: 'Bad request',
+  404: 'Not found',
+  413: 'Request body is larger than 1048576 bytes',
+  415: 'Unsupported content type',
+};
+
+/**
+ * The one global filter (spec/README.md, "Errors: one global filter, chosen by
+ * mount"). It sees handler errors, body-parser errors, 413, 415 and unknown
+ * paths alike, and renders each in the shape of the request's mount.
+ * Anything unexpected is a bare 500 whose details go only to the log.
+ */
+@Catch()
+export class GlobalExceptionFilter implements ExceptionFilter {
+  constructor(private readonly routes: RouteTable) {}
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    const request = http.getRequest<FastifyRequest>();
+    const reply = http.getResponse<FastifyReply>();
+    const mount = mountOf(request.url);
+    let { status, message, extra } = this.describe(exception, request);
+
+    // Fastify answers 404 for a known path asked with another method.
+    if (status === 404 && exception instanceof NotFoundException) {
+      const allow = this.routes.allowedMethods(request.url);
+      if (allow.length > 0) {
+        status = 405;
+        message = `Method ${request.method} is not allowed on ${request.url.split('?', 1)[0]}; allowed: ${allow.join(', ')}`;
+        extra = { ...extra, allow };
+      } else {
+        message = `No route for ${request.method} ${request.url.split('?', 1)[0]}`;
+      }
+    }
+    if (status >= 500) {
+      request.log.error({ err: exception }, 'unhandled error');
+      message = status === 503 ? message : 'Internal server error';
+      extra = {};
+    }
+    // Almanach's reference answered a malformed body with this wording (almanach-v1.md 4).
+    if (mount === 'almanach' && status === 400 && !(exception instanceof DomainError && exception.code.startsWith('almanach.'))) {
+      message = 'Invalid parameter or payload';
+    }
+    if (extra.allow) void reply.header('Allow', extra.allow.join(', '));
+    const body = JSON.stringify(renderErrorBody(mount, status, message, extra));
+    void reply.status(status).header('Content-Type', 'application/json; charset=utf-8').send(body);
+  }
+
+  private describe(exception: unknown, request: FastifyRequest): { status: number; message: string; extra: DomainErrorExtra } {
+    if (exception instanceof DomainError) {
+      const status = ERROR_STATUS[exception.code];
+      if (status === undefined) {
+        request.log.error({ code: exception.code }, 'domain error code without an HTTP status');
+        return { status: 500, message: 'Internal server error', extra: {} };
+      }
+      return { status, message: exception.message, extra: exception.extra };
+    }
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      return { status, message: FASTIFY_MESSAGES[status] ?? exception.message, extra: {} };
+    }
+    const fastifyStatus = (exception as { statusCode?: unknown })?.statusCode;
+    if (typeof fastifyStatus === 'number' && fastifyStatus >= 400 && fastifyStatus < 500) {
+      return {
+        status: fastifyStatus,
+        message: FASTIFY_MESSAGES[fastifyStatus] ?? (exception as Error).message ?? 'Bad request',
+        extra: {},
+      };
+    }
+    return { status: 500, message: 'Internal server error', extra: {} };
+  }
+}

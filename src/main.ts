@@ -1,0 +1,40 @@
+import 'reflect-metadata';
+import { createApp } from './app.factory';
+import { AppConfig } from './config/app-config';
+import { ConfigError } from './config/env.schema';
+import { createRootLogger } from './logging/logger';
+import { Runtime } from './runtime';
+
+async function main(): Promise<void> {
+  let config: AppConfig;
+  try {
+    config = AppConfig.fromEnv();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`usage-ledger: ${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const log = createRootLogger(config.logLevel);
+  const runtime = await Runtime.open(config, log, { runMigrations: true });
+  const app = await createApp(runtime);
+  let closing = false;
+  const shutdown = async (signal: string) => {
+    if (closing) return;
+    closing = true;
+    log.info({ signal }, 'shutting down');
+    await app.close();
+    await runtime.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  await app.listen({ port: config.port, host: config.host });
+  log.info({ port: config.port, host: config.host }, `usage-ledger listening on http://${config.host}:${config.port}`);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`usage-ledger failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,14 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { CoreModule } from './core.module';
+import { Runtime } from './runtime';
+
+/**
+ * The worker process: queue consumers only, no HTTP. Feature modules add
+ * their processors here as they get queued work.
+ */
+@Module({})
+export class WorkerModule {
+  static forRoot(runtime: Runtime): DynamicModule {
+    return { module: WorkerModule, imports: [CoreModule.forRoot(runtime)] };
+  }
+}
