@@ -50,7 +50,6 @@ export async function startBenchServer(env: Record<string, string | undefined> =
     DATA_DIR: 'memory://',
     ADMIN_TOKEN: adminToken,
     LOG_LEVEL: env.BENCH_LOG_LEVEL ?? 'warn',
-    PORT: '0',
   });
   const runtime = await Runtime.open(config, createRootLogger(config.logLevel), { runMigrations: true });
   const app = await createApp(runtime);
