@@ -26,24 +26,8 @@ export interface BenchServer {
  */
 export async function startBenchServer(env: Record<string, string | undefined> = process.env): Promise<BenchServer> {
   const adminToken = `bench-${randomUUID()}`;
-  let databaseUrl = env.DATABASE_URL;
-  let dropDatabase: (() => Promise<void>) | undefined;
-  if (databaseUrl) {
-    const name = `usage_ledger_bench_${Date.now()}_${process.pid}`;
-    const admin = new Client({ connectionString: databaseUrl });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE "${name}"`);
-    await admin.end();
-    const url = new URL(databaseUrl);
-    url.pathname = `/${name}`;
-    databaseUrl = url.toString();
-    dropDatabase = async () => {
-      const client = new Client({ connectionString: env.DATABASE_URL });
-      await client.connect();
-      await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-      await client.end();
-    };
-  }
+  const database = await benchDatabase(env.DATABASE_URL);
+  const databaseUrl = database.url;
   const config = AppConfig.fromValues({
     ...env,
     DATABASE_URL: databaseUrl,
@@ -64,7 +48,7 @@ export async function startBenchServer(env: Record<string, string | undefined> =
     async close() {
       await app.close();
       await runtime.close();
-      await dropDatabase?.();
+      await database.drop();
     },
   };
 }
