@@ -87,7 +87,7 @@ async function seed(db: DataSource): Promise<void> {
             CASE WHEN e % 2 = 1 THEN '{}'::text[] END
      FROM generate_series(0, $1::int * $2::int - 1) AS e,
           generate_series(0, 1) AS v,
-          LATERAL (SELECT timestamptz '2024-01-01' + ((e * 7919) % 365) * interval '1 day' AS ts) AS base`,
+          LATERAL (SELECT timestamptz '2024-01-01' + ((e::bigint * 7919) % 365) * interval '1 day' AS ts) AS base`,
     [PROJECTS, ENTITIES_PER_PROJECT],
   );
   await db.query('ANALYZE almanach_entity_version');

@@ -118,9 +118,12 @@ export async function startBenchProcess(
   const runtime = await Runtime.open(config, createRootLogger(config.logLevel), { runMigrations: true });
   try {
     await prepare(runtime.dataSource);
-  } finally {
+  } catch (error) {
     await runtime.close();
+    await database.drop();
+    throw error;
   }
+  await runtime.close();
   const port = await new Promise<number>((resolve) => {
     const probe = createServer().listen(0, '127.0.0.1', () => {
       const { port: free } = probe.address() as AddressInfo;
