@@ -490,7 +490,7 @@ describe('Nectar allocations (allocations.md 1-6)', () => {
 
     it('accepts the object sent back as received (server-managed fields ignored)', async () => {
       const a = await createAllocation(t, ADMIN_TOKEN, { associated_site: 'uom', supported_organisations: [cat.rorOrganisation.id] });
-      const body = { ...a, usage_patterns: 'changed' };
+      const body: Record<string, unknown> = { ...a, usage_patterns: 'changed' };
       delete body.allocation_home; // with national/associated_site it would be refused as ambiguous
       const res = await t.http.patch(`${ROOT}/allocations/${a.id}/`).set('X-Auth-Token', ADMIN_TOKEN).send(body);
       expect(res.status).toBe(200);
