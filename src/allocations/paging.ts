@@ -25,10 +25,14 @@ export function queryValue(query: Query, key: string): string | undefined {
   return Array.isArray(value) ? value[value.length - 1] : value;
 }
 
-/** `limit` (default 100, clamped to 1000) and `offset` (allocations.md 2.8). */
+/**
+ * `limit` (default 100, clamped to 1000) and `offset` (allocations.md 2.8).
+ * `limit=0` means the default, as upstream's paginator does: a page of zero
+ * items would send the client round its `next` link for ever.
+ */
 export function readPage(query: Query): Page {
   return {
-    limit: Math.min(readNonNegative(query, 'limit') ?? DEFAULT_LIMIT, MAX_LIMIT),
+    limit: Math.min(readNonNegative(query, 'limit') || DEFAULT_LIMIT, MAX_LIMIT),
     offset: readNonNegative(query, 'offset') ?? 0,
   };
 }

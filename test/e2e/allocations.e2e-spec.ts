@@ -150,6 +150,7 @@ describe('Nectar allocations (allocations.md 1-6)', () => {
       }
       await createAllocation(t, ADMIN_TOKEN, { project_name: 'x1' });
       await createAllocation(t, ADMIN_TOKEN, { project_name: 'x2' });
+      expect((await get('/allocations/?limit=0').expect(200)).body.results).toHaveLength(2);
       const res = await get('/allocations/?limit=5000&offset=1').expect(200);
       expect(res.body.results).toHaveLength(1);
       expect(new URL(res.body.previous).searchParams.get('limit')).toBe('1000');
