@@ -169,10 +169,20 @@ export function parseBool(value: unknown): boolean | undefined {
   return undefined;
 }
 
+const INT4_MIN = -2147483648;
+const INT4_MAX = 2147483647;
+
+/**
+ * An integer within PostgreSQL's `integer` range, which every integer column
+ * and id here uses: a larger value is invalid input (400, or 404 as a path
+ * key), never a database error.
+ */
 export function parseInteger(value: unknown): number | undefined {
-  if (typeof value === 'number') return Number.isSafeInteger(value) ? value : undefined;
-  if (typeof value !== 'string' || !/^\s*-?\d{1,15}\s*$/.test(value)) return undefined;
-  return Number(value.trim());
+  let n: number;
+  if (typeof value === 'number') n = value;
+  else if (typeof value === 'string' && /^\s*-?\d{1,10}\s*$/.test(value)) n = Number(value.trim());
+  else return undefined;
+  return Number.isInteger(n) && n >= INT4_MIN && n <= INT4_MAX ? n : undefined;
 }
 
 export function isCalendarDate(text: string): boolean {

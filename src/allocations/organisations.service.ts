@@ -5,8 +5,8 @@ import { Principal } from '../auth/principal';
 import { AppConfig } from '../config/app-config';
 import { DomainError } from '../http/domain-error';
 import { AllocationsError } from './allocations.errors';
-import { BodyReader, parseInteger } from './body-reader';
-import { callerName } from './catalogue.service';
+import { BodyReader, parseBool, parseInteger } from './body-reader';
+import { badFilter, callerName } from './catalogue.service';
 import { updateReturning } from './sql';
 import { envelope, Envelope, Query, queryValue, readPage } from './paging';
 
@@ -63,7 +63,9 @@ export class OrganisationsService {
     }
     const enabled = queryValue(query, 'enabled');
     if (enabled !== undefined) {
-      params.push(['true', 'True', '1'].includes(enabled));
+      const flag = parseBool(enabled);
+      if (flag === undefined) throw badFilter('enabled', 'Must be a valid boolean.');
+      params.push(flag);
       where.push(`"enabled" = $${params.length}`);
     }
     const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';

@@ -302,6 +302,9 @@ describe('allocation catalogue (allocations.md 8)', () => {
       await post('organisations', { full_name: 'x', short_name: 'x', url: 'ftp://x' }).expect(400);
       await post('organisations', { full_name: 'x', short_name: 'x', country: 'AUS' }).expect(400);
       await get('organisations/abc/').expect(404);
+      await get('organisations/99999999999/').expect(404);
+      await get('organisations/?enabled=perhaps').expect(400);
+      expect((await get('organisations/?enabled=False')).body.count).toBe(0);
     });
 
     it('takes a proposal from a user or service, ignoring vetting fields and refusing duplicates', async () => {

@@ -95,6 +95,8 @@ describe('records of an allocation (allocations.md 7, 9)', () => {
         [{ resource: cat.cores }, 'resource'],
         [{ quota: -2 }, 'quota'],
         [{ quota: 'lots' }, 'quota'],
+        [{ quota: 99999999999 }, 'quota'],
+        [{ allocation: 99999999999 }, 'allocation'],
         [{ quota: 1, requested_quota: -5 }, 'requested_quota'],
         [{ quota: -1 }, 'quota'],
       ];
@@ -160,6 +162,7 @@ describe('records of an allocation (allocations.md 7, 9)', () => {
       expect((await get(`/quotas/${q.id}/`, bob).expect(200)).body).toEqual(q);
       await get(`/quotas/${q.id}/`, alice).expect(404);
       await get('/quotas/999999/').expect(404);
+      await get('/quotas/99999999999/').expect(404);
     });
   });
 

@@ -289,6 +289,8 @@ describe('Nectar allocations (allocations.md 1-6)', () => {
       const a = await createAllocation(t, bob);
       await get('/allocations/999999/').expect(404);
       await get('/allocations/abc/').expect(404);
+      await get('/allocations/99999999999/').expect(404);
+      await get('/allocations/?parent_request=99999999999').expect(400);
       const res = await get(`/allocations/${a.id}/`, alice);
       expect(res.status).toBe(404);
       expect(res.body).toEqual({ error: expect.any(String) });
