@@ -376,8 +376,8 @@ export class AllocationsService {
       params.push(value);
       where.push(sql(`$${params.length}`));
     };
-    for (const [key, raw] of Object.entries(query)) {
-      const value = Array.isArray(raw) ? raw[raw.length - 1] : raw;
+    for (const key of Object.keys(query)) {
+      const value = queryValue(query, key);
       if (value === undefined) continue;
       const [field, lookup = ''] = splitLookup(key);
       switch (field) {
@@ -514,7 +514,7 @@ function escapeLike(text: string): string {
 function parseInstant(text: string): Date | undefined {
   let value = text.trim().replace(' ', 'T');
   if (isCalendarDate(value)) value = `${value}T00:00:00Z`;
-  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})?$/i.test(value)) return undefined;
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})?$/i.test(value) || value.startsWith('0000')) return undefined;
   if (!/(Z|[+-]\d{2}:?\d{2})$/i.test(value)) value += 'Z';
   const ms = Date.parse(value);
   return Number.isNaN(ms) ? undefined : new Date(ms);

@@ -71,6 +71,8 @@ export class BodyReader {
     }
     if (typeof value !== 'string' && typeof value !== 'number') return this.fail(key, 'Expected a string.');
     const text = String(value);
+    // PostgreSQL text cannot hold NUL.
+    if (text.includes('\u0000')) return this.fail(key, 'Null characters are not allowed.');
     if ((opts.required || opts.notBlank) && text.trim() === '') return this.fail(key, 'This field may not be blank.');
     if (opts.min !== undefined && text.length < opts.min) return this.fail(key, `Ensure this field has at least ${opts.min} characters.`);
     if (opts.max !== undefined && text.length > opts.max) return this.fail(key, `Ensure this field has no more than ${opts.max} characters.`);
@@ -131,6 +133,7 @@ export class BodyReader {
     const out: string[] = [];
     for (const item of items) {
       const text = String(item);
+      if (text.includes('\u0000')) return this.fail(key, 'Null characters are not allowed.');
       if (opts.max !== undefined && text.length > opts.max) return this.fail(key, `Ensure each item has no more than ${opts.max} characters.`);
       out.push(text);
     }
@@ -186,7 +189,8 @@ export function parseInteger(value: unknown): number | undefined {
 }
 
 export function isCalendarDate(text: string): boolean {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(text)) return false;
+  // Year 0 does not exist in PostgreSQL's calendar.
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(text) || text.startsWith('0000')) return false;
   const d = new Date(`${text}T00:00:00Z`);
   return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === text;
 }

@@ -97,6 +97,7 @@ export class CatalogueService {
 
   /** A row by path key: digits mean the integer id where there is one, anything else the natural key. */
   async find(def: CollectionDef, key: string): Promise<Row> {
+    if (key.includes('\u0000')) throw notFound(def, key.replace(/\u0000/g, ''));
     let column: string = def.pk;
     let value: unknown = key;
     if (def.pk === 'id') {

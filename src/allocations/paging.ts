@@ -21,8 +21,13 @@ const MAX_LIMIT = 1000;
 
 /** One value of a query parameter; a repeated parameter gives its last value. */
 export function queryValue(query: Query, key: string): string | undefined {
-  const value = query[key];
-  return Array.isArray(value) ? value[value.length - 1] : value;
+  const raw = query[key];
+  const value = Array.isArray(raw) ? raw[raw.length - 1] : raw;
+  // PostgreSQL text cannot hold NUL; refuse it here rather than fail in SQL.
+  if (value?.includes('\u0000')) {
+    throw new DomainError(AllocationsError.Validation, `${key}: null characters are not allowed`, { fields: { [key]: ['Null characters are not allowed.'] } });
+  }
+  return value;
 }
 
 /**

@@ -42,6 +42,7 @@ describe('allocation catalogue (allocations.md 8)', () => {
     expect(missing.status).toBe(404);
     expect(missing.body).toEqual({ error: expect.any(String) });
     await get(`${collection}/987654/`).expect(404);
+    await get(`${collection}/a%00b/`).expect(404);
   }
 
   describe('zones/', () => {

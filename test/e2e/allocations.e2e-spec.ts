@@ -245,6 +245,9 @@ describe('Nectar allocations (allocations.md 1-6)', () => {
       await get('/allocations/?start_date=2024-13-01').expect(400);
       await get('/allocations/?modified_time__gt=yesterday').expect(400);
       await get('/allocations/?submit_date__year=abc').expect(400);
+      await get('/allocations/?modified_time__gt=0000-01-01').expect(400);
+      await get('/allocations/?project_name__icontains=%00').expect(400);
+      await get('/allocations/?project_id=%00').expect(400);
     });
 
     it('shows a user only allocations of its projects or that it created, without notes', async () => {
@@ -377,6 +380,9 @@ describe('Nectar allocations (allocations.md 1-6)', () => {
         [{ ardc_support: ['nope'] }, 'ardc_support'],
         [{ associated_site: 'nowhere' }, 'associated_site'],
         [{ start_date: '2024-02-30' }, 'start_date'],
+        [{ start_date: '0000-01-01' }, 'start_date'],
+        [{ use_case: 'nul \u0000 byte' }, 'use_case'],
+        [{ usage_types: ['ok', 'nul \u0000'] }, 'usage_types'],
       ];
       for (const [overrides, field] of cases) {
         const body: Record<string, unknown> = { project_name: 'valid', project_description: 'D', use_case: 'U', ...overrides };
