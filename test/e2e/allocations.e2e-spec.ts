@@ -615,7 +615,7 @@ describe('Nectar allocations (allocations.md 1-6)', () => {
       const a = await createAllocation(t, ADMIN_TOKEN, { associated_site: 'uom' });
       let res = await t.http.post(`${ROOT}/allocations/${a.id}/decline/`).set('X-Auth-Token', service).type('form').send(form({ status_explanation: 'not enough detail' })).expect(200);
       expect(res.body).toMatchObject({ status: 'R', status_display: 'Declined', status_explanation: 'not enough detail' });
-      res = await action(t, ADMIN_TOKEN, a.id, 'amend').expect(200);
+      res = await action(t, service, a.id, 'amend').expect(200);
       expect(res.body.status).toBe('X');
       res = await t.http.post(`${ROOT}/allocations/${a.id}/decline/`).set('X-Auth-Token', ADMIN_TOKEN).send({ status_explanation: 'still no' }).expect(200);
       expect(res.body).toMatchObject({ status: 'J', status_display: 'Update declined', status_explanation: 'still no' });
@@ -658,6 +658,36 @@ describe('Nectar allocations (allocations.md 1-6)', () => {
       const res = await action(t, ADMIN_TOKEN, b.id, 'approve');
       expect(res.status).toBe(409);
       expect(res.body.error).toContain('status is R');
+    });
+
+    it('follows every legal transition of the table, one snapshot each, and refuses the rest with 409', async () => {
+      // Paths through the state table, each step [action, expected status]; D is reached from every state.
+      const paths: [string, string][][] = [
+        [['approve', 'A'], ['amend', 'X'], ['approve', 'A'], ['delete', 'D']],
+        [['decline', 'R'], ['amend', 'X'], ['decline', 'J'], ['amend', 'X'], ['delete', 'D']],
+        [['decline', 'R'], ['delete', 'D']],
+        [['approve', 'A'], ['amend', 'X'], ['decline', 'J'], ['delete', 'D']],
+        [['delete', 'D']],
+      ];
+      const legal: Record<string, string[]> = { approve: ['E', 'X'], decline: ['E', 'X'], amend: ['A', 'R', 'J'], delete: ['E', 'A', 'R', 'X', 'J', 'D'] };
+      for (const [n, path] of paths.entries()) {
+        const a = await createAllocation(t, ADMIN_TOKEN, { project_name: `path-${n}`, associated_site: 'uom' });
+        let status = 'E';
+        let snapshots = 0;
+        for (const [name, next] of path) {
+          // Every action that is illegal from here is refused and changes nothing.
+          for (const other of Object.keys(legal).filter((o) => !legal[o].includes(status))) {
+            const refused = await action(t, ADMIN_TOKEN, a.id, other);
+            expect([status, other, refused.status]).toEqual([status, other, 409]);
+          }
+          const res = await action(t, service, a.id, name);
+          expect([status, name, res.status, res.body.status]).toEqual([status, name, 200, next]);
+          status = next;
+          snapshots += 1;
+          expect((await get(`/allocations/?parent_request=${a.id}`)).body.count).toBe(snapshots);
+        }
+        for (const other of ['approve', 'decline', 'amend']) await action(t, ADMIN_TOKEN, a.id, other).expect(409);
+      }
     });
 
     it('delete: any state → D, snapshotting once, idempotent on D', async () => {
