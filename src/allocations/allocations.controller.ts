@@ -7,7 +7,7 @@ import { AllocationsService } from './allocations.service';
 import { CatalogueService } from './catalogue.service';
 import { OrganisationsService } from './organisations.service';
 import { Query as ListQuery } from './paging';
-import { RecordKind, RecordsService } from './records.service';
+import { RecordsService } from './records.service';
 
 const VERSIONS = { versions: [{ id: 'v1.2', status: 'CURRENT', version: '1.2' }] };
 const REQUESTERS = ['admin', 'service', 'user'] as const;
@@ -234,17 +234,17 @@ export class AllocationsController {
   @Roles('admin')
   @Post('zones')
   @HttpCode(201)
-  createZones(@Body() body: unknown) {
+  createZone(@Body() body: unknown) {
     return this.catalogue.create('zones', body);
   }
   @Roles(...ALL_ROLES)
   @Get('zones/:name')
-  getZones(@Param('name') key: string) {
+  getZone(@Param('name') key: string) {
     return this.catalogue.get('zones', key);
   }
   @Roles('admin')
   @Patch('zones/:name')
-  updateZones(@Param('name') key: string, @Body() body: unknown) {
+  updateZone(@Param('name') key: string, @Body() body: unknown) {
     return this.catalogue.update('zones', key, body);
   }
 
@@ -256,17 +256,17 @@ export class AllocationsController {
   @Roles('admin')
   @Post('sites')
   @HttpCode(201)
-  createSites(@Body() body: unknown) {
+  createSite(@Body() body: unknown) {
     return this.catalogue.create('sites', body);
   }
   @Roles(...ALL_ROLES)
   @Get('sites/:key')
-  getSites(@Param('key') key: string) {
+  getSite(@Param('key') key: string) {
     return this.catalogue.get('sites', key);
   }
   @Roles('admin')
   @Patch('sites/:key')
-  updateSites(@Param('key') key: string, @Body() body: unknown) {
+  updateSite(@Param('key') key: string, @Body() body: unknown) {
     return this.catalogue.update('sites', key, body);
   }
 
@@ -278,17 +278,17 @@ export class AllocationsController {
   @Roles('admin')
   @Post('service-types')
   @HttpCode(201)
-  createServiceTypes(@Body() body: unknown) {
+  createServiceType(@Body() body: unknown) {
     return this.catalogue.create('service-types', body);
   }
   @Roles(...ALL_ROLES)
   @Get('service-types/:catalog_name')
-  getServiceTypes(@Param('catalog_name') key: string) {
+  getServiceType(@Param('catalog_name') key: string) {
     return this.catalogue.get('service-types', key);
   }
   @Roles('admin')
   @Patch('service-types/:catalog_name')
-  updateServiceTypes(@Param('catalog_name') key: string, @Body() body: unknown) {
+  updateServiceType(@Param('catalog_name') key: string, @Body() body: unknown) {
     return this.catalogue.update('service-types', key, body);
   }
 
@@ -300,17 +300,17 @@ export class AllocationsController {
   @Roles('admin')
   @Post('resources')
   @HttpCode(201)
-  createResources(@Body() body: unknown) {
+  createResource(@Body() body: unknown) {
     return this.catalogue.create('resources', body);
   }
   @Roles(...ALL_ROLES)
   @Get('resources/:key')
-  getResources(@Param('key') key: string) {
+  getResource(@Param('key') key: string) {
     return this.catalogue.get('resources', key);
   }
   @Roles('admin')
   @Patch('resources/:key')
-  updateResources(@Param('key') key: string, @Body() body: unknown) {
+  updateResource(@Param('key') key: string, @Body() body: unknown) {
     return this.catalogue.update('resources', key, body);
   }
 
@@ -322,17 +322,17 @@ export class AllocationsController {
   @Roles('admin')
   @Post('bundles')
   @HttpCode(201)
-  createBundles(@Body() body: unknown) {
+  createBundle(@Body() body: unknown) {
     return this.catalogue.create('bundles', body);
   }
   @Roles(...ALL_ROLES)
   @Get('bundles/:key')
-  getBundles(@Param('key') key: string) {
+  getBundle(@Param('key') key: string) {
     return this.catalogue.get('bundles', key);
   }
   @Roles('admin')
   @Patch('bundles/:key')
-  updateBundles(@Param('key') key: string, @Body() body: unknown) {
+  updateBundle(@Param('key') key: string, @Body() body: unknown) {
     return this.catalogue.update('bundles', key, body);
   }
 
@@ -344,17 +344,17 @@ export class AllocationsController {
   @Roles('admin')
   @Post('ncris-facilities')
   @HttpCode(201)
-  createFacilities(@Body() body: unknown) {
+  createFacility(@Body() body: unknown) {
     return this.catalogue.create('ncris-facilities', body);
   }
   @Roles(...ALL_ROLES)
   @Get('ncris-facilities/:key')
-  getFacilities(@Param('key') key: string) {
+  getFacility(@Param('key') key: string) {
     return this.catalogue.get('ncris-facilities', key);
   }
   @Roles('admin')
   @Patch('ncris-facilities/:key')
-  updateFacilities(@Param('key') key: string, @Body() body: unknown) {
+  updateFacility(@Param('key') key: string, @Body() body: unknown) {
     return this.catalogue.update('ncris-facilities', key, body);
   }
 
@@ -366,17 +366,17 @@ export class AllocationsController {
   @Roles('admin')
   @Post('ardc-projects')
   @HttpCode(201)
-  createArdcProjects(@Body() body: unknown) {
+  createArdcProject(@Body() body: unknown) {
     return this.catalogue.create('ardc-projects', body);
   }
   @Roles(...ALL_ROLES)
   @Get('ardc-projects/:key')
-  getArdcProjects(@Param('key') key: string) {
+  getArdcProject(@Param('key') key: string) {
     return this.catalogue.get('ardc-projects', key);
   }
   @Roles('admin')
   @Patch('ardc-projects/:key')
-  updateArdcProjects(@Param('key') key: string, @Body() body: unknown) {
+  updateArdcProject(@Param('key') key: string, @Body() body: unknown) {
     return this.catalogue.update('ardc-projects', key, body);
   }
 

@@ -50,7 +50,7 @@ describe('records of an allocation (allocations.md 7, 9)', () => {
   });
   const publication = (allocation: number, extra: Record<string, unknown> = {}) => ({ allocation, output_type: 'AJ', publication: 'Smith et al.', doi: '10.1234/abc', ...extra });
 
-  /** An allocation of alice's in state E, and one approved with an associated site. */
+  /** A new allocation, given an associated site and approved. */
   async function approvedAllocation(token = ADMIN_TOKEN, extra: Record<string, unknown> = {}) {
     const a = await createAllocation(t, token, { project_name: `p${Math.random().toString(36).slice(2, 8)}`, ...extra });
     await t.http.patch(`${ROOT}/allocations/${a.id}/`).set('X-Auth-Token', ADMIN_TOKEN).send({ associated_site: 'uom' }).expect(200);
