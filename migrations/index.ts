@@ -1,7 +1,8 @@
 import { InitialSchema1763800000000 } from './1763800000000-InitialSchema';
+import { Allocations1763800300000 } from './1763800300000-Allocations';
 
 /**
  * Every migration, oldest first. `npm run migration:generate -- <Name>` writes
  * a new file here and adds it to this list.
  */
-export const MIGRATIONS = [InitialSchema1763800000000];
+export const MIGRATIONS = [InitialSchema1763800000000, Allocations1763800300000];

@@ -1,4 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { AllocationsModule } from './allocations/allocations.module';
 import { AlmanachModule } from './almanach/almanach.module';
 import { AuthModule } from './auth/auth.module';
 import { CoreModule } from './core.module';
@@ -10,7 +11,7 @@ export class AppModule {
   static forRoot(runtime: Runtime): DynamicModule {
     return {
       module: AppModule,
-      imports: [CoreModule.forRoot(runtime), AuthModule, HealthModule, AlmanachModule],
+      imports: [CoreModule.forRoot(runtime), AuthModule, HealthModule, AlmanachModule, AllocationsModule],
     };
   }
 }

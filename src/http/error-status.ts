@@ -1,3 +1,4 @@
+import { ALLOCATIONS_ERROR_STATUS } from '../allocations/allocations.errors';
 import { ALMANACH_ERROR_STATUS } from '../almanach/almanach.errors';
 import { AUTH_ERROR_STATUS } from '../auth/auth.errors';
 import { COMMON_ERROR_STATUS } from './domain-error';
@@ -7,4 +8,5 @@ export const ERROR_STATUS: Record<string, number> = {
   ...COMMON_ERROR_STATUS,
   ...AUTH_ERROR_STATUS,
   ...ALMANACH_ERROR_STATUS,
+  ...ALLOCATIONS_ERROR_STATUS,
 };
