@@ -38,13 +38,16 @@ export async function openDatabase(config: AppConfig, options: { runMigrations?:
     migrationsTransactionMode: 'each',
     synchronize: false,
     logging: ['error'],
-    // Embedded PGlite serves one query at a time; a small pool is enough and
-    // every transaction keeps all its queries on its own connection.
-    extra: { max: options.poolSize ?? (embedded ? 4 : 20), application_name: 'usage-ledger' },
+    // Embedded PGlite is one database session behind the socket: with two
+    // client connections, pglite-socket 0.2 interleaves their extended-protocol
+    // messages (Parse/Bind/Execute of one request between those of another) and
+    // requests hang or get the wrong rows. One connection keeps every message
+    // of a query together; PGlite runs one query at a time anyway.
+    extra: { max: embedded ? 1 : (options.poolSize ?? 20), application_name: 'usage-ledger' },
   } as DataSourceOptions);
   try {
     await dataSource.initialize();
-    if (options.runMigrations) await runMigrationsExclusively(dataSource);
+    if (options.runMigrations) await runMigrationsExclusively(dataSource, embedded !== undefined);
   } catch (error) {
     if (dataSource.isInitialized) await dataSource.destroy();
     await embedded?.stop();
@@ -72,7 +75,10 @@ export function redactUrl(url: string): string {
 }
 
 /** Any number of processes may start at once: one applies the migrations, the others wait for it. */
-export async function runMigrationsExclusively(dataSource: DataSource): Promise<string[]> {
+export async function runMigrationsExclusively(dataSource: DataSource, embedded: boolean): Promise<string[]> {
+  // Embedded PostgreSQL belongs to one process (its lock file) and has a
+  // single connection, which the lock's own connection would starve.
+  if (embedded) return (await dataSource.runMigrations({ transaction: 'each' })).map((m) => m.name);
   const lock = dataSource.createQueryRunner();
   await lock.connect();
   try {

@@ -23,7 +23,7 @@ export interface EmbeddedPostgres {
  * owner's pid refuses a second process (a stale lock of a dead pid is taken
  * over).
  */
-export async function startEmbeddedPostgres(dataDir: string, maxConnections = 8): Promise<EmbeddedPostgres> {
+export async function startEmbeddedPostgres(dataDir: string, maxConnections = 2): Promise<EmbeddedPostgres> {
   const inMemory = dataDir === 'memory://';
   let lockFile: string | undefined;
   if (!inMemory) {

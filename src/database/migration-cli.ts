@@ -18,14 +18,14 @@ async function main(): Promise<void> {
   const database = await openDatabase(config, { runMigrations: false, poolSize: 2 });
   try {
     if (command === 'run') {
-      const applied = await runMigrationsExclusively(database.dataSource);
+      const applied = await runMigrationsExclusively(database.dataSource, database.embedded !== undefined);
       process.stdout.write(applied.length ? `applied: ${applied.join(', ')}\n` : 'schema is up to date\n');
     } else if (command === 'revert') {
       await database.dataSource.undoLastMigration({ transaction: 'each' });
       process.stdout.write('reverted the last migration\n');
     } else if (command === 'generate') {
       if (!arg) throw new Error('usage: npm run migration:generate -- <Name>');
-      await runMigrationsExclusively(database.dataSource);
+      await runMigrationsExclusively(database.dataSource, database.embedded !== undefined);
       const sql = await database.dataSource.driver.createSchemaBuilder().log();
       if (sql.upQueries.length === 0) {
         process.stdout.write('no changes: the entities match the migrations\n');
