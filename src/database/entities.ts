@@ -2,6 +2,10 @@ import { EntityVersion } from '../almanach/entity-version.entity';
 import { VolumeType } from '../almanach/volume-type.entity';
 import { ApiToken } from '../auth/api-token.entity';
 import { Site } from '../auth/site.entity';
+import { QuotaCommission, QuotaProvision } from '../quotas/quota-commission.entity';
+import { QuotaHolding } from '../quotas/quota-holding.entity';
+import { QuotaProvisionLog } from '../quotas/quota-provision-log.entity';
+import { QuotaResource } from '../quotas/quota-resource.entity';
 
 /** Every TypeORM entity; migrations/ must describe exactly these. */
-export const ENTITIES = [ApiToken, Site, EntityVersion, VolumeType];
+export const ENTITIES = [ApiToken, Site, EntityVersion, VolumeType, QuotaResource, QuotaHolding, QuotaCommission, QuotaProvision, QuotaProvisionLog];
