@@ -59,28 +59,38 @@ export class CommissionsService {
         const after = applyIssue(provision, counters(row), request.force);
         steps.push({ row, provision, after: request.autoAccept ? applyResolve(provision.quantity, after, 'ACCEPT') : after });
       }
-      if (steps.length) await writeCounters(m, steps.map((s) => ({ id: s.row.id, ...s.after })));
-
+      // The writes in one statement: the counters, a serial, and either the
+      // pending commission with its provisions or, with auto_accept, only the
+      // log rows (never pending, 5.5).
+      const counterRows = steps.map((s) => ({ id: s.row.id, ...s.after }));
       if (request.autoAccept) {
-        // Never pending (5.5): a serial from the same sequence, straight into the log.
-        const [{ serial }]: { serial: string }[] = await m.query(`SELECT nextval('quota_commission_serial_seq') AS serial`);
         const issueTime = new Date();
-        await appendLog(
-          m,
-          steps.map((s) => ({ serial, clientKey, name: request.name, provision: s.provision, after: s.after, issueTime, action: 'ACCEPT' })),
+        const log = steps.map((s): LogEntry => ({ clientKey, name: request.name, provision: s.provision, after: s.after, issueTime, action: 'ACCEPT' }));
+        const [{ serial }]: { serial: string }[] = await m.query(
+          `WITH ${UPDATE_COUNTERS}, s AS (SELECT nextval('quota_commission_serial_seq') AS serial),
+           l AS (INSERT INTO quota_provision_log (serial, ${LOG_COLUMNS}) SELECT s.serial, v.* FROM s, unnest(${logArrays(4)}) AS v)
+           SELECT serial FROM s`,
+          [...counterParams(counterRows), ...logParams(log)],
         );
         return { serial: num(serial) };
       }
       const [{ serial }]: { serial: string }[] = await m.query(
-        `WITH c AS (
-           INSERT INTO quota_commission (serial, client_key, name) VALUES (nextval('quota_commission_serial_seq'), $1, $2) RETURNING serial
+        `WITH ${UPDATE_COUNTERS}, c AS (
+           INSERT INTO quota_commission (serial, client_key, name) VALUES (nextval('quota_commission_serial_seq'), $4, $5) RETURNING serial
          ), p AS (
            INSERT INTO quota_provision (serial, position, holding_id, quantity)
            SELECT c.serial, v.position, v.holding_id, v.quantity
-           FROM c, unnest($3::int[], $4::bigint[], $5::bigint[]) AS v(position, holding_id, quantity)
+           FROM c, unnest($6::int[], $7::bigint[], $8::bigint[]) AS v(position, holding_id, quantity)
          )
          SELECT serial FROM c`,
-        [clientKey, request.name, steps.map((_, i) => i), steps.map((s) => s.row.id), steps.map((s) => s.provision.quantity)],
+        [
+          ...counterParams(counterRows),
+          clientKey,
+          request.name,
+          steps.map((_, i) => i),
+          steps.map((s) => s.row.id),
+          steps.map((s) => s.provision.quantity),
+        ],
       );
       return { serial: num(serial) };
     });
@@ -151,8 +161,13 @@ export class CommissionsService {
    */
   private async resolve(m: EntityManager, clientKey: string, accept: number[], reject: number[]) {
     const wanted = [...accept, ...reject];
-    const found: { serial: string; name: string; issue_time: Date }[] = await m.query(
-      `SELECT serial, name, issue_time FROM quota_commission WHERE client_key = $1 AND serial = ANY($2::bigint[]) ORDER BY serial FOR UPDATE`,
+    // Commission rows first, in ascending serial; their provisions come in the same query.
+    const found: { serial: string; name: string; issue_time: Date; holding_id: string | null; quantity: string | null }[] = await m.query(
+      `SELECT c.serial, c.name, c.issue_time, p.holding_id, p.quantity
+       FROM quota_commission c LEFT JOIN quota_provision p ON p.serial = c.serial
+       WHERE c.client_key = $1 AND c.serial = ANY($2::bigint[])
+       ORDER BY c.serial, p.position
+       FOR UPDATE OF c`,
       [clientKey, wanted],
     );
     const present = new Set(found.map((c) => num(c.serial)));
@@ -162,37 +177,38 @@ export class CommissionsService {
       missing: wanted.filter((s) => !present.has(s)),
     };
     if (found.length === 0) return result;
-    const serials = found.map((c) => c.serial);
-    const provisions: { serial: string; holding_id: string; quantity: string }[] = await m.query(
-      `SELECT serial, holding_id, quantity FROM quota_provision WHERE serial = ANY($1::bigint[]) ORDER BY serial, position`,
-      [serials],
-    );
+    const serials = [...new Set(found.map((c) => c.serial))];
+    const provisions = found.filter((p): p is typeof p & { holding_id: string; quantity: string } => p.holding_id !== null);
     const holdingIds = [...new Set(provisions.map((p) => p.holding_id))];
+    // Then their holdings, in ascending id.
     const holdings: HoldingRow[] = holdingIds.length
       ? await m.query(`SELECT * FROM quota_holding WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE`, [holdingIds])
       : [];
     const state = new Map(holdings.map((h) => [h.id, { row: h, counters: counters(h) }]));
-    const commissions = new Map(found.map((c) => [c.serial, c]));
     const accepted = new Set(result.accepted);
-    const log: LogEntry[] = [];
+    const log: (LogEntry & { serial: string })[] = [];
     for (const p of provisions) {
       const holding = state.get(p.holding_id)!;
       const action = accepted.has(num(p.serial)) ? 'ACCEPT' : 'REJECT';
       holding.counters = applyResolve(num(p.quantity), holding.counters, action);
-      const commission = commissions.get(p.serial)!;
       log.push({
         serial: p.serial,
         clientKey,
-        name: commission.name,
+        name: p.name,
         provision: { holder: holding.row.holder, source: holding.row.source, resource: holding.row.resource, quantity: num(p.quantity) },
         after: holding.counters,
-        issueTime: commission.issue_time,
+        issueTime: p.issue_time,
         action,
       });
     }
-    if (state.size) await writeCounters(m, [...state.values()].map((h) => ({ id: h.row.id, ...h.counters })));
-    await m.query(`DELETE FROM quota_commission WHERE serial = ANY($1::bigint[])`, [serials]);
-    await appendLog(m, log);
+    // The writes in one statement: counters, the commissions (their provisions cascade), the log.
+    const counterRows = [...state.values()].map((h) => ({ id: h.row.id, ...h.counters }));
+    await m.query(
+      `WITH ${UPDATE_COUNTERS}, d AS (DELETE FROM quota_commission WHERE serial = ANY($4::bigint[]))
+       INSERT INTO quota_provision_log (serial, ${LOG_COLUMNS})
+       SELECT * FROM unnest($5::bigint[], ${logArrays(6)})`,
+      [...counterParams(counterRows), serials, log.map((e) => e.serial), ...logParams(log)],
+    );
     return result;
   }
 }
@@ -234,16 +250,16 @@ function applyResolve(q: number, c: Counters, action: 'ACCEPT' | 'REJECT'): Coun
   return action === 'ACCEPT' ? { ...c, max: c.max + q } : { ...c, min: c.min - q };
 }
 
-async function writeCounters(m: EntityManager, rows: { id: string; min: number; max: number }[]): Promise<void> {
-  await m.query(
-    `UPDATE quota_holding h SET usage_min = v.usage_min, usage_max = v.usage_max
-     FROM unnest($1::bigint[], $2::bigint[], $3::bigint[]) AS v(id, usage_min, usage_max) WHERE h.id = v.id`,
-    [rows.map((r) => r.id), rows.map((r) => r.min), rows.map((r) => r.max)],
-  );
+/** CTE `u` writing counters from $1 (ids), $2 (usage_min), $3 (usage_max); an empty list writes nothing. */
+const UPDATE_COUNTERS = `u AS (
+  UPDATE quota_holding h SET usage_min = v.usage_min, usage_max = v.usage_max
+  FROM unnest($1::bigint[], $2::bigint[], $3::bigint[]) AS v(id, usage_min, usage_max) WHERE h.id = v.id)`;
+
+function counterParams(rows: { id: string; min: number; max: number }[]): unknown[] {
+  return [rows.map((r) => r.id), rows.map((r) => r.min), rows.map((r) => r.max)];
 }
 
 interface LogEntry {
-  serial: string;
   clientKey: string;
   name: string;
   provision: Provision;
@@ -253,27 +269,25 @@ interface LogEntry {
 }
 
 /** The provision log (5.9 decision): one row per resolved provision, with the holding after the step. */
-async function appendLog(m: EntityManager, entries: LogEntry[]): Promise<void> {
-  if (entries.length === 0) return;
-  await m.query(
-    `INSERT INTO quota_provision_log (serial, client_key, name, holder, source, resource, quantity, "limit", usage_min, usage_max, action, issue_time)
-     SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::bigint[], $9::bigint[],
-                          $10::bigint[], $11::text[], $12::timestamptz[])`,
-    [
-      entries.map((e) => e.serial),
-      entries.map((e) => e.clientKey),
-      entries.map((e) => e.name),
-      entries.map((e) => e.provision.holder),
-      entries.map((e) => e.provision.source),
-      entries.map((e) => e.provision.resource),
-      entries.map((e) => e.provision.quantity),
-      entries.map((e) => e.after.limit),
-      entries.map((e) => e.after.min),
-      entries.map((e) => e.after.max),
-      entries.map((e) => e.action),
-      entries.map((e) => new Date(e.issueTime).toISOString()),
-    ],
-  );
+const LOG_COLUMNS = 'client_key, name, holder, source, resource, quantity, "limit", usage_min, usage_max, action, issue_time';
+const LOG_TYPES = ['text', 'text', 'text', 'text', 'text', 'bigint', 'bigint', 'bigint', 'bigint', 'text', 'timestamptz'];
+/** The typed array parameters of logParams, numbered from `first`. */
+const logArrays = (first: number) => LOG_TYPES.map((type, i) => `$${first + i}::${type}[]`).join(', ');
+
+function logParams(entries: LogEntry[]): unknown[] {
+  return [
+    entries.map((e) => e.clientKey),
+    entries.map((e) => e.name),
+    entries.map((e) => e.provision.holder),
+    entries.map((e) => e.provision.source),
+    entries.map((e) => e.provision.resource),
+    entries.map((e) => e.provision.quantity),
+    entries.map((e) => e.after.limit),
+    entries.map((e) => e.after.min),
+    entries.map((e) => e.after.max),
+    entries.map((e) => e.action),
+    entries.map((e) => new Date(e.issueTime).toISOString()),
+  ];
 }
 
 // --- request parsing --------------------------------------------------------

@@ -140,7 +140,7 @@ maybe('quotas under concurrency (real PostgreSQL)', () => {
       { holder: `project:${P}`, source: null, resource: VM, limit: 1000 },
     ]);
     await call('POST', `${ACCOUNT}/commissions`, { provisions: [userProv('u1', 50), projectProv(50)], auto_accept: true });
-    const work = Array.from({ length: 60 }, async (_, i) => {
+    const work = Array.from({ length: 60 }, async (_, i): Promise<number> => {
       const q = i % 4 === 0 ? -1 : 2;
       const provisions = i % 2 ? [userProv('u1', q), projectProv(q)] : [projectProv(q), userProv('u1', q)];
       const issued = await call('POST', `${ACCOUNT}/commissions`, { provisions });
@@ -153,7 +153,7 @@ maybe('quotas under concurrency (real PostgreSQL)', () => {
     const limitChanges = Array.from({ length: 10 }, (_, i) =>
       setLimits([{ holder: `project:${P}`, source: null, resource: VM, limit: 1000 + i }]),
     );
-    const deltas = await Promise.all(work);
+    const deltas: number[] = await Promise.all(work);
     await Promise.all(limitChanges);
     const expected = 50 + deltas.reduce((a, b) => a + b, 0);
     expect(await holding('user:u1', `project:${P}`)).toEqual(expect.objectContaining({ usage: expected, pending: 0 }));
