@@ -12,6 +12,12 @@ import { QuotasService } from './quotas.service';
 export class QuotasAdminController {
   constructor(private readonly quotas: QuotasService) {}
 
+  // An empty name never reaches the route below; answer it as the contract says (400), not 404.
+  @Put('resources')
+  putResourceWithoutName(@Body() body: unknown) {
+    return this.quotas.putResource('', body);
+  }
+
   @Put('resources/:name')
   async putResource(@Param('name') name: string, @Body() body: unknown, @Res({ passthrough: true }) reply: FastifyReply) {
     const { created, resource } = await this.quotas.putResource(name, body);

@@ -42,5 +42,7 @@ export function wireCounters(row: { limit: string; usage_min: string; usage_max:
 export function uuidList(value: unknown): string[] | undefined {
   if (value === undefined) return undefined;
   const parts = (Array.isArray(value) ? value : [value]).flatMap((v) => String(v).split(','));
-  return [...new Set(parts.map((p) => p.trim()).filter((p) => p !== ''))];
+  const list = [...new Set(parts.map((p) => p.trim()).filter((p) => p !== ''))];
+  // An empty value (`?user=`) filters nothing, as Astakos reads it.
+  return list.length ? list : undefined;
 }

@@ -305,6 +305,11 @@ describe('quotas (Astakos protocol)', () => {
       expect(Object.keys(all.body[U1])).toEqual([P]);
     });
 
+    it('treats an empty user parameter as no filter', async () => {
+      const res = await t.http.get(`${ACCOUNT}/service_quotas?user=`).set('X-Auth-Token', service).expect(200);
+      expect(Object.keys(res.body).sort()).toEqual([U1, U2].sort());
+    });
+
     it('answers 404 itemNotFound naming an unknown user', async () => {
       const res = await t.http.get(`${ACCOUNT}/service_quotas?user=ghost`).set('X-Auth-Token', service).expect(404);
       expect(res.body.itemNotFound).toMatchObject({ code: 404, message: expect.stringContaining('ghost') });
@@ -871,6 +876,17 @@ describe('quotas (Astakos protocol)', () => {
     ])('answers 400 {"error"} for %s', async (_case, body) => {
       const res = await admin().put(`/admin/quotas/resources/${VM}`).send(body).expect(400);
       expect(res.body).toEqual({ error: expect.any(String) });
+    });
+
+    it('answers 400 for an empty name', async () => {
+      const res = await admin().put('/admin/quotas/resources/').send({ service: 's' }).expect(400);
+      expect(res.body.error).toMatch(/name/);
+    });
+
+    it('accepts any characters in the name, encoded in the path', async () => {
+      const res = await admin().put('/admin/quotas/resources/a%2Fb%20c').send({ service: 's' }).expect(201);
+      expect(res.body.name).toBe('a/b c');
+      expect(Object.keys((await t.http.get(`${ACCOUNT}/resources`).expect(200)).body)).toEqual(['a/b c']);
     });
 
     it('answers 400 for a name over 255 characters', async () => {
