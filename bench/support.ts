@@ -26,24 +26,8 @@ export interface BenchServer {
  */
 export async function startBenchServer(env: Record<string, string | undefined> = process.env): Promise<BenchServer> {
   const adminToken = `bench-${randomUUID()}`;
-  let databaseUrl = env.DATABASE_URL;
-  let dropDatabase: (() => Promise<void>) | undefined;
-  if (databaseUrl) {
-    const name = `usage_ledger_bench_${Date.now()}_${process.pid}`;
-    const admin = new Client({ connectionString: databaseUrl });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE "${name}"`);
-    await admin.end();
-    const url = new URL(databaseUrl);
-    url.pathname = `/${name}`;
-    databaseUrl = url.toString();
-    dropDatabase = async () => {
-      const client = new Client({ connectionString: env.DATABASE_URL });
-      await client.connect();
-      await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-      await client.end();
-    };
-  }
+  const database = await benchDatabase(env.DATABASE_URL);
+  const databaseUrl = database.url;
   const config = AppConfig.fromValues({
     ...env,
     DATABASE_URL: databaseUrl,
@@ -64,7 +48,7 @@ export async function startBenchServer(env: Record<string, string | undefined> =
     async close() {
       await app.close();
       await runtime.close();
-      await dropDatabase?.();
+      await database.drop();
     },
   };
 }
@@ -95,4 +79,101 @@ export async function runConcurrently(count: number, concurrency: number, task: 
   });
   await Promise.all(lanes);
   return latencies;
+}
+
+export interface BenchProcess {
+  baseUrl: string;
+  adminToken: string;
+  description: string;
+  close(): Promise<void>;
+}
+
+/**
+ * A bench database of its own and the real API in a child process
+ * (`node dist/src/main.js`), so the load generator does not share the
+ * server's event loop. `prepare` runs first, in this process, on the migrated
+ * database (seeding in SQL); with embedded PostgreSQL the data folder is then
+ * handed to the server.
+ */
+export async function startBenchProcess(
+  prepare: (db: Runtime['dataSource']) => Promise<void>,
+  env: Record<string, string | undefined> = process.env,
+): Promise<BenchProcess> {
+  const { spawn } = await import('node:child_process');
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { createServer } = await import('node:net');
+  const adminToken = `bench-${randomUUID()}`;
+  const database = await benchDatabase(env.DATABASE_URL);
+  const dataDir = database.url ? undefined : mkdtempSync(join(tmpdir(), 'usage-ledger-bench-'));
+  const childEnv: Record<string, string | undefined> = {
+    ...env,
+    DATABASE_URL: database.url,
+    DATA_DIR: dataDir ?? 'memory://',
+    ADMIN_TOKEN: adminToken,
+    LOG_LEVEL: env.BENCH_LOG_LEVEL ?? 'warn',
+  };
+  const config = AppConfig.fromValues(childEnv);
+  const runtime = await Runtime.open(config, createRootLogger(config.logLevel), { runMigrations: true });
+  try {
+    await prepare(runtime.dataSource);
+  } catch (error) {
+    await runtime.close();
+    await database.drop();
+    throw error;
+  }
+  await runtime.close();
+  const port = await new Promise<number>((resolve) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port: free } = probe.address() as AddressInfo;
+      probe.close(() => resolve(free));
+    });
+  });
+  const child = spawn(process.execPath, [join(__dirname, '..', 'src', 'main.js')], {
+    env: { ...childEnv, PORT: String(port), HOST: '127.0.0.1' },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`bench server exited with ${child.exitCode}`);
+    const up = await fetch(`${baseUrl}/health`).then((r) => r.ok, () => false);
+    if (up) break;
+    if (Date.now() > deadline) throw new Error('bench server did not start within 60 s');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return {
+    baseUrl,
+    adminToken,
+    description: `${database.url ? 'PostgreSQL (a bench database of its own)' : 'embedded PostgreSQL (PGlite)'}; ${env.REDIS_URL ? 'BullMQ on Redis' : 'in-process queue'}; API in a child process`,
+    async close() {
+      await new Promise<void>((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      });
+      await database.drop();
+      if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function benchDatabase(serverUrl: string | undefined): Promise<{ url?: string; drop(): Promise<void> }> {
+  if (!serverUrl) return { drop: async () => undefined };
+  const name = `usage_ledger_bench_${Date.now()}_${process.pid}`;
+  const admin = new Client({ connectionString: serverUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE "${name}"`);
+  await admin.end();
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      const client = new Client({ connectionString: serverUrl });
+      await client.connect();
+      await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      await client.end();
+    },
+  };
 }

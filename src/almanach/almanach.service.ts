@@ -100,12 +100,12 @@ export class AlmanachService {
 
   /** PUT /v1/entity/instance/{id}: correct the open version, or one closed version by window (5.13). */
   async updateInstance(entityId: string, query: Record<string, unknown>, payload: unknown): Promise<Wire> {
-    const window = query.start === undefined ? null : { start: queryDate(query, 'start'), end: queryDate(query, 'end', true) };
+    const window = query.start === undefined ? null : { start: queryDate(query, 'start'), end: queryDate(query, 'end') };
     const update = parseInstanceUpdate(payload);
     return this.write(entityId, async (m) => {
       let target: Version;
       if (window) {
-        const matches = await repo.listClosedWithin(m, entityId, window.start, window.end!);
+        const matches = await repo.listClosedWithin(m, entityId, window.start, window.end);
         if (matches.length === 0) throw notFound(entityId);
         if (matches.length > 1) throw new DomainError(AlmanachError.MultipleEntities, 'Multiple entities found while updating a closed entity');
         target = matches[0];
@@ -299,11 +299,10 @@ export class AlmanachService {
   }
 }
 
-function queryDate(query: Record<string, unknown>, key: string, required = true): Micros {
+/** A query-string date (almanach-v1.md 2.2); absent → 400 naming it, unparseable → 400. */
+function queryDate(query: Record<string, unknown>, key: string): Micros {
   const raw = query[key];
-  if (raw === undefined) {
-    if (required) throw new DomainError(AlmanachError.MissingParam, missingParam(key));
-  }
+  if (raw === undefined) throw new DomainError(AlmanachError.MissingParam, missingParam(key));
   const micros = parseAlmanachDate(Array.isArray(raw) ? undefined : raw);
   if (micros === null) throw new DomainError(AlmanachError.InvalidPayload, INVALID_PAYLOAD);
   return micros;

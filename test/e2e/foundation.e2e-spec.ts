@@ -22,6 +22,19 @@ describe('service foundation', () => {
     });
   });
 
+  describe('GET /health with the database gone', () => {
+    it('answers 503 naming the database', async () => {
+      const own = await startTestApp();
+      try {
+        await own.runtime.database.close();
+        const res = await own.http.get('/health').expect(503);
+        expect(res.body).toMatchObject({ status: 'down', error: 'database not answering', checks: { database: 'down' } });
+      } finally {
+        await own.close();
+      }
+    });
+  });
+
   describe('unknown paths and methods', () => {
     it('answers 404 with a JSON error for an unknown path', async () => {
       const res = await t.http.get('/no/such/path').expect(404);

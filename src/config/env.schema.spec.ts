@@ -1,0 +1,48 @@
+import { AppConfig } from './app-config';
+import { ConfigError, validateEnv } from './env.schema';
+
+describe(validateEnv.name, () => {
+  it('applies the defaults', () => {
+    const config = AppConfig.fromValues({});
+    expect(config.port).toBe(3000);
+    expect(config.databaseUrl).toBeUndefined();
+    expect(config.redisUrl).toBeUndefined();
+    expect(config.embeddedDatabase).toBe(true);
+    expect(config.inProcessQueue).toBe(true);
+    expect(config.dataDir).toMatch(/\/data$/);
+    expect(config.logLevel).toBe('info');
+  });
+
+  it('reads valid values', () => {
+    const config = AppConfig.fromValues({
+      DATABASE_URL: 'postgres://u:p@db:5432/x',
+      REDIS_URL: 'redis://cache:6379',
+      PORT: '8080',
+      ADMIN_TOKEN: 'a-long-enough-admin-token',
+      DATA_DIR: 'memory://',
+      LOG_LEVEL: 'debug',
+      PUBLIC_URL: 'https://ledger.example.org/',
+    });
+    expect(config.port).toBe(8080);
+    expect(config.dataDir).toBe('memory://');
+    expect(config.publicUrl).toBe('https://ledger.example.org');
+    expect(config.embeddedDatabase).toBe(false);
+  });
+
+  it('names every bad variable at once', () => {
+    let error: unknown;
+    try {
+      validateEnv({ DATABASE_URL: 'mysql://x', REDIS_URL: 'http://x', PORT: 'eighty', ADMIN_TOKEN: 'short', LOG_LEVEL: 'loud', PUBLIC_URL: 'not a url' });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const message = (error as Error).message;
+    for (const name of ['DATABASE_URL', 'REDIS_URL', 'PORT', 'ADMIN_TOKEN', 'LOG_LEVEL', 'PUBLIC_URL']) expect(message).toContain(`${name}:`);
+  });
+
+  it('never echoes a secret value in its message', () => {
+    expect(() => validateEnv({ ADMIN_TOKEN: 'secret12' })).toThrow(/ADMIN_TOKEN: ADMIN_TOKEN must be at least 16 characters/);
+    expect(() => validateEnv({ ADMIN_TOKEN: 'secret12' })).not.toThrow(/secret12/);
+  });
+});

@@ -1,0 +1,134 @@
+import { ADMIN_TOKEN, startTestApp, TestApp } from '../support/test-app';
+
+describe('admin API', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+  beforeEach(async () => {
+    await t.reset();
+  });
+
+  const admin = () => ({
+    get: (url: string) => t.http.get(url).set('X-Auth-Token', ADMIN_TOKEN),
+    post: (url: string, body?: object) => t.http.post(url).set('X-Auth-Token', ADMIN_TOKEN).send(body),
+    delete: (url: string) => t.http.delete(url).set('X-Auth-Token', ADMIN_TOKEN),
+  });
+
+  describe('POST /admin/tokens', () => {
+    it('creates a token whose secret appears only in this answer', async () => {
+      const res = await admin().post('/admin/tokens', { name: 'billing', role: 'reader' }).expect(201);
+      expect(res.body).toEqual({
+        id: expect.stringMatching(/^[0-9a-f-]{36}$/),
+        name: 'billing',
+        role: 'reader',
+        user_id: null,
+        project_ids: [],
+        token: expect.any(String),
+        created_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
+      });
+      expect(res.body.token.length).toBeGreaterThanOrEqual(40);
+      const list = await admin().get('/admin/tokens').expect(200);
+      expect(list.body).toEqual([{ ...res.body, token: undefined }].map(({ token: _token, ...rest }) => rest));
+      expect(JSON.stringify(list.body)).not.toContain(res.body.token);
+    });
+
+    it('creates a user token bound to a user and projects, which then works', async () => {
+      const res = await admin().post('/admin/tokens', { name: 'alice', role: 'user', user_id: 'alice', project_ids: ['p1', 'p2'] }).expect(201);
+      expect(res.body).toMatchObject({ role: 'user', user_id: 'alice', project_ids: ['p1', 'p2'] });
+      await t.http.get('/v1/volume_types').set('X-Auth-Token', res.body.token).expect(200);
+    });
+
+    it.each([
+      [{ role: 'reader' }, 'name'],
+      [{ name: '', role: 'reader' }, 'name'],
+      [{ name: 'x' }, 'role'],
+      [{ name: 'x', role: 'root' }, 'role'],
+      [{ name: 'x', role: 'user' }, 'user_id'],
+      [{ name: 'x', role: 'user', user_id: '' }, 'user_id'],
+      [{ name: 'x', role: 'reader', project_ids: 'p1' }, 'project_ids'],
+      [{ name: 'x', role: 'reader', project_ids: [1] }, 'project_ids'],
+      [{ name: 'x', role: 'reader', colour: 'blue' }, 'colour'],
+    ])('answers 400 naming the field for %p', async (body, field) => {
+      const res = await admin().post('/admin/tokens', body).expect(400);
+      expect(res.body.error).toMatch(new RegExp(`^${field}: `));
+    });
+
+    it('answers 400 without a body', async () => {
+      const res = await t.http.post('/admin/tokens').set('X-Auth-Token', ADMIN_TOKEN).expect(400);
+      expect(res.body.error).toBe('request body is required');
+    });
+  });
+
+  describe('DELETE /admin/tokens/:id', () => {
+    it('deletes a token, which stops working at once', async () => {
+      const created = await admin().post('/admin/tokens', { name: 's', role: 'service' }).expect(201);
+      await t.http.get('/v1/volume_types').set('X-Auth-Token', created.body.token).expect(200);
+      await admin().delete(`/admin/tokens/${created.body.id}`).expect(204);
+      await t.http.get('/v1/volume_types').set('X-Auth-Token', created.body.token).expect(401);
+      await admin().delete(`/admin/tokens/${created.body.id}`).expect(404);
+    });
+
+    it('answers 404 for an id that is not a uuid', async () => {
+      const res = await admin().delete('/admin/tokens/not-a-uuid').expect(404);
+      expect(res.body.error).toMatch(/not-a-uuid/);
+    });
+  });
+
+  describe('sites', () => {
+    it('creates, lists and rotates a site key; the old key stops working', async () => {
+      const created = await admin().post('/admin/sites', { name: 'site-a' }).expect(201);
+      expect(created.body).toEqual({ name: 'site-a', api_key: expect.any(String), created_at: expect.stringMatching(/Z$/) });
+      const list = await admin().get('/admin/sites').expect(200);
+      expect(list.body).toEqual([{ name: 'site-a', created_at: created.body.created_at }]);
+      const rotated = await admin().post('/admin/sites/site-a/rotate').expect(200);
+      expect(rotated.body).toEqual({ name: 'site-a', api_key: expect.any(String) });
+      expect(rotated.body.api_key).not.toBe(created.body.api_key);
+      await expect(t.runtime.dataSource.query('SELECT api_key_hash FROM amie_site')).resolves.toEqual([
+        { api_key_hash: expect.not.stringContaining(rotated.body.api_key) },
+      ]);
+    });
+
+    it('answers 409 for an existing name, 404 rotating an unknown site, 400 for a bad name', async () => {
+      await admin().post('/admin/sites', { name: 'site-a' }).expect(201);
+      const dup = await admin().post('/admin/sites', { name: 'site-a' }).expect(409);
+      expect(dup.body.error).toMatch(/site-a/);
+      await admin().post('/admin/sites/nope/rotate').expect(404);
+      const bad = await admin().post('/admin/sites', { name: 'has space' }).expect(400);
+      expect(bad.body.error).toMatch(/^name: /);
+    });
+  });
+
+  describe('roles', () => {
+    it.each([
+      ['GET', '/admin/tokens'],
+      ['POST', '/admin/tokens'],
+      ['DELETE', '/admin/tokens/00000000-0000-0000-0000-000000000000'],
+      ['GET', '/admin/sites'],
+      ['POST', '/admin/sites'],
+      ['POST', '/admin/sites/x/rotate'],
+    ])('%s %s: 401 without a token, 403 for every other role', async (method, url) => {
+      const call = (token?: string) => {
+        const req = t.http[method.toLowerCase() as 'get' | 'post' | 'delete'](url);
+        return token ? req.set('X-Auth-Token', token) : req;
+      };
+      const none = await call().expect(401);
+      expect(none.body).toEqual({ error: 'Unauthorized' });
+      for (const role of ['service', 'reader', 'user'] as const) {
+        const res = await call(await t.token(role));
+        expect(res.status).toBe(403);
+        expect(res.body).toEqual({ error: 'Forbidden' });
+      }
+    });
+
+    it('never stores a secret in clear', async () => {
+      const created = await admin().post('/admin/tokens', { name: 'x', role: 'admin' }).expect(201);
+      const rows = await t.runtime.dataSource.query('SELECT * FROM api_token');
+      expect(JSON.stringify(rows)).not.toContain(created.body.token);
+    });
+  });
+});
