@@ -22,7 +22,8 @@ export async function createApp(runtime: Runtime): Promise<NestFastifyApplicatio
   const adapter = new FastifyAdapter({
     loggerInstance: runtime.log,
     bodyLimit: BODY_LIMIT,
-    routerOptions: { ignoreTrailingSlash: true },
+    // maxParamLength: quota resource names may be 255 characters (quotas.md 6); Fastify's default of 100 answers 414.
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 1024 },
     trustProxy: runtime.config.trustProxy,
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),

@@ -4,6 +4,7 @@ import { AlmanachModule } from './almanach/almanach.module';
 import { AuthModule } from './auth/auth.module';
 import { CoreModule } from './core.module';
 import { HealthModule } from './health/health.module';
+import { QuotasModule } from './quotas/quotas.module';
 import { Runtime } from './runtime';
 
 @Module({})
@@ -11,7 +12,7 @@ export class AppModule {
   static forRoot(runtime: Runtime): DynamicModule {
     return {
       module: AppModule,
-      imports: [CoreModule.forRoot(runtime), AuthModule, HealthModule, AlmanachModule, AllocationsModule],
+      imports: [CoreModule.forRoot(runtime), AuthModule, HealthModule, AlmanachModule, QuotasModule, AllocationsModule],
     };
   }
 }

@@ -4,6 +4,22 @@ import { ALLOCATION_ENTITIES } from '../allocations/allocation.entities';
 import { CATALOGUE_ENTITIES } from '../allocations/catalogue.entities';
 import { ApiToken } from '../auth/api-token.entity';
 import { Site } from '../auth/site.entity';
+import { QuotaCommission, QuotaProvision } from '../quotas/quota-commission.entity';
+import { QuotaHolding } from '../quotas/quota-holding.entity';
+import { QuotaProvisionLog } from '../quotas/quota-provision-log.entity';
+import { QuotaResource } from '../quotas/quota-resource.entity';
 
 /** Every TypeORM entity; migrations/ must describe exactly these. */
-export const ENTITIES = [ApiToken, Site, EntityVersion, VolumeType, ...CATALOGUE_ENTITIES, ...ALLOCATION_ENTITIES];
+export const ENTITIES = [
+  ApiToken,
+  Site,
+  EntityVersion,
+  VolumeType,
+  QuotaResource,
+  QuotaHolding,
+  QuotaCommission,
+  QuotaProvision,
+  QuotaProvisionLog,
+  ...CATALOGUE_ENTITIES,
+  ...ALLOCATION_ENTITIES,
+];

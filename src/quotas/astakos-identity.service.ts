@@ -1,0 +1,65 @@
+import { Injectable } from '@nestjs/common';
+import { FastifyRequest } from 'fastify';
+import { AuthService } from '../auth/auth.service';
+import { AppConfig } from '../config/app-config';
+import { DomainError } from '../http/domain-error';
+import { QuotasError } from './quotas.errors';
+import { badRequest, isObject } from './quotas-values';
+
+export const ACCOUNT_PREFIX = '/astakos/account/v1.0';
+export const IDENTITY_PREFIX = '/astakos/identity/v2.0';
+const UI_PATH = '/astakos/ui';
+
+/**
+ * POST /astakos/identity/v2.0/tokens (quotas.md 3): the service catalog
+ * astakosclient reads its account prefix from, and the token check services
+ * make with a body.
+ */
+@Injectable()
+export class AstakosIdentityService {
+  constructor(
+    private readonly auth: AuthService,
+    private readonly config: AppConfig,
+  ) {}
+
+  async tokens(request: FastifyRequest, body: unknown): Promise<{ access: Record<string, unknown> }> {
+    const serviceCatalog = this.catalog(request);
+    // No body: the catalog only; a token that is sent is not checked (3).
+    if (body === undefined) return { access: { serviceCatalog } };
+    if (!isObject(body) || !isObject(body.auth) || !isObject(body.auth.token) || typeof body.auth.token.id !== 'string') {
+      throw badRequest('request body must be {"auth": {"token": {"id": "<token>"}}}');
+    }
+    const tenantName = body.auth.tenantName;
+    if (tenantName !== undefined && tenantName !== null && typeof tenantName !== 'string') throw badRequest('auth.tenantName: must be a string');
+    const principal = await this.auth.authenticateToken(body.auth.token.id);
+    if (!principal) throw new DomainError(QuotasError.Unauthorized, 'Invalid token');
+    if (typeof tenantName === 'string' && tenantName !== principal.userId) {
+      throw badRequest(`tenantName ${tenantName} does not match the token's user`);
+    }
+    return {
+      access: {
+        token: { id: body.auth.token.id, expires: null, tenant: { id: principal.userId, name: principal.name } },
+        serviceCatalog,
+        user: {
+          id: principal.userId,
+          name: principal.name,
+          roles: [{ id: principal.role, name: principal.role }],
+          roles_links: [],
+          projects: principal.projectIds,
+        },
+      },
+    };
+  }
+
+  private catalog(request: FastifyRequest) {
+    // One rule for absolute URLs (spec/README.md): PUBLIC_URL, else the request's scheme and host.
+    const base = this.config.publicUrl ?? `${request.protocol}://${request.host}`;
+    const entry = (name: string, type: string, versionId: string, path: string) => ({
+      name,
+      type,
+      endpoints: [{ versionId, publicURL: base + path, 'SNF:uiURL': base + UI_PATH, region: 'default' }],
+      endpoints_links: [],
+    });
+    return [entry('astakos_account', 'account', 'v1.0', ACCOUNT_PREFIX), entry('astakos_identity', 'identity', 'v2.0', IDENTITY_PREFIX)];
+  }
+}

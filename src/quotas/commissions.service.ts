@@ -1,0 +1,347 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, EntityManager } from 'typeorm';
+import { DomainError } from '../http/domain-error';
+import { QuotasError } from './quotas.errors';
+import { HoldingRow, holdingKey, lockHoldings } from './quotas.service';
+import { badRequest, isObject, isSafeInteger, num } from './quotas-values';
+
+/** A provision after merging (quotas.md 5.3), with prefixes kept (2, "Identifiers"). */
+export interface Provision {
+  holder: string;
+  source: string | null;
+  resource: string;
+  quantity: number;
+}
+
+interface IssueRequest {
+  name: string;
+  force: boolean;
+  autoAccept: boolean;
+  provisions: Provision[];
+}
+
+/** A per-serial failure of the bulk action (4.10): `[serial, fault]`. */
+type Failure = [number, Record<string, { code: number; message: string }>];
+
+interface Counters {
+  limit: number;
+  min: number;
+  max: number;
+}
+
+/**
+ * Two-phase commissions (quotas.md 4.6–4.10, 5.2–5.9). Every change runs in
+ * one READ COMMITTED transaction that locks commission rows first (by
+ * serial), then holding rows in ascending id, and checks and writes the
+ * counters only under those locks: concurrent commissions never take a
+ * holding past its limit, and of concurrent resolvers of one serial exactly
+ * one finds it.
+ */
+@Injectable()
+export class CommissionsService {
+  constructor(private readonly db: DataSource) {}
+
+  /** POST {account}/commissions: 201 {"serial"}, 404 NoHoldingError, 413 NoCapacityError/NoQuantityError. */
+  async issue(clientKey: string, body: unknown): Promise<{ serial: number }> {
+    const request = parseIssue(body);
+    return this.db.transaction(async (m) => {
+      const rows = request.provisions.length ? await lockHoldings(m, request.provisions) : [];
+      const byKey = new Map(rows.map((r) => [holdingKey(r), r]));
+      const steps: { row: HoldingRow; provision: Provision; after: Counters }[] = [];
+      // Checked in request order after merging (4.6); only the first failure is reported.
+      for (const provision of request.provisions) {
+        const row = byKey.get(holdingKey(provision));
+        if (!row) {
+          throw new DomainError(QuotasError.NoHolding, `There is no ${provision.resource} quota for ${describe(provision)}`, {
+            data: { name: 'NoHoldingError', provision },
+          });
+        }
+        const after = applyIssue(provision, counters(row), request.force);
+        steps.push({ row, provision, after: request.autoAccept ? applyResolve(provision.quantity, after, 'ACCEPT') : after });
+      }
+      // The writes in one statement: the counters, a serial, and either the
+      // pending commission with its provisions or, with auto_accept, only the
+      // log rows (never pending, 5.5).
+      const counterRows = steps.map((s) => ({ id: s.row.id, ...s.after }));
+      if (request.autoAccept) {
+        const issueTime = new Date();
+        const log = steps.map((s): LogEntry => ({ clientKey, name: request.name, provision: s.provision, after: s.after, issueTime, action: 'ACCEPT' }));
+        const [{ serial }]: { serial: string }[] = await m.query(
+          `WITH ${UPDATE_COUNTERS}, s AS (SELECT nextval('quota_commission_serial_seq') AS serial),
+           l AS (INSERT INTO quota_provision_log (serial, ${LOG_COLUMNS}) SELECT s.serial, v.* FROM s, unnest(${logArrays(4)}) AS v)
+           SELECT serial FROM s`,
+          [...counterParams(counterRows), ...logParams(log)],
+        );
+        return { serial: num(serial) };
+      }
+      const [{ serial }]: { serial: string }[] = await m.query(
+        `WITH ${UPDATE_COUNTERS}, c AS (
+           INSERT INTO quota_commission (serial, client_key, name) VALUES (nextval('quota_commission_serial_seq'), $4, $5) RETURNING serial
+         ), p AS (
+           INSERT INTO quota_provision (serial, position, holding_id, quantity)
+           SELECT c.serial, v.position, v.holding_id, v.quantity
+           FROM c, unnest($6::int[], $7::bigint[], $8::bigint[]) AS v(position, holding_id, quantity)
+         )
+         SELECT serial FROM c`,
+        [
+          ...counterParams(counterRows),
+          clientKey,
+          request.name,
+          steps.map((_, i) => i),
+          steps.map((s) => s.row.id),
+          steps.map((s) => s.provision.quantity),
+        ],
+      );
+      return { serial: num(serial) };
+    });
+  }
+
+  /** GET {account}/commissions: the caller's pending serials, ascending (4.7). */
+  async pending(clientKey: string): Promise<number[]> {
+    const rows: { serial: string }[] = await this.db.query(`SELECT serial FROM quota_commission WHERE client_key = $1 ORDER BY serial`, [clientKey]);
+    return rows.map((r) => num(r.serial));
+  }
+
+  /** GET {account}/commissions/<serial> (4.8). */
+  async detail(clientKey: string, serialText: string): Promise<{ serial: number; name: string; issue_time: string; provisions: Provision[] }> {
+    const serial = parseSerial(serialText);
+    const commissions: { name: string; issue_time: Date }[] =
+      serial === null ? [] : await this.db.query(`SELECT name, issue_time FROM quota_commission WHERE client_key = $1 AND serial = $2`, [clientKey, serial]);
+    if (commissions.length === 0) throw notFound(serial ?? serialText);
+    const provisions: (Provision & { quantity: string })[] = await this.db.query(
+      `SELECT h.holder, h.source, h.resource, p.quantity FROM quota_provision p JOIN quota_holding h ON h.id = p.holding_id
+       WHERE p.serial = $1 ORDER BY p.position`,
+      [serial],
+    );
+    return {
+      serial: serial!,
+      name: commissions[0].name,
+      issue_time: new Date(commissions[0].issue_time).toISOString(),
+      provisions: provisions.map((p) => ({ holder: p.holder, source: p.source, resource: p.resource, quantity: num(p.quantity) })),
+    };
+  }
+
+  /** POST {account}/commissions/<serial>/action: `{"accept": ...}` or `{"reject": ...}` (4.9). */
+  async actOne(clientKey: string, serialText: string, body: unknown): Promise<void> {
+    if (!/^[0-9]+$/.test(serialText)) throw badRequest(`serial must be a decimal integer, not ${JSON.stringify(serialText)}`);
+    if (!isObject(body)) throw badRequest('request body must be a JSON object with the key accept or reject');
+    const accept = 'accept' in body;
+    const reject = 'reject' in body;
+    if (accept === reject) throw badRequest(accept ? 'give accept or reject, not both' : 'request body must hold the key accept or reject');
+    const serial = parseSerial(serialText);
+    const done = serial === null ? null : await this.db.transaction((m) => this.resolve(m, clientKey, accept ? [serial] : [], reject ? [serial] : []));
+    if (!done || done.missing.length > 0) throw notFound(serial ?? serialText);
+  }
+
+  /** POST {account}/commissions/action (4.10): per-serial failures, one transaction for the successes. */
+  async actMany(clientKey: string, body: unknown): Promise<{ accepted: number[]; rejected: number[]; failed: Failure[] }> {
+    if (!isObject(body)) throw badRequest('request body must be a JSON object with the lists accept and reject');
+    const accept = serialList(body.accept, 'accept');
+    const reject = serialList(body.reject, 'reject');
+    const both = accept.filter((s) => reject.includes(s));
+    const toAccept = accept.filter((s) => !both.includes(s));
+    const toReject = reject.filter((s) => !both.includes(s));
+    const done =
+      toAccept.length + toReject.length > 0
+        ? await this.db.transaction((m) => this.resolve(m, clientKey, toAccept, toReject))
+        : { accepted: [], rejected: [], missing: [] };
+    const failed: Failure[] = [
+      ...done.missing.map((s): Failure => [s, { itemNotFound: { code: 404, message: `serial ${s} does not exist` } }]),
+      ...both.map((s): Failure => [s, { badRequest: { code: 400, message: `cannot both accept and reject serial ${s}` } }]),
+    ];
+    return { accepted: done.accepted, rejected: done.rejected, failed };
+  }
+
+  /**
+   * Resolves the caller's pending commissions among these serials: locks the
+   * commission rows (ascending serial), then their holdings (ascending id),
+   * applies 5.2 without checks, logs each provision, deletes the commissions.
+   * A serial that is not pending for this caller, or that a concurrent
+   * resolver took first, comes back in `missing`.
+   */
+  private async resolve(m: EntityManager, clientKey: string, accept: number[], reject: number[]) {
+    const wanted = [...accept, ...reject];
+    // Commission rows first, in ascending serial; their provisions come in the same query.
+    const found: { serial: string; name: string; issue_time: Date; holding_id: string | null; quantity: string | null }[] = await m.query(
+      `SELECT c.serial, c.name, c.issue_time, p.holding_id, p.quantity
+       FROM quota_commission c LEFT JOIN quota_provision p ON p.serial = c.serial
+       WHERE c.client_key = $1 AND c.serial = ANY($2::bigint[])
+       ORDER BY c.serial, p.position
+       FOR UPDATE OF c`,
+      [clientKey, wanted],
+    );
+    const present = new Set(found.map((c) => num(c.serial)));
+    const result = {
+      accepted: accept.filter((s) => present.has(s)),
+      rejected: reject.filter((s) => present.has(s)),
+      missing: wanted.filter((s) => !present.has(s)),
+    };
+    if (found.length === 0) return result;
+    const serials = [...new Set(found.map((c) => c.serial))];
+    const provisions = found.filter((p): p is typeof p & { holding_id: string; quantity: string } => p.holding_id !== null);
+    const holdingIds = [...new Set(provisions.map((p) => p.holding_id))];
+    // Then their holdings, in ascending id.
+    const holdings: HoldingRow[] = holdingIds.length
+      ? await m.query(`SELECT * FROM quota_holding WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE`, [holdingIds])
+      : [];
+    const state = new Map(holdings.map((h) => [h.id, { row: h, counters: counters(h) }]));
+    const accepted = new Set(result.accepted);
+    const log: (LogEntry & { serial: string })[] = [];
+    for (const p of provisions) {
+      const holding = state.get(p.holding_id)!;
+      const action = accepted.has(num(p.serial)) ? 'ACCEPT' : 'REJECT';
+      holding.counters = applyResolve(num(p.quantity), holding.counters, action);
+      log.push({
+        serial: p.serial,
+        clientKey,
+        name: p.name,
+        provision: { holder: holding.row.holder, source: holding.row.source, resource: holding.row.resource, quantity: num(p.quantity) },
+        after: holding.counters,
+        issueTime: p.issue_time,
+        action,
+      });
+    }
+    // The writes in one statement: counters, the commissions (their provisions cascade), the log.
+    const counterRows = [...state.values()].map((h) => ({ id: h.row.id, ...h.counters }));
+    await m.query(
+      `WITH ${UPDATE_COUNTERS}, d AS (DELETE FROM quota_commission WHERE serial = ANY($4::bigint[]))
+       INSERT INTO quota_provision_log (serial, ${LOG_COLUMNS})
+       SELECT * FROM unnest($5::bigint[], ${logArrays(6)})`,
+      [...counterParams(counterRows), serials, log.map((e) => e.serial), ...logParams(log)],
+    );
+    return result;
+  }
+}
+
+// --- the arithmetic of quotas.md 5.2 ---------------------------------------
+
+function counters(row: HoldingRow): Counters {
+  return { limit: num(row.limit), min: num(row.usage_min), max: num(row.usage_max) };
+}
+
+/** Issue step: imports raise the high bound under the limit (unless forced), releases lower the low bound, never below 0. */
+function applyIssue(provision: Provision, c: Counters, force: boolean): Counters {
+  const q = provision.quantity;
+  if (q >= 0) {
+    const max = c.max + q;
+    if ((!force && max > c.limit) || !Number.isSafeInteger(max)) {
+      throw new DomainError(
+        QuotasError.NoCapacity,
+        `Limit exceeded for ${describe(provision)} ${provision.resource}: usage ${c.max} + ${q} > limit ${c.limit}`,
+        { data: { name: 'NoCapacityError', provision, limit: c.limit, usage: c.max } },
+      );
+    }
+    return { ...c, max };
+  }
+  const min = c.min + q;
+  if (min < 0) {
+    throw new DomainError(
+      QuotasError.NoQuantity,
+      `Cannot release ${-q} of ${provision.resource} from ${describe(provision)}: only ${c.min} committed and not pending release`,
+      { data: { name: 'NoQuantityError', provision, limit: 0, usage: c.min } },
+    );
+  }
+  return { ...c, min };
+}
+
+/** Accept or reject step: no checks, always possible. */
+function applyResolve(q: number, c: Counters, action: 'ACCEPT' | 'REJECT'): Counters {
+  if (q >= 0) return action === 'ACCEPT' ? { ...c, min: c.min + q } : { ...c, max: c.max - q };
+  return action === 'ACCEPT' ? { ...c, max: c.max + q } : { ...c, min: c.min - q };
+}
+
+/** CTE `u` writing counters from $1 (ids), $2 (usage_min), $3 (usage_max); an empty list writes nothing. */
+const UPDATE_COUNTERS = `u AS (
+  UPDATE quota_holding h SET usage_min = v.usage_min, usage_max = v.usage_max
+  FROM unnest($1::bigint[], $2::bigint[], $3::bigint[]) AS v(id, usage_min, usage_max) WHERE h.id = v.id)`;
+
+function counterParams(rows: { id: string; min: number; max: number }[]): unknown[] {
+  return [rows.map((r) => r.id), rows.map((r) => r.min), rows.map((r) => r.max)];
+}
+
+interface LogEntry {
+  clientKey: string;
+  name: string;
+  provision: Provision;
+  after: Counters;
+  issueTime: Date;
+  action: 'ACCEPT' | 'REJECT';
+}
+
+/** The provision log (5.9 decision): one row per resolved provision, with the holding after the step. */
+const LOG_COLUMNS = 'client_key, name, holder, source, resource, quantity, "limit", usage_min, usage_max, action, issue_time';
+const LOG_TYPES = ['text', 'text', 'text', 'text', 'text', 'bigint', 'bigint', 'bigint', 'bigint', 'text', 'timestamptz'];
+/** The typed array parameters of logParams, numbered from `first`. */
+const logArrays = (first: number) => LOG_TYPES.map((type, i) => `$${first + i}::${type}[]`).join(', ');
+
+function logParams(entries: LogEntry[]): unknown[] {
+  return [
+    entries.map((e) => e.clientKey),
+    entries.map((e) => e.name),
+    entries.map((e) => e.provision.holder),
+    entries.map((e) => e.provision.source),
+    entries.map((e) => e.provision.resource),
+    entries.map((e) => e.provision.quantity),
+    entries.map((e) => e.after.limit),
+    entries.map((e) => e.after.min),
+    entries.map((e) => e.after.max),
+    entries.map((e) => e.action),
+    entries.map((e) => new Date(e.issueTime).toISOString()),
+  ];
+}
+
+// --- request parsing --------------------------------------------------------
+
+/** Validates an issue body (4.6) and merges same-key provisions in order of first appearance (5.3). */
+function parseIssue(body: unknown): IssueRequest {
+  if (!isObject(body)) throw badRequest('request body must be a JSON object');
+  if (!Array.isArray(body.provisions)) throw badRequest('provisions: must be a list');
+  const name = body.name ?? '';
+  if (typeof name !== 'string') throw badRequest('name: must be a string');
+  const force = body.force ?? false;
+  if (typeof force !== 'boolean') throw badRequest('force: must be a boolean');
+  const autoAccept = body.auto_accept ?? false;
+  if (typeof autoAccept !== 'boolean') throw badRequest('auto_accept: must be a boolean');
+  const merged = new Map<string, Provision>();
+  body.provisions.forEach((p: unknown, i: number) => {
+    const at = `provisions[${i}]`;
+    if (!isObject(p)) throw badRequest(`${at}: must be an object`);
+    for (const field of ['holder', 'source', 'resource', 'quantity']) if (!(field in p)) throw badRequest(`${at}.${field}: is required`);
+    if (typeof p.holder !== 'string') throw badRequest(`${at}.holder: must be a string`);
+    if (p.source !== null && typeof p.source !== 'string') throw badRequest(`${at}.source: must be a string or null`);
+    if (typeof p.resource !== 'string') throw badRequest(`${at}.resource: must be a string`);
+    if (!isSafeInteger(p.quantity)) throw badRequest(`${at}.quantity: must be an integer between -${Number.MAX_SAFE_INTEGER} and ${Number.MAX_SAFE_INTEGER}`);
+    const provision: Provision = { holder: p.holder, source: p.source as string | null, resource: p.resource, quantity: p.quantity };
+    const key = holdingKey(provision);
+    const seen = merged.get(key);
+    if (!seen) {
+      merged.set(key, provision);
+      return;
+    }
+    seen.quantity += provision.quantity;
+    if (!Number.isSafeInteger(seen.quantity)) throw badRequest(`${at}.quantity: the merged quantity is out of range`);
+  });
+  return { name, force, autoAccept, provisions: [...merged.values()] };
+}
+
+/** A path serial: 400 unless decimal digits; a number past the safe range cannot exist (null). */
+function parseSerial(text: string): number | null {
+  if (!/^[0-9]+$/.test(text)) throw badRequest(`serial must be a decimal integer, not ${JSON.stringify(text)}`);
+  const serial = Number(text);
+  return Number.isSafeInteger(serial) ? serial : null;
+}
+
+function serialList(value: unknown, field: string): number[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) throw badRequest(`${field}: must be a list of serials`);
+  for (const s of value) if (!isSafeInteger(s)) throw badRequest(`${field}: ${JSON.stringify(s)} is not an integer serial`);
+  return [...new Set(value as number[])];
+}
+
+function notFound(serial: number | string): DomainError {
+  return new DomainError(QuotasError.NotFound, `serial ${serial} does not exist`);
+}
+
+function describe(p: Provision): string {
+  return p.source === null ? p.holder : `${p.holder} in ${p.source}`;
+}
