@@ -4,13 +4,14 @@ import { AuthModule } from './auth/auth.module';
 import { CoreModule } from './core.module';
 import { HealthModule } from './health/health.module';
 import { Runtime } from './runtime';
+import { UsageModule } from './usage/usage.module';
 
 @Module({})
 export class AppModule {
   static forRoot(runtime: Runtime): DynamicModule {
     return {
       module: AppModule,
-      imports: [CoreModule.forRoot(runtime), AuthModule, HealthModule, AlmanachModule],
+      imports: [CoreModule.forRoot(runtime), AuthModule, HealthModule, AlmanachModule, UsageModule],
     };
   }
 }

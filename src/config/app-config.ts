@@ -39,6 +39,9 @@ export class AppConfig {
   get publicUrl(): string | undefined {
     return this.env.PUBLIC_URL?.replace(/\/+$/, '');
   }
+  get queuePrefix(): string {
+    return this.env.QUEUE_PREFIX;
+  }
   get trustProxy(): boolean {
     return this.env.TRUST_PROXY;
   }

@@ -1,5 +1,6 @@
 import { ALMANACH_ERROR_STATUS } from '../almanach/almanach.errors';
 import { AUTH_ERROR_STATUS } from '../auth/auth.errors';
+import { USAGE_ERROR_STATUS } from '../usage/usage.errors';
 import { COMMON_ERROR_STATUS } from './domain-error';
 
 /** Error code → HTTP status, for every module. Add a module's map here. */
@@ -7,4 +8,5 @@ export const ERROR_STATUS: Record<string, number> = {
   ...COMMON_ERROR_STATUS,
   ...AUTH_ERROR_STATUS,
   ...ALMANACH_ERROR_STATUS,
+  ...USAGE_ERROR_STATUS,
 };
