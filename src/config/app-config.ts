@@ -42,6 +42,9 @@ export class AppConfig {
   get queuePrefix(): string {
     return this.env.QUEUE_PREFIX;
   }
+  get queueRetryDelayMs(): number {
+    return this.env.QUEUE_RETRY_DELAY_MS;
+  }
   get trustProxy(): boolean {
     return this.env.TRUST_PROXY;
   }

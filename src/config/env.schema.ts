@@ -65,6 +65,12 @@ export class EnvSchema {
   @Matches(/^[A-Za-z0-9_.-]+$/, { message: 'QUEUE_PREFIX may contain only letters, digits, "_", "." and "-"' })
   QUEUE_PREFIX = 'usage-ledger';
 
+  /** First retry delay of a failed job; each further retry doubles it (8 attempts in all). */
+  @Transform(({ value }) => (value === undefined || value === '' ? 1000 : Number(value)))
+  @IsInt({ message: 'QUEUE_RETRY_DELAY_MS must be a whole number' })
+  @Min(1, { message: 'QUEUE_RETRY_DELAY_MS must be at least 1' })
+  QUEUE_RETRY_DELAY_MS = 1000;
+
   /** Honour X-Forwarded-* headers (Fastify trustProxy). */
   @Transform(({ value }) => value === 'true' || value === '1')
   TRUST_PROXY = false;

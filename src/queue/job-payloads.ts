@@ -11,6 +11,8 @@ export type JobName = keyof JobPayloads;
 /** The one BullMQ queue; its Redis keys start with QUEUE_PREFIX. */
 export const QUEUE_NAME = 'jobs';
 
-/** Retries with exponential backoff: 1, 2, 4, ... 64 s, about two minutes in all. */
+/**
+ * Retries with exponential backoff from QUEUE_RETRY_DELAY_MS (default 1 s:
+ * 1, 2, 4, ... 64 s, about two minutes in all).
+ */
 export const JOB_ATTEMPTS = 8;
-export const JOB_BACKOFF_MS = 1000;

@@ -2,7 +2,7 @@ import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
 import { Job, Queue, Worker } from 'bullmq';
 import { Logger } from 'pino';
 import { Runtime } from '../runtime';
-import { JOB_ATTEMPTS, JOB_BACKOFF_MS, JobName, JobPayloads, QUEUE_NAME } from './job-payloads';
+import { JOB_ATTEMPTS, JobName, JobPayloads, QUEUE_NAME } from './job-payloads';
 
 export interface JobHandler<N extends JobName> {
   process(payload: JobPayloads[N]): Promise<void>;
@@ -68,7 +68,7 @@ export class JobQueueService implements OnModuleDestroy {
       await this.queue.add(name, payload, {
         jobId: options.jobId,
         attempts: JOB_ATTEMPTS,
-        backoff: { type: 'exponential', delay: JOB_BACKOFF_MS },
+        backoff: { type: 'exponential', delay: this.runtime.config.queueRetryDelayMs },
         removeOnComplete: true,
         // Kept for inspection (and by jobState for the sweeper).
         removeOnFail: false,
@@ -154,7 +154,7 @@ export class JobQueueService implements OnModuleDestroy {
         this.timers.delete(timer);
         this.local.push(job);
         this.drainLocal();
-      }, JOB_BACKOFF_MS * 2 ** (job.attempt - 1));
+      }, this.runtime.config.queueRetryDelayMs * 2 ** (job.attempt - 1));
       this.timers.add(timer);
     }
   }

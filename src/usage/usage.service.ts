@@ -4,7 +4,7 @@ import { DataSource } from 'typeorm';
 import { DomainError } from '../http/domain-error';
 import { JobQueueService } from '../queue/job-queue.service';
 import { Runtime } from '../runtime';
-import { parseStatusBound } from './usage-dates';
+import { microsToIso, parseStatusBound } from './usage-dates';
 import { receiptSeq } from './usage-receipt';
 import { NormalizedRecord, validateMessage } from './usage-validation';
 import { UsageError } from './usage.errors';
@@ -115,7 +115,7 @@ export class UsageService {
     const from = this.bound('FromTime', fromTime);
     const to = this.bound('ToTime', toTime);
     if (from !== null && to !== null && from > to) throw new DomainError(UsageError.InvalidTimeRange, 'FromTime: later than ToTime');
-    const params = [site, from === null ? null : new Date(from).toISOString(), to === null ? null : new Date(to).toISOString()];
+    const params = [site, from === null ? null : microsToIso(from), to === null ? null : microsToIso(to)];
     const range = (column: string) => `($2::timestamptz IS NULL OR ${column} >= $2::timestamptz) AND ($3::timestamptz IS NULL OR ${column} < $3::timestamptz)`;
 
     const [loaded, failed, pending] = await Promise.all([
@@ -220,7 +220,7 @@ export class UsageService {
     return { Message: `${cleared} failed records cleared`, ClearedRecordCount: cleared };
   }
 
-  private bound(name: string, value: unknown): number | null {
+  private bound(name: string, value: unknown): bigint | null {
     const text = Array.isArray(value) ? value[0] : value;
     if (text === undefined || text === null || text === '') return null;
     const parsed = typeof text === 'string' ? parseStatusBound(text) : null;
