@@ -1,7 +1,9 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
+import { Queue } from 'bullmq';
 import { Client } from 'pg';
+import { QUEUE_NAME } from '../src/queue/job-payloads';
 import { report, runConcurrently, startBenchServer } from './support';
 
 /**
@@ -136,6 +138,12 @@ export async function run(): Promise<void> {
       const exited = new Promise((r) => worker!.once('exit', r));
       worker.kill('SIGTERM');
       await exited;
+    }
+    const redis = server.runtime.queue.redis;
+    if (redis) {
+      const queue = new Queue(QUEUE_NAME, { connection: redis, prefix });
+      await queue.obliterate({ force: true }).catch(() => undefined);
+      await queue.close();
     }
     await server.close();
   }

@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { Queue } from 'bullmq';
+import { QUEUE_NAME } from '../../src/queue/job-payloads';
 import { JobQueueService } from '../../src/queue/job-queue.service';
 import { ADMIN_TOKEN, startTestApp, TestApp } from './test-app';
 
@@ -18,6 +20,17 @@ export interface SiteCredentials {
 export async function startUsageApp(overrides: Record<string, string | undefined> = {}, options: { worker?: boolean } = {}): Promise<TestApp> {
   const t = await startTestApp({ QUEUE_PREFIX: `test-amie-${randomUUID()}`, ...overrides });
   if (options.worker !== false) t.app.get(JobQueueService).startWorker();
+  const close = t.close.bind(t);
+  t.close = async () => {
+    // Leave nothing of this run in the shared Redis.
+    const redis = t.runtime.queue.redis;
+    if (redis) {
+      const queue = new Queue(QUEUE_NAME, { connection: redis, prefix: t.runtime.config.queuePrefix });
+      await queue.obliterate({ force: true }).catch(() => undefined);
+      await queue.close();
+    }
+    await close();
+  };
   return t;
 }
 
