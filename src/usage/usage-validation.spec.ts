@@ -66,6 +66,12 @@ describe(validateMessage.name, () => {
     });
   });
 
+  it('refuses an integer identifier whose decimal text is over 255 characters', () => {
+    const [a, b] = validateMessage({ UsageType: 'Compute', Records: [{ ...base, LocalRecordID: 1e256 }, { ...base, LocalRecordID: 1e255 }] }, now).outcomes;
+    expect(a).toMatchObject({ ok: false, error: 'LocalRecordID: must be at most 255 characters' });
+    expect(b).toMatchObject({ ok: true });
+  });
+
   it('gives the same texts whether or not the compiled schema refused the record', () => {
     // Charge "-1" passes the schema's pattern (the sign is checked after it); -1 fails its minimum.
     const [a, b] = validateMessage({ UsageType: 'Compute', Records: [{ ...base, Charge: '-1' }, { ...base, LocalRecordID: 's', Charge: -1 }] }, now).outcomes;

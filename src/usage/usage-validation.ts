@@ -121,7 +121,8 @@ const INTEGER_TEXT = '^\\s*\\+?\\d+\\s*$';
 function fieldSchema(spec: FieldSpec): object {
   switch (spec.kind) {
     case 'id':
-      return { type: ['string', 'integer'], minLength: 1, maxLength: 255, pattern: '\\S' };
+      // The bounds keep an integer's decimal text within 255 characters too.
+      return { type: ['string', 'integer'], minLength: 1, maxLength: 255, pattern: '\\S', maximum: 1e255, minimum: -1e254 };
     case 'reference':
       return { type: ['string', 'null'], maxLength: 255 };
     case 'comment':
@@ -231,7 +232,10 @@ export function toDecimal(value: unknown): { negative: boolean; integerDigits: n
 }
 
 function checkId(value: unknown): string | null {
-  if (typeof value === 'number') return Number.isInteger(value) ? null : RULE.idType;
+  if (typeof value === 'number') {
+    if (!Number.isInteger(value)) return RULE.idType;
+    return BigInt(value).toString().length > 255 ? RULE.tooLong255 : null;
+  }
   if (typeof value !== 'string') return RULE.idType;
   if (value.trim() === '') return RULE.empty;
   return value.length > 255 ? RULE.tooLong255 : null;
