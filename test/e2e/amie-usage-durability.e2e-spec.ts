@@ -1,6 +1,8 @@
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { Client } from 'pg';
@@ -107,10 +109,12 @@ maybe('AMIE usage durability (real processes)', () => {
     try {
       // The worker is in the middle of the held job when it is killed.
       await until('the held job to be active', async () => (await queue.getJobState(`usage-batch-${held}`)) === 'active');
-      const [{ waiting }] = await t.runtime.dataSource.query(
-        `SELECT count(*)::int AS waiting FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
-      );
-      expect(waiting).toBeGreaterThanOrEqual(1);
+      await until('the worker to wait on the held row inside its transaction', async () => {
+        const [{ waiting }] = await t.runtime.dataSource.query(
+          `SELECT count(*)::int AS waiting FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+        );
+        return waiting >= 1;
+      });
       await stopProcess(first, 'SIGKILL');
       expect(first.signalCode).toBe('SIGKILL');
       await holder.query('COMMIT');
@@ -142,6 +146,69 @@ maybe('AMIE usage durability (real processes)', () => {
     await waitLoaded(t);
     expect(await loadedRows(t)).toBe(300);
   }, 60_000);
+
+  const redisServer = ['/usr/bin/redis-server', '/usr/local/bin/redis-server'].find((p) => existsSync(p));
+  (redisServer ? it : it.skip)('loads every record across a Redis restart with AOF (as in docker-compose.yml)', async () => {
+    // A private Redis (the shared one must not restart), configured like docker-compose.yml.
+    const port = await freePort();
+    const dir = mkdtempSync(join(tmpdir(), 'amie-redis-'));
+    const startRedis = () => {
+      const child = spawn(redisServer!, ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'everysec', '--save', ''], {
+        stdio: 'ignore',
+      });
+      children.push(child);
+      return child;
+    };
+    const redisUrl = `redis://127.0.0.1:${port}`;
+    const ping = async () => {
+      const probe = new (await import('ioredis')).default(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+      try {
+        await probe.connect();
+        return (await probe.ping()) === 'PONG';
+      } catch {
+        return false;
+      } finally {
+        probe.disconnect();
+      }
+    };
+    let redis = startRedis();
+    await until('the private Redis', ping, 10_000);
+    const app = await startUsageApp({ REDIS_URL: redisUrl, QUEUE_PREFIX: prefix }, { worker: false });
+    const holder = new Client({ connectionString: process.env.DATABASE_URL });
+    await holder.connect();
+    try {
+      const site = await createSite(app, 'site-aof');
+      // Loading blocks on this lock, so the jobs are still in Redis when it restarts.
+      await holder.query('BEGIN');
+      await holder.query('LOCK TABLE amie_usage_record IN SHARE MODE');
+      children.push(startProcess('worker', { DATABASE_URL: process.env.DATABASE_URL, REDIS_URL: redisUrl, QUEUE_PREFIX: prefix }));
+      const messages = 6;
+      for (let m = 0; m < messages; m++) await app.http.post('/amie/usage/').set(site.headers).send(batchOf(m, 200)).expect(200);
+      await new Promise((r) => setTimeout(r, 1500)); // one AOF fsync (everysec)
+      await stopProcess(redis, 'SIGKILL');
+      redis = startRedis();
+      await until('Redis to come back', ping, 10_000);
+      const queue = new Queue(QUEUE_NAME, { connection: app.runtime.queue.redis!, prefix });
+      try {
+        // The jobs came back from the AOF (the sweeper did not re-create them).
+        await until('the queue connection', async () => (await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children').catch(() => null)) !== null, 10_000);
+        const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
+        expect(Object.values(counts).reduce((a, b) => a + b, 0)).toBe(messages);
+        await holder.query('COMMIT');
+        await until('every record to load', async () => (await loadedRows(app)) === messages * 200, 60_000);
+        await waitLoaded(app);
+      } finally {
+        await queue.close();
+      }
+    } finally {
+      await holder.end().catch(() => undefined);
+      // Close while the private Redis still answers (closing cleans its keys).
+      if (redis.exitCode === null && redis.signalCode === null) await app.close();
+      else await app.runtime.close().catch(() => undefined);
+      for (const child of children.splice(0)) await stopProcess(child, 'SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 
   it('without REDIS_URL, loads after a restart what an API killed by SIGKILL had accepted', async () => {
     const port = await freePort();
