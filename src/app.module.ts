@@ -6,13 +6,14 @@ import { CoreModule } from './core.module';
 import { HealthModule } from './health/health.module';
 import { QuotasModule } from './quotas/quotas.module';
 import { Runtime } from './runtime';
+import { UsageModule } from './usage/usage.module';
 
 @Module({})
 export class AppModule {
   static forRoot(runtime: Runtime): DynamicModule {
     return {
       module: AppModule,
-      imports: [CoreModule.forRoot(runtime), AuthModule, HealthModule, AlmanachModule, QuotasModule, AllocationsModule],
+      imports: [CoreModule.forRoot(runtime), AuthModule, HealthModule, AlmanachModule, UsageModule, QuotasModule, AllocationsModule],
     };
   }
 }

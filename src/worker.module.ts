@@ -1,6 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { CoreModule } from './core.module';
 import { Runtime } from './runtime';
+import { UsageProcessingModule } from './usage/usage.module';
 
 /**
  * The worker process: queue consumers only, no HTTP. Feature modules add
@@ -9,6 +10,6 @@ import { Runtime } from './runtime';
 @Module({})
 export class WorkerModule {
   static forRoot(runtime: Runtime): DynamicModule {
-    return { module: WorkerModule, imports: [CoreModule.forRoot(runtime)] };
+    return { module: WorkerModule, imports: [CoreModule.forRoot(runtime), UsageProcessingModule] };
   }
 }

@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { AppConfig } from './config/app-config';
 import { ConfigError } from './config/env.schema';
 import { JsonNestLogger, createRootLogger } from './logging/logger';
+import { JobQueueService } from './queue/job-queue.service';
 import { Runtime } from './runtime';
 import { WorkerModule } from './worker.module';
 
@@ -32,7 +33,8 @@ async function main(): Promise<void> {
     abortOnError: false,
   });
   await context.init();
-  log.info('worker ready');
+  context.get(JobQueueService).startWorker();
+  log.info({ prefix: config.queuePrefix }, 'worker ready');
   let closing = false;
   const shutdown = async (signal: string) => {
     if (closing) return;

@@ -39,6 +39,12 @@ export class AppConfig {
   get publicUrl(): string | undefined {
     return this.env.PUBLIC_URL?.replace(/\/+$/, '');
   }
+  get queuePrefix(): string {
+    return this.env.QUEUE_PREFIX;
+  }
+  get queueRetryDelayMs(): number {
+    return this.env.QUEUE_RETRY_DELAY_MS;
+  }
   get trustProxy(): boolean {
     return this.env.TRUST_PROXY;
   }

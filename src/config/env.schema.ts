@@ -57,6 +57,20 @@ export class EnvSchema {
   @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] }, { message: 'PUBLIC_URL must be an http(s) URL' })
   PUBLIC_URL?: string;
 
+  /**
+   * Prefix of every BullMQ key in Redis. Deployments (and test runs or benches
+   * sharing one Redis) that must never see each other's jobs use different prefixes.
+   */
+  @Transform(({ value }) => (value === undefined || value === '' ? 'usage-ledger' : value))
+  @Matches(/^[A-Za-z0-9_.-]+$/, { message: 'QUEUE_PREFIX may contain only letters, digits, "_", "." and "-"' })
+  QUEUE_PREFIX = 'usage-ledger';
+
+  /** First retry delay of a failed job; each further retry doubles it (8 attempts in all). */
+  @Transform(({ value }) => (value === undefined || value === '' ? 1000 : Number(value)))
+  @IsInt({ message: 'QUEUE_RETRY_DELAY_MS must be a whole number' })
+  @Min(1, { message: 'QUEUE_RETRY_DELAY_MS must be at least 1' })
+  QUEUE_RETRY_DELAY_MS = 1000;
+
   /** Honour X-Forwarded-* headers (Fastify trustProxy). */
   @Transform(({ value }) => value === 'true' || value === '1')
   TRUST_PROXY = false;

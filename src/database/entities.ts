@@ -9,12 +9,19 @@ import { QuotaHolding } from '../quotas/quota-holding.entity';
 import { QuotaProvisionLog } from '../quotas/quota-provision-log.entity';
 import { QuotaResource } from '../quotas/quota-resource.entity';
 
+import { UsageBatch } from '../usage/usage-batch.entity';
+import { UsageFailedRecord } from '../usage/usage-failed-record.entity';
+import { UsageRecord } from '../usage/usage-record.entity';
+
 /** Every TypeORM entity; migrations/ must describe exactly these. */
 export const ENTITIES = [
   ApiToken,
   Site,
   EntityVersion,
   VolumeType,
+  UsageBatch,
+  UsageRecord,
+  UsageFailedRecord,
   QuotaResource,
   QuotaHolding,
   QuotaCommission,

@@ -1,0 +1,175 @@
+import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
+import { Job, Queue, Worker } from 'bullmq';
+import { Logger } from 'pino';
+import { Runtime } from '../runtime';
+import { JOB_ATTEMPTS, JobName, JobPayloads, QUEUE_NAME } from './job-payloads';
+
+export interface JobHandler<N extends JobName> {
+  process(payload: JobPayloads[N]): Promise<void>;
+  /**
+   * Called once when the last attempt failed, before the job is kept as
+   * failed (BullMQ's failed set; never removed automatically): makes the
+   * failure visible in the data.
+   */
+  exhausted?(payload: JobPayloads[N], error: Error): Promise<void>;
+}
+
+export type JobState = 'missing' | 'failed' | 'queued';
+
+interface LocalJob {
+  name: JobName;
+  payload: unknown;
+  jobId: string;
+  attempt: number;
+}
+
+/**
+ * The job queue abstraction. With REDIS_URL: BullMQ; `startWorker()` (the
+ * worker process, or a test) consumes. Without: jobs run inside this process,
+ * one at a time, with the same retries; durability then comes from the
+ * producer having stored the work in PostgreSQL first and re-enqueueing what
+ * is still pending at start-up (see usage-sweeper.service.ts).
+ */
+@Injectable()
+export class JobQueueService implements OnModuleDestroy {
+  private readonly handlers = new Map<JobName, JobHandler<JobName>>();
+  private readonly queue?: Queue;
+  private worker?: Worker;
+  private readonly log: Logger;
+  // In-process mode.
+  private readonly local: LocalJob[] = [];
+  private readonly localIds = new Set<string>();
+  private localRunning = false;
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private closed = false;
+
+  constructor(@Inject(Runtime) private readonly runtime: Runtime) {
+    this.log = runtime.log.child({ component: 'queue' });
+    if (runtime.queue.redis) {
+      this.queue = new Queue(QUEUE_NAME, { connection: runtime.queue.redis, prefix: runtime.config.queuePrefix });
+      this.queue.on('error', (error) => this.log.warn({ err: { message: error.message } }, 'queue error'));
+    }
+  }
+
+  get mode(): 'bullmq' | 'in-process' {
+    return this.queue ? 'bullmq' : 'in-process';
+  }
+
+  handle<N extends JobName>(name: N, handler: JobHandler<N>): void {
+    this.handlers.set(name, handler as unknown as JobHandler<JobName>);
+  }
+
+  /**
+   * Adds a job. `jobId` (no ':', BullMQ refuses it) makes a repeated enqueue
+   * of the same work a no-op while the job exists.
+   */
+  async enqueue<N extends JobName>(name: N, payload: JobPayloads[N], options: { jobId: string }): Promise<void> {
+    if (this.queue) {
+      await this.queue.add(name, payload, {
+        jobId: options.jobId,
+        attempts: JOB_ATTEMPTS,
+        backoff: { type: 'exponential', delay: this.runtime.config.queueRetryDelayMs },
+        removeOnComplete: true,
+        // Kept for inspection (and by jobState for the sweeper).
+        removeOnFail: false,
+      });
+      return;
+    }
+    if (this.closed || this.localIds.has(options.jobId)) return;
+    this.localIds.add(options.jobId);
+    this.local.push({ name, payload, jobId: options.jobId, attempt: 0 });
+    this.drainLocal();
+  }
+
+  /** Where a job is: not in the queue, failed for good, or waiting/active/delayed. */
+  async jobState(jobId: string): Promise<JobState> {
+    if (this.queue) {
+      const state = await this.queue.getJobState(jobId);
+      return state === 'unknown' || state === 'completed' ? 'missing' : state === 'failed' ? 'failed' : 'queued';
+    }
+    return this.localIds.has(jobId) ? 'queued' : 'missing';
+  }
+
+  /**
+   * Starts consuming the BullMQ queue in this process. A worker killed in the
+   * middle of a job loses its lock after `lockDuration`; another worker's
+   * stalled-job check then puts the job back (processing is idempotent).
+   */
+  startWorker(concurrency = 4): void {
+    if (!this.queue || this.worker) return;
+    const redis = this.runtime.queue.redis!;
+    this.worker = new Worker(QUEUE_NAME, (job) => this.runBullJob(job), {
+      connection: redis,
+      prefix: this.runtime.config.queuePrefix,
+      concurrency,
+      lockDuration: 10_000,
+      stalledInterval: 5_000,
+      maxStalledCount: 10,
+    });
+    this.worker.on('error', (error) => this.log.warn({ err: { message: error.message } }, 'worker error'));
+    this.worker.on('failed', (job, error) =>
+      this.log.warn({ job: job?.id, attempt: job?.attemptsMade, err: { message: error.message } }, 'job attempt failed'),
+    );
+  }
+
+  private async runBullJob(job: Job): Promise<void> {
+    const handler = this.handlers.get(job.name as JobName);
+    if (!handler) throw new Error(`no handler for job ${job.name}`);
+    try {
+      await handler.process(job.data);
+    } catch (error) {
+      const last = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+      if (last && handler.exhausted) await handler.exhausted(job.data, error as Error);
+      throw error;
+    }
+  }
+
+  private drainLocal(): void {
+    if (this.localRunning || this.closed) return;
+    const next = this.local.shift();
+    if (!next) return;
+    this.localRunning = true;
+    void this.runLocal(next).finally(() => {
+      this.localRunning = false;
+      this.drainLocal();
+    });
+  }
+
+  private async runLocal(job: LocalJob): Promise<void> {
+    const handler = this.handlers.get(job.name);
+    try {
+      if (!handler) throw new Error(`no handler for job ${job.name}`);
+      await handler.process(job.payload as never);
+      this.localIds.delete(job.jobId);
+    } catch (error) {
+      job.attempt += 1;
+      if (job.attempt >= JOB_ATTEMPTS || !handler || this.closed) {
+        this.localIds.delete(job.jobId);
+        this.log.error({ job: job.jobId, err: { message: (error as Error).message } }, 'job failed for good');
+        if (handler?.exhausted && !this.closed) await handler.exhausted(job.payload as never, error as Error).catch(() => undefined);
+        return;
+      }
+      this.log.warn({ job: job.jobId, attempt: job.attempt, err: { message: (error as Error).message } }, 'job attempt failed; retrying');
+      const timer = setTimeout(() => {
+        this.timers.delete(timer);
+        this.local.push(job);
+        this.drainLocal();
+      }, this.runtime.config.queueRetryDelayMs * 2 ** (job.attempt - 1));
+      this.timers.add(timer);
+    }
+  }
+
+  /** Waits until the in-process queue is idle (tests); immediate with BullMQ. */
+  async idle(): Promise<void> {
+    while (this.localRunning || this.local.length > 0) await new Promise((r) => setTimeout(r, 10));
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    this.closed = true;
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+    while (this.localRunning) await new Promise((r) => setTimeout(r, 10));
+    await this.worker?.close();
+    await this.queue?.close();
+  }
+}

@@ -1,0 +1,81 @@
+import { parseAmieDateTime, parseStatusBound } from './usage-dates';
+import { toDecimal, validateMessage } from './usage-validation';
+
+describe('toDecimal', () => {
+  it.each([
+    ['12.5', '12.5', 2],
+    ['0', '0', 0],
+    ['-0', '0', 0],
+    ['1e3', '1000', 4],
+    ['1.50E-2', '0.015', 0],
+    ['  007.10 ', '7.1', 1],
+    ['.5', '0.5', 0],
+    [1e21, '1000000000000000000000', 22],
+    [0.1, '0.1', 0],
+  ])('reads %p as %s', (input, text, digits) => {
+    expect(toDecimal(input)).toEqual({ negative: false, integerDigits: digits, text });
+  });
+
+  it.each(['', 'abc', '1.2.3', '1e', '--1', true, null, NaN, Infinity, {}])('refuses %p', (input) => {
+    expect(toDecimal(input)).toBeNull();
+  });
+
+  it('marks negatives', () => {
+    expect(toDecimal('-4')).toEqual({ negative: true, integerDigits: 1, text: '-4' });
+  });
+});
+
+describe('parseAmieDateTime', () => {
+  it('reads offsets and treats a missing one as UTC', () => {
+    expect(parseAmieDateTime('2024-05-01T12:00:00+02:00')).toBe(Date.UTC(2024, 4, 1, 10));
+    expect(parseAmieDateTime('2024-05-01T12:00:00-0130')).toBe(Date.UTC(2024, 4, 1, 13, 30));
+    expect(parseAmieDateTime('2024-05-01 12:00')).toBe(Date.UTC(2024, 4, 1, 12));
+    expect(parseAmieDateTime('2024-02-29')).toBe(Date.UTC(2024, 1, 29));
+  });
+
+  it('refuses impossible dates', () => {
+    expect(parseAmieDateTime('2023-02-29')).toBeNull();
+    expect(parseAmieDateTime('2024-05-01T12:60')).toBeNull();
+    expect(parseAmieDateTime('2024-05-01T12:00+24:00')).toBeNull();
+  });
+
+  it('reads a status bound whose "+" became a space, to the microsecond', () => {
+    expect(parseStatusBound('2024-05-01T12:00:00.000001 00:00')).toBe(BigInt(Date.UTC(2024, 4, 1, 12)) * 1000n + 1n);
+  });
+});
+
+describe(validateMessage.name, () => {
+  const now = Date.UTC(2024, 5, 1);
+  const base = {
+    Username: 'u',
+    LocalProjectID: 'p',
+    LocalRecordID: 'r',
+    Resource: 'c',
+    SubmitTime: '2024-05-01T00:00:00Z',
+    StartTime: '2024-05-01T00:00:00Z',
+    EndTime: '2024-05-01T01:00:00Z',
+    Charge: '1',
+    Attributes: { NodeCount: 1 },
+  };
+
+  it('normalises a valid record', () => {
+    const [outcome] = validateMessage({ UsageType: 'COMPUTE', Records: [{ ...base, LocalRecordID: 42, Charge: 2.5 }] }, now).outcomes;
+    expect(outcome).toEqual({
+      ok: true,
+      record: expect.objectContaining({ n: 0, r: 'c', i: '42', c: '2.5', s: '2024-05-01T00:00:00.000Z', e: '2024-05-01T01:00:00.000Z', a: null }),
+    });
+  });
+
+  it('refuses an integer identifier whose decimal text is over 255 characters', () => {
+    const [a, b] = validateMessage({ UsageType: 'Compute', Records: [{ ...base, LocalRecordID: 1e256 }, { ...base, LocalRecordID: 1e255 }] }, now).outcomes;
+    expect(a).toMatchObject({ ok: false, error: 'LocalRecordID: must be at most 255 characters' });
+    expect(b).toMatchObject({ ok: true });
+  });
+
+  it('gives the same texts whether or not the compiled schema refused the record', () => {
+    // Charge "-1" passes the schema's pattern (the sign is checked after it); -1 fails its minimum.
+    const [a, b] = validateMessage({ UsageType: 'Compute', Records: [{ ...base, Charge: '-1' }, { ...base, LocalRecordID: 's', Charge: -1 }] }, now).outcomes;
+    expect(a).toMatchObject({ ok: false, error: 'Charge: must not be negative' });
+    expect(b).toMatchObject({ ok: false, error: 'Charge: must not be negative' });
+  });
+});

@@ -1,0 +1,509 @@
+import Ajv, { ValidateFunction } from 'ajv';
+import { DomainError } from '../http/domain-error';
+import { DATE_TIME_PATTERN, parseAmieDateTime } from './usage-dates';
+import { UsageError } from './usage.errors';
+
+/**
+ * Validation of AMIE usage messages (amie-usage.md 4.2-4.8, error texts 5.5).
+ *
+ * One table per record type (FIELDS) is the single source of truth. From it
+ * come (1) a JSON schema per type, compiled once with ajv: the fast path, a
+ * record it accepts needs only the checks no schema can express (calendar
+ * dates, charge digits, date order, the future); and (2) the per-field rule
+ * checks that write the fixed `<Field>: <rule>` texts, run on every field of
+ * a record the schema refused. The schema is never stricter than the checks.
+ */
+export const USAGE_TYPES = ['Compute', 'Storage', 'Adjustment'] as const;
+export type UsageType = (typeof USAGE_TYPES)[number];
+
+export const ADJUSTMENT_TYPES = ['credit', 'refund', 'storage-credit', 'debit', 'reservation', 'storage-debit'];
+
+type FieldKind = 'id' | 'reference' | 'comment' | 'charge' | 'datetime' | 'parent' | 'adjustmentType' | 'attributes';
+type AttributeKind = 'int1' | 'int0' | 'num0' | 'numPositive' | 'string';
+
+interface FieldSpec {
+  name: string;
+  kind: FieldKind;
+  required: boolean;
+}
+
+const f = (name: string, kind: FieldKind, required = true): FieldSpec => ({ name, kind, required });
+
+/** Field tables in the order of amie-usage.md 4.3-4.5 (errors are joined in this order). */
+export const FIELDS: Record<UsageType, FieldSpec[]> = {
+  Compute: [
+    f('Username', 'id'),
+    f('LocalProjectID', 'id'),
+    f('LocalRecordID', 'id'),
+    f('Resource', 'id'),
+    f('SubmitTime', 'datetime'),
+    f('StartTime', 'datetime'),
+    f('EndTime', 'datetime'),
+    f('Charge', 'charge'),
+    f('Attributes', 'attributes'),
+    f('ParentRecordID', 'parent', false),
+    f('LocalReference', 'reference', false),
+  ],
+  Storage: [
+    f('Username', 'id'),
+    f('LocalProjectID', 'id'),
+    f('LocalRecordID', 'id'),
+    f('Resource', 'id'),
+    f('CollectionTime', 'datetime'),
+    f('Charge', 'charge'),
+    f('Attributes', 'attributes'),
+    f('LocalReference', 'reference', false),
+  ],
+  Adjustment: [
+    f('AdjustmentType', 'adjustmentType'),
+    f('Charge', 'charge'),
+    f('StartTime', 'datetime'),
+    f('LocalProjectID', 'id'),
+    f('LocalRecordID', 'id'),
+    f('Resource', 'id'),
+    f('Username', 'id'),
+    f('Comment', 'comment', false),
+    f('LocalReference', 'reference', false),
+  ],
+};
+
+/** Attribute tables (4.3, 4.4); Adjustment has none. */
+export const ATTRIBUTES: Record<'Compute' | 'Storage', { name: string; kind: AttributeKind; required: boolean }[]> = {
+  Compute: [
+    { name: 'NodeCount', kind: 'int1', required: true },
+    { name: 'CpuCoreCount', kind: 'int1', required: false },
+    { name: 'JobName', kind: 'string', required: false },
+    { name: 'Memory', kind: 'num0', required: false },
+    { name: 'Queue', kind: 'string', required: false },
+  ],
+  Storage: [
+    ...['BytesRead', 'BytesStored', 'BytesWritten'].map((name) => ({ name, kind: 'int0' as const, required: false })),
+    { name: 'CollectionInterval', kind: 'numPositive', required: false },
+    ...['FileCount', 'FilesRead', 'FilesWritten'].map((name) => ({ name, kind: 'int0' as const, required: false })),
+    { name: 'MediaType', kind: 'string', required: false },
+    ...['SystemCopies', 'UserCopies'].map((name) => ({ name, kind: 'int0' as const, required: false })),
+  ],
+};
+
+// ---------------------------------------------------------------------------
+// Rule texts (5.5): fixed per rule, never containing the record's values.
+
+export const RULE = {
+  required: 'required',
+  idType: 'must be a string or integer',
+  empty: 'must not be empty',
+  tooLong255: 'must be at most 255 characters',
+  tooLong1024: 'must be at most 1024 characters',
+  string: 'must be a string',
+  number: 'must be a number',
+  negative: 'must not be negative',
+  chargeDigits: 'must have at most 15 digits before the decimal point',
+  dateTime: 'not a valid date-time',
+  future: 'in the future',
+  startBeforeSubmit: 'before SubmitTime',
+  endBeforeStart: 'before StartTime',
+  parent: 'must be a string, an integer, null or an array of exactly one of these',
+  adjustmentType: `must be one of ${ADJUSTMENT_TYPES.join(', ')}`,
+  object: 'must be an object',
+  int1: 'must be an integer of at least 1',
+  int0: 'must be a non-negative integer',
+  num0: 'must be a non-negative number',
+  numPositive: 'must be a positive number',
+  duplicate: 'duplicate in this message',
+} as const;
+
+// ---------------------------------------------------------------------------
+// Compiled schemas.
+
+const DECIMAL = '^\\s*[+-]?(\\d+\\.?\\d*|\\.\\d+)([eE][+-]?\\d+)?\\s*$';
+const INTEGER_TEXT = '^\\s*\\+?\\d+\\s*$';
+
+function fieldSchema(spec: FieldSpec): object {
+  switch (spec.kind) {
+    case 'id':
+      // The bounds keep an integer's decimal text within 255 characters too.
+      return { type: ['string', 'integer'], minLength: 1, maxLength: 255, pattern: '\\S', maximum: 1e255, minimum: -1e254 };
+    case 'reference':
+      return { type: ['string', 'null'], maxLength: 255 };
+    case 'comment':
+      return { type: ['string', 'null'], maxLength: 1024 };
+    case 'charge':
+      return { type: ['string', 'number'], pattern: DECIMAL, minimum: 0 };
+    case 'datetime':
+      return { type: 'string', pattern: DATE_TIME_PATTERN };
+    case 'parent':
+      return { type: ['string', 'integer', 'null', 'array'], minItems: 1, maxItems: 1, items: { type: ['string', 'integer', 'null'] } };
+    case 'adjustmentType':
+      return { type: 'string' };
+    case 'attributes':
+      return { type: 'object' };
+  }
+}
+
+function attributeSchema(kind: AttributeKind, required: boolean): object {
+  const nullable = (types: string[]) => (required ? types : [...types, 'null']);
+  switch (kind) {
+    case 'int1':
+      return { type: nullable(['integer', 'string']), minimum: 1, pattern: INTEGER_TEXT };
+    case 'int0':
+      return { type: nullable(['integer', 'string']), minimum: 0, pattern: INTEGER_TEXT };
+    case 'num0':
+      return { type: nullable(['number', 'string']), minimum: 0, pattern: DECIMAL };
+    case 'numPositive':
+      return { type: nullable(['number', 'string']), exclusiveMinimum: 0, pattern: DECIMAL };
+    case 'string':
+      return { type: nullable(['string']) };
+  }
+}
+
+function recordSchema(type: UsageType): object {
+  const properties: Record<string, object> = {};
+  for (const spec of FIELDS[type]) properties[spec.name] = fieldSchema(spec);
+  if (type !== 'Adjustment') {
+    const attrs: Record<string, object> = {};
+    for (const a of ATTRIBUTES[type]) attrs[a.name] = attributeSchema(a.kind, a.required);
+    properties.Attributes = {
+      type: 'object',
+      properties: attrs,
+      required: ATTRIBUTES[type].filter((a) => a.required).map((a) => a.name),
+    };
+  }
+  return { type: 'object', properties, required: FIELDS[type].filter((s) => s.required).map((s) => s.name) };
+}
+
+const ajv = new Ajv({ allErrors: false, strict: false });
+const COMPILED: Record<UsageType, ValidateFunction> = {
+  Compute: ajv.compile(recordSchema('Compute')),
+  Storage: ajv.compile(recordSchema('Storage')),
+  Adjustment: ajv.compile(recordSchema('Adjustment')),
+};
+
+// ---------------------------------------------------------------------------
+// Per-field checks (also the normalisation of valid values).
+
+const DECIMAL_RE = new RegExp(DECIMAL);
+
+/**
+ * Exact decimal text of a JSON number or numeric string: sign, digits before
+ * the point; null when it is not a decimal. Never goes through a float for
+ * strings; a JSON number is written with JavaScript's shortest round-trip form.
+ */
+export function toDecimal(value: unknown): { negative: boolean; integerDigits: number; text: string } | null {
+  let text: string;
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) return null;
+    text = String(value);
+  } else if (typeof value === 'string') {
+    text = value;
+  } else return null;
+  if (!DECIMAL_RE.test(text)) return null;
+  const m = /^\s*([+-])?(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?\s*$/.exec(text);
+  if (!m) return null;
+  const whole = m[2] ?? '';
+  const fraction = m[3] ?? '';
+  const exponent = m[4] ? Number(m[4]) : 0;
+  if (Math.abs(exponent) > 1000) {
+    // Far outside anything a charge can be: refuse rather than build huge strings.
+    return /[1-9]/.test(whole + fraction) ? { negative: m[1] === '-', integerDigits: exponent > 0 ? 1001 : 0, text: '0' } : { negative: false, integerDigits: 1, text: '0' };
+  }
+  const digits = whole + fraction;
+  const point = whole.length + exponent;
+  let integer: string;
+  let decimals: string;
+  if (point <= 0) {
+    integer = '0';
+    decimals = '0'.repeat(-point) + digits;
+  } else if (point >= digits.length) {
+    integer = digits + '0'.repeat(point - digits.length);
+    decimals = '';
+  } else {
+    integer = digits.slice(0, point);
+    decimals = digits.slice(point);
+  }
+  integer = integer.replace(/^0+(?=\d)/, '') || '0';
+  decimals = decimals.replace(/0+$/, '');
+  const zero = integer === '0' && decimals === '';
+  const negative = m[1] === '-' && !zero;
+  return {
+    negative,
+    integerDigits: integer === '0' ? 0 : integer.length,
+    text: (negative ? '-' : '') + integer + (decimals ? `.${decimals}` : ''),
+  };
+}
+
+function checkId(value: unknown): string | null {
+  if (typeof value === 'number') {
+    if (!Number.isInteger(value)) return RULE.idType;
+    return BigInt(value).toString().length > 255 ? RULE.tooLong255 : null;
+  }
+  if (typeof value !== 'string') return RULE.idType;
+  if (value.trim() === '') return RULE.empty;
+  return value.length > 255 ? RULE.tooLong255 : null;
+}
+
+export function idText(value: unknown): string | null {
+  if (checkId(value) !== null) return null;
+  return typeof value === 'number' ? BigInt(value).toString() : (value as string);
+}
+
+function checkCharge(value: unknown): string | null {
+  const decimal = toDecimal(value);
+  if (!decimal) return RULE.number;
+  if (decimal.negative) return RULE.negative;
+  return decimal.integerDigits > 15 ? RULE.chargeDigits : null;
+}
+
+function checkDateTime(value: unknown): string | null {
+  return typeof value === 'string' && parseAmieDateTime(value) !== null ? null : RULE.dateTime;
+}
+
+function checkParent(value: unknown): string | null {
+  const scalar = (v: unknown) => v === null || typeof v === 'string' || (typeof v === 'number' && Number.isInteger(v));
+  if (Array.isArray(value)) return value.length === 1 && scalar(value[0]) ? null : RULE.parent;
+  return scalar(value) ? null : RULE.parent;
+}
+
+function checkAttribute(kind: AttributeKind, value: unknown): string | null {
+  switch (kind) {
+    case 'string':
+      return typeof value === 'string' ? null : RULE.string;
+    case 'int0':
+    case 'int1': {
+      const min = kind === 'int1' ? 1 : 0;
+      const ok =
+        (typeof value === 'number' && Number.isInteger(value) && value >= min) ||
+        (typeof value === 'string' && new RegExp(INTEGER_TEXT).test(value) && BigInt(value.trim().replace(/^\+/, '')) >= BigInt(min));
+      return ok ? null : kind === 'int1' ? RULE.int1 : RULE.int0;
+    }
+    case 'num0':
+    case 'numPositive': {
+      if (typeof value === 'boolean') return kind === 'num0' ? RULE.num0 : RULE.numPositive;
+      const decimal = toDecimal(value);
+      const ok = decimal !== null && !decimal.negative && (kind === 'num0' || decimal.text !== '0');
+      return ok ? null : kind === 'num0' ? RULE.num0 : RULE.numPositive;
+    }
+  }
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Problems of one field, as `<Field>: <rule>` texts (attributes give several). */
+function checkField(type: UsageType, spec: FieldSpec, value: unknown): string[] {
+  if (value === undefined || value === null) {
+    // Optional fields may be null (the client's ParentRecordID is [null] or null).
+    return spec.required ? [`${spec.name}: ${RULE.required}`] : [];
+  }
+  let problem: string | null = null;
+  switch (spec.kind) {
+    case 'id':
+      problem = checkId(value);
+      break;
+    case 'reference':
+    case 'comment': {
+      const max = spec.kind === 'reference' ? 255 : 1024;
+      problem = typeof value !== 'string' ? RULE.string : value.length > max ? (max === 255 ? RULE.tooLong255 : RULE.tooLong1024) : null;
+      break;
+    }
+    case 'charge':
+      problem = checkCharge(value);
+      break;
+    case 'datetime':
+      problem = checkDateTime(value);
+      break;
+    case 'parent':
+      problem = checkParent(value);
+      break;
+    case 'adjustmentType':
+      problem = typeof value === 'string' && ADJUSTMENT_TYPES.includes(value.toLowerCase()) ? null : RULE.adjustmentType;
+      break;
+    case 'attributes': {
+      if (!isObject(value)) return [`Attributes: ${RULE.object}`];
+      if (type === 'Adjustment') return [];
+      const problems: string[] = [];
+      for (const attr of ATTRIBUTES[type]) {
+        const v = value[attr.name];
+        if (v === undefined || v === null) {
+          if (attr.required) problems.push(`Attributes.${attr.name}: ${RULE.required}`);
+          continue;
+        }
+        const p = checkAttribute(attr.kind, v);
+        if (p) problems.push(`Attributes.${attr.name}: ${p}`);
+      }
+      return problems;
+    }
+  }
+  return problem ? [`${spec.name}: ${problem}`] : [];
+}
+
+// ---------------------------------------------------------------------------
+// Records and messages.
+
+/** A record that passed validation, in the shape stored in a batch (short keys keep the JSON small). */
+export interface NormalizedRecord {
+  /** index in the message (the receipt sequence is batch id * 2^20 + n) */
+  n: number;
+  /** Resource */
+  r: string;
+  /** LocalRecordID */
+  i: string;
+  /** LocalProjectID */
+  p: string;
+  /** Username */
+  u: string;
+  /** Charge, exact decimal text */
+  c: string;
+  /** AdjustmentType, lower-case */
+  a: string | null;
+  /** usage start (compute/adjustment StartTime, storage CollectionTime), ISO 8601 */
+  s: string | null;
+  /** usage end (compute EndTime, storage CollectionTime) */
+  e: string | null;
+  /** the record as received */
+  d: Record<string, unknown>;
+}
+
+export type RecordOutcome =
+  | { ok: true; record: NormalizedRecord }
+  | { ok: false; error: string; echo: Record<string, unknown>; resource: string | null; localRecordId: string | null };
+
+export interface ValidatedMessage {
+  usageType: UsageType;
+  outcomes: RecordOutcome[];
+}
+
+const FUTURE_SLACK_MS = 3_600_000;
+
+/**
+ * Checks the envelope (400 for the whole message, 4.2) and each record at
+ * once against every rule of its type (4.6).
+ */
+export function validateMessage(body: unknown, now = Date.now()): ValidatedMessage {
+  const invalid = (message: string) => new DomainError(UsageError.InvalidMessage, message);
+  if (body === undefined) throw invalid('request body is required');
+  if (!isObject(body)) throw invalid('request body must be a JSON object');
+  const rawType = body.UsageType;
+  if (rawType === undefined || rawType === null) throw invalid('UsageType: required');
+  const usageType = typeof rawType === 'string' ? USAGE_TYPES.find((t) => t.toLowerCase() === rawType.toLowerCase()) : undefined;
+  if (!usageType) throw invalid(`UsageType: must be one of ${USAGE_TYPES.join(', ')}`);
+  const records = body.Records;
+  if (records === undefined || records === null) throw invalid('Records: required');
+  if (!Array.isArray(records)) throw invalid('Records: must be an array');
+  if (records.length === 0) throw invalid('Records: must not be empty');
+  records.forEach((record, index) => {
+    if (!isObject(record)) throw invalid(`Records[${index}]: must be a JSON object`);
+    const own = record.UsageType;
+    if (own !== undefined && !(typeof own === 'string' && own.toLowerCase() === usageType.toLowerCase())) {
+      throw invalid(`Records[${index}].UsageType: differs from the message's UsageType ${usageType}`);
+    }
+  });
+
+  const seen = new Set<string>();
+  const outcomes = (records as Record<string, unknown>[]).map((record, index) => {
+    const resource = idText(record.Resource);
+    const localRecordId = idText(record.LocalRecordID);
+    let duplicate = false;
+    if (resource !== null && localRecordId !== null) {
+      const key = `${resource}\u0000${localRecordId}`;
+      duplicate = seen.has(key);
+      seen.add(key);
+    }
+    return validateRecord(usageType, record, now, duplicate, resource, localRecordId, index);
+  });
+  return { usageType, outcomes };
+}
+
+function validateRecord(
+  type: UsageType,
+  record: Record<string, unknown>,
+  now: number,
+  duplicate: boolean,
+  resource: string | null,
+  localRecordId: string | null,
+  index: number,
+): RecordOutcome {
+  const problems: string[] = [];
+  if (COMPILED[type](record)) {
+    // Fast path: only what the schema cannot say. The field order is kept.
+    for (const spec of FIELDS[type]) {
+      if (spec.kind === 'datetime' || spec.kind === 'charge' || spec.kind === 'adjustmentType' || spec.kind === 'attributes') {
+        problems.push(...checkField(type, spec, record[spec.name]));
+      }
+      if (spec.name === 'LocalRecordID' && duplicate) problems.push(`LocalRecordID: ${RULE.duplicate}`);
+    }
+  } else {
+    for (const spec of FIELDS[type]) {
+      problems.push(...checkField(type, spec, record[spec.name]));
+      if (spec.name === 'LocalRecordID' && duplicate) problems.push(`LocalRecordID: ${RULE.duplicate}`);
+    }
+  }
+  const time = (name: string) => (typeof record[name] === 'string' ? parseAmieDateTime(record[name] as string) : null);
+  let start: number | null = null;
+  let end: number | null = null;
+  if (type === 'Compute') {
+    const submit = time('SubmitTime');
+    start = time('StartTime');
+    end = time('EndTime');
+    const order: [string, string][] = [];
+    if (submit !== null && start !== null && start < submit) order.push(['StartTime', `StartTime: ${RULE.startBeforeSubmit}`]);
+    if (start !== null && end !== null && end < start) order.push(['EndTime', `EndTime: ${RULE.endBeforeStart}`]);
+    if (end !== null && end > now + FUTURE_SLACK_MS) order.push(['EndTime', `EndTime: ${RULE.future}`]);
+    insertInFieldOrder(type, problems, order);
+  } else if (type === 'Storage') {
+    start = end = time('CollectionTime');
+    if (end !== null && end > now + FUTURE_SLACK_MS) insertInFieldOrder(type, problems, [['CollectionTime', `CollectionTime: ${RULE.future}`]]);
+  } else {
+    start = time('StartTime');
+  }
+
+  if (problems.length > 0) {
+    return { ok: false, error: problems.join('; '), echo: echoRecord(type, record), resource, localRecordId };
+  }
+  const adjustment = type === 'Adjustment' ? (record.AdjustmentType as string).toLowerCase() : null;
+  return {
+    ok: true,
+    record: {
+      n: index,
+      r: resource as string,
+      i: localRecordId as string,
+      p: idText(record.LocalProjectID) as string,
+      u: idText(record.Username) as string,
+      c: toDecimal(record.Charge)!.text,
+      a: adjustment,
+      s: start === null ? null : new Date(start).toISOString(),
+      e: end === null ? null : new Date(end).toISOString(),
+      d: record,
+    },
+  };
+}
+
+/** Places cross-field problems after the other problems of the same field, keeping table order. */
+function insertInFieldOrder(type: UsageType, problems: string[], extra: [string, string][]): void {
+  if (extra.length === 0) return;
+  const rank = (text: string) => {
+    const field = text.slice(0, text.indexOf(':')).split('.')[0];
+    return FIELDS[type].findIndex((s) => s.name === field);
+  };
+  const all = [...problems.map((p, i) => ({ p, r: rank(p), i })), ...extra.map(([field, p], j) => ({ p, r: rank(`${field}:`), i: problems.length + j }))];
+  all.sort((a, b) => a.r - b.r || a.i - b.i);
+  problems.splice(0, problems.length, ...all.map((x) => x.p));
+}
+
+/**
+ * The failed-record entry of 4.9 without UsageType, Error and FailedRecordID:
+ * the record as received, every field of its type's table present (null when
+ * missing), Compute Attributes always an object, ParentRecordID unwrapped,
+ * AdjustmentType lower-case.
+ */
+export function echoRecord(type: UsageType, record: Record<string, unknown>): Record<string, unknown> {
+  const echo: Record<string, unknown> = { ...record };
+  delete echo.UsageType;
+  delete echo.Error;
+  delete echo.FailedRecordID;
+  for (const spec of FIELDS[type]) if (echo[spec.name] === undefined) echo[spec.name] = null;
+  if (type === 'Compute' && !isObject(echo.Attributes)) echo.Attributes = {};
+  if (Array.isArray(echo.ParentRecordID) && echo.ParentRecordID.length === 1) echo.ParentRecordID = echo.ParentRecordID[0] ?? null;
+  if (typeof echo.AdjustmentType === 'string') echo.AdjustmentType = echo.AdjustmentType.toLowerCase();
+  return echo;
+}
