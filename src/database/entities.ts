@@ -8,7 +8,6 @@ import { QuotaCommission, QuotaProvision } from '../quotas/quota-commission.enti
 import { QuotaHolding } from '../quotas/quota-holding.entity';
 import { QuotaProvisionLog } from '../quotas/quota-provision-log.entity';
 import { QuotaResource } from '../quotas/quota-resource.entity';
-
 import { UsageBatch } from '../usage/usage-batch.entity';
 import { UsageFailedRecord } from '../usage/usage-failed-record.entity';
 import { UsageRecord } from '../usage/usage-record.entity';
