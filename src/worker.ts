@@ -1,4 +1,7 @@
 import 'reflect-metadata';
+import { utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { NestFactory } from '@nestjs/core';
 import { AppConfig } from './config/app-config';
 import { ConfigError } from './config/env.schema';
@@ -35,17 +38,43 @@ async function main(): Promise<void> {
   await context.init();
   context.get(JobQueueService).startWorker();
   log.info({ prefix: config.queuePrefix }, 'worker ready');
+  const heartbeat = startHeartbeat(runtime);
   let closing = false;
   const shutdown = async (signal: string) => {
     if (closing) return;
     closing = true;
     log.info({ signal }, 'worker shutting down');
+    clearInterval(heartbeat);
     await context.close();
     await runtime.close();
     process.exit(0);
   };
   process.once('SIGINT', () => void shutdown('SIGINT'));
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
+}
+
+/**
+ * Touches a file every 10 s while Redis answers, for container health checks
+ * (docker-compose.yml reads its age): a worker that lost Redis or hangs goes
+ * unhealthy.
+ */
+function startHeartbeat(runtime: Runtime): NodeJS.Timeout {
+  const file = join(tmpdir(), 'usage-ledger-worker.heartbeat');
+  const beat = async () => {
+    try {
+      await runtime.queue.redis?.ping();
+      const now = new Date();
+      try {
+        utimesSync(file, now, now);
+      } catch {
+        writeFileSync(file, '');
+      }
+    } catch (error) {
+      runtime.log.warn({ err: { message: (error as Error).message } }, 'worker heartbeat: redis did not answer');
+    }
+  };
+  void beat();
+  return setInterval(() => void beat(), 10_000);
 }
 
 main().catch((error: unknown) => {
