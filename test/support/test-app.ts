@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import request from 'supertest';
 import TestAgent from 'supertest/lib/agent';
@@ -30,9 +31,13 @@ export const realServers = {
  * database (or a fresh in-memory PGlite), migrated.
  */
 export async function startTestApp(overrides: Record<string, string | undefined> = {}): Promise<TestApp> {
+  // Each test app has queue keys of its own in a shared Redis, removed on
+  // close unless the test chose the prefix (durability tests reuse one).
+  const ownPrefix = overrides.QUEUE_PREFIX === undefined ? `test-${randomUUID()}` : undefined;
   const config = AppConfig.fromValues({
     ...process.env,
     DATA_DIR: 'memory://',
+    QUEUE_PREFIX: ownPrefix,
     ADMIN_TOKEN,
     ...overrides,
   });
@@ -59,6 +64,11 @@ export async function startTestApp(overrides: Record<string, string | undefined>
     },
     async close() {
       await app.close();
+      const redis = runtime.queue.redis;
+      if (redis && ownPrefix) {
+        const keys = await redis.keys(`${config.queuePrefix}:*`);
+        if (keys.length) await redis.del(...keys);
+      }
       await runtime.close();
     },
   };
