@@ -60,8 +60,9 @@ export class QuotaLinkSweeperService implements OnApplicationBootstrap, OnModule
           again.push(item);
         } else if (state === 'failed') {
           const renewed: PendingRecompute[] = await this.db.query(
-            `UPDATE "alloc_quota_recompute" SET "seq" = nextval('alloc_quota_recompute_seq'), "requested_at" = now()
-             WHERE "project_id" = $1 AND "seq" = $2 RETURNING "project_id" AS "projectId", "seq"::text AS "seq"`,
+            `WITH u AS (UPDATE "alloc_quota_recompute" SET "seq" = nextval('alloc_quota_recompute_seq'), "requested_at" = now()
+               WHERE "project_id" = $1 AND "seq" = $2 RETURNING "project_id", "seq")
+             SELECT "project_id" AS "projectId", "seq"::text AS "seq" FROM u`,
             [item.projectId, item.seq],
           );
           again.push(...renewed);

@@ -72,7 +72,7 @@ export class QuotaMappingsService {
   }
 
   async remove(id: string): Promise<void> {
-    const deleted: unknown[] = /^\d{1,9}$/.test(id) ? await this.db.query(`DELETE FROM "alloc_quota_mapping" WHERE "id" = $1 RETURNING "id"`, [Number(id)]) : [];
+    const deleted: unknown[] = /^\d{1,9}$/.test(id) ? await this.db.query(`WITH d AS (DELETE FROM "alloc_quota_mapping" WHERE "id" = $1 RETURNING "id") SELECT "id" FROM d`, [Number(id)]) : [];
     if (deleted.length === 0) throw new DomainError(AllocationsError.NotFound, `quota mapping ${id} not found`);
   }
 }
