@@ -409,5 +409,26 @@ describe('allocation quotas to project limits (allocations.md §10)', () => {
       await t.app.get(QuotaLinkSweeperService).sweep(0);
       expect(await limits('p-1')).toEqual({ 'cyclades.cpu': 0 });
     });
+
+    const withRedis = process.env.REDIS_URL ? it : it.skip;
+    if (!process.env.REDIS_URL) console.log('allocation-quota-mapping: the failed-job sweep test needs BullMQ (REDIS_URL unset); skipped');
+    withRedis('a recomputation whose job failed for good gets a new job from the sweeper', async () => {
+      await approved('p-1', [[cat.cores, 8]]);
+      expect(await limits('p-1')).toEqual({ 'cyclades.cpu': 8 });
+      await map('compute.cores', 'cyclades.cpu', { factor: 3 });
+      const [{ seq }] = await sql(`INSERT INTO alloc_quota_recompute (project_id, seq) VALUES ('p-1', nextval('alloc_quota_recompute_seq')) RETURNING seq::text AS seq`);
+      // A job under the owed recomputation's id that fails at once (no handler for its name, one attempt).
+      const queue = new Queue(QUEUE_NAME, { connection: t.runtime.queue.redis!, prefix: t.runtime.config.queuePrefix });
+      await queue.add('allocations.no-such-job', { projectId: 'p-1' }, { jobId: `alloc-quotas-${seq}`, attempts: 1, removeOnFail: false });
+      const deadline = Date.now() + 10_000;
+      while ((await queue.getJobState(`alloc-quotas-${seq}`)) !== 'failed') {
+        if (Date.now() > deadline) throw new Error('the job did not fail');
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      await queue.close();
+      expect((await sql(`SELECT seq::text AS seq FROM alloc_quota_recompute`))[0].seq).toBe(seq);
+      await t.app.get(QuotaLinkSweeperService).sweep(0);
+      expect(await limits('p-1')).toEqual({ 'cyclades.cpu': 24 });
+    });
   });
 });
