@@ -1,4 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { AllocationQuotaLinkModule } from './allocations/quota-link/quota-link.module';
 import { CoreModule } from './core.module';
 import { Runtime } from './runtime';
 import { UsageProcessingModule } from './usage/usage.module';
@@ -10,6 +11,6 @@ import { UsageProcessingModule } from './usage/usage.module';
 @Module({})
 export class WorkerModule {
   static forRoot(runtime: Runtime): DynamicModule {
-    return { module: WorkerModule, imports: [CoreModule.forRoot(runtime), UsageProcessingModule] };
+    return { module: WorkerModule, imports: [CoreModule.forRoot(runtime), UsageProcessingModule, AllocationQuotaLinkModule] };
   }
 }

@@ -12,6 +12,7 @@ import { BodyReader, isCalendarDate, parseBool, parseInteger } from './body-read
 import { badFilter, callerName } from './catalogue.service';
 import { resolveOrganisations } from './organisations.service';
 import { envelope, Envelope, Query, queryValue, readPage } from './paging';
+import { PendingRecompute, QuotaLinkService } from './quota-link/quota-link.service';
 
 type Json = Record<string, unknown>;
 type Db = DataSource | EntityManager;
@@ -33,6 +34,7 @@ export class AllocationsService {
   constructor(
     private readonly db: DataSource,
     private readonly config: AppConfig,
+    private readonly quotaLink: QuotaLinkService,
   ) {
     this.copyColumns = db
       .getMetadata(Allocation)
@@ -84,7 +86,7 @@ export class AllocationsService {
   }
 
   async update(principal: Principal, id: string, body: unknown): Promise<Json> {
-    return this.db.transaction(async (m) => {
+    const { answer, pending } = await this.db.transaction(async (m) => {
       const row = await loadVisible(m, principal, parseInteger(id), true);
       requireRole(principal, ['admin', 'service', 'user'], 'update allocations');
       requireCurrent(row);
@@ -99,8 +101,13 @@ export class AllocationsService {
           row.id,
         ]),
       );
-      return this.present(m, principal, await loadVisible(m, principal, row.id));
+      // A new project_id moves the limits: both projects are recomputed (allocations.md §10).
+      const moved = values.project_id !== undefined && values.project_id !== row.project_id;
+      const pending = moved ? await this.quotaLink.markPending(m, [row.project_id, values.project_id as string | null]) : [];
+      return { answer: await this.present(m, principal, await loadVisible(m, principal, row.id)), pending };
     });
+    await this.quotaLink.enqueue(pending);
+    return answer;
   }
 
   /** approve: E, X → A (allocations.md 5). */
@@ -122,6 +129,7 @@ export class AllocationsService {
          WHERE "id" = $1`,
         [row.id, callerName(principal), now],
       );
+      return this.quotaLink.markPending(m, [row.project_id]);
     });
   }
 
@@ -161,6 +169,7 @@ export class AllocationsService {
       if (row.status === 'D') return;
       await this.snapshot(m, row.id);
       await m.query(`UPDATE "allocation" SET "status" = 'D', "modified_time" = $2 WHERE "id" = $1`, [row.id, now]);
+      return this.quotaLink.markPending(m, [row.project_id]);
     });
   }
 
@@ -201,13 +210,23 @@ export class AllocationsService {
     return { approval_urgency: urgency, expiry_state: expiry, concerned_sites: sites.map((s) => s.name) };
   }
 
-  /** Locks the record, runs the transition and answers the record as the caller sees it. */
-  private async action(principal: Principal, id: string, run: (m: EntityManager, row: AllocationRow, now: Date) => Promise<void>): Promise<Json> {
-    return this.db.transaction(async (m) => {
+  /**
+   * Locks the record, runs the transition and answers the record as the
+   * caller sees it; the limit recomputations the transition owes (recorded in
+   * its transaction) are enqueued after the commit (allocations.md §10).
+   */
+  private async action(
+    principal: Principal,
+    id: string,
+    run: (m: EntityManager, row: AllocationRow, now: Date) => Promise<PendingRecompute[] | void>,
+  ): Promise<Json> {
+    const { answer, pending } = await this.db.transaction(async (m) => {
       const row = await loadVisible(m, principal, parseInteger(id), true);
-      await run(m, row, new Date());
-      return this.present(m, principal, await loadVisible(m, principal, row.id));
+      const pending = (await run(m, row, new Date())) ?? [];
+      return { answer: await this.present(m, principal, await loadVisible(m, principal, row.id)), pending };
     });
+    await this.quotaLink.enqueue(pending);
+    return answer;
   }
 
   /**

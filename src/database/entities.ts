@@ -2,6 +2,7 @@ import { EntityVersion } from '../almanach/entity-version.entity';
 import { VolumeType } from '../almanach/volume-type.entity';
 import { ALLOCATION_ENTITIES } from '../allocations/allocation.entities';
 import { CATALOGUE_ENTITIES } from '../allocations/catalogue.entities';
+import { QUOTA_LINK_ENTITIES } from '../allocations/quota-link/quota-link.entities';
 import { ApiToken } from '../auth/api-token.entity';
 import { Site } from '../auth/site.entity';
 import { QuotaCommission, QuotaProvision } from '../quotas/quota-commission.entity';
@@ -28,4 +29,5 @@ export const ENTITIES = [
   QuotaProvisionLog,
   ...CATALOGUE_ENTITIES,
   ...ALLOCATION_ENTITIES,
+  ...QUOTA_LINK_ENTITIES,
 ];

@@ -5,6 +5,8 @@
 export interface JobPayloads {
   /** Load one accepted AMIE message (amie_usage_batch row) into the ledger. */
   'usage.load-batch': { batchId: string };
+  /** Recompute one project's quota limits from its approval in force (allocations.md §10). */
+  'allocations.apply-quotas': { projectId: string };
 }
 export type JobName = keyof JobPayloads;
 
