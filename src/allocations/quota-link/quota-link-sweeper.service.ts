@@ -1,13 +1,9 @@
-import { Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
-import { Logger } from 'pino';
+import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { JobQueueService } from '../../queue/job-queue.service';
+import { PeriodicSweeper } from '../../queue/periodic-sweeper';
 import { Runtime } from '../../runtime';
 import { applyJobId, PendingRecompute, QuotaLinkService } from './quota-link.service';
-
-const SWEEP_EVERY_MS = 30_000;
-/** An owed recomputation younger than this is left to its own job. */
-const SWEEP_MIN_AGE_S = 30;
 
 /**
  * Nothing owed is lost (docs/allocations.md §10): at API start-up every owed
@@ -18,62 +14,39 @@ const SWEEP_MIN_AGE_S = 30;
  * for good (it gets a new seq, hence a new job id).
  */
 @Injectable()
-export class QuotaLinkSweeperService implements OnApplicationBootstrap, OnModuleDestroy {
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<void>;
-  private readonly log: Logger;
-
+export class QuotaLinkSweeperService extends PeriodicSweeper {
   constructor(
     private readonly db: DataSource,
     private readonly jobs: JobQueueService,
     private readonly link: QuotaLinkService,
     runtime: Runtime,
   ) {
-    this.log = runtime.log.child({ component: 'allocation-quotas-sweeper' });
-  }
-
-  onApplicationBootstrap(): void {
-    this.running = this.sweep(0);
-    this.timer = setInterval(() => {
-      if (!this.running) this.running = this.sweep(SWEEP_MIN_AGE_S);
-    }, SWEEP_EVERY_MS);
-    this.timer.unref();
-  }
-
-  async onModuleDestroy(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running;
+    super(runtime.log.child({ component: 'allocation-quotas-sweeper' }));
   }
 
   /** Enqueues again the owed recomputations at least `minAgeSeconds` old whose job is gone or failed. */
-  async sweep(minAgeSeconds: number): Promise<void> {
-    try {
-      const owed: PendingRecompute[] = await this.db.query(
-        `SELECT "project_id" AS "projectId", "seq"::text AS "seq" FROM "alloc_quota_recompute"
-         WHERE "requested_at" <= now() - make_interval(secs => $1) ORDER BY "requested_at" LIMIT 10000`,
-        [minAgeSeconds],
-      );
-      const again: PendingRecompute[] = [];
-      for (const item of owed) {
-        const state = await this.jobs.jobState(applyJobId(item.seq));
-        if (state === 'missing') {
-          again.push(item);
-        } else if (state === 'failed') {
-          const renewed: PendingRecompute[] = await this.db.query(
-            `WITH u AS (UPDATE "alloc_quota_recompute" SET "seq" = nextval('alloc_quota_recompute_seq'), "requested_at" = now()
-               WHERE "project_id" = $1 AND "seq" = $2 RETURNING "project_id", "seq")
-             SELECT "project_id" AS "projectId", "seq"::text AS "seq" FROM u`,
-            [item.projectId, item.seq],
-          );
-          again.push(...renewed);
-        }
+  protected async sweepOnce(minAgeSeconds: number): Promise<void> {
+    const owed: PendingRecompute[] = await this.db.query(
+      `SELECT "project_id" AS "projectId", "seq"::text AS "seq" FROM "alloc_quota_recompute"
+       WHERE "requested_at" <= now() - make_interval(secs => $1) ORDER BY "requested_at" LIMIT 10000`,
+      [minAgeSeconds],
+    );
+    const again: PendingRecompute[] = [];
+    for (const item of owed) {
+      const state = await this.jobs.jobState(applyJobId(item.seq));
+      if (state === 'missing') {
+        again.push(item);
+      } else if (state === 'failed') {
+        const renewed: PendingRecompute[] = await this.db.query(
+          `WITH u AS (UPDATE "alloc_quota_recompute" SET "seq" = nextval('alloc_quota_recompute_seq'), "requested_at" = now()
+             WHERE "project_id" = $1 AND "seq" = $2 RETURNING "project_id", "seq")
+           SELECT "project_id" AS "projectId", "seq"::text AS "seq" FROM u`,
+          [item.projectId, item.seq],
+        );
+        again.push(...renewed);
       }
-      await this.link.enqueue(again);
-      if (again.length) this.log.info({ enqueued: again.length }, 'owed project limit recomputations enqueued again');
-    } catch (error) {
-      this.log.warn({ err: { message: (error as Error).message } }, 'allocation quota sweep failed');
-    } finally {
-      this.running = undefined;
     }
+    await this.link.enqueue(again);
+    if (again.length) this.log.info({ enqueued: again.length }, 'owed project limit recomputations enqueued again');
   }
 }
