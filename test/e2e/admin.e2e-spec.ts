@@ -1,17 +1,8 @@
-import { ADMIN_TOKEN, startTestApp, TestApp } from '../support/test-app';
+import { ADMIN_TOKEN, useTestApp } from '../support/test-app';
 
 describe('admin API', () => {
-  let t: TestApp;
 
-  beforeAll(async () => {
-    t = await startTestApp();
-  });
-  afterAll(async () => {
-    await t.close();
-  });
-  beforeEach(async () => {
-    await t.reset();
-  });
+  const t = useTestApp();
 
   const admin = () => ({
     get: (url: string) => t.http.get(url).set('X-Auth-Token', ADMIN_TOKEN),

@@ -1,20 +1,14 @@
 import { form, ROOT } from '../support/allocation-fixtures';
-import { ADMIN_TOKEN, startTestApp, TestApp } from '../support/test-app';
+import { ADMIN_TOKEN, startTestApp, useTestApp } from '../support/test-app';
 
 describe('allocation catalogue (allocations.md 8)', () => {
-  let t: TestApp;
   let service: string;
   let reader: string;
   let user: string;
 
-  beforeAll(async () => {
-    t = await startTestApp();
-  });
-  afterAll(async () => {
-    await t.close();
-  });
+  const t = useTestApp();
+
   beforeEach(async () => {
-    await t.reset();
     service = await t.token('service', { name: 'svc' });
     reader = await t.token('reader');
     user = await t.token('user', { userId: 'alice@example.org', projectIds: ['p1'] });

@@ -1,20 +1,14 @@
 import { action, createAllocation, form, ROOT, seedCatalogue } from '../support/allocation-fixtures';
-import { ADMIN_TOKEN, realServers, startTestApp, TestApp } from '../support/test-app';
+import { ADMIN_TOKEN, realServers, useTestApp } from '../support/test-app';
 
 // Races need real PostgreSQL: embedded PGlite runs one query at a time, so nothing can interleave there.
 const maybe = realServers.database ? describe : describe.skip;
 if (!realServers.database) console.log('allocation-concurrency: skipped, DATABASE_URL is not set (races need real PostgreSQL)');
 
 maybe('allocation races on real PostgreSQL (allocations.md 4, 5)', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await startTestApp();
-  });
-  afterAll(async () => {
-    await t.close();
-  });
+  const t = useTestApp();
+
   beforeEach(async () => {
-    await t.reset();
     await seedCatalogue(t);
   });
 

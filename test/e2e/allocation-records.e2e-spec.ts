@@ -1,22 +1,16 @@
 import { action, Catalogue, createAllocation, form, ROOT, seedCatalogue } from '../support/allocation-fixtures';
-import { ADMIN_TOKEN, startTestApp, TestApp } from '../support/test-app';
+import { ADMIN_TOKEN, startTestApp, useTestApp } from '../support/test-app';
 
 describe('records of an allocation (allocations.md 7, 9)', () => {
-  let t: TestApp;
   let cat: Catalogue;
   let service: string;
   let reader: string;
   let alice: string;
   let bob: string;
 
-  beforeAll(async () => {
-    t = await startTestApp();
-  });
-  afterAll(async () => {
-    await t.close();
-  });
+  const t = useTestApp();
+
   beforeEach(async () => {
-    await t.reset();
     cat = await seedCatalogue(t);
     service = await t.token('service');
     reader = await t.token('reader');

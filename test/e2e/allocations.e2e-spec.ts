@@ -1,22 +1,16 @@
 import { action, Catalogue, createAllocation, form, ROOT, seedCatalogue } from '../support/allocation-fixtures';
-import { ADMIN_TOKEN, startTestApp, TestApp } from '../support/test-app';
+import { ADMIN_TOKEN, startTestApp, TestApp, useTestApp } from '../support/test-app';
 
 describe('Nectar allocations (allocations.md 1-6)', () => {
-  let t: TestApp;
   let cat: Catalogue;
   let service: string;
   let reader: string;
   let alice: string; // user owning project p-alice
   let bob: string; // another user
 
-  beforeAll(async () => {
-    t = await startTestApp();
-  });
-  afterAll(async () => {
-    await t.close();
-  });
+  const t = useTestApp();
+
   beforeEach(async () => {
-    await t.reset();
     cat = await seedCatalogue(t);
     service = await t.token('service', { name: 'svc', userId: 'svc@example.org' });
     reader = await t.token('reader');

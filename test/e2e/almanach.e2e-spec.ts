@@ -1,22 +1,16 @@
-import { startTestApp, TestApp } from '../support/test-app';
+import { useTestApp } from '../support/test-app';
 
 const P = 'project-a';
 const OTHER = 'project-b';
 
 describe('Almanach v1', () => {
-  let t: TestApp;
   let service: string;
   let reader: string;
   let user: string;
 
-  beforeAll(async () => {
-    t = await startTestApp();
-  });
-  afterAll(async () => {
-    await t.close();
-  });
+  const t = useTestApp();
+
   beforeEach(async () => {
-    await t.reset();
     service = await t.token('service');
     reader = await t.token('reader');
     user = await t.token('user', { userId: 'u1', projectIds: [P] });

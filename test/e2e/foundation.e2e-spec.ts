@@ -1,17 +1,8 @@
-import { ADMIN_TOKEN, startTestApp, TestApp } from '../support/test-app';
+import { ADMIN_TOKEN, startTestApp, useTestApp } from '../support/test-app';
 
 describe('service foundation', () => {
-  let t: TestApp;
 
-  beforeAll(async () => {
-    t = await startTestApp();
-  });
-  afterAll(async () => {
-    await t.close();
-  });
-  beforeEach(async () => {
-    await t.reset();
-  });
+  const t = useTestApp();
 
   describe('GET /health', () => {
     it('answers 200 naming each dependency when the database answers', async () => {

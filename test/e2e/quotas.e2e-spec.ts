@@ -1,5 +1,5 @@
 import { QuotasService } from '../../src/quotas/quotas.service';
-import { ADMIN_TOKEN, startTestApp, TestApp } from '../support/test-app';
+import { ADMIN_TOKEN, startTestApp, useTestApp } from '../support/test-app';
 
 // Astakos-style quotas and commissions (spec/quotas.md), through HTTP exactly
 // as astakosclient speaks it: JSON bodies, X-Auth-Token, Synnefo faults.
@@ -32,17 +32,11 @@ const both = (user: string, project: string, resource: string, quantity: number)
 ];
 
 describe('quotas (Astakos protocol)', () => {
-  let t: TestApp;
   let service: string;
 
-  beforeAll(async () => {
-    t = await startTestApp();
-  });
-  afterAll(async () => {
-    await t.close();
-  });
+  const t = useTestApp();
+
   beforeEach(async () => {
-    await t.reset();
     service = await t.token('service', { name: 'cyclades' });
   });
 

@@ -74,3 +74,28 @@ export async function startTestApp(overrides: Record<string, string | undefined>
   };
   return testApp;
 }
+
+/**
+ * The usual suite set-up in one call: one app for the suite (started before
+ * it, closed after it) and every table emptied before each test. Returns a
+ * stand-in that forwards to that app once it has started.
+ */
+export function useTestApp(overrides: Record<string, string | undefined> = {}): TestApp {
+  let current: TestApp | undefined;
+  beforeAll(async () => {
+    current = await startTestApp(overrides);
+  });
+  afterAll(async () => {
+    await current?.close();
+  });
+  beforeEach(async () => {
+    await current!.reset();
+  });
+  return new Proxy({} as TestApp, {
+    get(_target, key) {
+      if (!current) throw new Error('the test app is used before beforeAll started it');
+      const value = current[key as keyof TestApp];
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(current) : value;
+    },
+  });
+}
