@@ -303,15 +303,8 @@ export class QuotasService {
   }
 }
 
-interface ResourceRow {
-  name: string;
-  service: string;
-  description: string;
-  unit: string | null;
-  ui_visible: boolean;
-  api_visible: boolean;
-  allow_in_projects: boolean;
-}
+/** The quota_resource columns selected are exactly the wire fields. */
+type ResourceRow = ResourceView;
 
 function resourceView(row: ResourceRow): ResourceView {
   return {
