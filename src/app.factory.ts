@@ -3,12 +3,13 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AppModule } from './app.module';
+import { ERROR_STATUS } from './composition';
 import { registerBodyParsers, registerBodyPolicy } from './http/body-parsers';
 import { GlobalExceptionFilter } from './http/global-exception.filter';
 import { RouteTable } from './http/route-table';
 import { DtoValidationPipe } from './http/validation.pipe';
 import { JsonNestLogger } from './logging/logger';
-import { Runtime } from './runtime';
+import { CoreResources } from './core/core.module';
 import { SERVICE_VERSION } from './version';
 
 export const BODY_LIMIT = 1048576;
@@ -18,7 +19,7 @@ export const BODY_LIMIT = 1048576;
  * of spec/README.md ("One service, one configuration"). Used by main.ts, the
  * e2e tests and the bench, so all three run exactly the same application.
  */
-export async function createApp(runtime: Runtime): Promise<NestFastifyApplication> {
+export async function createApp(runtime: CoreResources): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     loggerInstance: runtime.log,
     bodyLimit: BODY_LIMIT,
@@ -41,7 +42,7 @@ export async function createApp(runtime: Runtime): Promise<NestFastifyApplicatio
   fastify.addHook('onSend', async (request, reply) => {
     void reply.header('X-Request-Id', request.id);
   });
-  app.useGlobalFilters(new GlobalExceptionFilter(routes));
+  app.useGlobalFilters(new GlobalExceptionFilter(routes, ERROR_STATUS));
   app.useGlobalPipes(new DtoValidationPipe());
 
   const document = SwaggerModule.createDocument(

@@ -1,6 +1,7 @@
 import { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import { AppConfig } from './config/app-config';
+import { ENTITIES } from './composition';
 import { openDatabase, OpenedDatabase } from './database/data-source';
 import { openQueueRuntime, QueueRuntime } from './queue/queue-runtime';
 
@@ -19,7 +20,7 @@ export class Runtime {
 
   /** Opens the database (applying migrations when asked) and the queue, one log line each. */
   static async open(config: AppConfig, log: Logger, options: { runMigrations: boolean }): Promise<Runtime> {
-    const database = await openDatabase(config, { runMigrations: options.runMigrations });
+    const database = await openDatabase(config, { entities: ENTITIES, runMigrations: options.runMigrations });
     log.info({ database: database.description }, `database: ${database.description}`);
     let queue: QueueRuntime;
     try {

@@ -1,7 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { AllocationQuotaLinkModule } from './allocations/quota-link/quota-link.module';
-import { CoreModule } from './core.module';
-import { Runtime } from './runtime';
+import { JOB_NAMES } from './composition';
+import { CoreModule, CoreResources } from './core/core.module';
 import { UsageProcessingModule } from './usage/usage.module';
 
 /**
@@ -10,7 +10,7 @@ import { UsageProcessingModule } from './usage/usage.module';
  */
 @Module({})
 export class WorkerModule {
-  static forRoot(runtime: Runtime): DynamicModule {
-    return { module: WorkerModule, imports: [CoreModule.forRoot(runtime), UsageProcessingModule, AllocationQuotaLinkModule] };
+  static forRoot(resources: CoreResources): DynamicModule {
+    return { module: WorkerModule, imports: [CoreModule.forRoot(resources, JOB_NAMES), UsageProcessingModule, AllocationQuotaLinkModule] };
   }
 }

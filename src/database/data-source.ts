@@ -2,7 +2,6 @@ import { DataSource, DataSourceOptions } from 'typeorm';
 import { MIGRATIONS } from '../../migrations';
 import { AppConfig } from '../config/app-config';
 import { EmbeddedPostgres, startEmbeddedPostgres } from './embedded-postgres';
-import { ENTITIES } from './entities';
 
 export interface OpenedDatabase {
   dataSource: DataSource;
@@ -17,7 +16,14 @@ export interface OpenedDatabase {
  * the tests: a real server when DATABASE_URL is set, otherwise embedded
  * PostgreSQL. Schema only through migrations: `synchronize` is always off.
  */
-export async function openDatabase(config: AppConfig, options: { runMigrations?: boolean; poolSize?: number } = {}): Promise<OpenedDatabase> {
+export interface OpenDatabaseOptions {
+  /** The entity classes of every feature (the composition root's list). */
+  entities: Function[];
+  runMigrations?: boolean;
+  poolSize?: number;
+}
+
+export async function openDatabase(config: AppConfig, options: OpenDatabaseOptions): Promise<OpenedDatabase> {
   let embedded: EmbeddedPostgres | undefined;
   let connection: Partial<DataSourceOptions>;
   let description: string;
@@ -32,7 +38,7 @@ export async function openDatabase(config: AppConfig, options: { runMigrations?:
   const dataSource = new DataSource({
     type: 'postgres',
     ...(connection as object),
-    entities: ENTITIES,
+    entities: options.entities,
     migrations: MIGRATIONS,
     migrationsTableName: 'schema_migration',
     migrationsTransactionMode: 'each',

@@ -1,25 +1,30 @@
-import { Controller, Get, Res } from '@nestjs/common';
+import { Controller, Get, Inject, Res } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { FastifyReply } from 'fastify';
 import { Public } from '../auth/auth.decorators';
-import { Runtime } from '../runtime';
+import { DataSource } from 'typeorm';
+import { QUEUE_CONNECTION } from '../core/tokens';
+import { QueueRuntime } from '../queue/queue-runtime';
 
 const CHECK_TIMEOUT_MS = 2000;
 
 @ApiTags('health')
 @Controller('health')
 export class HealthController {
-  constructor(private readonly runtime: Runtime) {}
+  constructor(
+    private readonly db: DataSource,
+    @Inject(QUEUE_CONNECTION) private readonly queue: QueueRuntime,
+  ) {}
 
   /** 200 when PostgreSQL (and Redis, when configured) answer; 503 naming what is down. */
   @Public()
   @Get()
   async check(@Res() reply: FastifyReply) {
     const [database, redis] = await Promise.all([
-      probe(() => this.runtime.dataSource.query('SELECT 1')),
-      this.runtime.queue.redis ? probe(() => this.runtime.queue.redis!.ping()) : Promise.resolve('not configured' as const),
+      probe(() => this.db.query('SELECT 1')),
+      this.queue.redis ? probe(() => this.queue.redis!.ping()) : Promise.resolve('not configured' as const),
     ]);
-    const checks = { database, redis, queue: this.runtime.queue.mode };
+    const checks = { database, redis, queue: this.queue.mode };
     const down = [database === 'down' ? 'database' : null, redis === 'down' ? 'redis' : null].filter(Boolean);
     const body = down.length === 0 ? { status: 'ok', checks } : { status: 'down', error: `${down.join(' and ')} not answering`, checks };
     void reply

@@ -1,7 +1,7 @@
 /**
  * The one error type services throw. It carries a code (`context.snake_case`)
  * and a message for people; the global filter maps the code to an HTTP status
- * (http/error-status.ts) and renders the body in the shape of the request's
+ * (each feature's map, gathered in src/composition.ts) and renders the body in the shape of the request's
  * mount. Services never pick HTTP statuses.
  */
 export class DomainError extends Error {

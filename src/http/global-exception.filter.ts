@@ -2,7 +2,6 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, NotFoundException
 import { FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError, DomainErrorExtra } from './domain-error';
 import { renderErrorBody } from './error-renderers';
-import { ERROR_STATUS } from './error-status';
 import { mountOf } from './mounts';
 import { RouteTable } from './route-table';
 
@@ -21,7 +20,11 @@ const FASTIFY_MESSAGES: Record<number, string> = {
  */
 @Catch()
 export class GlobalExceptionFilter implements ExceptionFilter {
-  constructor(private readonly routes: RouteTable) {}
+  constructor(
+    private readonly routes: RouteTable,
+    /** Error code → status, gathered by the composition root from every feature. */
+    private readonly errorStatus: Record<string, number>,
+  ) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
@@ -57,7 +60,7 @@ export class GlobalExceptionFilter implements ExceptionFilter {
 
   private describe(exception: unknown, request: FastifyRequest): { status: number; message: string; extra: DomainErrorExtra } {
     if (exception instanceof DomainError) {
-      const status = ERROR_STATUS[exception.code];
+      const status = this.errorStatus[exception.code];
       if (status === undefined) {
         request.log.error({ code: exception.code }, 'domain error code without an HTTP status');
         return { status: 500, message: 'Internal server error', extra: {} };

@@ -1,14 +1,17 @@
 /**
- * Every job name and its payload, declared once. Payloads carry only ids: the
- * database is the source of truth for the work itself (amie-usage.md 5.2).
+ * Every job name and its payload. Feature modules add their jobs to this
+ * interface by declaration merging in their `*.feature.ts`:
+ *
+ *   declare module '../queue/job-payloads' {
+ *     interface JobPayloads { 'usage.load-batch': { batchId: string } }
+ *   }
+ *
+ * Payloads carry only ids: the database is the source of truth for the work
+ * itself (amie-usage.md 5.2).
  */
-export interface JobPayloads {
-  /** Load one accepted AMIE message (amie_usage_batch row) into the ledger. */
-  'usage.load-batch': { batchId: string };
-  /** Recompute one project's quota limits from its approval in force (allocations.md §10). */
-  'allocations.apply-quotas': { projectId: string };
-}
-export type JobName = keyof JobPayloads;
+// eslint-disable-next-line @typescript-eslint/no-empty-interface
+export interface JobPayloads {}
+export type JobName = keyof JobPayloads & string;
 
 /** The one BullMQ queue; its Redis keys start with QUEUE_PREFIX. */
 export const QUEUE_NAME = 'jobs';

@@ -1,8 +1,10 @@
-import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { Job, Queue, Worker } from 'bullmq';
 import { Logger } from 'pino';
-import { Runtime } from '../runtime';
+import { AppConfig } from '../config/app-config';
+import { DECLARED_JOBS, LOGGER, QUEUE_CONNECTION } from '../core/tokens';
 import { JOB_ATTEMPTS, JobName, JobPayloads, QUEUE_NAME } from './job-payloads';
+import { QueueRuntime } from './queue-runtime';
 
 export interface JobHandler<N extends JobName> {
   process(payload: JobPayloads[N]): Promise<void>;
@@ -31,7 +33,7 @@ interface LocalJob {
  * is still pending at start-up (see usage-sweeper.service.ts).
  */
 @Injectable()
-export class JobQueueService implements OnModuleDestroy {
+export class JobQueueService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly handlers = new Map<JobName, JobHandler<JobName>>();
   private readonly queue?: Queue;
   private worker?: Worker;
@@ -43,10 +45,15 @@ export class JobQueueService implements OnModuleDestroy {
   private readonly timers = new Set<NodeJS.Timeout>();
   private closed = false;
 
-  constructor(@Inject(Runtime) private readonly runtime: Runtime) {
-    this.log = runtime.log.child({ component: 'queue' });
-    if (runtime.queue.redis) {
-      this.queue = new Queue(QUEUE_NAME, { connection: runtime.queue.redis, prefix: runtime.config.queuePrefix });
+  constructor(
+    private readonly config: AppConfig,
+    @Inject(LOGGER) log: Logger,
+    @Inject(QUEUE_CONNECTION) private readonly connection: QueueRuntime,
+    @Inject(DECLARED_JOBS) private readonly declared: string[],
+  ) {
+    this.log = log.child({ component: 'queue' });
+    if (connection.redis) {
+      this.queue = new Queue(QUEUE_NAME, { connection: connection.redis, prefix: config.queuePrefix });
       this.queue.on('error', (error) => this.log.warn({ err: { message: error.message } }, 'queue error'));
     }
   }
@@ -55,8 +62,26 @@ export class JobQueueService implements OnModuleDestroy {
     return this.queue ? 'bullmq' : 'in-process';
   }
 
+  /**
+   * Registers the one handler of a declared job (called from a processor's
+   * onModuleInit). A job no feature declares, or a second handler, is a
+   * programming error and stops the process at start.
+   */
   handle<N extends JobName>(name: N, handler: JobHandler<N>): void {
+    if (!this.declared.includes(name)) throw new Error(`job ${name} has a handler but no feature declares it`);
+    if (this.handlers.has(name)) throw new Error(`job ${name} has two handlers`);
     this.handlers.set(name, handler as unknown as JobHandler<JobName>);
+  }
+
+  /** Throws unless every declared job has its handler: a consuming process must be able to run them all. */
+  assertComplete(): void {
+    const missing = this.declared.filter((name) => !this.handlers.has(name as JobName));
+    if (missing.length > 0) throw new Error(`declared job(s) without a handler in this process: ${missing.join(', ')}`);
+  }
+
+  /** In-process mode consumes in this process: every handler must be there once modules are initialised. */
+  onApplicationBootstrap(): void {
+    if (!this.queue) this.assertComplete();
   }
 
   /**
@@ -68,7 +93,7 @@ export class JobQueueService implements OnModuleDestroy {
       await this.queue.add(name, payload, {
         jobId: options.jobId,
         attempts: JOB_ATTEMPTS,
-        backoff: { type: 'exponential', delay: this.runtime.config.queueRetryDelayMs },
+        backoff: { type: 'exponential', delay: this.config.queueRetryDelayMs },
         removeOnComplete: true,
         // Kept for inspection (and by jobState for the sweeper).
         removeOnFail: false,
@@ -97,10 +122,11 @@ export class JobQueueService implements OnModuleDestroy {
    */
   startWorker(concurrency = 4): void {
     if (!this.queue || this.worker) return;
-    const redis = this.runtime.queue.redis!;
+    this.assertComplete();
+    const redis = this.connection.redis!;
     this.worker = new Worker(QUEUE_NAME, (job) => this.runBullJob(job), {
       connection: redis,
-      prefix: this.runtime.config.queuePrefix,
+      prefix: this.config.queuePrefix,
       concurrency,
       lockDuration: 10_000,
       stalledInterval: 5_000,
@@ -154,7 +180,7 @@ export class JobQueueService implements OnModuleDestroy {
         this.timers.delete(timer);
         this.local.push(job);
         this.drainLocal();
-      }, this.runtime.config.queueRetryDelayMs * 2 ** (job.attempt - 1));
+      }, this.config.queueRetryDelayMs * 2 ** (job.attempt - 1));
       this.timers.add(timer);
     }
   }

@@ -1,8 +1,9 @@
-import { Injectable } from '@nestjs/common';
+import { Logger } from 'pino';
+import { Injectable, Inject } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { JobQueueService } from '../queue/job-queue.service';
 import { PeriodicSweeper } from '../queue/periodic-sweeper';
-import { Runtime } from '../runtime';
+import { LOGGER } from '../core/tokens';
 import { UsageLoaderService } from './usage-loader.service';
 import { batchJobId, UsageService } from './usage.service';
 
@@ -22,9 +23,9 @@ export class UsageSweeperService extends PeriodicSweeper {
     private readonly jobs: JobQueueService,
     private readonly usage: UsageService,
     private readonly loader: UsageLoaderService,
-    runtime: Runtime,
+    @Inject(LOGGER) log: Logger,
   ) {
-    super(runtime.log.child({ component: 'usage-sweeper' }));
+    super(log.child({ component: 'usage-sweeper' }));
   }
 
   /** Re-enqueues pending batches at least `minAgeSeconds` old; marks those whose job failed for good. */

@@ -1,9 +1,9 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Inject } from '@nestjs/common';
 import { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import { DomainError } from '../http/domain-error';
 import { JobQueueService } from '../queue/job-queue.service';
-import { Runtime } from '../runtime';
+import { LOGGER } from '../core/tokens';
 import { microsToIso, parseStatusBound } from './usage-dates';
 import { receiptSeq } from './usage-receipt';
 import { NormalizedRecord, validateMessage } from './usage-validation';
@@ -26,9 +26,9 @@ export class UsageService {
   constructor(
     private readonly db: DataSource,
     private readonly jobs: JobQueueService,
-    runtime: Runtime,
+    @Inject(LOGGER) log: Logger,
   ) {
-    this.log = runtime.log.child({ component: 'usage' });
+    this.log = log.child({ component: 'usage' });
   }
 
   /**

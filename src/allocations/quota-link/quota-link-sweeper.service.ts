@@ -1,8 +1,9 @@
-import { Injectable } from '@nestjs/common';
+import { Logger } from 'pino';
+import { Injectable, Inject } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { JobQueueService } from '../../queue/job-queue.service';
 import { PeriodicSweeper } from '../../queue/periodic-sweeper';
-import { Runtime } from '../../runtime';
+import { LOGGER } from '../../core/tokens';
 import { applyJobId, PendingRecompute, QuotaLinkService } from './quota-link.service';
 
 /**
@@ -19,9 +20,9 @@ export class QuotaLinkSweeperService extends PeriodicSweeper {
     private readonly db: DataSource,
     private readonly jobs: JobQueueService,
     private readonly link: QuotaLinkService,
-    runtime: Runtime,
+    @Inject(LOGGER) log: Logger,
   ) {
-    super(runtime.log.child({ component: 'allocation-quotas-sweeper' }));
+    super(log.child({ component: 'allocation-quotas-sweeper' }));
   }
 
   /** Enqueues again the owed recomputations at least `minAgeSeconds` old whose job is gone or failed. */

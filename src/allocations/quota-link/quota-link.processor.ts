@@ -1,7 +1,7 @@
-import { Injectable, OnModuleInit } from '@nestjs/common';
+import { Injectable, OnModuleInit, Inject } from '@nestjs/common';
 import { Logger } from 'pino';
 import { JobQueueService } from '../../queue/job-queue.service';
-import { Runtime } from '../../runtime';
+import { LOGGER } from '../../core/tokens';
 import { APPLY_QUOTAS_JOB, QuotaLinkService } from './quota-link.service';
 
 /** Consumes `allocations.apply-quotas` jobs (BullMQ worker, or in-process without Redis). */
@@ -12,9 +12,9 @@ export class QuotaLinkProcessor implements OnModuleInit {
   constructor(
     private readonly jobs: JobQueueService,
     private readonly link: QuotaLinkService,
-    runtime: Runtime,
+    @Inject(LOGGER) log: Logger,
   ) {
-    this.log = runtime.log.child({ component: 'allocation-quotas' });
+    this.log = log.child({ component: 'allocation-quotas' });
   }
 
   onModuleInit(): void {

@@ -1,10 +1,10 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Inject } from '@nestjs/common';
 import { Logger } from 'pino';
 import { DataSource, EntityManager } from 'typeorm';
 import { JobQueueService } from '../../queue/job-queue.service';
 import { LimitEntry, QuotasService, UNLIMITED } from '../../quotas/quotas.service';
 import { PROJECT_PREFIX } from '../../quotas/quotas-values';
-import { Runtime } from '../../runtime';
+import { LOGGER } from '../../core/tokens';
 import { ALLOCATION_SELECT, AllocationContext, AllocationRow } from '../allocation-view';
 
 export const APPLY_QUOTAS_JOB = 'allocations.apply-quotas';
@@ -44,9 +44,9 @@ export class QuotaLinkService {
     private readonly db: DataSource,
     private readonly jobs: JobQueueService,
     private readonly quotas: QuotasService,
-    runtime: Runtime,
+    @Inject(LOGGER) log: Logger,
   ) {
-    this.log = runtime.log.child({ component: 'allocation-quotas' });
+    this.log = log.child({ component: 'allocation-quotas' });
   }
 
   /**

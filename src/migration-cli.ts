@@ -1,8 +1,9 @@
 import 'reflect-metadata';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { AppConfig } from '../config/app-config';
-import { openDatabase, runMigrationsExclusively } from './data-source';
+import { ENTITIES } from './composition';
+import { AppConfig } from './config/app-config';
+import { openDatabase, runMigrationsExclusively } from './database/data-source';
 
 /**
  * `npm run migration:run` and `npm run migration:generate -- <Name>`, on the
@@ -15,7 +16,7 @@ import { openDatabase, runMigrationsExclusively } from './data-source';
 async function main(): Promise<void> {
   const [command, arg] = process.argv.slice(2);
   const config = AppConfig.fromEnv();
-  const database = await openDatabase(config, { runMigrations: false, poolSize: 2 });
+  const database = await openDatabase(config, { entities: ENTITIES, runMigrations: false, poolSize: 2 });
   try {
     if (command === 'run') {
       const applied = await runMigrationsExclusively(database.dataSource, database.embedded !== undefined);
@@ -34,7 +35,7 @@ async function main(): Promise<void> {
       const name = basename(arg).replace(/[^A-Za-z0-9]/g, '');
       const timestamp = Date.now();
       const className = `${name}${timestamp}`;
-      const root = join(__dirname, '..', '..', '..');
+      const root = join(__dirname, '..', '..');
       const file = join(root, 'migrations', `${timestamp}-${name}.ts`);
       const line = (q: { query: string; parameters?: unknown[] }) =>
         `    await queryRunner.query(\`${q.query.replace(/`/g, '\\`')}\`${q.parameters?.length ? `, ${JSON.stringify(q.parameters)}` : ''});`;

@@ -1,0 +1,6 @@
+import { Feature } from '../core/feature';
+import { ALMANACH_ERROR_STATUS } from './almanach.errors';
+import { EntityVersion } from './entity-version.entity';
+import { VolumeType } from './volume-type.entity';
+
+export const ALMANACH_FEATURE: Feature = { name: 'almanach', entities: [EntityVersion, VolumeType], errorStatus: ALMANACH_ERROR_STATUS };
