@@ -27,7 +27,7 @@ const sources = Math.max(
   statSync(join(root, 'tsconfig.build.json')).mtimeMs,
 );
 if (!existsSync(stamp) || statSync(stamp).mtimeMs < sources) {
-  process.stdout.write('building dist/ (sources changed)\n');
+  process.stdout.write(existsSync(stamp) ? 'building dist/ (sources changed since the last build)\n' : 'building dist/ (first start: compiling the TypeScript sources, about a minute)\n');
   execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')], {
     stdio: 'inherit',
     cwd: root,

@@ -30,7 +30,20 @@ async function main(): Promise<void> {
   };
   process.once('SIGINT', () => void shutdown('SIGINT'));
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
-  await app.listen({ port: config.port, host: config.host });
+  try {
+    await app.listen({ port: config.port, host: config.host });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE' || code === 'EACCES') {
+      process.stderr.write(
+        `usage-ledger: cannot listen on ${config.host}:${config.port} (${code === 'EADDRINUSE' ? 'the port is taken by another process' : 'permission denied'}); set PORT (or HOST) to another value\n`,
+      );
+      await app.close().catch(() => undefined);
+      await runtime.close().catch(() => undefined);
+      process.exit(1);
+    }
+    throw error;
+  }
   log.info({ port: config.port, host: config.host }, `usage-ledger listening on http://${config.host}:${config.port}`);
 }
 

@@ -29,12 +29,18 @@ export function createRootLogger(level: LogLevel): Logger {
   });
 }
 
+/** Nest's start-up chatter: module and route wiring, logged at debug. */
+const WIRING_CONTEXTS = new Set(['InstanceLoader', 'RoutesResolver', 'RouterExplorer', 'NestFactory', 'NestApplication']);
+
 /** Nest's LoggerService on top of the root JSON logger. */
 export class JsonNestLogger implements LoggerService {
   constructor(private readonly root: Logger) {}
 
   log(message: unknown, context?: string) {
-    this.root.info({ context }, String(message));
+    // Nest announces every module and route it wires (hundreds of lines per
+    // start): useful when debugging the wiring, noise otherwise.
+    if (context !== undefined && WIRING_CONTEXTS.has(context)) this.root.debug({ context }, String(message));
+    else this.root.info({ context }, String(message));
   }
   error(message: unknown, trace?: string, context?: string) {
     this.root.error({ context, trace }, String(message));
