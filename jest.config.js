@@ -11,4 +11,5 @@ module.exports = {
   moduleFileExtensions: ['ts', 'js', 'json'],
   setupFiles: ['<rootDir>/test/support/setup-env.ts'],
   testTimeout: 60000,
+  reporters: ['default', '<rootDir>/test/support/skip-summary-reporter.js'],
 };
