@@ -6,6 +6,7 @@ import { AppModule } from './app.module';
 import { ERROR_STATUS } from './composition';
 import { registerBodyParsers, registerBodyPolicy } from './http/body-parsers';
 import { GlobalExceptionFilter } from './http/global-exception.filter';
+import { registerInputGuard } from './http/input-guard';
 import { RouteTable } from './http/route-table';
 import { DtoValidationPipe } from './http/validation.pipe';
 import { JsonNestLogger } from './logging/logger';
@@ -39,6 +40,7 @@ export async function createApp(runtime: CoreResources): Promise<NestFastifyAppl
   fastify.addHook('onRoute', (route) => routes.add(route.url, route.method));
   registerBodyParsers(fastify);
   registerBodyPolicy(fastify);
+  registerInputGuard(fastify);
   fastify.addHook('onSend', async (request, reply) => {
     void reply.header('X-Request-Id', request.id);
   });
