@@ -102,6 +102,64 @@ describe('hardening: bad input is a 4xx', () => {
     });
   });
 
+  describe('deeply nested JSON', () => {
+    const DEPTH_ERROR = 'Request body nests arrays or objects deeper than 64 levels';
+    /** `{"<key>": [[…"x"…]]}`: the object counts as one level. */
+    const nested = (key: string, levels: number, extra: Record<string, unknown> = {}) =>
+      JSON.stringify({ ...extra, [key]: 0 }).replace('0', '['.repeat(levels - 1) + '"x"' + ']'.repeat(levels - 1));
+
+    it.each([
+      ['/admin/tokens', 'name'],
+      ['/admin/sites', 'name'],
+    ])('POST %s: 5,000 levels is a 400 before any handler; 64 levels reaches the DTO', async (url, key) => {
+      const deep = await t.http.post(url).set('X-Auth-Token', ADMIN_TOKEN).set('Content-Type', 'application/json').send(nested(key, 5000));
+      expect(deep.status).toBe(400);
+      expect(deep.body).toEqual({ error: DEPTH_ERROR });
+      const limit = await t.http.post(url).set('X-Auth-Token', ADMIN_TOKEN).set('Content-Type', 'application/json').send(nested(key, 64));
+      expect(limit.status).toBe(400);
+      expect(limit.body.error).toMatch(new RegExp(`^${key}: `));
+      const over = await t.http.post(url).set('X-Auth-Token', ADMIN_TOKEN).set('Content-Type', 'application/json').send(nested(key, 65));
+      expect(over.body).toEqual({ error: DEPTH_ERROR });
+    });
+
+    it('brackets inside strings are not nesting', async () => {
+      const res = await t.http
+        .post('/admin/tokens')
+        .set('X-Auth-Token', ADMIN_TOKEN)
+        .set('Content-Type', 'application/json')
+        .send(JSON.stringify({ name: '['.repeat(70) + '\\"{'.repeat(40), role: 'reader' }));
+      expect(res.status).toBe(201);
+    });
+
+    it('POST /amie/usage: the whole message is a 400 {"error"}', async () => {
+      const site = await t.http.post('/admin/sites').set('X-Auth-Token', ADMIN_TOKEN).send({ name: 'site-d' }).expect(201);
+      const res = await t.http
+        .post('/amie/usage')
+        .set({ 'XA-SITE': 'site-d', 'XA-API-KEY': site.body.api_key, 'Content-Type': 'application/json' })
+        .send(nested('Records', 5000, { UsageType: 'compute' }));
+      expect(res.status).toBe(400);
+      expect(res.body).toEqual({ error: DEPTH_ERROR });
+    });
+
+    it('astakos bulk resolve: a Synnefo badRequest, whatever the content type', async () => {
+      for (const type of ['application/json', 'text/plain']) {
+        const res = await t.http
+          .post('/astakos/account/v1.0/commissions/action')
+          .set('X-Auth-Token', ADMIN_TOKEN)
+          .set('Content-Type', type)
+          .send(nested('accept', 5000));
+        expect([type, res.status]).toEqual([type, 400]);
+        expect(res.body).toEqual({ badRequest: { code: 400, message: DEPTH_ERROR, details: '' } });
+      }
+    });
+
+    it('Almanach keeps its wording', async () => {
+      const token = await t.token('service');
+      const res = await t.http.post('/v1/project/p1/instance').set('X-Auth-Token', token).set('Content-Type', 'application/json').send(nested('id', 5000));
+      expect(res.status).toBe(400);
+      expect(res.body).toEqual({ error: 'Invalid parameter or payload' });
+    });
+  });
 });
 
 /** Sends raw bytes on a new connection; resolves with the status line's code and the raw answer. */
