@@ -5,6 +5,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AppModule } from './app.module';
 import { ERROR_STATUS } from './composition';
 import { registerBodyParsers, registerBodyPolicy } from './http/body-parsers';
+import { clientErrorHandler } from './http/client-errors';
 import { GlobalExceptionFilter } from './http/global-exception.filter';
 import { registerInputGuard } from './http/input-guard';
 import { RouteTable } from './http/route-table';
@@ -29,6 +30,8 @@ export async function createApp(runtime: CoreResources): Promise<NestFastifyAppl
     trustProxy: runtime.config.trustProxy,
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
+    // 400 from the HTTP parser and 431 say Connection: close (src/http/client-errors.ts).
+    clientErrorHandler,
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(runtime), adapter, {
     bodyParser: false,

@@ -54,6 +54,8 @@ export class GlobalExceptionFilter implements ExceptionFilter {
       message = 'Invalid parameter or payload';
     }
     if (extra.allow) void reply.header('Allow', extra.allow.join(', '));
+    // The rest of an over-long body is never read: the connection cannot carry another request.
+    if (status === 413) void reply.header('Connection', 'close');
     const body = JSON.stringify(renderErrorBody(mount, status, message, extra));
     void reply.status(status).header('Content-Type', 'application/json; charset=utf-8').send(body);
   }

@@ -1,4 +1,6 @@
-import { ADMIN_TOKEN, useTestApp } from '../support/test-app';
+import { Agent, get as httpGet, IncomingHttpHeaders, request as httpRequest } from 'node:http';
+import { AddressInfo, connect } from 'node:net';
+import { ADMIN_TOKEN, TestApp, useTestApp } from '../support/test-app';
 
 /**
  * Issue 8 item 2: bad input is a 4xx on every mount, in the mount's error
@@ -97,8 +99,9 @@ describe('hardening: bad input is a 4xx', () => {
 
     it('a NUL in a header is refused by the HTTP parser: 400, never a lookup', async () => {
       // Node's parser refuses it before Fastify sees the request (the clientError path).
-      const { status } = await rawRequest(t, `GET /amie/usage/status HTTP/1.1\r\nHost: x\r\nXA-Site: a\u0000b\r\nXA-API-Key: k\r\n\r\n`);
+      const { status, raw } = await rawRequest(t, `GET /amie/usage/status HTTP/1.1\r\nHost: x\r\nXA-Site: a\u0000b\r\nXA-API-Key: k\r\n\r\n`);
       expect(status).toBe(400);
+      expect(raw).toMatch(/\r\n\r\n\{"error":"Malformed HTTP request"\}$/);
     });
   });
 
@@ -160,20 +163,119 @@ describe('hardening: bad input is a 4xx', () => {
       expect(res.body).toEqual({ error: 'Invalid parameter or payload' });
     });
   });
+
+  describe('answers that close the connection say Connection: close', () => {
+    it('400 from the HTTP parser, in the shape of the mount named by the request line', async () => {
+      const res = await rawRequest(t, 'GET /astakos/account/v1.0/quotas HTTP/1.1\r\nHost: x\r\nBad Header: y\r\n\r\n');
+      expect(res.status).toBe(400);
+      expect(res.raw).toMatch(/\r\nConnection: close\r\n/i);
+      expect(res.raw).toContain('{"badRequest":{"code":400,"message":"Malformed HTTP request","details":""}}');
+      expect(res.closed).toBe(true);
+      const garbage = await rawRequest(t, 'NOT HTTP AT ALL\r\n\r\n');
+      expect(garbage.status).toBe(400);
+      expect(garbage.raw).toMatch(/\r\nConnection: close\r\n/i);
+      expect(garbage.raw).toMatch(/\r\n\r\n\{"error":"Malformed HTTP request"\}$/);
+    });
+
+    it('431 for an over-long request line or header', async () => {
+      const longLine = await rawRequest(t, `GET /v1/entity/${'x'.repeat(20_000)} HTTP/1.1\r\nHost: x\r\n\r\n`);
+      expect(longLine.status).toBe(431);
+      expect(longLine.raw).toMatch(/\r\nConnection: close\r\n/i);
+      expect(longLine.raw).toMatch(/\{"error":"Request header fields are too large"\}$/);
+      const longHeader = await rawRequest(t, `GET /health HTTP/1.1\r\nHost: x\r\nX-Long: ${'y'.repeat(20_000)}\r\n\r\n`);
+      expect(longHeader.status).toBe(431);
+      expect(longHeader.raw).toMatch(/\r\nConnection: close\r\n/i);
+      expect(longHeader.closed).toBe(true);
+    });
+
+    it('413 for a body over 1 MiB, announced or sent', async () => {
+      const announced = await rawRequest(
+        t,
+        `POST /admin/tokens HTTP/1.1\r\nHost: x\r\nX-Auth-Token: ${ADMIN_TOKEN}\r\nContent-Type: application/json\r\nContent-Length: 2000000\r\n\r\n{"name":"`,
+      );
+      expect(announced.status).toBe(413);
+      expect(announced.raw).toMatch(/\r\nConnection: close\r\n/i);
+      expect(announced.closed).toBe(true);
+      const chunked = await rawRequest(
+        t,
+        `POST /admin/tokens HTTP/1.1\r\nHost: x\r\nX-Auth-Token: ${ADMIN_TOKEN}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n` +
+          `${(1_100_000).toString(16)}\r\n${'x'.repeat(1_100_000)}\r\n0\r\n\r\n`,
+      );
+      expect(chunked.status).toBe(413);
+      expect(chunked.raw).toMatch(/\r\nConnection: close\r\n/i);
+    });
+
+    it('a keep-alive client sends its next request on a new connection, which works', async () => {
+      const port = await listeningPort(t);
+      const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+      try {
+        const first = await agentGet(agent, port, '/health');
+        expect(first.status).toBe(200);
+        const reused = await agentGet(agent, port, '/health');
+        expect(reused).toMatchObject({ status: 200, reused: true }); // the agent does keep connections
+        const refused = await agentGet(agent, port, '/health', { 'X-Long': 'y'.repeat(20_000) });
+        expect(refused.status).toBe(431);
+        expect(refused.headers.connection).toBe('close');
+        const next = await agentGet(agent, port, '/health');
+        expect(next).toMatchObject({ status: 200, reused: false });
+        const tooLarge = await new Promise<{ status: number; connection?: string }>((resolve, reject) => {
+          const req = httpRequest(
+            { host: '127.0.0.1', port, path: '/admin/tokens', method: 'POST', agent, headers: { 'X-Auth-Token': ADMIN_TOKEN, 'Content-Type': 'application/json' } },
+            (res) => {
+              res.resume();
+              res.on('end', () => resolve({ status: res.statusCode!, connection: res.headers.connection }));
+            },
+          );
+          req.on('error', reject);
+          req.end(JSON.stringify({ name: 'x'.repeat(1_100_000) }));
+        });
+        expect(tooLarge).toEqual({ status: 413, connection: 'close' });
+        const afterTooLarge = await agentGet(agent, port, '/health');
+        expect(afterTooLarge).toMatchObject({ status: 200, reused: false });
+      } finally {
+        agent.destroy();
+      }
+    });
+  });
 });
 
-/** Sends raw bytes on a new connection; resolves with the status line's code and the raw answer. */
-async function rawRequest(t: { app: { getHttpServer(): import('node:http').Server } }, text: string): Promise<{ status: number; raw: string }> {
-  const { connect } = await import('node:net');
-  const server = t.app.getHttpServer();
-  if (!server.listening) await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as import('node:net').AddressInfo;
+/** Sends raw bytes on a new connection; resolves once the server closes it (or after 5 s) with the answer. */
+async function rawRequest(t: TestApp, text: string): Promise<{ status: number; raw: string; closed: boolean }> {
+  const port = await listeningPort(t);
   return new Promise((resolve, reject) => {
     const socket = connect(port, '127.0.0.1', () => socket.write(text));
     let raw = '';
+    const timer = setTimeout(() => {
+      socket.destroy();
+      resolve({ status: statusOf(raw), raw, closed: false });
+    }, 5000);
     socket.setEncoding('latin1');
     socket.on('data', (chunk) => (raw += chunk));
     socket.on('error', reject);
-    socket.on('close', () => resolve({ status: Number(/^HTTP\/1\.1 (\d{3})/.exec(raw)?.[1] ?? 0), raw }));
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve({ status: statusOf(raw), raw, closed: true });
+    });
+  });
+}
+
+const statusOf = (raw: string) => Number(/^HTTP\/1\.1 (\d{3})/.exec(raw)?.[1] ?? 0);
+
+async function listeningPort(t: TestApp): Promise<number> {
+  const server = t.app.getHttpServer();
+  if (!server.listening) await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return (server.address() as AddressInfo).port;
+}
+
+/** A GET through a keep-alive agent; says whether the request went out on a reused connection. */
+function agentGet(agent: Agent, port: number, path: string, headers: Record<string, string> = {}) {
+  return new Promise<{ status: number; headers: IncomingHttpHeaders; body: string; reused: boolean }>((resolve, reject) => {
+    const req = httpGet({ host: '127.0.0.1', port, path, agent, headers }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body, reused: req.reusedSocket }));
+    });
+    req.on('error', reject);
   });
 }
