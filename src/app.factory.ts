@@ -5,7 +5,9 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AppModule } from './app.module';
 import { ERROR_STATUS } from './composition';
 import { registerBodyParsers, registerBodyPolicy } from './http/body-parsers';
+import { clientErrorHandler } from './http/client-errors';
 import { GlobalExceptionFilter } from './http/global-exception.filter';
+import { registerInputGuard } from './http/input-guard';
 import { RouteTable } from './http/route-table';
 import { DtoValidationPipe } from './http/validation.pipe';
 import { JsonNestLogger } from './logging/logger';
@@ -28,6 +30,8 @@ export async function createApp(runtime: CoreResources): Promise<NestFastifyAppl
     trustProxy: runtime.config.trustProxy,
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
+    // 400 from the HTTP parser and 431 say Connection: close (src/http/client-errors.ts).
+    clientErrorHandler,
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(runtime), adapter, {
     bodyParser: false,
@@ -39,6 +43,7 @@ export async function createApp(runtime: CoreResources): Promise<NestFastifyAppl
   fastify.addHook('onRoute', (route) => routes.add(route.url, route.method));
   registerBodyParsers(fastify);
   registerBodyPolicy(fastify);
+  registerInputGuard(fastify);
   fastify.addHook('onSend', async (request, reply) => {
     void reply.header('X-Request-Id', request.id);
   });

@@ -1,29 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config';
 import { DomainError } from '../http/domain-error';
 import { ApiToken } from './api-token.entity';
 import { AuthError } from './auth.errors';
+import { AuthRepository } from './auth.repository';
 import { CreateSiteDto, CreateTokenDto } from './dto/admin.dto';
+import { CreatedSiteView, CreatedTokenView, RotatedSiteView, SiteView, TokenView } from './dto/admin.views';
 import { Principal } from './principal';
 import { hashSecret, newSecret, secretsEqual } from './secrets';
-import { Site } from './site.entity';
 
-export interface TokenView {
-  id: string;
-  name: string;
-  role: string;
-  user_id: string | null;
-  project_ids: string[];
-  created_at: string;
-}
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** Credentials of auth.md: tokens, AMIE site keys and the ADMIN_TOKEN bootstrap. */
+/** Credentials of auth.md: tokens, AMIE site keys and the ADMIN_TOKEN bootstrap. Decisions only; SQL is in AuthRepository. */
 @Injectable()
 export class AuthService {
   constructor(
-    private readonly db: DataSource,
+    private readonly credentials: AuthRepository,
     @Inject(AppConfig) private readonly config: AppConfig,
   ) {}
 
@@ -34,7 +27,7 @@ export class AuthService {
     if (bootstrap !== undefined && secretsEqual(token, bootstrap)) {
       return { tokenId: 'bootstrap', name: 'admin', role: 'admin', userId: null, projectIds: [] };
     }
-    const row = await this.db.getRepository(ApiToken).findOne({ where: { tokenHash: hashSecret(token) } });
+    const row = await this.credentials.findTokenByHash(hashSecret(token));
     if (!row) return null;
     return { tokenId: row.id, name: row.name, role: row.role, userId: row.userId, projectIds: row.projectIds };
   }
@@ -46,19 +39,18 @@ export class AuthService {
    */
   async authenticateSite(siteName: string | undefined, key: string | undefined): Promise<string> {
     if (!siteName || !key) throw new DomainError(AuthError.Unauthorized, 'XA-Site and XA-API-Key headers are required');
-    const sites = this.db.getRepository(Site);
-    const site = await sites.findOne({ where: { name: siteName } });
+    const site = await this.credentials.findSiteByName(siteName);
     if (!site) throw new DomainError(AuthError.Unauthorized, 'Invalid site or API key');
     const hash = hashSecret(key);
     if (secretsEqual(hash, site.apiKeyHash)) return site.name;
-    const owner = await sites.findOne({ where: { apiKeyHash: hash } });
+    const owner = await this.credentials.findSiteByKeyHash(hash);
     if (owner) throw new DomainError(AuthError.Forbidden, `This API key does not belong to site ${siteName}`);
     throw new DomainError(AuthError.Unauthorized, 'Invalid site or API key');
   }
 
-  async createToken(dto: CreateTokenDto): Promise<TokenView & { token: string }> {
+  async createToken(dto: CreateTokenDto): Promise<CreatedTokenView> {
     const token = newSecret();
-    const row = this.db.getRepository(ApiToken).create({
+    const saved = await this.credentials.insertToken({
       id: randomUUID(),
       name: dto.name,
       role: dto.role,
@@ -66,44 +58,33 @@ export class AuthService {
       projectIds: [...new Set(dto.project_ids ?? [])],
       tokenHash: hashSecret(token),
     });
-    const saved = await this.db.getRepository(ApiToken).save(row);
     return { ...tokenView(saved), token };
   }
 
   async listTokens(): Promise<TokenView[]> {
-    const rows = await this.db.getRepository(ApiToken).find({ order: { createdAt: 'ASC', id: 'ASC' } });
-    return rows.map(tokenView);
+    return (await this.credentials.listTokens()).map(tokenView);
   }
 
+  /** An id that is not a UUID names no token: 404 like an unknown one. */
   async deleteToken(id: string): Promise<void> {
-    const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-    const result = uuid.test(id) ? await this.db.getRepository(ApiToken).delete({ id }) : { affected: 0 };
-    if (!result.affected) throw new DomainError(AuthError.TokenNotFound, `token ${id} not found`);
+    const deleted = UUID.test(id) && (await this.credentials.deleteToken(id));
+    if (!deleted) throw new DomainError(AuthError.TokenNotFound, `token ${id} not found`);
   }
 
-  async createSite(dto: CreateSiteDto): Promise<{ name: string; api_key: string; created_at: string }> {
+  async createSite(dto: CreateSiteDto): Promise<CreatedSiteView> {
     const apiKey = newSecret();
-    const inserted = await this.db
-      .createQueryBuilder()
-      .insert()
-      .into(Site)
-      .values({ name: dto.name, apiKeyHash: hashSecret(apiKey) })
-      .orIgnore()
-      .returning(['name', 'createdAt'])
-      .execute();
-    if (inserted.raw.length === 0) throw new DomainError(AuthError.SiteExists, `site ${dto.name} already exists`);
-    return { name: dto.name, api_key: apiKey, created_at: new Date(inserted.raw[0].created_at).toISOString() };
+    const createdAt = await this.credentials.insertSite(dto.name, hashSecret(apiKey));
+    if (!createdAt) throw new DomainError(AuthError.SiteExists, `site ${dto.name} already exists`);
+    return { name: dto.name, api_key: apiKey, created_at: createdAt.toISOString() };
   }
 
-  async listSites(): Promise<{ name: string; created_at: string }[]> {
-    const rows = await this.db.getRepository(Site).find({ order: { name: 'ASC' } });
-    return rows.map((s) => ({ name: s.name, created_at: s.createdAt.toISOString() }));
+  async listSites(): Promise<SiteView[]> {
+    return (await this.credentials.listSites()).map((s) => ({ name: s.name, created_at: s.createdAt.toISOString() }));
   }
 
-  async rotateSite(name: string): Promise<{ name: string; api_key: string }> {
+  async rotateSite(name: string): Promise<RotatedSiteView> {
     const apiKey = newSecret();
-    const result = await this.db.getRepository(Site).update({ name }, { apiKeyHash: hashSecret(apiKey) });
-    if (!result.affected) throw new DomainError(AuthError.SiteNotFound, `site ${name} not found`);
+    if (!(await this.credentials.updateSiteKey(name, hashSecret(apiKey)))) throw new DomainError(AuthError.SiteNotFound, `site ${name} not found`);
     return { name, api_key: apiKey };
   }
 }

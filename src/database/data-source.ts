@@ -53,6 +53,7 @@ export async function openDatabase(config: AppConfig, options: OpenDatabaseOptio
   } as DataSourceOptions);
   try {
     await dataSource.initialize();
+    keepClientErrorsHandled(dataSource);
     if (options.runMigrations) await runMigrationsExclusively(dataSource, embedded !== undefined);
   } catch (error) {
     if (dataSource.isInitialized) await dataSource.destroy();
@@ -68,6 +69,22 @@ export async function openDatabase(config: AppConfig, options: OpenDatabaseOptio
       await embedded?.stop();
     },
   };
+}
+
+/**
+ * A connection cut while it is being opened (`pg_terminate_backend`, a server
+ * restart) can deliver its FATAL message in the same read as the end of the
+ * handshake: node-postgres then emits `error` on a client the pool has just
+ * handed out and TypeORM has not yet put its listener on, and an `error`
+ * event without a listener ends the process. Every client gets a listener of
+ * its own from birth; the pool and TypeORM still see the error, drop the
+ * client and answer the request (src/http/connection-loss.ts makes it a 503).
+ */
+function keepClientErrorsHandled(dataSource: DataSource): void {
+  const pool = (dataSource.driver as unknown as { master?: { on(event: 'connect', listener: (client: NodeJS.EventEmitter) => void): void } }).master;
+  pool?.on('connect', (client) => {
+    client.on('error', () => undefined);
+  });
 }
 
 export function redactUrl(url: string): string {

@@ -4,6 +4,7 @@ import { FastifyReply } from 'fastify';
 import { Public } from '../auth/auth.decorators';
 import { DataSource } from 'typeorm';
 import { QUEUE_CONNECTION } from '../core/tokens';
+import { RETRY_AFTER_SECONDS } from '../http/connection-loss';
 import { QueueRuntime } from '../queue/queue-runtime';
 
 const CHECK_TIMEOUT_MS = 2000;
@@ -27,6 +28,7 @@ export class HealthController {
     const checks = { database, redis, queue: this.queue.mode };
     const down = [database === 'down' ? 'database' : null, redis === 'down' ? 'redis' : null].filter(Boolean);
     const body = down.length === 0 ? { status: 'ok', checks } : { status: 'down', error: `${down.join(' and ')} not answering`, checks };
+    if (down.length > 0) void reply.header('Retry-After', String(RETRY_AFTER_SECONDS));
     void reply
       .status(down.length === 0 ? 200 : 503)
       .header('Content-Type', 'application/json; charset=utf-8')

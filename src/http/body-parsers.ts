@@ -15,8 +15,35 @@ declare module 'fastify' {
   }
 }
 
-/** Parses JSON text with Fastify's prototype-poisoning protection. */
+/** How deeply arrays and objects may nest in a JSON body (issue 8: no input reaches a stack overflow). */
+export const MAX_JSON_DEPTH = 64;
+
+/**
+ * Whether JSON text nests arrays/objects deeper than `limit`: one linear scan
+ * of the text, skipping strings, before anything recursive sees it. On text
+ * that is not JSON the answer is meaningless but harmless (parsing fails next).
+ */
+export function jsonNestsDeeperThan(text: string, limit: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      if (++depth > limit) return true;
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return false;
+}
+
+/** Parses JSON text with Fastify's prototype-poisoning protection, refusing nesting deeper than MAX_JSON_DEPTH. */
 export function parseJsonText(text: string): unknown {
+  if (jsonNestsDeeperThan(text, MAX_JSON_DEPTH)) {
+    throw new DomainError(CommonError.InvalidJson, `Request body nests arrays or objects deeper than ${MAX_JSON_DEPTH} levels`);
+  }
   try {
     return secureJson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' });
   } catch {

@@ -1,5 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, NotFoundException } from '@nestjs/common';
 import { FastifyReply, FastifyRequest } from 'fastify';
+import { isConnectionLoss, RETRY_AFTER_SECONDS } from './connection-loss';
 import { DomainError, DomainErrorExtra } from './domain-error';
 import { renderErrorBody } from './error-renderers';
 import { mountOf } from './mounts';
@@ -44,9 +45,13 @@ export class GlobalExceptionFilter implements ExceptionFilter {
         message = `No route for ${request.method} ${request.url.split('?', 1)[0]}`;
       }
     }
-    if (status >= 500) {
+    if (status === 503) {
+      request.log.warn({ err: exception }, 'dependency unavailable');
+      void reply.header('Retry-After', String(RETRY_AFTER_SECONDS));
+      extra = {};
+    } else if (status >= 500) {
       request.log.error({ err: exception }, 'unhandled error');
-      message = status === 503 ? message : 'Internal server error';
+      message = 'Internal server error';
       extra = {};
     }
     // Almanach's reference answered a malformed body with this wording (almanach-v1.md 4).
@@ -54,6 +59,8 @@ export class GlobalExceptionFilter implements ExceptionFilter {
       message = 'Invalid parameter or payload';
     }
     if (extra.allow) void reply.header('Allow', extra.allow.join(', '));
+    // The rest of an over-long body is never read: the connection cannot carry another request.
+    if (status === 413) void reply.header('Connection', 'close');
     const body = JSON.stringify(renderErrorBody(mount, status, message, extra));
     void reply.status(status).header('Content-Type', 'application/json; charset=utf-8').send(body);
   }
@@ -79,6 +86,9 @@ export class GlobalExceptionFilter implements ExceptionFilter {
         extra: {},
       };
     }
+    // The database went away under the request (restart, failover, pg_terminate_backend):
+    // the pool replaces the connection, so the client may simply retry.
+    if (isConnectionLoss(exception)) return { status: 503, message: 'Database connection lost; retry the request', extra: {} };
     return { status: 500, message: 'Internal server error', extra: {} };
   }
 }

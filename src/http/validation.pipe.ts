@@ -1,25 +1,41 @@
-import { ArgumentMetadata, Injectable, PipeTransform } from '@nestjs/common';
+import { ArgumentMetadata, Injectable, Paramtype, PipeTransform } from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
 import { getMetadataStorage, validateSync, ValidationError } from 'class-validator';
 import { CommonError, DomainError } from './domain-error';
 
+/** What each validated argument is called in messages; other argument kinds pass as they are. */
+const ARGUMENT_NAMES: Partial<Record<Paramtype, string>> = {
+  body: 'request body',
+  query: 'query string',
+  param: 'path parameters',
+};
+
 /**
- * Validates `@Body()`/`@Query()` arguments typed with a class-validator DTO and
- * turns failures into a DomainError whose message names the field, e.g.
- * `role: role must be one of admin, service, reader, user`. Arguments typed
- * otherwise (raw protocol bodies validated by their own rules) pass as they are.
+ * Validates `@Body()`, `@Query()` and `@Param()` arguments typed with a
+ * class-validator DTO and turns failures into a DomainError whose message
+ * names the field, e.g. `role: role must be one of admin, service, reader, user`.
+ * Arguments typed otherwise (a single `@Param('id') id: string`, raw protocol
+ * bodies validated by their own rules) pass as they are.
  */
 @Injectable()
 export class DtoValidationPipe implements PipeTransform {
   transform(value: unknown, metadata: ArgumentMetadata): unknown {
     const type = metadata.metatype;
-    if (!type || (metadata.type !== 'body' && metadata.type !== 'query') || !hasValidationRules(type)) return value;
-    return validateDto(type as new () => object, value, metadata.type === 'body' ? 'request body' : 'query string');
+    const what = ARGUMENT_NAMES[metadata.type];
+    if (!type || !what || !hasValidationRules(type)) return value;
+    return validateDto(type as new () => object, value, what);
   }
 }
 
+const ruleCache = new Map<Function, boolean>();
+
 function hasValidationRules(type: Function): boolean {
-  return getMetadataStorage().getTargetValidationMetadatas(type, '', false, false).length > 0;
+  let known = ruleCache.get(type);
+  if (known === undefined) {
+    known = getMetadataStorage().getTargetValidationMetadatas(type, '', false, false).length > 0;
+    ruleCache.set(type, known);
+  }
+  return known;
 }
 
 export function validateDto<T extends object>(type: new () => T, value: unknown, what = 'request body'): T {

@@ -122,4 +122,65 @@ describe('admin API', () => {
       expect(JSON.stringify(rows)).not.toContain(created.body.token);
     });
   });
+
+  describe('path parameters', () => {
+    it('a NUL in a token id or site name is a 400 naming it; nothing is deleted or rotated', async () => {
+      await admin().post('/admin/sites', { name: 'site-a' }).expect(201);
+      const token = await admin().delete('/admin/tokens/a%00b').expect(400);
+      expect(token.body).toEqual({ error: 'id: must not contain a NUL character (\\u0000)', fields: { id: 'must not contain a NUL character (\\u0000)' } });
+      const site = await admin().post('/admin/sites/site-a%00/rotate').expect(400);
+      expect(site.body.error).toMatch(/^name: /);
+    });
+
+    it('a site name that cannot exist is 404, like an unknown one', async () => {
+      const res = await admin().post(`/admin/sites/${'x'.repeat(300)}/rotate`).expect(404);
+      expect(res.body.error).toMatch(/not found/);
+    });
+  });
+
+  describe('OpenAPI', () => {
+    const OPERATIONS: [string, string, string][] = [
+      ['post', '/admin/tokens', 'admin.createToken'],
+      ['get', '/admin/tokens', 'admin.listTokens'],
+      ['delete', '/admin/tokens/{id}', 'admin.deleteToken'],
+      ['post', '/admin/sites', 'admin.createSite'],
+      ['get', '/admin/sites', 'admin.listSites'],
+      ['post', '/admin/sites/{name}/rotate', 'admin.rotateSite'],
+    ];
+
+    it.each(OPERATIONS)('%s %s: tagged, named %s, token security, error answers in the admin shape', async (method, path, operationId) => {
+      const doc = (await t.http.get('/docs').expect(200)).body;
+      const op = doc.paths[path]?.[method];
+      expect(op).toBeDefined();
+      expect(op.operationId).toBe(operationId);
+      expect(op.tags).toEqual(['admin']);
+      expect(op.security).toEqual([{ token: [] }]);
+      for (const status of ['401', '403', '503']) {
+        expect(op.responses[status].content['application/json'].schema).toMatchObject({ required: ['error'], properties: { error: { type: 'string' } } });
+      }
+      const success = Object.keys(op.responses).filter((s) => s.startsWith('2'));
+      expect(success).toHaveLength(1);
+    });
+
+    it('declares bodies, path parameters and answers from the DTO classes', async () => {
+      const doc = (await t.http.get('/docs').expect(200)).body;
+      const schemas = doc.components.schemas;
+      const ref = (op: any) => op.requestBody.content['application/json'].schema.$ref.split('/').pop();
+      expect(schemas[ref(doc.paths['/admin/tokens'].post)]).toMatchObject({
+        required: expect.arrayContaining(['name', 'role']),
+        properties: { role: { enum: ['admin', 'service', 'reader', 'user'] }, project_ids: { type: 'array', items: { type: 'string' } } },
+      });
+      expect(schemas[ref(doc.paths['/admin/sites'].post)].properties.name.pattern).toBe('^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$');
+      expect(doc.paths['/admin/tokens/{id}'].delete.parameters).toEqual([expect.objectContaining({ name: 'id', in: 'path', required: true })]);
+      expect(doc.paths['/admin/sites/{name}/rotate'].post.parameters).toEqual([expect.objectContaining({ name: 'name', in: 'path', required: true })]);
+      const created = doc.paths['/admin/tokens'].post.responses['201'].content['application/json'].schema.$ref.split('/').pop();
+      expect(Object.keys(schemas[created].properties).sort()).toEqual(['created_at', 'id', 'name', 'project_ids', 'role', 'token', 'user_id']);
+      const list = doc.paths['/admin/tokens'].get.responses['200'].content['application/json'].schema;
+      expect(list.type).toBe('array');
+      expect(Object.keys(schemas[list.items.$ref.split('/').pop()].properties)).not.toContain('token');
+      expect(doc.paths['/admin/tokens'].post.responses['400']).toBeDefined();
+      expect(doc.paths['/admin/sites'].post.responses['409']).toBeDefined();
+      expect(doc.paths['/admin/sites/{name}/rotate'].post.responses['404']).toBeDefined();
+    });
+  });
 });

@@ -19,6 +19,7 @@ describe('service foundation', () => {
       try {
         await own.runtime.database.close();
         const res = await own.http.get('/health').expect(503);
+        expect(res.headers['retry-after']).toMatch(/^\d+$/);
         expect(res.body).toMatchObject({ status: 'down', error: 'database not answering', checks: { database: 'down' } });
       } finally {
         await own.close();

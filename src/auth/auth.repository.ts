@@ -1,0 +1,77 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { Sql } from '../database/query-result';
+import { ApiToken, Role } from './api-token.entity';
+import { Site } from './site.entity';
+
+/** A token row to insert; the id and the secret's hash are chosen by the service. */
+export interface NewToken {
+  id: string;
+  name: string;
+  role: Role;
+  userId: string | null;
+  projectIds: string[];
+  tokenHash: string;
+}
+
+/**
+ * Every statement on the credential tables (`api_token`, `amie_site`). Each
+ * method takes an optional `Sql` (a transaction's manager) last.
+ */
+@Injectable()
+export class AuthRepository {
+  constructor(private readonly db: DataSource) {}
+
+  findTokenByHash(tokenHash: string, sql: Sql = this.db): Promise<ApiToken | null> {
+    return sql.getRepository(ApiToken).findOne({ where: { tokenHash } });
+  }
+
+  insertToken(token: NewToken, sql: Sql = this.db): Promise<ApiToken> {
+    const tokens = sql.getRepository(ApiToken);
+    return tokens.save(tokens.create(token));
+  }
+
+  /** Oldest first. */
+  listTokens(sql: Sql = this.db): Promise<ApiToken[]> {
+    return sql.getRepository(ApiToken).find({ order: { createdAt: 'ASC', id: 'ASC' } });
+  }
+
+  /** Whether a token with this id (a UUID) existed. */
+  async deleteToken(id: string, sql: Sql = this.db): Promise<boolean> {
+    const result = await sql.getRepository(ApiToken).delete({ id });
+    return Boolean(result.affected);
+  }
+
+  findSiteByName(name: string, sql: Sql = this.db): Promise<Site | null> {
+    return sql.getRepository(Site).findOne({ where: { name } });
+  }
+
+  findSiteByKeyHash(apiKeyHash: string, sql: Sql = this.db): Promise<Site | null> {
+    return sql.getRepository(Site).findOne({ where: { apiKeyHash } });
+  }
+
+  /** The new site's creation time, or null when a site of that name exists already. */
+  async insertSite(name: string, apiKeyHash: string, sql: Sql = this.db): Promise<Date | null> {
+    const inserted = await sql
+      .createQueryBuilder()
+      .insert()
+      .into(Site)
+      .values({ name, apiKeyHash })
+      .orIgnore()
+      .returning(['name', 'createdAt'])
+      .execute();
+    const row = (inserted.raw as { created_at: string | Date }[])[0];
+    return row ? new Date(row.created_at) : null;
+  }
+
+  /** By name. */
+  listSites(sql: Sql = this.db): Promise<Site[]> {
+    return sql.getRepository(Site).find({ order: { name: 'ASC' } });
+  }
+
+  /** Whether the site existed. */
+  async updateSiteKey(name: string, apiKeyHash: string, sql: Sql = this.db): Promise<boolean> {
+    const result = await sql.getRepository(Site).update({ name }, { apiKeyHash });
+    return Boolean(result.affected);
+  }
+}

@@ -1,0 +1,47 @@
+import { STATUS_CODES } from 'node:http';
+import { Socket } from 'node:net';
+import { renderErrorBody } from './error-renderers';
+import { mountOf } from './mounts';
+
+/** How long a refused connection may take to deliver the answer before it is destroyed. */
+const CLOSE_GRACE_MS = 2000;
+
+interface ClientError extends Error {
+  code?: string;
+  /** The bytes Node's HTTP parser had read when it gave up. */
+  rawPacket?: unknown;
+}
+
+/**
+ * Fastify's `clientErrorHandler`: the answer to a request Node's HTTP parser
+ * refused (a malformed request line or header, a NUL in a header value:
+ * `400`; headers over the size limit: `431`; a request that took too long:
+ * `408`). The connection cannot carry another request, so the answer says
+ * `Connection: close`: a keep-alive client then opens a new connection for
+ * its next request instead of failing it. The body is in the shape of the
+ * mount named by the request line, when the parser read that far.
+ */
+export function clientErrorHandler(error: ClientError, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+  const message =
+    status === 431 ? 'Request header fields are too large' : status === 408 ? 'Request timed out' : 'Malformed HTTP request';
+  const body = JSON.stringify(renderErrorBody(mountOf(requestPath(error.rawPacket)), status, message));
+  if (socket.writable) {
+    socket.end(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    );
+  }
+  // Discard what the client is still sending, so that closing does not reset
+  // the connection before the client has read the answer; then close for good.
+  socket.resume();
+  const timer = setTimeout(() => socket.destroy(), CLOSE_GRACE_MS);
+  timer.unref();
+  socket.once('close', () => clearTimeout(timer));
+}
+
+function requestPath(raw: unknown): string {
+  const line = Buffer.isBuffer(raw) ? raw.subarray(0, 8192).toString('latin1') : '';
+  return /^[A-Z]+ (\/\S*)/.exec(line)?.[1] ?? '/';
+}
