@@ -1,29 +1,71 @@
-import { ArgumentMetadata, Injectable, Paramtype, PipeTransform } from '@nestjs/common';
+import { ArgumentMetadata, Injectable, PipeTransform } from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
 import { getMetadataStorage, validateSync, ValidationError } from 'class-validator';
 import { CommonError, DomainError } from './domain-error';
 
-/** What each validated argument is called in messages; other argument kinds pass as they are. */
-const ARGUMENT_NAMES: Partial<Record<Paramtype, string>> = {
-  body: 'request body',
-  query: 'query string',
-  param: 'path parameters',
-};
+/** The argument kinds the pipe validates; other kinds pass as they are. */
+export type Where = 'body' | 'query' | 'param';
+
+/** What each validated argument is called in messages. */
+const WHAT: Record<Where, string> = { body: 'request body', query: 'query string', param: 'path parameters' };
+
+/**
+ * How the DTO classes of a protocol are validated and reported, set with
+ * `@ValidationPolicy` on the class (or a base class shared by a mount's DTOs):
+ * the one place where a protocol whose contract fixes its own error wording
+ * maps validation failures. Without a policy: unknown fields are refused,
+ * the argument is required, and failures answer CommonError.Validation with
+ * `field: message` and every failing field in `fields`.
+ */
+export interface DtoValidationPolicy {
+  /** Unknown fields: reported as failures (`forbid`, the default) or dropped (`strip`, protocols that ignore them). */
+  unknown?: 'forbid' | 'strip';
+  /** The argument may be absent altogether (no body): the handler then receives `undefined`. */
+  optional?: boolean;
+  /** The error for a value that is absent or not a JSON object. */
+  notAnObject?: (where: Where) => Error;
+  /** The error for the failures, in the class's declaration order (unknown fields first). */
+  failure?: (errors: ValidationError[], where: Where) => Error;
+  /**
+   * Builds the instance to validate instead of class-transformer's
+   * plainToInstance, whose deep copy cannot hold arbitrary JSON (it throws on
+   * a nested object with a `constructor` key) and drops such keys.
+   */
+  instantiate?: (type: new () => object, value: object) => object;
+}
+
+const POLICIES = new WeakMap<Function, DtoValidationPolicy>();
+
+/** Gives a DTO class (and its subclasses) a validation policy. */
+export function ValidationPolicy(policy: DtoValidationPolicy): ClassDecorator {
+  return (target) => {
+    POLICIES.set(target, policy);
+  };
+}
+
+function policyOf(type: Function): DtoValidationPolicy {
+  for (let t: unknown = type; typeof t === 'function' && t !== Function.prototype; t = Object.getPrototypeOf(t)) {
+    const policy = POLICIES.get(t);
+    if (policy) return policy;
+  }
+  return {};
+}
 
 /**
  * Validates `@Body()`, `@Query()` and `@Param()` arguments typed with a
  * class-validator DTO and turns failures into a DomainError whose message
- * names the field, e.g. `role: role must be one of admin, service, reader, user`.
- * Arguments typed otherwise (a single `@Param('id') id: string`, raw protocol
- * bodies validated by their own rules) pass as they are.
+ * names the field, e.g. `role: role must be one of admin, service, reader,
+ * user` (or the error of the class's ValidationPolicy). Arguments typed
+ * otherwise (`@Param('id') id: string`, raw protocol bodies validated by a
+ * module pipe of their own) pass as they are.
  */
 @Injectable()
 export class DtoValidationPipe implements PipeTransform {
   transform(value: unknown, metadata: ArgumentMetadata): unknown {
     const type = metadata.metatype;
-    const what = ARGUMENT_NAMES[metadata.type];
-    if (!type || !what || !hasValidationRules(type)) return value;
-    return validateDto(type as new () => object, value, what);
+    const where = metadata.type;
+    if (!type || (where !== 'body' && where !== 'query' && where !== 'param') || !hasValidationRules(type)) return value;
+    return validateDto(type as new () => object, value, where);
   }
 }
 
@@ -38,32 +80,35 @@ function hasValidationRules(type: Function): boolean {
   return known;
 }
 
-export function validateDto<T extends object>(type: new () => T, value: unknown, what = 'request body'): T {
-  if (value === undefined || value === null) {
-    throw new DomainError(CommonError.Validation, `${what} is required`);
+export function validateDto<T extends object>(type: new () => T, value: unknown, where: Where = 'body'): T {
+  const what = WHAT[where];
+  const policy = policyOf(type);
+  if (value === undefined && policy.optional) return undefined as unknown as T;
+  if (value === undefined || value === null || typeof value !== 'object' || Array.isArray(value)) {
+    if (policy.notAnObject) throw policy.notAnObject(where);
+    throw new DomainError(CommonError.Validation, value === undefined || value === null ? `${what} is required` : `${what} must be a JSON object`);
   }
-  if (typeof value !== 'object' || Array.isArray(value)) {
-    throw new DomainError(CommonError.Validation, `${what} must be a JSON object`);
-  }
-  const instance = plainToInstance(type, value);
-  const errors = validateSync(instance, { whitelist: true, forbidNonWhitelisted: true, forbidUnknownValues: true });
+  const instance = (policy.instantiate ? policy.instantiate(type, value) : plainToInstance(type, value)) as T;
+  const errors = validateSync(instance, { whitelist: true, forbidNonWhitelisted: policy.unknown !== 'strip', forbidUnknownValues: true });
   if (errors.length > 0) {
-    const fields = flatten(errors);
+    if (policy.failure) throw policy.failure(errors, where);
+    const fields = flattenValidationErrors(errors);
     const first = Object.entries(fields)[0];
     throw new DomainError(CommonError.Validation, `${first[0]}: ${first[1]}`, { fields });
   }
   return instance;
 }
 
-function flatten(errors: ValidationError[], prefix = ''): Record<string, string> {
+/** Every failing field as `path: messages` (list members as `holdings[1].limit`), each message once. */
+export function flattenValidationErrors(errors: ValidationError[], prefix = ''): Record<string, string> {
   const fields: Record<string, string> = {};
   for (const error of errors) {
-    const path = prefix ? `${prefix}.${error.property}` : error.property;
+    const path = !prefix ? error.property : /^\d+$/.test(error.property) ? `${prefix}[${error.property}]` : `${prefix}.${error.property}`;
     if (error.constraints) {
       const messages = Object.values(error.constraints).map((m) => m.replace(/^property (\S+) should not exist$/, '$1 is not a known field'));
-      fields[path] = messages.join('; ');
+      fields[path] = [...new Set(messages)].join('; ');
     }
-    if (error.children?.length) Object.assign(fields, flatten(error.children, path));
+    if (error.children?.length) Object.assign(fields, flattenValidationErrors(error.children, path));
   }
   return fields;
 }
