@@ -10,6 +10,9 @@ import { Mount } from './mounts';
 export const SECURITY_TOKEN = 'token';
 export const SECURITY_AMIE = { 'amie-site': [], 'amie-key': [] };
 
+/** The extension @Public() puts on an operation; the finished document (src/http/openapi-document.ts) turns it into `security: []`. */
+export const ANONYMOUS_EXTENSION = 'x-anonymous';
+
 const STATUS_TEXT: Record<number, string> = {
   400: 'Bad request: the message names the field',
   401: 'No credential, or an unknown one',
