@@ -4,7 +4,7 @@ import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { FastifyReply, FastifyRequest } from 'fastify';
 import { mountOf } from './mounts';
-import { ANONYMOUS_EXTENSION, SECURITY_AMIE, SECURITY_TOKEN } from './openapi';
+import { ANONYMOUS_EXTENSION, errorResponse, SECURITY_AMIE, SECURITY_TOKEN } from './openapi';
 
 /** Where the document and its UI live: `/docs` (UI for browsers), `/docs/json`, `/docs/yaml`. */
 export const DOCS_PATH = '/docs';
@@ -160,6 +160,7 @@ function uiInitializer(): string {
 
 type Operation = Record<string, unknown> & {
   operationId?: string;
+  responses?: Record<string, unknown>;
   security?: Record<string, string[]>[];
   tags?: string[];
 };
@@ -173,6 +174,10 @@ const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch'
  *   `Ctrl_method`, the others become `Ctrl_method.alias`, `.alias2`…;
  * - @Public() operations (ANONYMOUS_EXTENSION) get `security: []`, whatever
  *   their controller declares; repeated security requirements are merged;
+ * - error answers every route gives whatever its controller says, declared in
+ *   the mount's error shape when the controller did not: 401 where a
+ *   credential is needed (the access guard runs first), 400 where the route
+ *   takes input (malformed JSON, a NUL character, JSON nested too deep);
  * - an operation without a tag gets its protocol's (its mount's) tag, and the
  *   document lists the tags with a description.
  */
@@ -206,8 +211,11 @@ function finishOperation(operation: Operation, path: string): void {
       return true;
     });
   }
+  const mount = mountOf(path);
+  operation.responses ??= {};
+  if (operation.security?.length) operation.responses['401'] ??= errorResponse(mount, 401);
+  if ((Array.isArray(operation.parameters) && operation.parameters.length) || operation.requestBody) operation.responses['400'] ??= errorResponse(mount, 400);
   if (!operation.tags?.length) {
-    const mount = mountOf(path);
     operation.tags = [mount === 'own' ? (path.split('/')[1] ?? 'service') : mount];
   }
 }
