@@ -160,6 +160,7 @@ function uiInitializer(): string {
 
 type Operation = Record<string, unknown> & {
   operationId?: string;
+  description?: string;
   responses?: Record<string, unknown>;
   security?: Record<string, string[]>[];
   tags?: string[];
@@ -171,7 +172,8 @@ const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch'
  * The one post-processing step over what @nestjs/swagger generates:
  * - operation ids: a controller mounted under several prefixes gets ids
  *   `Ctrl_method[0]`, `[1]`…; the first prefix (the advertised one) keeps
- *   `Ctrl_method`, the others become `Ctrl_method.alias`, `.alias2`…;
+ *   `Ctrl_method`, the others become `Ctrl_method.alias`, `.alias2`… and say
+ *   which operation they are an alias of (`x-alias-of`, description);
  * - @Public() operations (ANONYMOUS_EXTENSION) get `security: []`, whatever
  *   their controller declares; repeated security requirements are merged;
  * - error answers every route gives whatever its controller says, declared in
@@ -182,11 +184,25 @@ const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch'
  *   document lists the tags with a description.
  */
 export function finishDocument(document: OpenAPIObject): OpenAPIObject {
-  for (const [path, pathItem] of Object.entries(document.paths)) {
-    for (const method of HTTP_METHODS) {
-      const operation = (pathItem as Record<string, Operation | undefined>)[method];
-      if (operation) finishOperation(operation, path);
+  const operations = Object.entries(document.paths).flatMap(([path, item]) =>
+    HTTP_METHODS.flatMap((method) => {
+      const operation = (item as Record<string, Operation | undefined>)[method];
+      return operation ? [{ path, method, operation }] : [];
+    }),
+  );
+  // Where each aliased handler is advertised (its first prefix), to point the aliases at it.
+  const advertised = new Map<string, string>();
+  for (const { path, method, operation } of operations) {
+    const alias = /^(.*)\[0\]$/.exec(operation.operationId ?? '');
+    if (alias) advertised.set(alias[1], `${method.toUpperCase()} ${path}`);
+  }
+  for (const { path, operation } of operations) {
+    const alias = /^(.*)\[[1-9]\d*\]$/.exec(operation.operationId ?? '');
+    if (alias && advertised.has(alias[1])) {
+      operation['x-alias-of'] = alias[1];
+      operation.description = [`Alias of \`${advertised.get(alias[1])}\`: the same handler under another prefix.`, operation.description].filter(Boolean).join('\n\n');
     }
+    finishOperation(operation, path);
   }
   const used = new Set(Object.values(document.paths).flatMap((item) => HTTP_METHODS.flatMap((m) => ((item as Record<string, Operation | undefined>)[m]?.tags ?? []))));
   document.tags = [...TAGS.filter((tag) => used.has(tag.name)), ...[...used].filter((name) => !TAGS.some((tag) => tag.name === name)).sort().map((name) => ({ name }))];

@@ -161,6 +161,9 @@ describe('OpenAPI document', () => {
     const ids1 = Object.fromEntries(ops.map((op) => [op.key, op.operation.operationId]));
     expect(ids1['GET /v1/info']).toBe('AlmanachController_info');
     expect(ids1['GET /info']).toBe('AlmanachController_info.alias');
+    const alias = document.paths['/astakos/api/resources'].get;
+    expect(alias).toMatchObject({ operationId: 'AstakosAccountController_resources.alias', 'x-alias-of': 'AstakosAccountController_resources' });
+    expect(alias.description).toContain('`GET /astakos/account/v1.0/resources`');
   });
 
   it('declares a schema for every input a handler takes: path parameters, query parameters and body', () => {
