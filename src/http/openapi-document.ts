@@ -150,6 +150,7 @@ function uiInitializer(): string {
     dom_id: '#swagger-ui',
     deepLinking: true,
     persistAuthorization: false,
+    validatorUrl: null,
     presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset],
     plugins: [SwaggerUIBundle.plugins.DownloadUrl],
     layout: 'StandaloneLayout',

@@ -295,6 +295,7 @@ describe('OpenAPI document', () => {
     const init = await t.http.get(`${DOCS_PATH}/swagger-initializer.js`).expect(200);
     expect(init.text).toContain(`"${DOCS_PATH}/json"`);
     expect(init.text).not.toMatch(/https?:\/\//);
+    expect(init.text).toContain('validatorUrl: null'); // no badge fetched from validator.swagger.io
   });
 
   it('still answers the JSON document at /docs to a client that does not ask for HTML', async () => {
