@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AppModule } from './app.module';
 import { ERROR_STATUS } from './composition';
 import { registerBodyParsers, registerBodyPolicy } from './http/body-parsers';
 import { clientErrorHandler } from './http/client-errors';
 import { GlobalExceptionFilter } from './http/global-exception.filter';
 import { registerInputGuard } from './http/input-guard';
+import { setupOpenApi } from './http/openapi-document';
 import { RouteTable } from './http/route-table';
 import { DtoValidationPipe } from './http/validation.pipe';
 import { JsonNestLogger } from './logging/logger';
@@ -50,18 +50,11 @@ export async function createApp(runtime: CoreResources): Promise<NestFastifyAppl
   app.useGlobalFilters(new GlobalExceptionFilter(routes, ERROR_STATUS));
   app.useGlobalPipes(new DtoValidationPipe());
 
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('usage-ledger')
-      .setDescription('Almanach v1, AMIE usage, Astakos quotas and Nectar allocations in one service.')
-      .setVersion(SERVICE_VERSION)
-      .addApiKey({ type: 'apiKey', in: 'header', name: 'X-Auth-Token' }, 'token')
-      .build(),
-  );
-  // The OpenAPI document itself at /docs (JSON) and /docs/yaml; no bundled UI,
-  // which would need static-file serving for one page.
-  SwaggerModule.setup('docs', app, document, { ui: false, jsonDocumentUrl: 'docs', yamlDocumentUrl: 'docs/yaml' });
+  setupOpenApi(app, {
+    title: 'usage-ledger',
+    description: 'Almanach v1, AMIE usage, Astakos quotas and Nectar allocations in one service.',
+    version: SERVICE_VERSION,
+  });
 
   await app.init();
   await fastify.ready();

@@ -1,4 +1,6 @@
-import { SetMetadata } from '@nestjs/common';
+import { applyDecorators, SetMetadata } from '@nestjs/common';
+import { ApiExtension } from '@nestjs/swagger';
+import { ANONYMOUS_EXTENSION } from '../http/openapi';
 import { Role } from './api-token.entity';
 
 export const ACCESS_KEY = 'usage-ledger:access';
@@ -13,7 +15,8 @@ export type AccessRule =
 
 /** Declares who may call a handler (or every handler of a controller). */
 export const Access = (rule: AccessRule) => SetMetadata(ACCESS_KEY, rule);
-export const Public = () => Access({ kind: 'public' });
+/** No credential; the OpenAPI document marks the operation anonymous (`security: []`). */
+export const Public = () => applyDecorators(Access({ kind: 'public' }), ApiExtension(ANONYMOUS_EXTENSION, true));
 export const Roles = (...roles: Role[]) => Access({ kind: 'token', roles });
 export const SiteKey = () => Access({ kind: 'site' });
 

@@ -10,6 +10,9 @@ import { Mount } from './mounts';
 export const SECURITY_TOKEN = 'token';
 export const SECURITY_AMIE = { 'amie-site': [], 'amie-key': [] };
 
+/** The extension @Public() puts on an operation; the finished document (src/http/openapi-document.ts) turns it into `security: []`. */
+export const ANONYMOUS_EXTENSION = 'x-anonymous';
+
 const STATUS_TEXT: Record<number, string> = {
   400: 'Bad request: the message names the field',
   401: 'No credential, or an unknown one',
@@ -75,11 +78,12 @@ export function errorSchema(mount: Mount, status: number): Record<string, unknow
   }
 }
 
+/** The OpenAPI response object of an error answer in a mount's shape. */
+export function errorResponse(mount: Mount, status: number): { description: string; content: { 'application/json': { schema: Record<string, unknown> } } } {
+  return { description: STATUS_TEXT[status] ?? `HTTP ${status}`, content: { 'application/json': { schema: errorSchema(mount, status) } } };
+}
+
 /** Declares the error answers of a route, each in its mount's shape: `@ApiErrors('almanach', 400, 401, 404)`. */
 export function ApiErrors(mount: Mount, ...statuses: number[]): MethodDecorator & ClassDecorator {
-  return applyDecorators(
-    ...statuses.map((status) =>
-      ApiResponse({ status, description: STATUS_TEXT[status] ?? `HTTP ${status}`, content: { 'application/json': { schema: errorSchema(mount, status) } } }),
-    ),
-  );
+  return applyDecorators(...statuses.map((status) => ApiResponse({ status, ...errorResponse(mount, status) })));
 }
