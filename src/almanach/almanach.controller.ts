@@ -1,4 +1,4 @@
-import { applyDecorators, Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query, Req } from '@nestjs/common';
+import { applyDecorators, Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query, Req, UseGuards } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
   ApiBody,
@@ -16,6 +16,7 @@ import { ALL_ROLES, Public, Roles } from '../auth/auth.decorators';
 import { ApiErrors, SECURITY_TOKEN } from '../http/openapi';
 import { filterImageMeta } from './almanach-version';
 import { AlmanachService } from './almanach.service';
+import { OwnProjectGuard } from './own-project.guard';
 import { CreateInstanceDto, DeleteEventDto, RebuildInstanceDto, ResizeInstanceDto, UpdateInstanceDto, UpdateInstanceQueryDto } from './dto/instance.dto';
 import { EntityParams, InstanceParams, ProjectParams, VolumeParams, VolumeTypeParams } from './dto/params.dto';
 import { InfoView, InstanceVersionView, VolumeTypeView, VolumeVersionView } from './dto/views';
@@ -109,6 +110,7 @@ export class AlmanachController {
 
   @Readers()
   @Get('project/:project_id/instances')
+  @UseGuards(OwnProjectGuard)
   @Operation('listInstances', 'Instance versions of a project overlapping [start, end]')
   @ApiOkResponse({ schema: { type: 'array', items: { $ref: getSchemaPath(InstanceVersionView) } } })
   @ApiErrors('almanach', 400, 401, 403)
@@ -176,6 +178,7 @@ export class AlmanachController {
 
   @Readers()
   @Get('project/:project_id/volumes')
+  @UseGuards(OwnProjectGuard)
   @Operation('listVolumes', 'Volume versions of a project overlapping [start, end]')
   @ApiOkResponse({ schema: { type: 'array', items: { $ref: getSchemaPath(VolumeVersionView) } } })
   @ApiErrors('almanach', 400, 401, 403)
@@ -185,6 +188,7 @@ export class AlmanachController {
 
   @Readers()
   @Get('project/:project_id/entities')
+  @UseGuards(OwnProjectGuard)
   @Operation('listEntities', 'Instance and volume versions of a project overlapping [start, end]')
   @ApiOkResponse({ schema: VERSIONS })
   @ApiErrors('almanach', 400, 401, 403)
@@ -199,7 +203,9 @@ export class AlmanachController {
   @ApiBody({ type: UpdateInstanceDto })
   @ApiOkResponse({ type: InstanceVersionView, description: 'The updated version' })
   @ApiErrors('almanach', 400, 401, 403, 404, 413)
-  updateInstance(@Param() { instance_id }: InstanceParams, @Query() query: UpdateInstanceQueryDto, @Body() body: UpdateInstanceDto) {
+  // The query is checked before the body, as the reference did: Nest runs the
+  // pipes of the last parameter first, hence @Query() after @Body().
+  updateInstance(@Param() { instance_id }: InstanceParams, @Body() body: UpdateInstanceDto, @Query() query: UpdateInstanceQueryDto) {
     return this.almanach.updateInstance({
       instanceId: instance_id,
       window: query.start === undefined ? undefined : { start: query.start, end: query.end! },

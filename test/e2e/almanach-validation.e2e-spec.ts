@@ -202,6 +202,17 @@ describe('Almanach v1 input validation', () => {
       });
     });
 
+    it('checks the query before the body', async () => {
+      await seed();
+      expect((await send('put', '/v1/entity/instance/i1?start=nope&end=2016-01-02', { wrong: 1 }).expect(400)).body).toEqual(INVALID);
+      expect((await send('put', '/v1/entity/instance/i1?start=2016-01-01', { wrong: 1 }).expect(400)).body).toEqual({
+        error: "The 'end' param is mandatory for the request you have made.",
+      });
+      expect((await send('put', '/v1/entity/instance/i1?start=2016-01-01&end=2016-01-02', { wrong: 1 }).expect(400)).body).toEqual({
+        error: { wrong: 'extra keys not allowed' },
+      });
+    });
+
     it('answers 400 Invalid parameter or payload for a body that is not an object', async () => {
       await seed();
       for (const payload of ['[1]', '"x"', 'null']) {
@@ -221,6 +232,15 @@ describe('Almanach v1 input validation', () => {
         expect({ query, status: res.status, body: res.body }).toEqual({ query, status: 400, body: INVALID });
       }
       await get(`${url}?start=2016-01-01+00:00:00.0&unknown=1`).expect(200);
+    });
+
+    it.each(['instances', 'volumes', 'entities'])('/%s: a user asking for a foreign project gets 403 even with a malformed query', async (route) => {
+      const user = await t.token('user', { userId: 'u1', projectIds: [P] });
+      for (const query of ['', '?start=nope', '?start=2016-01-01+00:00:00.0']) {
+        const res = await t.http.get(`/v1/project/other/${route}${query}`).set('X-Auth-Token', user);
+        expect({ query, status: res.status, body: res.body }).toEqual({ query, status: 403, body: { error: 'Forbidden' } });
+      }
+      expect((await t.http.get(`/v1/project/${P}/${route}`).set('X-Auth-Token', user).expect(400)).body.error).toMatch(/'start' param/);
     });
   });
 
