@@ -59,19 +59,21 @@ export class AlmanachService {
       if (!(await this.mayCreate(m, cmd.instanceId, 'instance', cmd.projectId, cmd.createdAt))) return;
       await this.versions.insert(
         {
-        entityId: cmd.instanceId,
-        entityType: 'instance',
-        projectId: cmd.projectId,
-        start: cmd.createdAt,
-        lastEvent: cmd.createdAt,
-        name: cmd.name,
-        flavor: cmd.flavor,
-        imageMeta,
-        metadata: cmd.metadata ?? {},
-        volumeType: null,
-        size: null,
-        attachedTo: [],
-      }, m);
+          entityId: cmd.instanceId,
+          entityType: 'instance',
+          projectId: cmd.projectId,
+          start: cmd.createdAt,
+          lastEvent: cmd.createdAt,
+          name: cmd.name,
+          flavor: cmd.flavor,
+          imageMeta,
+          metadata: cmd.metadata ?? {},
+          volumeType: null,
+          size: null,
+          attachedTo: [],
+        },
+        m,
+      );
     });
   }
 
@@ -140,19 +142,21 @@ export class AlmanachService {
       if (!(await this.mayCreate(m, entityId, 'volume', cmd.projectId, cmd.start))) return;
       await this.versions.insert(
         {
-        entityId,
-        entityType: 'volume',
-        projectId: cmd.projectId,
-        start: cmd.start,
-        lastEvent: cmd.start,
-        name: cmd.name,
-        flavor: null,
-        imageMeta: {},
-        metadata: {},
-        volumeType,
-        size: cmd.size,
-        attachedTo: [...new Set(cmd.attachedTo)],
-      }, m);
+          entityId,
+          entityType: 'volume',
+          projectId: cmd.projectId,
+          start: cmd.start,
+          lastEvent: cmd.start,
+          name: cmd.name,
+          flavor: null,
+          imageMeta: {},
+          metadata: {},
+          volumeType,
+          size: cmd.size,
+          attachedTo: [...new Set(cmd.attachedTo)],
+        },
+        m,
+      );
     });
   }
 
