@@ -88,7 +88,14 @@ export function validateDto<T extends object>(type: new () => T, value: unknown,
     if (policy.notAnObject) throw policy.notAnObject(where);
     throw new DomainError(CommonError.Validation, value === undefined || value === null ? `${what} is required` : `${what} must be a JSON object`);
   }
-  const instance = (policy.instantiate ? policy.instantiate(type, value) : plainToInstance(type, value)) as T;
+  let instance: T;
+  try {
+    instance = (policy.instantiate ? policy.instantiate(type, value) : plainToInstance(type, value)) as T;
+  } catch {
+    // class-transformer's deep copy throws on some key names (a nested
+    // `constructor` object): such a body is bad input, not a server fault.
+    throw new DomainError(CommonError.Validation, `${what} has a field name that is not accepted (such as "constructor")`);
+  }
   const errors = validateSync(instance, { whitelist: true, forbidNonWhitelisted: policy.unknown !== 'strip', forbidUnknownValues: true });
   if (errors.length > 0) {
     if (policy.failure) throw policy.failure(errors, where);
