@@ -4,7 +4,7 @@ import { getMetadataStorage, validateSync, ValidationError } from 'class-validat
 import { CommonError, DomainError } from './domain-error';
 
 /**
- * Validates `@Body()`/`@Query()` arguments typed with a class-validator DTO and
+ * Validates `@Body()`/`@Query()`/`@Param()` arguments typed with a class-validator DTO and
  * turns failures into a DomainError whose message names the field, e.g.
  * `role: role must be one of admin, service, reader, user`. Arguments typed
  * otherwise (raw protocol bodies validated by their own rules) pass as they are.
@@ -13,10 +13,12 @@ import { CommonError, DomainError } from './domain-error';
 export class DtoValidationPipe implements PipeTransform {
   transform(value: unknown, metadata: ArgumentMetadata): unknown {
     const type = metadata.metatype;
-    if (!type || (metadata.type !== 'body' && metadata.type !== 'query') || !hasValidationRules(type)) return value;
-    return validateDto(type as new () => object, value, metadata.type === 'body' ? 'request body' : 'query string');
+    if (!type || (metadata.type !== 'body' && metadata.type !== 'query' && metadata.type !== 'param') || !hasValidationRules(type)) return value;
+    return validateDto(type as new () => object, value, WHAT[metadata.type]);
   }
 }
+
+const WHAT = { body: 'request body', query: 'query string', param: 'path' } as const;
 
 function hasValidationRules(type: Function): boolean {
   return getMetadataStorage().getTargetValidationMetadatas(type, '', false, false).length > 0;

@@ -1,7 +1,11 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import { FastifyRequest } from 'fastify';
 import { SiteKey } from '../auth/auth.decorators';
+import { ClearFailedRecordsParamsDto } from './dto/clear-failed-records.dto';
+import { UsageStatusQueryDto } from './dto/usage-status-query.dto';
+import { SiteName } from './site-name.decorator';
+import { SubmitUsageCommand } from './usage.commands';
+import { UsageMessagePipe } from './usage-message.pipe';
 import { UsageService } from './usage.service';
 
 /**
@@ -9,8 +13,9 @@ import { UsageService } from './usage.service';
  * accepts exactly 200 from send, status and get_failed_records (3), so every
  * success is 200 although loading is asynchronous. Paths are registered
  * without the slash; the server-wide ignoreTrailingSlash serves both forms.
- * Bodies are validated by the compiled schemas of usage-validation.ts, not
- * by a DTO: per-record failures are part of a 200 answer.
+ * The submission body goes through UsageMessagePipe (compiled schemas:
+ * per-record failures are part of a 200 answer); the other inputs are DTOs
+ * checked by the global DtoValidationPipe.
  */
 @ApiTags('amie')
 @SiteKey()
@@ -20,28 +25,28 @@ export class UsageController {
 
   @Post('usage')
   @HttpCode(200)
-  submit(@Req() request: FastifyRequest, @Body() body: unknown) {
-    return this.usage.submit(request.siteName!, body);
+  submit(@SiteName() site: string, @Body(UsageMessagePipe) command: SubmitUsageCommand) {
+    return this.usage.submit(site, command);
   }
 
   @Get('usage/status')
-  status(@Req() request: FastifyRequest, @Query('FromTime') from: unknown, @Query('ToTime') to: unknown) {
-    return this.usage.status(request.siteName!, from, to);
+  status(@SiteName() site: string, @Query() query: UsageStatusQueryDto) {
+    return this.usage.status(site, query.toRange());
   }
 
   @Get('usage/failed')
-  failed(@Req() request: FastifyRequest) {
-    return this.usage.failedRecords(request.siteName!);
+  failed(@SiteName() site: string) {
+    return this.usage.failedRecords(site);
   }
 
   // The client's clear_failed_records([]) asks for usage/failed/: clears nothing (8).
   @Delete('usage/failed')
-  clearNothing(@Req() request: FastifyRequest) {
-    return this.usage.clearFailed(request.siteName!, undefined);
+  clearNothing(@SiteName() site: string) {
+    return this.usage.clearFailed(site, { all: false, ids: [] });
   }
 
-  @Delete('usage/failed/:ids')
-  clear(@Req() request: FastifyRequest, @Param('ids') ids: string) {
-    return this.usage.clearFailed(request.siteName!, ids);
+  @Delete('usage/failed/:FailedRecordIDs')
+  clear(@SiteName() site: string, @Param() params: ClearFailedRecordsParamsDto) {
+    return this.usage.clearFailed(site, params.toCommand());
   }
 }

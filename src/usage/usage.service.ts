@@ -1,13 +1,11 @@
 import { Injectable, Inject } from '@nestjs/common';
 import { Logger } from 'pino';
 import { DataSource } from 'typeorm';
-import { DomainError } from '../http/domain-error';
 import { JobQueueService } from '../queue/job-queue.service';
 import { LOGGER } from '../core/tokens';
-import { microsToIso, parseStatusBound } from './usage-dates';
+import { ClearFailedCommand, StatusRange, SubmitUsageCommand } from './usage.commands';
+import { microsToIso } from './usage-dates';
 import { receiptSeq } from './usage-receipt';
-import { NormalizedRecord, validateMessage } from './usage-validation';
-import { UsageError } from './usage.errors';
 
 /** At most this many records per error group in status (amie-usage.md 6). */
 const GROUP_LIMIT = 1000;
@@ -32,15 +30,12 @@ export class UsageService {
   }
 
   /**
-   * 4.2-4.9 and 5.2: validate, store accepted records (one batch row) and
-   * failed records in one transaction, then enqueue the batch, then answer.
+   * 4.9 and 5.2: store the accepted records (one batch row) and the failed
+   * records of a checked message (UsageMessagePipe) in one transaction, then
+   * enqueue the batch, then answer.
    */
-  async submit(site: string, body: unknown) {
-    const { usageType, outcomes } = validateMessage(body);
-    const valid: NormalizedRecord[] = [];
-    const failed: { index: number; error: string; echo: Record<string, unknown>; resource: string | null; localRecordId: string | null }[] = [];
-    outcomes.forEach((o, index) => (o.ok ? valid.push(o.record) : failed.push({ index, ...o })));
-
+  async submit(site: string, command: SubmitUsageCommand) {
+    const { usageType, accepted: valid, failed } = command;
     const resourceCounts: Record<string, number> = {};
     for (const r of valid) resourceCounts[r.r] = (resourceCounts[r.r] ?? 0) + 1;
 
@@ -82,7 +77,7 @@ export class UsageService {
 
     if (valid.length) await this.enqueueBatch(base);
 
-    const received = outcomes.length;
+    const received = command.received;
     return {
       Message: `${received} records received, ${valid.length} queued for processing, ${failed.length} failed validation`,
       ReceivedRecordCount: received,
@@ -111,10 +106,7 @@ export class UsageService {
   }
 
   /** 5.4-5.5 and 6. */
-  async status(site: string, fromTime: unknown, toTime: unknown) {
-    const from = this.bound('FromTime', fromTime);
-    const to = this.bound('ToTime', toTime);
-    if (from !== null && to !== null && from > to) throw new DomainError(UsageError.InvalidTimeRange, 'FromTime: later than ToTime');
+  async status(site: string, { from, to }: StatusRange) {
     const params = [site, from === null ? null : microsToIso(from), to === null ? null : microsToIso(to)];
     const range = (column: string) => `($2::timestamptz IS NULL OR ${column} >= $2::timestamptz) AND ($3::timestamptz IS NULL OR ${column} < $3::timestamptz)`;
 
@@ -188,44 +180,24 @@ export class UsageService {
     return { ValidationFailedRecords: list, FailedRecordCount: list.length };
   }
 
-  /** 8: `ids` is the path segment; undefined or empty clears nothing. */
-  async clearFailed(site: string, ids: string | undefined) {
+  /** 8: every outstanding failure of the site, or the listed ids (none clears nothing). */
+  async clearFailed(site: string, command: ClearFailedCommand) {
     let cleared = 0;
-    const text = ids ?? '';
-    if (text !== '') {
-      let rows: unknown[];
-      if (text.toLowerCase() === 'all') {
-        rows = await this.db.query(
-          `UPDATE amie_usage_failed_record SET state = 'cleared', cleared_at = now() WHERE site = $1 AND state = 'failed' RETURNING id`,
-          [site],
-        );
-      } else {
-        const parts = text.split(',');
-        const bad = parts.find((p) => !/^[1-9]\d*$/.test(p));
-        if (bad !== undefined) {
-          throw new DomainError(UsageError.InvalidFailedRecordIds, 'FailedRecordID: each id must be a positive integer, or the path must be "all"');
-        }
-        // Ids beyond bigint cannot exist: ignored like any unknown id.
-        const wanted = [...new Set(parts.filter((p) => p.length < 19 || (p.length === 19 && p <= '9223372036854775807')))];
-        rows = wanted.length
-          ? await this.db.query(
-              `UPDATE amie_usage_failed_record SET state = 'cleared', cleared_at = now()
-               WHERE site = $1 AND state = 'failed' AND id = ANY($2::bigint[]) RETURNING id`,
-              [site, wanted],
-            )
-          : [];
-      }
+    if (command.all) {
+      const rows: unknown[] = await this.db.query(
+        `UPDATE amie_usage_failed_record SET state = 'cleared', cleared_at = now() WHERE site = $1 AND state = 'failed' RETURNING id`,
+        [site],
+      );
+      cleared = Array.isArray(rows[0]) ? (rows[0] as unknown[]).length : rows.length;
+    } else if (command.ids.length) {
+      const rows: unknown[] = await this.db.query(
+        `UPDATE amie_usage_failed_record SET state = 'cleared', cleared_at = now()
+         WHERE site = $1 AND state = 'failed' AND id = ANY($2::bigint[]) RETURNING id`,
+        [site, command.ids],
+      );
       cleared = Array.isArray(rows[0]) ? (rows[0] as unknown[]).length : rows.length;
     }
     return { Message: `${cleared} failed records cleared`, ClearedRecordCount: cleared };
-  }
-
-  private bound(name: string, value: unknown): bigint | null {
-    const text = Array.isArray(value) ? value[0] : value;
-    if (text === undefined || text === null || text === '') return null;
-    const parsed = typeof text === 'string' ? parseStatusBound(text) : null;
-    if (parsed === null) throw new DomainError(UsageError.InvalidTimeRange, `${name}: ${'not a valid date-time'}`);
-    return parsed;
   }
 }
 

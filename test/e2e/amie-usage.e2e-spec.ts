@@ -545,6 +545,15 @@ describe('AMIE usage API (/amie)', () => {
       expect((await status('?FromTime=2024-05-02&ToTime=2024-05-01').expect(400)).body).toEqual({ error: 'FromTime: later than ToTime' });
     });
 
+    it('reads an empty bound as absent and the first of a repeated one; answers 400 naming an unknown parameter', async () => {
+      await send({ UsageType: 'Compute', Records: [compute(1)] }).expect(200);
+      await waitLoaded(t);
+      expect((await status('?FromTime=&ToTime=').expect(200)).body).toHaveLength(1);
+      expect((await status('?FromTime=2000-01-01&FromTime=2999-01-01').expect(200)).body).toHaveLength(1);
+      expect((await status('?ToTime=2000-01-01&ToTime=2999-01-01').expect(200)).body).toEqual([]);
+      expect((await status('?fromtime=2999-01-01').expect(400)).body).toEqual({ error: 'fromtime: fromtime is not a known field' });
+    });
+
     it("never shows another site's records", async () => {
       const other = await createSite(t, 'site-b');
       await send({ UsageType: 'Compute', Records: [compute(1), compute(2, { Charge: -1 })] }, other).expect(200);
