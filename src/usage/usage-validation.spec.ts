@@ -1,5 +1,5 @@
 import { parseAmieDateTime, parseStatusBound } from './usage-dates';
-import { toDecimal, validateMessage } from './usage-validation';
+import { jsonTextProblem, storableText, toDecimal, validateMessage } from './usage-validation';
 
 describe('toDecimal', () => {
   it.each([
@@ -77,5 +77,35 @@ describe(validateMessage.name, () => {
     const [a, b] = validateMessage({ UsageType: 'Compute', Records: [{ ...base, Charge: '-1' }, { ...base, LocalRecordID: 's', Charge: -1 }] }, now).outcomes;
     expect(a).toMatchObject({ ok: false, error: 'Charge: must not be negative' });
     expect(b).toMatchObject({ ok: false, error: 'Charge: must not be negative' });
+  });
+});
+
+describe('text PostgreSQL cannot store', () => {
+  it.each([
+    ['plain text', { a: ['b', { c: 'd' }] }, null],
+    ['a NUL deep down', { a: ['b', { c: 'd\u0000' }] }, 'must not contain NUL characters'],
+    ['a NUL in a key', { a: { 'k\u0000': 1 } }, 'must not contain NUL characters'],
+    ['an unpaired high surrogate', ['\ud800x'], 'must not contain unpaired surrogates'],
+    ['an unpaired low surrogate', '\udc00', 'must not contain unpaired surrogates'],
+    ['a NUL and a surrogate: NUL first', ['\ud800', '\u0000'], 'must not contain NUL characters'],
+    ['a pair', '😀', null],
+  ])('%s', (_name, value, problem) => {
+    expect(jsonTextProblem(value)).toBe(problem);
+  });
+
+  it('walks deep values without recursion', () => {
+    let deep: unknown = 'x\u0000';
+    for (let i = 0; i < 100_000; i++) deep = [deep];
+    expect(jsonTextProblem(deep)).toBe('must not contain NUL characters');
+  });
+
+  it('replaces what cannot be stored with U+FFFD, keeping pairs', () => {
+    expect(storableText('a\u0000b\ud800c😀\udc00')).toBe('a\uFFFDb\uFFFDc😀\uFFFD');
+  });
+
+  it('names every field with a problem, in table order, and drops the identity', () => {
+    const [outcome] = validateMessage({ UsageType: 'Compute', Records: [{ LocalRecordID: 'r\u0000', Resource: 'c', Zed: '\u0000' }] }, Date.UTC(2024, 5, 1)).outcomes;
+    expect(outcome).toMatchObject({ ok: false, resource: 'c', localRecordId: null });
+    expect(outcome.ok ? '' : outcome.error).toMatch(/^Username: required; LocalProjectID: required; LocalRecordID: must not contain NUL characters; .*; Zed: must not contain NUL characters$/);
   });
 });

@@ -110,6 +110,8 @@ export const RULE = {
   num0: 'must be a non-negative number',
   numPositive: 'must be a positive number',
   duplicate: 'duplicate in this message',
+  nul: 'must not contain NUL characters',
+  surrogate: 'must not contain unpaired surrogates',
 } as const;
 
 // ---------------------------------------------------------------------------
@@ -179,6 +181,95 @@ const COMPILED: Record<UsageType, ValidateFunction> = {
 };
 
 // ---------------------------------------------------------------------------
+// Text PostgreSQL cannot store: a NUL character (U+0000) in a text or jsonb
+// value, and an unpaired UTF-16 surrogate in jsonb, are refused by the
+// database ("invalid byte sequence", "unsupported Unicode escape sequence").
+// A record holding one anywhere (a value or a key, at any depth, unknown
+// fields included) fails with `<Field>: <rule>`; the global NUL guard of
+// src/http leaves AMIE submission bodies to this module.
+
+type TextProblem = typeof RULE.nul | typeof RULE.surrogate;
+
+const UNPAIRED_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+function textProblem(text: string): TextProblem | null {
+  if (text.includes('\u0000')) return RULE.nul;
+  return UNPAIRED_SURROGATE.test(text) ? RULE.surrogate : null;
+}
+
+/** The problem of any string in a JSON value, keys included (NUL first); iterative, so depth costs no stack. */
+export function jsonTextProblem(value: unknown): TextProblem | null {
+  let found: TextProblem | null = null;
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (typeof v === 'string') {
+      const p = textProblem(v);
+      if (p === RULE.nul) return p;
+      found = found ?? p;
+    } else if (Array.isArray(v)) {
+      for (const item of v) stack.push(item);
+    } else if (typeof v === 'object' && v !== null) {
+      for (const [key, item] of Object.entries(v)) {
+        const p = textProblem(key);
+        if (p === RULE.nul) return p;
+        found = found ?? p;
+        stack.push(item);
+      }
+    }
+  }
+  return found;
+}
+
+/** A name or text PostgreSQL can store: NUL and unpaired surrogates become U+FFFD. */
+export function storableText(text: string): string {
+  return text.replace(/\u0000/g, '\uFFFD').replace(new RegExp(UNPAIRED_SURROGATE.source, 'g'), '\uFFFD');
+}
+
+/** A copy of a JSON value with every string and key storable (only called for values that need it). */
+function storableJson(value: unknown): unknown {
+  if (typeof value === 'string') return storableText(value);
+  if (Array.isArray(value)) return value.map(storableJson);
+  if (typeof value === 'object' && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [storableText(key), storableJson(item)]));
+  }
+  return value;
+}
+
+/**
+ * The text problems of a record, per top-level field and, for Compute and
+ * Storage, per attribute; null in the usual case of none. Names are storable
+ * (a key holding a NUL is named with U+FFFD in its place).
+ */
+interface RecordTextProblems {
+  fields: Map<string, string>;
+  attributes: Map<string, string>;
+}
+
+function recordTextProblems(type: UsageType, record: Record<string, unknown>): RecordTextProblems | null {
+  let problems: RecordTextProblems | null = null;
+  const add = (kind: 'fields' | 'attributes', name: string, problem: TextProblem) => {
+    problems ??= { fields: new Map(), attributes: new Map() };
+    const shown = storableText(name);
+    problems[kind].set(shown, `${kind === 'attributes' ? 'Attributes.' : ''}${shown}: ${problem}`);
+  };
+  for (const [key, value] of Object.entries(record)) {
+    if (key === 'Attributes' && type !== 'Adjustment' && isObject(value)) {
+      for (const [attr, v] of Object.entries(value)) {
+        const p = worst(textProblem(attr), jsonTextProblem(v));
+        if (p) add('attributes', attr, p);
+      }
+      continue;
+    }
+    const p = worst(textProblem(key), jsonTextProblem(value));
+    if (p) add('fields', key, p);
+  }
+  return problems;
+}
+
+const worst = (a: TextProblem | null, b: TextProblem | null): TextProblem | null => (a === RULE.nul || b === RULE.nul ? RULE.nul : (a ?? b));
+
+// ---------------------------------------------------------------------------
 // Per-field checks (also the normalisation of valid values).
 
 const DECIMAL_RE = new RegExp(DECIMAL);
@@ -237,6 +328,8 @@ function checkId(value: unknown): string | null {
     return BigInt(value).toString().length > 255 ? RULE.tooLong255 : null;
   }
   if (typeof value !== 'string') return RULE.idType;
+  const text = textProblem(value);
+  if (text) return text;
   if (value.trim() === '') return RULE.empty;
   return value.length > 255 ? RULE.tooLong255 : null;
 }
@@ -290,7 +383,9 @@ function isObject(value: unknown): value is Record<string, unknown> {
 }
 
 /** Problems of one field, as `<Field>: <rule>` texts (attributes give several). */
-function checkField(type: UsageType, spec: FieldSpec, value: unknown): string[] {
+function checkField(type: UsageType, spec: FieldSpec, value: unknown, text: RecordTextProblems | null = null): string[] {
+  const own = text?.fields.get(spec.name);
+  if (own) return [own];
   if (value === undefined || value === null) {
     // Optional fields may be null (the client's ParentRecordID is [null] or null).
     return spec.required ? [`${spec.name}: ${RULE.required}`] : [];
@@ -323,6 +418,11 @@ function checkField(type: UsageType, spec: FieldSpec, value: unknown): string[] 
       if (type === 'Adjustment') return [];
       const problems: string[] = [];
       for (const attr of ATTRIBUTES[type]) {
+        const bad = text?.attributes.get(attr.name);
+        if (bad) {
+          problems.push(bad);
+          continue;
+        }
         const v = value[attr.name];
         if (v === undefined || v === null) {
           if (attr.required) problems.push(`Attributes.${attr.name}: ${RULE.required}`);
@@ -331,6 +431,8 @@ function checkField(type: UsageType, spec: FieldSpec, value: unknown): string[] 
         const p = checkAttribute(attr.kind, v);
         if (p) problems.push(`Attributes.${attr.name}: ${p}`);
       }
+      // Unknown attributes are ignored, unless they hold text that cannot be stored.
+      if (text) for (const [name, bad] of text.attributes) if (!ATTRIBUTES[type].some((a) => a.name === name)) problems.push(bad);
       return problems;
     }
   }
@@ -383,6 +485,11 @@ export function validateMessage(body: unknown, now = Date.now()): ValidatedMessa
   const invalid = (message: string) => new DomainError(UsageError.InvalidMessage, message);
   if (body === undefined) throw invalid('request body is required');
   if (!isObject(body)) throw invalid('request body must be a JSON object');
+  // Nothing outside Records is stored, but the rule of the other mounts holds here too: such text is a 400.
+  for (const [key, value] of Object.entries(body)) {
+    const problem = key === 'Records' ? null : worst(textProblem(key), jsonTextProblem(value));
+    if (problem) throw invalid(`${storableText(key)}: ${problem}`);
+  }
   const rawType = body.UsageType;
   if (rawType === undefined || rawType === null) throw invalid('UsageType: required');
   const usageType = typeof rawType === 'string' ? USAGE_TYPES.find((t) => t.toLowerCase() === rawType.toLowerCase()) : undefined;
@@ -424,7 +531,8 @@ function validateRecord(
   index: number,
 ): RecordOutcome {
   const problems: string[] = [];
-  if (COMPILED[type](record)) {
+  const text = recordTextProblems(type, record);
+  if (text === null && COMPILED[type](record)) {
     // Fast path: only what the schema cannot say. The field order is kept.
     for (const spec of FIELDS[type]) {
       if (spec.kind === 'datetime' || spec.kind === 'charge' || spec.kind === 'adjustmentType' || spec.kind === 'attributes') {
@@ -434,9 +542,11 @@ function validateRecord(
     }
   } else {
     for (const spec of FIELDS[type]) {
-      problems.push(...checkField(type, spec, record[spec.name]));
+      problems.push(...checkField(type, spec, record[spec.name], text));
       if (spec.name === 'LocalRecordID' && duplicate) problems.push(`LocalRecordID: ${RULE.duplicate}`);
     }
+    // Unknown fields are kept and ignored, unless they hold text that cannot be stored.
+    if (text) for (const [name, bad] of text.fields) if (!FIELDS[type].some((spec) => spec.name === name)) problems.push(bad);
   }
   const time = (name: string) => (typeof record[name] === 'string' ? parseAmieDateTime(record[name] as string) : null);
   let start: number | null = null;
@@ -458,7 +568,8 @@ function validateRecord(
   }
 
   if (problems.length > 0) {
-    return { ok: false, error: problems.join('; '), echo: echoRecord(type, record), resource, localRecordId };
+    const echo = echoRecord(type, text === null ? record : (storableJson(record) as Record<string, unknown>));
+    return { ok: false, error: problems.join('; '), echo, resource, localRecordId };
   }
   const adjustment = type === 'Adjustment' ? (record.AdjustmentType as string).toLowerCase() : null;
   return {
@@ -483,7 +594,8 @@ function insertInFieldOrder(type: UsageType, problems: string[], extra: [string,
   if (extra.length === 0) return;
   const rank = (text: string) => {
     const field = text.slice(0, text.indexOf(':')).split('.')[0];
-    return FIELDS[type].findIndex((s) => s.name === field);
+    const index = FIELDS[type].findIndex((s) => s.name === field);
+    return index < 0 ? FIELDS[type].length : index;
   };
   const all = [...problems.map((p, i) => ({ p, r: rank(p), i })), ...extra.map(([field, p], j) => ({ p, r: rank(`${field}:`), i: problems.length + j }))];
   all.sort((a, b) => a.r - b.r || a.i - b.i);
