@@ -120,41 +120,69 @@ export const RULE = {
 const DECIMAL = '^\\s*[+-]?(\\d+\\.?\\d*|\\.\\d+)([eE][+-]?\\d+)?\\s*$';
 const INTEGER_TEXT = '^\\s*\\+?\\d+\\s*$';
 
+/*
+ * The schemas are written in the subset that JSON Schema (ajv), OpenAPI 3.0
+ * and OpenAPI 3.1 read alike: one `type` per schema, alternatives as
+ * `anyOf`, `nullable` (ajv knows it) instead of a "null" type, no numeric
+ * `exclusiveMinimum`. So the very objects compiled here are the request
+ * schema of POST /amie/usage in the OpenAPI document (USAGE_MESSAGE_SCHEMA).
+ */
+const INTEGER_BRANCH = (minimum: number) => ({ type: 'integer', minimum });
+
 function fieldSchema(spec: FieldSpec): object {
   switch (spec.kind) {
     case 'id':
       // The bounds keep an integer's decimal text within 255 characters too.
-      return { type: ['string', 'integer'], minLength: 1, maxLength: 255, pattern: '\\S', maximum: 1e255, minimum: -1e254 };
+      return {
+        description: 'a non-blank string of at most 255 characters, or an integer (stored as its decimal text)',
+        anyOf: [
+          { type: 'string', minLength: 1, maxLength: 255, pattern: '\\S' },
+          { type: 'integer', maximum: 1e255, minimum: -1e254 },
+        ],
+      };
     case 'reference':
-      return { type: ['string', 'null'], maxLength: 255 };
+      return { type: 'string', nullable: true, maxLength: 255 };
     case 'comment':
-      return { type: ['string', 'null'], maxLength: 1024 };
+      return { type: 'string', nullable: true, maxLength: 1024 };
     case 'charge':
-      return { type: ['string', 'number'], pattern: DECIMAL, minimum: 0 };
+      return {
+        description: 'a decimal, at least 0, at most 15 digits before the point; kept exact',
+        anyOf: [
+          { type: 'string', pattern: DECIMAL },
+          { type: 'number', minimum: 0 },
+        ],
+      };
     case 'datetime':
-      return { type: 'string', pattern: DATE_TIME_PATTERN };
-    case 'parent':
-      return { type: ['string', 'integer', 'null', 'array'], minItems: 1, maxItems: 1, items: { type: ['string', 'integer', 'null'] } };
+      return { type: 'string', pattern: DATE_TIME_PATTERN, description: 'ISO 8601 / RFC 3339; no offset is UTC; a bare date is midnight', example: '2024-05-01T10:05:00Z' };
+    case 'parent': {
+      const scalar = [{ type: 'string', nullable: true }, { type: 'integer' }];
+      return {
+        description: 'a string, an integer, null, or an array of exactly one of these (the client sends [null])',
+        anyOf: [...scalar, { type: 'array', minItems: 1, maxItems: 1, items: { anyOf: scalar } }],
+      };
+    }
     case 'adjustmentType':
-      return { type: 'string' };
+      return { type: 'string', description: `one of ${ADJUSTMENT_TYPES.join(', ')}, any case` };
     case 'attributes':
       return { type: 'object' };
   }
 }
 
 function attributeSchema(kind: AttributeKind, required: boolean): object {
-  const nullable = (types: string[]) => (required ? types : [...types, 'null']);
+  // An optional attribute may be null (it counts as absent).
+  const text = (pattern?: string) => ({ type: 'string', ...(pattern ? { pattern } : {}), ...(required ? {} : { nullable: true }) });
   switch (kind) {
     case 'int1':
-      return { type: nullable(['integer', 'string']), minimum: 1, pattern: INTEGER_TEXT };
+      return { anyOf: [INTEGER_BRANCH(1), text(INTEGER_TEXT)] };
     case 'int0':
-      return { type: nullable(['integer', 'string']), minimum: 0, pattern: INTEGER_TEXT };
+      return { anyOf: [INTEGER_BRANCH(0), text(INTEGER_TEXT)] };
     case 'num0':
-      return { type: nullable(['number', 'string']), minimum: 0, pattern: DECIMAL };
+      return { anyOf: [{ type: 'number', minimum: 0 }, text(DECIMAL)] };
     case 'numPositive':
-      return { type: nullable(['number', 'string']), exclusiveMinimum: 0, pattern: DECIMAL };
+      // "Greater than 0" is checked by checkAttribute, which runs on Attributes even on the fast path.
+      return { description: 'greater than 0', anyOf: [{ type: 'number', minimum: 0 }, text(DECIMAL)] };
     case 'string':
-      return { type: nullable(['string']) };
+      return text();
   }
 }
 
@@ -164,20 +192,68 @@ function recordSchema(type: UsageType): object {
   if (type !== 'Adjustment') {
     const attrs: Record<string, object> = {};
     for (const a of ATTRIBUTES[type]) attrs[a.name] = attributeSchema(a.kind, a.required);
-    properties.Attributes = {
-      type: 'object',
-      properties: attrs,
-      required: ATTRIBUTES[type].filter((a) => a.required).map((a) => a.name),
-    };
+    const required = ATTRIBUTES[type].filter((a) => a.required).map((a) => a.name);
+    // OpenAPI 3.0 refuses an empty `required`.
+    properties.Attributes = { type: 'object', properties: attrs, ...(required.length ? { required } : {}) };
   }
-  return { type: 'object', properties, required: FIELDS[type].filter((s) => s.required).map((s) => s.name) };
+  return {
+    title: `${type} record`,
+    description: 'Unknown fields are kept and echoed. No string (value or key, at any depth) may hold a NUL character or an unpaired surrogate.',
+    type: 'object',
+    properties,
+    required: FIELDS[type].filter((s) => s.required).map((s) => s.name),
+  };
 }
+
+const RECORD_SCHEMAS: Record<UsageType, object> = {
+  Compute: recordSchema('Compute'),
+  Storage: recordSchema('Storage'),
+  Adjustment: recordSchema('Adjustment'),
+};
+
+/**
+ * The UsageMessage of amie-usage.md 4.2, with the record schemas compiled
+ * below: the request schema of POST /amie/usage in the OpenAPI document. A
+ * record the schema refuses is a per-record failure in a 200 answer, not a
+ * 400; the envelope rules are checked by validateMessage.
+ */
+export const USAGE_MESSAGE_SCHEMA = {
+  type: 'object',
+  required: ['UsageType', 'Records'],
+  properties: {
+    UsageType: { type: 'string', description: 'Compute, Storage or Adjustment (any case); every record is of this type', example: 'Compute' },
+    Records: {
+      type: 'array',
+      minItems: 1,
+      description: 'records of UsageType; a record carrying its own UsageType must name the same type',
+      items: { anyOf: USAGE_TYPES.map((t) => RECORD_SCHEMAS[t]) },
+    },
+  },
+  example: {
+    UsageType: 'Compute',
+    Records: [
+      {
+        Username: 'jdoe',
+        LocalProjectID: 'TG-ABC123',
+        LocalRecordID: '881234',
+        Resource: 'cluster-a',
+        SubmitTime: '2024-05-01T10:00:00Z',
+        StartTime: '2024-05-01T10:05:00Z',
+        EndTime: '2024-05-01T11:05:00Z',
+        Charge: '64',
+        Attributes: { NodeCount: 2, CpuCoreCount: 64, JobName: 'relax', Queue: 'normal' },
+        ParentRecordID: [null],
+        LocalReference: 'acct-77',
+      },
+    ],
+  },
+};
 
 const ajv = new Ajv({ allErrors: false, strict: false });
 const COMPILED: Record<UsageType, ValidateFunction> = {
-  Compute: ajv.compile(recordSchema('Compute')),
-  Storage: ajv.compile(recordSchema('Storage')),
-  Adjustment: ajv.compile(recordSchema('Adjustment')),
+  Compute: ajv.compile(RECORD_SCHEMAS.Compute),
+  Storage: ajv.compile(RECORD_SCHEMAS.Storage),
+  Adjustment: ajv.compile(RECORD_SCHEMAS.Adjustment),
 };
 
 // ---------------------------------------------------------------------------
@@ -479,9 +555,10 @@ const FUTURE_SLACK_MS = 3_600_000;
 
 /**
  * Checks the envelope (400 for the whole message, 4.2) and each record at
- * once against every rule of its type (4.6).
+ * once against every rule of its type (4.6). `schema: false` skips the
+ * compiled fast path (a test checks that it changes no outcome).
  */
-export function validateMessage(body: unknown, now = Date.now()): ValidatedMessage {
+export function validateMessage(body: unknown, now = Date.now(), options: { schema?: boolean } = {}): ValidatedMessage {
   const invalid = (message: string) => new DomainError(UsageError.InvalidMessage, message);
   if (body === undefined) throw invalid('request body is required');
   if (!isObject(body)) throw invalid('request body must be a JSON object');
@@ -516,7 +593,7 @@ export function validateMessage(body: unknown, now = Date.now()): ValidatedMessa
       duplicate = seen.has(key);
       seen.add(key);
     }
-    return validateRecord(usageType, record, now, duplicate, resource, localRecordId, index);
+    return validateRecord(usageType, record, now, duplicate, resource, localRecordId, index, options.schema !== false);
   });
   return { usageType, outcomes };
 }
@@ -529,10 +606,11 @@ function validateRecord(
   resource: string | null,
   localRecordId: string | null,
   index: number,
+  useSchema: boolean,
 ): RecordOutcome {
   const problems: string[] = [];
   const text = recordTextProblems(type, record);
-  if (text === null && COMPILED[type](record)) {
+  if (text === null && useSchema && COMPILED[type](record)) {
     // Fast path: only what the schema cannot say. The field order is kept.
     for (const spec of FIELDS[type]) {
       if (spec.kind === 'datetime' || spec.kind === 'charge' || spec.kind === 'adjustmentType' || spec.kind === 'attributes') {

@@ -1,11 +1,19 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { SiteKey } from '../auth/auth.decorators';
+import { ApiErrors, SECURITY_AMIE } from '../http/openapi';
 import { ClearFailedRecordsParamsDto } from './dto/clear-failed-records.dto';
 import { UsageStatusQueryDto } from './dto/usage-status-query.dto';
+import {
+  AmieClearFailedRecordsResponseDto,
+  AmieFailedRecordListDto,
+  AmieUsageResponseDto,
+  AmieUsageStatusEntryDto,
+} from './dto/usage-responses.dto';
 import { SiteName } from './site-name.decorator';
 import { SubmitUsageCommand } from './usage.commands';
 import { UsageMessagePipe } from './usage-message.pipe';
+import { USAGE_MESSAGE_SCHEMA } from './usage-validation';
 import { UsageService } from './usage.service';
 
 /**
@@ -18,6 +26,7 @@ import { UsageService } from './usage.service';
  * checked by the global DtoValidationPipe.
  */
 @ApiTags('amie')
+@ApiSecurity(SECURITY_AMIE)
 @SiteKey()
 @Controller('amie')
 export class UsageController {
@@ -25,28 +34,48 @@ export class UsageController {
 
   @Post('usage')
   @HttpCode(200)
-  submit(@SiteName() site: string, @Body(UsageMessagePipe) command: SubmitUsageCommand) {
+  @ApiOperation({
+    operationId: 'amie.submitUsage',
+    summary: 'Submit compute, storage or adjustment records (UsageClient.send)',
+    description: 'Answers 200 once the records are stored, even when some or all failed validation; loading is asynchronous.',
+  })
+  @ApiBody({ schema: USAGE_MESSAGE_SCHEMA })
+  @ApiOkResponse({ type: AmieUsageResponseDto })
+  @ApiErrors('amie', 400, 401, 403, 413, 415)
+  submit(@SiteName() site: string, @Body(UsageMessagePipe) command: SubmitUsageCommand): Promise<AmieUsageResponseDto> {
     return this.usage.submit(site, command);
   }
 
   @Get('usage/status')
-  status(@SiteName() site: string, @Query() query: UsageStatusQueryDto) {
+  @ApiOperation({ operationId: 'amie.getUsageStatus', summary: 'Loaded, failed and pending records per resource over [FromTime, ToTime) of processing time (UsageClient.status)' })
+  @ApiOkResponse({ type: AmieUsageStatusEntryDto, isArray: true })
+  @ApiErrors('amie', 400, 401, 403)
+  status(@SiteName() site: string, @Query() query: UsageStatusQueryDto): Promise<AmieUsageStatusEntryDto[]> {
     return this.usage.status(site, query.toRange());
   }
 
   @Get('usage/failed')
-  failed(@SiteName() site: string) {
+  @ApiOperation({ operationId: 'amie.listFailedRecords', summary: 'Every outstanding failed record of the site (UsageClient.get_failed_records)' })
+  @ApiOkResponse({ type: AmieFailedRecordListDto })
+  @ApiErrors('amie', 401, 403)
+  failed(@SiteName() site: string): Promise<AmieFailedRecordListDto> {
     return this.usage.failedRecords(site);
   }
 
   // The client's clear_failed_records([]) asks for usage/failed/: clears nothing (8).
   @Delete('usage/failed')
-  clearNothing(@SiteName() site: string) {
+  @ApiOperation({ operationId: 'amie.clearNoFailedRecords', summary: 'Clear an empty list of failed records: clears nothing (UsageClient.clear_failed_records([]))' })
+  @ApiOkResponse({ type: AmieClearFailedRecordsResponseDto })
+  @ApiErrors('amie', 401, 403)
+  clearNothing(@SiteName() site: string): Promise<AmieClearFailedRecordsResponseDto> {
     return this.usage.clearFailed(site, { all: false, ids: [] });
   }
 
   @Delete('usage/failed/:FailedRecordIDs')
-  clear(@SiteName() site: string, @Param() params: ClearFailedRecordsParamsDto) {
+  @ApiOperation({ operationId: 'amie.clearFailedRecords', summary: 'Clear failed records by FailedRecordID, or all of them (UsageClient.clear_failed_records)' })
+  @ApiOkResponse({ type: AmieClearFailedRecordsResponseDto })
+  @ApiErrors('amie', 400, 401, 403)
+  clear(@SiteName() site: string, @Param() params: ClearFailedRecordsParamsDto): Promise<AmieClearFailedRecordsResponseDto> {
     return this.usage.clearFailed(site, params.toCommand());
   }
 }
