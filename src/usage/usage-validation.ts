@@ -268,9 +268,31 @@ type TextProblem = typeof RULE.nul | typeof RULE.surrogate;
 
 const UNPAIRED_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
+/** Any NUL or surrogate: the one test most strings need (paired surrogates are then told apart). */
+const SUSPECT = /[\u0000\uD800-\uDFFF]/;
+
 function textProblem(text: string): TextProblem | null {
+  if (!SUSPECT.test(text)) return null;
   if (text.includes('\u0000')) return RULE.nul;
   return UNPAIRED_SURROGATE.test(text) ? RULE.surrogate : null;
+}
+
+/**
+ * The quick look every record gets (a 5,000-record batch must stay cheap):
+ * whether any string or key may hold a NUL or a surrogate. Recursive for
+ * speed on the usual flat records, iterative below a few levels.
+ */
+function maySuspect(value: unknown, depth = 0): boolean {
+  if (typeof value === 'string') return SUSPECT.test(value);
+  if (typeof value !== 'object' || value === null) return false;
+  if (depth > 16) return jsonTextProblem(value) !== null;
+  if (Array.isArray(value)) {
+    for (const item of value) if (maySuspect(item, depth + 1)) return true;
+    return false;
+  }
+  const object = value as Record<string, unknown>;
+  for (const key in object) if (SUSPECT.test(key) || maySuspect(object[key], depth + 1)) return true;
+  return false;
 }
 
 /** The problem of any string in a JSON value, keys included (NUL first); iterative, so depth costs no stack. */
@@ -323,6 +345,7 @@ interface RecordTextProblems {
 }
 
 function recordTextProblems(type: UsageType, record: Record<string, unknown>): RecordTextProblems | null {
+  if (!maySuspect(record)) return null;
   let problems: RecordTextProblems | null = null;
   const add = (kind: 'fields' | 'attributes', name: string, problem: TextProblem) => {
     problems ??= { fields: new Map(), attributes: new Map() };
