@@ -35,6 +35,9 @@ export function renderErrorBody(mount: Mount, status: number, message: string, e
       for (const [key, value] of Object.entries(extra.fields)) fields[key] = Array.isArray(value) ? value : [value];
       return { error: message, fields };
     }
+    case 'amie':
+      // Exactly {"error": "<message>"} (amie-usage.md 2, 3): the message already names the field.
+      return { error: message };
     default:
       return extra.fields ? { error: message, fields: extra.fields } : { error: message };
   }

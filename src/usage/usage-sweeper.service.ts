@@ -1,9 +1,9 @@
 import { Logger } from 'pino';
 import { Injectable, Inject } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import { JobQueueService } from '../queue/job-queue.service';
 import { PeriodicSweeper } from '../queue/periodic-sweeper';
 import { LOGGER } from '../core/tokens';
+import { UsageBatchRepository } from './usage-batch.repository';
 import { UsageLoaderService } from './usage-loader.service';
 import { batchJobId, UsageService } from './usage.service';
 
@@ -19,7 +19,7 @@ import { batchJobId, UsageService } from './usage.service';
 @Injectable()
 export class UsageSweeperService extends PeriodicSweeper {
   constructor(
-    private readonly db: DataSource,
+    private readonly batches: UsageBatchRepository,
     private readonly jobs: JobQueueService,
     private readonly usage: UsageService,
     private readonly loader: UsageLoaderService,
@@ -30,12 +30,9 @@ export class UsageSweeperService extends PeriodicSweeper {
 
   /** Re-enqueues pending batches at least `minAgeSeconds` old; marks those whose job failed for good. */
   protected async sweepOnce(minAgeSeconds: number): Promise<void> {
-    const batches: { id: string }[] = await this.db.query(
-      `SELECT id::text FROM amie_usage_batch WHERE state = 'pending' AND received_at <= now() - make_interval(secs => $1) ORDER BY id LIMIT 10000`,
-      [minAgeSeconds],
-    );
+    const ids = await this.batches.pendingIds(minAgeSeconds, 10000);
     let enqueued = 0;
-    for (const { id } of batches) {
+    for (const id of ids) {
       const state = await this.jobs.jobState(batchJobId(id));
       if (state === 'missing') {
         await this.usage.enqueueBatch(id);

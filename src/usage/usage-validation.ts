@@ -110,6 +110,8 @@ export const RULE = {
   num0: 'must be a non-negative number',
   numPositive: 'must be a positive number',
   duplicate: 'duplicate in this message',
+  nul: 'must not contain NUL characters',
+  surrogate: 'must not contain unpaired surrogates',
 } as const;
 
 // ---------------------------------------------------------------------------
@@ -118,41 +120,69 @@ export const RULE = {
 const DECIMAL = '^\\s*[+-]?(\\d+\\.?\\d*|\\.\\d+)([eE][+-]?\\d+)?\\s*$';
 const INTEGER_TEXT = '^\\s*\\+?\\d+\\s*$';
 
+/*
+ * The schemas are written in the subset that JSON Schema (ajv), OpenAPI 3.0
+ * and OpenAPI 3.1 read alike: one `type` per schema, alternatives as
+ * `anyOf`, `nullable` (ajv knows it) instead of a "null" type, no numeric
+ * `exclusiveMinimum`. So the very objects compiled here are the request
+ * schema of POST /amie/usage in the OpenAPI document (USAGE_MESSAGE_SCHEMA).
+ */
+const INTEGER_BRANCH = (minimum: number) => ({ type: 'integer', minimum });
+
 function fieldSchema(spec: FieldSpec): object {
   switch (spec.kind) {
     case 'id':
       // The bounds keep an integer's decimal text within 255 characters too.
-      return { type: ['string', 'integer'], minLength: 1, maxLength: 255, pattern: '\\S', maximum: 1e255, minimum: -1e254 };
+      return {
+        description: 'a non-blank string of at most 255 characters, or an integer (stored as its decimal text)',
+        anyOf: [
+          { type: 'string', minLength: 1, maxLength: 255, pattern: '\\S' },
+          { type: 'integer', maximum: 1e255, minimum: -1e254 },
+        ],
+      };
     case 'reference':
-      return { type: ['string', 'null'], maxLength: 255 };
+      return { type: 'string', nullable: true, maxLength: 255 };
     case 'comment':
-      return { type: ['string', 'null'], maxLength: 1024 };
+      return { type: 'string', nullable: true, maxLength: 1024 };
     case 'charge':
-      return { type: ['string', 'number'], pattern: DECIMAL, minimum: 0 };
+      return {
+        description: 'a decimal, at least 0, at most 15 digits before the point; kept exact',
+        anyOf: [
+          { type: 'string', pattern: DECIMAL },
+          { type: 'number', minimum: 0 },
+        ],
+      };
     case 'datetime':
-      return { type: 'string', pattern: DATE_TIME_PATTERN };
-    case 'parent':
-      return { type: ['string', 'integer', 'null', 'array'], minItems: 1, maxItems: 1, items: { type: ['string', 'integer', 'null'] } };
+      return { type: 'string', pattern: DATE_TIME_PATTERN, description: 'ISO 8601 / RFC 3339; no offset is UTC; a bare date is midnight', example: '2024-05-01T10:05:00Z' };
+    case 'parent': {
+      const scalar = [{ type: 'string', nullable: true }, { type: 'integer' }];
+      return {
+        description: 'a string, an integer, null, or an array of exactly one of these (the client sends [null])',
+        anyOf: [...scalar, { type: 'array', minItems: 1, maxItems: 1, items: { anyOf: scalar } }],
+      };
+    }
     case 'adjustmentType':
-      return { type: 'string' };
+      return { type: 'string', description: `one of ${ADJUSTMENT_TYPES.join(', ')}, any case` };
     case 'attributes':
       return { type: 'object' };
   }
 }
 
 function attributeSchema(kind: AttributeKind, required: boolean): object {
-  const nullable = (types: string[]) => (required ? types : [...types, 'null']);
+  // An optional attribute may be null (it counts as absent).
+  const text = (pattern?: string) => ({ type: 'string', ...(pattern ? { pattern } : {}), ...(required ? {} : { nullable: true }) });
   switch (kind) {
     case 'int1':
-      return { type: nullable(['integer', 'string']), minimum: 1, pattern: INTEGER_TEXT };
+      return { anyOf: [INTEGER_BRANCH(1), text(INTEGER_TEXT)] };
     case 'int0':
-      return { type: nullable(['integer', 'string']), minimum: 0, pattern: INTEGER_TEXT };
+      return { anyOf: [INTEGER_BRANCH(0), text(INTEGER_TEXT)] };
     case 'num0':
-      return { type: nullable(['number', 'string']), minimum: 0, pattern: DECIMAL };
+      return { anyOf: [{ type: 'number', minimum: 0 }, text(DECIMAL)] };
     case 'numPositive':
-      return { type: nullable(['number', 'string']), exclusiveMinimum: 0, pattern: DECIMAL };
+      // "Greater than 0" is checked by checkAttribute, which runs on Attributes even on the fast path.
+      return { description: 'greater than 0', anyOf: [{ type: 'number', minimum: 0 }, text(DECIMAL)] };
     case 'string':
-      return { type: nullable(['string']) };
+      return text();
   }
 }
 
@@ -162,21 +192,181 @@ function recordSchema(type: UsageType): object {
   if (type !== 'Adjustment') {
     const attrs: Record<string, object> = {};
     for (const a of ATTRIBUTES[type]) attrs[a.name] = attributeSchema(a.kind, a.required);
-    properties.Attributes = {
-      type: 'object',
-      properties: attrs,
-      required: ATTRIBUTES[type].filter((a) => a.required).map((a) => a.name),
-    };
+    const required = ATTRIBUTES[type].filter((a) => a.required).map((a) => a.name);
+    // OpenAPI 3.0 refuses an empty `required`.
+    properties.Attributes = { type: 'object', properties: attrs, ...(required.length ? { required } : {}) };
   }
-  return { type: 'object', properties, required: FIELDS[type].filter((s) => s.required).map((s) => s.name) };
+  return {
+    title: `${type} record`,
+    description: 'Unknown fields are kept and echoed. No string (value or key, at any depth) may hold a NUL character or an unpaired surrogate.',
+    type: 'object',
+    properties,
+    required: FIELDS[type].filter((s) => s.required).map((s) => s.name),
+  };
 }
+
+const RECORD_SCHEMAS: Record<UsageType, object> = {
+  Compute: recordSchema('Compute'),
+  Storage: recordSchema('Storage'),
+  Adjustment: recordSchema('Adjustment'),
+};
+
+/**
+ * The UsageMessage of amie-usage.md 4.2, with the record schemas compiled
+ * below: the request schema of POST /amie/usage in the OpenAPI document. A
+ * record the schema refuses is a per-record failure in a 200 answer, not a
+ * 400; the envelope rules are checked by validateMessage.
+ */
+export const USAGE_MESSAGE_SCHEMA = {
+  type: 'object',
+  required: ['UsageType', 'Records'],
+  properties: {
+    UsageType: { type: 'string', description: 'Compute, Storage or Adjustment (any case); every record is of this type', example: 'Compute' },
+    Records: {
+      type: 'array',
+      minItems: 1,
+      description: 'records of UsageType; a record carrying its own UsageType must name the same type',
+      items: { anyOf: USAGE_TYPES.map((t) => RECORD_SCHEMAS[t]) },
+    },
+  },
+  example: {
+    UsageType: 'Compute',
+    Records: [
+      {
+        Username: 'jdoe',
+        LocalProjectID: 'TG-ABC123',
+        LocalRecordID: '881234',
+        Resource: 'cluster-a',
+        SubmitTime: '2024-05-01T10:00:00Z',
+        StartTime: '2024-05-01T10:05:00Z',
+        EndTime: '2024-05-01T11:05:00Z',
+        Charge: '64',
+        Attributes: { NodeCount: 2, CpuCoreCount: 64, JobName: 'relax', Queue: 'normal' },
+        ParentRecordID: [null],
+        LocalReference: 'acct-77',
+      },
+    ],
+  },
+};
 
 const ajv = new Ajv({ allErrors: false, strict: false });
 const COMPILED: Record<UsageType, ValidateFunction> = {
-  Compute: ajv.compile(recordSchema('Compute')),
-  Storage: ajv.compile(recordSchema('Storage')),
-  Adjustment: ajv.compile(recordSchema('Adjustment')),
+  Compute: ajv.compile(RECORD_SCHEMAS.Compute),
+  Storage: ajv.compile(RECORD_SCHEMAS.Storage),
+  Adjustment: ajv.compile(RECORD_SCHEMAS.Adjustment),
 };
+
+// ---------------------------------------------------------------------------
+// Text PostgreSQL cannot store: a NUL character (U+0000) in a text or jsonb
+// value, and an unpaired UTF-16 surrogate in jsonb, are refused by the
+// database ("invalid byte sequence", "unsupported Unicode escape sequence").
+// A record holding one anywhere (a value or a key, at any depth, unknown
+// fields included) fails with `<Field>: <rule>`; the global NUL guard of
+// src/http leaves AMIE submission bodies to this module.
+
+type TextProblem = typeof RULE.nul | typeof RULE.surrogate;
+
+const UNPAIRED_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** Any NUL or surrogate: the one test most strings need (paired surrogates are then told apart). */
+const SUSPECT = /[\u0000\uD800-\uDFFF]/;
+
+function textProblem(text: string): TextProblem | null {
+  if (!SUSPECT.test(text)) return null;
+  if (text.includes('\u0000')) return RULE.nul;
+  return UNPAIRED_SURROGATE.test(text) ? RULE.surrogate : null;
+}
+
+/**
+ * The quick look every record gets (a 5,000-record batch must stay cheap):
+ * whether any string or key may hold a NUL or a surrogate. Recursive for
+ * speed on the usual flat records, iterative below a few levels.
+ */
+function maySuspect(value: unknown, depth = 0): boolean {
+  if (typeof value === 'string') return SUSPECT.test(value);
+  if (typeof value !== 'object' || value === null) return false;
+  if (depth > 16) return jsonTextProblem(value) !== null;
+  if (Array.isArray(value)) {
+    for (const item of value) if (maySuspect(item, depth + 1)) return true;
+    return false;
+  }
+  const object = value as Record<string, unknown>;
+  for (const key in object) if (SUSPECT.test(key) || maySuspect(object[key], depth + 1)) return true;
+  return false;
+}
+
+/** The problem of any string in a JSON value, keys included (NUL first); iterative, so depth costs no stack. */
+export function jsonTextProblem(value: unknown): TextProblem | null {
+  let found: TextProblem | null = null;
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (typeof v === 'string') {
+      const p = textProblem(v);
+      if (p === RULE.nul) return p;
+      found = found ?? p;
+    } else if (Array.isArray(v)) {
+      for (const item of v) stack.push(item);
+    } else if (typeof v === 'object' && v !== null) {
+      for (const [key, item] of Object.entries(v)) {
+        const p = textProblem(key);
+        if (p === RULE.nul) return p;
+        found = found ?? p;
+        stack.push(item);
+      }
+    }
+  }
+  return found;
+}
+
+/** A name or text PostgreSQL can store: NUL and unpaired surrogates become U+FFFD. */
+export function storableText(text: string): string {
+  return text.replace(/\u0000/g, '\uFFFD').replace(new RegExp(UNPAIRED_SURROGATE.source, 'g'), '\uFFFD');
+}
+
+/** A copy of a JSON value with every string and key storable (only called for values that need it). */
+function storableJson(value: unknown): unknown {
+  if (typeof value === 'string') return storableText(value);
+  if (Array.isArray(value)) return value.map(storableJson);
+  if (typeof value === 'object' && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [storableText(key), storableJson(item)]));
+  }
+  return value;
+}
+
+/**
+ * The text problems of a record, per top-level field and, for Compute and
+ * Storage, per attribute; null in the usual case of none. Names are storable
+ * (a key holding a NUL is named with U+FFFD in its place).
+ */
+interface RecordTextProblems {
+  fields: Map<string, string>;
+  attributes: Map<string, string>;
+}
+
+function recordTextProblems(type: UsageType, record: Record<string, unknown>): RecordTextProblems | null {
+  if (!maySuspect(record)) return null;
+  let problems: RecordTextProblems | null = null;
+  const add = (kind: 'fields' | 'attributes', name: string, problem: TextProblem) => {
+    problems ??= { fields: new Map(), attributes: new Map() };
+    const shown = storableText(name);
+    problems[kind].set(shown, `${kind === 'attributes' ? 'Attributes.' : ''}${shown}: ${problem}`);
+  };
+  for (const [key, value] of Object.entries(record)) {
+    if (key === 'Attributes' && type !== 'Adjustment' && isObject(value)) {
+      for (const [attr, v] of Object.entries(value)) {
+        const p = worst(textProblem(attr), jsonTextProblem(v));
+        if (p) add('attributes', attr, p);
+      }
+      continue;
+    }
+    const p = worst(textProblem(key), jsonTextProblem(value));
+    if (p) add('fields', key, p);
+  }
+  return problems;
+}
+
+const worst = (a: TextProblem | null, b: TextProblem | null): TextProblem | null => (a === RULE.nul || b === RULE.nul ? RULE.nul : (a ?? b));
 
 // ---------------------------------------------------------------------------
 // Per-field checks (also the normalisation of valid values).
@@ -237,6 +427,8 @@ function checkId(value: unknown): string | null {
     return BigInt(value).toString().length > 255 ? RULE.tooLong255 : null;
   }
   if (typeof value !== 'string') return RULE.idType;
+  const text = textProblem(value);
+  if (text) return text;
   if (value.trim() === '') return RULE.empty;
   return value.length > 255 ? RULE.tooLong255 : null;
 }
@@ -290,7 +482,9 @@ function isObject(value: unknown): value is Record<string, unknown> {
 }
 
 /** Problems of one field, as `<Field>: <rule>` texts (attributes give several). */
-function checkField(type: UsageType, spec: FieldSpec, value: unknown): string[] {
+function checkField(type: UsageType, spec: FieldSpec, value: unknown, text: RecordTextProblems | null = null): string[] {
+  const own = text?.fields.get(spec.name);
+  if (own) return [own];
   if (value === undefined || value === null) {
     // Optional fields may be null (the client's ParentRecordID is [null] or null).
     return spec.required ? [`${spec.name}: ${RULE.required}`] : [];
@@ -323,6 +517,11 @@ function checkField(type: UsageType, spec: FieldSpec, value: unknown): string[] 
       if (type === 'Adjustment') return [];
       const problems: string[] = [];
       for (const attr of ATTRIBUTES[type]) {
+        const bad = text?.attributes.get(attr.name);
+        if (bad) {
+          problems.push(bad);
+          continue;
+        }
         const v = value[attr.name];
         if (v === undefined || v === null) {
           if (attr.required) problems.push(`Attributes.${attr.name}: ${RULE.required}`);
@@ -331,6 +530,8 @@ function checkField(type: UsageType, spec: FieldSpec, value: unknown): string[] 
         const p = checkAttribute(attr.kind, v);
         if (p) problems.push(`Attributes.${attr.name}: ${p}`);
       }
+      // Unknown attributes are ignored, unless they hold text that cannot be stored.
+      if (text) for (const [name, bad] of text.attributes) if (!ATTRIBUTES[type].some((a) => a.name === name)) problems.push(bad);
       return problems;
     }
   }
@@ -377,12 +578,18 @@ const FUTURE_SLACK_MS = 3_600_000;
 
 /**
  * Checks the envelope (400 for the whole message, 4.2) and each record at
- * once against every rule of its type (4.6).
+ * once against every rule of its type (4.6). `schema: false` skips the
+ * compiled fast path (a test checks that it changes no outcome).
  */
-export function validateMessage(body: unknown, now = Date.now()): ValidatedMessage {
+export function validateMessage(body: unknown, now = Date.now(), options: { schema?: boolean } = {}): ValidatedMessage {
   const invalid = (message: string) => new DomainError(UsageError.InvalidMessage, message);
   if (body === undefined) throw invalid('request body is required');
   if (!isObject(body)) throw invalid('request body must be a JSON object');
+  // Nothing outside Records is stored, but the rule of the other mounts holds here too: such text is a 400.
+  for (const [key, value] of Object.entries(body)) {
+    const problem = key === 'Records' ? null : worst(textProblem(key), jsonTextProblem(value));
+    if (problem) throw invalid(`${storableText(key)}: ${problem}`);
+  }
   const rawType = body.UsageType;
   if (rawType === undefined || rawType === null) throw invalid('UsageType: required');
   const usageType = typeof rawType === 'string' ? USAGE_TYPES.find((t) => t.toLowerCase() === rawType.toLowerCase()) : undefined;
@@ -409,7 +616,7 @@ export function validateMessage(body: unknown, now = Date.now()): ValidatedMessa
       duplicate = seen.has(key);
       seen.add(key);
     }
-    return validateRecord(usageType, record, now, duplicate, resource, localRecordId, index);
+    return validateRecord(usageType, record, now, duplicate, resource, localRecordId, index, options.schema !== false);
   });
   return { usageType, outcomes };
 }
@@ -422,9 +629,11 @@ function validateRecord(
   resource: string | null,
   localRecordId: string | null,
   index: number,
+  useSchema: boolean,
 ): RecordOutcome {
   const problems: string[] = [];
-  if (COMPILED[type](record)) {
+  const text = recordTextProblems(type, record);
+  if (text === null && useSchema && COMPILED[type](record)) {
     // Fast path: only what the schema cannot say. The field order is kept.
     for (const spec of FIELDS[type]) {
       if (spec.kind === 'datetime' || spec.kind === 'charge' || spec.kind === 'adjustmentType' || spec.kind === 'attributes') {
@@ -434,9 +643,11 @@ function validateRecord(
     }
   } else {
     for (const spec of FIELDS[type]) {
-      problems.push(...checkField(type, spec, record[spec.name]));
+      problems.push(...checkField(type, spec, record[spec.name], text));
       if (spec.name === 'LocalRecordID' && duplicate) problems.push(`LocalRecordID: ${RULE.duplicate}`);
     }
+    // Unknown fields are kept and ignored, unless they hold text that cannot be stored.
+    if (text) for (const [name, bad] of text.fields) if (!FIELDS[type].some((spec) => spec.name === name)) problems.push(bad);
   }
   const time = (name: string) => (typeof record[name] === 'string' ? parseAmieDateTime(record[name] as string) : null);
   let start: number | null = null;
@@ -458,7 +669,8 @@ function validateRecord(
   }
 
   if (problems.length > 0) {
-    return { ok: false, error: problems.join('; '), echo: echoRecord(type, record), resource, localRecordId };
+    const echo = echoRecord(type, text === null ? record : (storableJson(record) as Record<string, unknown>));
+    return { ok: false, error: problems.join('; '), echo, resource, localRecordId };
   }
   const adjustment = type === 'Adjustment' ? (record.AdjustmentType as string).toLowerCase() : null;
   return {
@@ -483,7 +695,8 @@ function insertInFieldOrder(type: UsageType, problems: string[], extra: [string,
   if (extra.length === 0) return;
   const rank = (text: string) => {
     const field = text.slice(0, text.indexOf(':')).split('.')[0];
-    return FIELDS[type].findIndex((s) => s.name === field);
+    const index = FIELDS[type].findIndex((s) => s.name === field);
+    return index < 0 ? FIELDS[type].length : index;
   };
   const all = [...problems.map((p, i) => ({ p, r: rank(p), i })), ...extra.map(([field, p], j) => ({ p, r: rank(`${field}:`), i: problems.length + j }))];
   all.sort((a, b) => a.r - b.r || a.i - b.i);

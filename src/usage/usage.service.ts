@@ -1,13 +1,13 @@
-import { Injectable, Inject } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { Logger } from 'pino';
 import { DataSource } from 'typeorm';
-import { DomainError } from '../http/domain-error';
-import { JobQueueService } from '../queue/job-queue.service';
 import { LOGGER } from '../core/tokens';
-import { microsToIso, parseStatusBound } from './usage-dates';
+import { JobQueueService } from '../queue/job-queue.service';
+import { ClearFailedCommand, StatusRange, SubmitUsageCommand } from './usage.commands';
+import { UsageBatchRepository } from './usage-batch.repository';
+import { FailedRecordRow, UsageFailedRecordRepository } from './usage-failed-record.repository';
 import { receiptSeq } from './usage-receipt';
-import { NormalizedRecord, validateMessage } from './usage-validation';
-import { UsageError } from './usage.errors';
+import { UsageRecordRepository } from './usage-record.repository';
 
 /** At most this many records per error group in status (amie-usage.md 6). */
 const GROUP_LIMIT = 1000;
@@ -25,6 +25,9 @@ export class UsageService {
 
   constructor(
     private readonly db: DataSource,
+    private readonly batches: UsageBatchRepository,
+    private readonly records: UsageRecordRepository,
+    private readonly failures: UsageFailedRecordRepository,
     private readonly jobs: JobQueueService,
     @Inject(LOGGER) log: Logger,
   ) {
@@ -32,61 +35,39 @@ export class UsageService {
   }
 
   /**
-   * 4.2-4.9 and 5.2: validate, store accepted records (one batch row) and
-   * failed records in one transaction, then enqueue the batch, then answer.
+   * 4.9 and 5.2: store the accepted records (one batch row) and the failed
+   * records of a checked message (UsageMessagePipe) in one transaction, then
+   * enqueue the batch, then answer.
    */
-  async submit(site: string, body: unknown) {
-    const { usageType, outcomes } = validateMessage(body);
-    const valid: NormalizedRecord[] = [];
-    const failed: { index: number; error: string; echo: Record<string, unknown>; resource: string | null; localRecordId: string | null }[] = [];
-    outcomes.forEach((o, index) => (o.ok ? valid.push(o.record) : failed.push({ index, ...o })));
-
+  async submit(site: string, command: SubmitUsageCommand) {
+    const { usageType, accepted, failed } = command;
     const resourceCounts: Record<string, number> = {};
-    for (const r of valid) resourceCounts[r.r] = (resourceCounts[r.r] ?? 0) + 1;
+    for (const r of accepted) resourceCounts[r.r] = (resourceCounts[r.r] ?? 0) + 1;
 
     const { base, failedIds } = await this.db.transaction(async (m) => {
-      const [{ id: base }]: { id: string }[] = await m.query(`SELECT nextval('amie_usage_receipt_seq')::text AS id`);
-      if (valid.length) {
-        await m.query(
-          `INSERT INTO amie_usage_batch (id, site, usage_type, record_count, resource_counts, records) VALUES ($1, $2, $3, $4, $5, $6)`,
-          [base, site, usageType, valid.length, JSON.stringify(resourceCounts), JSON.stringify(valid)],
-        );
-      }
-      let ids: string[] = [];
-      if (failed.length) {
-        const seqs = failed.map((x) => receiptSeq(base, x.index));
-        // A new failure of an identity replaces its older outstanding one (5.3).
-        const withIdentity = failed.filter((x) => x.resource !== null && x.localRecordId !== null);
-        if (withIdentity.length) {
-          await m.query(
-            `UPDATE amie_usage_failed_record f SET state = 'cleared', cleared_at = now()
-             FROM unnest($3::text[], $4::text[]) AS x(resource, local_record_id)
-             WHERE f.state = 'failed' AND f.site = $1 AND f.usage_type = $2
-               AND f.resource = x.resource AND f.local_record_id = x.local_record_id`,
-            [site, usageType, withIdentity.map((x) => x.resource), withIdentity.map((x) => x.localRecordId)],
-          );
-        }
-        const rows: { id: string; seq: string }[] = await m.query(
-          `INSERT INTO amie_usage_failed_record (site, usage_type, resource, local_record_id, seq, error, record, processed_at)
-           SELECT $1, $2, x.resource, x.local_record_id, x.seq, x.error, x.record, now()
-           FROM unnest($3::text[], $4::text[], $5::bigint[], $6::text[], $7::jsonb[]) AS x(resource, local_record_id, seq, error, record)
-           ORDER BY x.seq
-           RETURNING id::text, seq::text`,
-          [site, usageType, failed.map((x) => x.resource), failed.map((x) => x.localRecordId), seqs, failed.map((x) => x.error), failed.map((x) => JSON.stringify(x.echo))],
-        );
-        const bySeq = new Map(rows.map((r) => [r.seq, r.id]));
-        ids = seqs.map((s) => bySeq.get(s)!);
-      }
-      return { base, failedIds: ids };
+      const base = await this.batches.nextReceipt(m);
+      if (accepted.length) await this.batches.insert({ id: base, site, usageType, records: accepted, resourceCounts }, m);
+      const seqs = failed.map((x) => receiptSeq(base, x.index));
+      // A new failure of an identity replaces its older outstanding one (5.3).
+      const identities = failed.flatMap((x, i) =>
+        x.resource !== null && x.localRecordId !== null ? [{ resource: x.resource, localRecordId: x.localRecordId, seq: seqs[i] }] : [],
+      );
+      await this.failures.clearOlder(site, usageType, identities, m);
+      const ids = await this.failures.insert(
+        site,
+        usageType,
+        failed.map((x, i) => ({ resource: x.resource, localRecordId: x.localRecordId, seq: seqs[i], error: x.error, record: x.echo })),
+        m,
+      );
+      return { base, failedIds: seqs.map((s) => ids.get(s)!) };
     });
 
-    if (valid.length) await this.enqueueBatch(base);
+    if (accepted.length) await this.enqueueBatch(base);
 
-    const received = outcomes.length;
     return {
-      Message: `${received} records received, ${valid.length} queued for processing, ${failed.length} failed validation`,
-      ReceivedRecordCount: received,
-      QueuedRecordCount: valid.length,
+      Message: `${command.received} records received, ${accepted.length} queued for processing, ${failed.length} failed validation`,
+      ReceivedRecordCount: command.received,
+      QueuedRecordCount: accepted.length,
       ValidationFailedRecordCount: failed.length,
       ValidationFailedRecords: failed.map((x, i) => ({ UsageType: usageType, Error: x.error, FailedRecordID: Number(failedIds[i]), ...x.echo })),
     };
@@ -111,35 +92,11 @@ export class UsageService {
   }
 
   /** 5.4-5.5 and 6. */
-  async status(site: string, fromTime: unknown, toTime: unknown) {
-    const from = this.bound('FromTime', fromTime);
-    const to = this.bound('ToTime', toTime);
-    if (from !== null && to !== null && from > to) throw new DomainError(UsageError.InvalidTimeRange, 'FromTime: later than ToTime');
-    const params = [site, from === null ? null : microsToIso(from), to === null ? null : microsToIso(to)];
-    const range = (column: string) => `($2::timestamptz IS NULL OR ${column} >= $2::timestamptz) AND ($3::timestamptz IS NULL OR ${column} < $3::timestamptz)`;
-
+  async status(site: string, range: StatusRange) {
     const [loaded, failed, pending] = await Promise.all([
-      this.db.query(
-        `SELECT resource, count(*)::int AS n, coalesce(sum(charge), 0)::text AS total
-         FROM amie_usage_record WHERE site = $1 AND ${range('processed_at')} GROUP BY resource`,
-        params,
-      ) as Promise<{ resource: string; n: number; total: string }[]>,
-      this.db.query(
-        `SELECT * FROM (
-           SELECT coalesce(resource, '') AS resource, usage_type, error, id::text, record, processed_at,
-                  count(*) OVER w AS group_count, row_number() OVER (w ORDER BY id) AS rn
-           FROM amie_usage_failed_record
-           WHERE site = $1 AND state = 'failed' AND ${range('processed_at')}
-           WINDOW w AS (PARTITION BY coalesce(resource, ''), usage_type, error)
-         ) g WHERE rn <= ${GROUP_LIMIT} ORDER BY id`,
-        params,
-      ) as Promise<{ resource: string; usage_type: string; error: string; id: string; record: Record<string, unknown>; processed_at: Date; group_count: string }[]>,
-      this.db.query(
-        `SELECT kv.key AS resource, sum(kv.value::int)::int AS n
-         FROM amie_usage_batch b, jsonb_each_text(b.resource_counts) AS kv
-         WHERE b.site = $1 AND b.state = 'pending' AND ${range('b.received_at')} GROUP BY kv.key`,
-        params,
-      ) as Promise<{ resource: string; n: number }[]>,
+      this.records.loadedByResource(site, range),
+      this.failures.statusGroups(site, range, GROUP_LIMIT),
+      this.batches.pendingByResource(site, range),
     ]);
 
     interface Group { Error: string; UsageType: string; RecordCount: number; Records: FailedEntry[] }
@@ -180,56 +137,18 @@ export class UsageService {
 
   /** 7: every outstanding failed record of the site, by FailedRecordID. */
   async failedRecords(site: string) {
-    const rows: { usage_type: string; error: string; id: string; record: Record<string, unknown>; processed_at: Date }[] = await this.db.query(
-      `SELECT usage_type, error, id::text, record, processed_at FROM amie_usage_failed_record WHERE site = $1 AND state = 'failed' ORDER BY id`,
-      [site],
-    );
-    const list = rows.map(failedEntry);
+    const list = (await this.failures.listOutstanding(site)).map(failedEntry);
     return { ValidationFailedRecords: list, FailedRecordCount: list.length };
   }
 
-  /** 8: `ids` is the path segment; undefined or empty clears nothing. */
-  async clearFailed(site: string, ids: string | undefined) {
-    let cleared = 0;
-    const text = ids ?? '';
-    if (text !== '') {
-      let rows: unknown[];
-      if (text.toLowerCase() === 'all') {
-        rows = await this.db.query(
-          `UPDATE amie_usage_failed_record SET state = 'cleared', cleared_at = now() WHERE site = $1 AND state = 'failed' RETURNING id`,
-          [site],
-        );
-      } else {
-        const parts = text.split(',');
-        const bad = parts.find((p) => !/^[1-9]\d*$/.test(p));
-        if (bad !== undefined) {
-          throw new DomainError(UsageError.InvalidFailedRecordIds, 'FailedRecordID: each id must be a positive integer, or the path must be "all"');
-        }
-        // Ids beyond bigint cannot exist: ignored like any unknown id.
-        const wanted = [...new Set(parts.filter((p) => p.length < 19 || (p.length === 19 && p <= '9223372036854775807')))];
-        rows = wanted.length
-          ? await this.db.query(
-              `UPDATE amie_usage_failed_record SET state = 'cleared', cleared_at = now()
-               WHERE site = $1 AND state = 'failed' AND id = ANY($2::bigint[]) RETURNING id`,
-              [site, wanted],
-            )
-          : [];
-      }
-      cleared = Array.isArray(rows[0]) ? (rows[0] as unknown[]).length : rows.length;
-    }
+  /** 8: every outstanding failure of the site, or the listed ids (none clears nothing). */
+  async clearFailed(site: string, command: ClearFailedCommand) {
+    const cleared = command.all ? await this.failures.clearAll(site) : await this.failures.clearIds(site, command.ids);
     return { Message: `${cleared} failed records cleared`, ClearedRecordCount: cleared };
-  }
-
-  private bound(name: string, value: unknown): bigint | null {
-    const text = Array.isArray(value) ? value[0] : value;
-    if (text === undefined || text === null || text === '') return null;
-    const parsed = typeof text === 'string' ? parseStatusBound(text) : null;
-    if (parsed === null) throw new DomainError(UsageError.InvalidTimeRange, `${name}: ${'not a valid date-time'}`);
-    return parsed;
   }
 }
 
-function failedEntry(row: { usage_type: string; error: string; id: string; record: Record<string, unknown>; processed_at: Date }): FailedEntry {
+function failedEntry(row: FailedRecordRow): FailedEntry {
   return {
     UsageType: row.usage_type,
     Error: row.error,

@@ -349,6 +349,83 @@ describe('AMIE usage API (/amie)', () => {
     });
   });
 
+  describe('text PostgreSQL cannot store (NUL, unpaired surrogates)', () => {
+    const NUL = 'must not contain NUL characters';
+
+    it('fails only the record holding a NUL, loads the rest, and groups the failure in status', async () => {
+      const res = await send({ UsageType: 'Compute', Records: [compute(1), compute(2, { Username: 'j\u0000' }), compute(3)] }).expect(200);
+      expect(res.body).toMatchObject({ ReceivedRecordCount: 3, QueuedRecordCount: 2, ValidationFailedRecordCount: 1 });
+      const [entry] = res.body.ValidationFailedRecords;
+      // The echo cannot hold the NUL either: it reads U+FFFD in its place.
+      expect(entry).toMatchObject({ UsageType: 'Compute', Error: `Username: ${NUL}`, Username: 'j\uFFFD', LocalRecordID: 'job-2', Resource: 'cluster-a' });
+      await waitLoaded(t);
+      const st = (await status().expect(200)).body;
+      expect(st).toEqual([
+        expect.objectContaining({
+          Resource: 'cluster-a',
+          LoadedRecordCount: 2,
+          FailedJobCount: 1,
+          Errors: [expect.objectContaining({ Error: `Username: ${NUL}`, UsageType: 'Compute', RecordCount: 1, Records: [expect.objectContaining({ FailedRecordID: entry.FailedRecordID })] })],
+        }),
+      ]);
+      expect((await failed().expect(200)).body.ValidationFailedRecords).toEqual([expect.objectContaining({ FailedRecordID: entry.FailedRecordID, Error: `Username: ${NUL}` })]);
+      // A corrected resubmission clears it, as for any failure of an identity.
+      await send({ UsageType: 'Compute', Records: [compute(2)] }).expect(200);
+      await waitLoaded(t);
+      expect((await failed().expect(200)).body.FailedRecordCount).toBe(0);
+    });
+
+    const cases: [string, string, Record<string, unknown>, string][] = [
+      ['an identifier', 'Compute', compute(1, { LocalProjectID: '\u0000' }), `LocalProjectID: ${NUL}`],
+      ['a date-time', 'Compute', compute(1, { SubmitTime: '2024-05-01T00:00:00Z\u0000' }), `SubmitTime: ${NUL}`],
+      ['a charge', 'Compute', compute(1, { Charge: '1\u0000' }), `Charge: ${NUL}`],
+      ['ParentRecordID', 'Compute', compute(1, { ParentRecordID: ['1\u0000'] }), `ParentRecordID: ${NUL}`],
+      ['LocalReference', 'Compute', compute(1, { LocalReference: 'ref\u0000' }), `LocalReference: ${NUL}`],
+      ['an attribute', 'Compute', compute(1, { Attributes: { NodeCount: 1, JobName: 'a\u0000b' } }), `Attributes.JobName: ${NUL}`],
+      ['an unknown attribute', 'Storage', storage(1, { Attributes: { Extra: ['x', 'y\u0000'] } }), `Attributes.Extra: ${NUL}`],
+      ['an attribute name', 'Storage', storage(1, { Attributes: { 'Media\u0000Type': 'disk' } }), `Attributes.Media\uFFFDType: ${NUL}`],
+      ['an unknown field, deep down', 'Compute', compute(1, { Site: { a: [{ b: 'c\u0000' }] } }), `Site: ${NUL}`],
+      ['a field name', 'Compute', compute(1, { 'Cluster\u0000': 'x' }), `Cluster\uFFFD: ${NUL}`],
+      ['AdjustmentType', 'Adjustment', adjustment(1, { AdjustmentType: 'credit\u0000' }), `AdjustmentType: ${NUL}`],
+      ['Comment', 'Adjustment', adjustment(1, { Comment: '\u0000' }), `Comment: ${NUL}`],
+      ['Username, as an unpaired surrogate', 'Compute', compute(1, { Username: 'j\ud800' }), 'Username: must not contain unpaired surrogates'],
+      ['an unknown field, as an unpaired surrogate', 'Storage', storage(1, { Note: ['\udc00x'] }), 'Note: must not contain unpaired surrogates'],
+    ];
+    it.each(cases)('fails a record with a NUL in %s, naming the field', async (_name, type, record, error) => {
+      const res = await send({ UsageType: type, Records: [record] }).expect(200);
+      expect(res.body.ValidationFailedRecords).toEqual([expect.objectContaining({ Error: error })]);
+      expect((await failed().expect(200)).body.ValidationFailedRecords).toEqual([expect.objectContaining({ Error: error })]);
+    });
+
+    it('keeps the field-table order with the other problems, and groups a NUL Resource under ""', async () => {
+      const res = await send({ UsageType: 'Compute', Records: [compute(1, { Resource: 'r\u0000', Charge: -1, Extra: '\u0000' })] }).expect(200);
+      expect(res.body.ValidationFailedRecords[0].Error).toBe(`Resource: ${NUL}; Charge: must not be negative; Extra: ${NUL}`);
+      expect((await status().expect(200)).body).toEqual([expect.objectContaining({ Resource: '', FailedJobCount: 1 })]);
+    });
+
+    it('accepts paired surrogates (emoji) and U+FFFD', async () => {
+      const res = await send({ UsageType: 'Compute', Records: [compute(1, { Username: 'j😀\uFFFD', Attributes: { NodeCount: 1, JobName: '💡' } })] }).expect(200);
+      expect(res.body.QueuedRecordCount).toBe(1);
+      await waitLoaded(t);
+      expect((await status().expect(200)).body[0].LoadedRecordCount).toBe(1);
+    });
+
+    it('answers 400 naming the field for a NUL outside Records, and stores nothing', async () => {
+      expect((await send({ UsageType: 'Compute\u0000', Records: [compute(1)] }).expect(400)).body).toEqual({ error: `UsageType: ${NUL}` });
+      expect((await send({ UsageType: 'Compute', Records: [compute(1)], Note: { a: 'x\u0000' } }).expect(400)).body).toEqual({ error: `Note: ${NUL}` });
+      const [{ n }] = await db().query(`SELECT (SELECT count(*) FROM amie_usage_batch) + (SELECT count(*) FROM amie_usage_failed_record) AS n`);
+      expect(Number(n)).toBe(0);
+    });
+
+    it('answers 400 naming the field for a NUL in the ids of a clear or in a status bound, and clears nothing', async () => {
+      const [id] = (await send({ UsageType: 'Compute', Records: [compute(1, { Charge: -1 })] }).expect(200)).body.ValidationFailedRecords.map((r: { FailedRecordID: number }) => r.FailedRecordID);
+      expect((await t.http.delete(`/amie/usage/failed/${id}%00`).set(site.headers).expect(400)).body).toEqual({ error: expect.stringContaining('FailedRecordIDs') });
+      expect((await t.http.delete(`/amie/usage/failed/${id},%00`).set(site.headers).expect(400)).body).toEqual({ error: expect.stringContaining('FailedRecordIDs') });
+      expect((await failed().expect(200)).body.FailedRecordCount).toBe(1);
+      expect((await status('?FromTime=2024-05-01%00').expect(400)).body).toEqual({ error: expect.stringContaining('FromTime') });
+    });
+  });
+
   describe('loading: identity and resubmission', () => {
     const ledger = () => db().query(`SELECT usage_type, resource, local_record_id, charge::text FROM amie_usage_record ORDER BY 1, 2, 3`);
 
@@ -543,6 +620,15 @@ describe('AMIE usage API (/amie)', () => {
       expect((await status('?FromTime=yesterday').expect(400)).body).toEqual({ error: 'FromTime: not a valid date-time' });
       expect((await status('?ToTime=2024-05-40').expect(400)).body).toEqual({ error: 'ToTime: not a valid date-time' });
       expect((await status('?FromTime=2024-05-02&ToTime=2024-05-01').expect(400)).body).toEqual({ error: 'FromTime: later than ToTime' });
+    });
+
+    it('reads an empty bound as absent and the first of a repeated one; answers 400 naming an unknown parameter', async () => {
+      await send({ UsageType: 'Compute', Records: [compute(1)] }).expect(200);
+      await waitLoaded(t);
+      expect((await status('?FromTime=&ToTime=').expect(200)).body).toHaveLength(1);
+      expect((await status('?FromTime=2000-01-01&FromTime=2999-01-01').expect(200)).body).toHaveLength(1);
+      expect((await status('?ToTime=2000-01-01&ToTime=2999-01-01').expect(200)).body).toEqual([]);
+      expect((await status('?fromtime=2999-01-01').expect(400)).body).toEqual({ error: 'fromtime: fromtime is not a known field' });
     });
 
     it("never shows another site's records", async () => {

@@ -1,0 +1,80 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { runOne, runRows, Sql } from '../database/query-result';
+import { StatusRange } from './usage.commands';
+import { RECORDS_PER_RECEIPT } from './usage-receipt';
+import { inWindow, windowParams } from './usage-window';
+
+/**
+ * amie_usage_record: the ledger, one row per identity (site, UsageType,
+ * Resource, LocalRecordID) holding its current version (amie-usage.md 5.3).
+ */
+@Injectable()
+export class UsageRecordRepository {
+  constructor(private readonly db: DataSource) {}
+
+  /**
+   * Loads one pending batch, in one statement and so one transaction: lock
+   * the batch row if still pending (a duplicate delivery then finds nothing
+   * to do), upsert all its records with a batched insert from the stored
+   * JSON whose WHERE applies a version only over a lower receipt sequence
+   * ("latest received wins" whatever order workers finish in), clear every
+   * older outstanding failure of each applied identity, and mark the batch
+   * loaded. Rows are inserted in key order so that concurrent batches lock
+   * shared identities in the same order. Returns how many versions were
+   * applied, or null when the batch was not pending.
+   */
+  async loadBatch(batchId: string, sql: Sql = this.db): Promise<number | null> {
+    const row = await runOne<{ loaded_count: number }>(
+      sql,
+      `
+      WITH b AS (
+        SELECT id, site, usage_type, records FROM amie_usage_batch WHERE id = $1 AND state = 'pending' FOR UPDATE
+      ), src AS (
+        SELECT b.site, b.usage_type, x.e->>'r' AS resource, x.e->>'i' AS local_record_id,
+               b.id * ${RECORDS_PER_RECEIPT} + (x.e->>'n')::bigint AS seq, b.id AS batch_id,
+               x.e->>'p' AS local_project_id, x.e->>'u' AS username, (x.e->>'c')::numeric AS charge,
+               x.e->>'a' AS adjustment_type, (x.e->>'s')::timestamptz AS usage_start, (x.e->>'e')::timestamptz AS usage_end,
+               x.e->'d' AS record
+        FROM b, jsonb_array_elements(b.records) AS x(e)
+      ), up AS (
+        INSERT INTO amie_usage_record AS cur
+          (site, usage_type, resource, local_record_id, seq, batch_id, local_project_id, username, charge,
+           adjustment_type, usage_start, usage_end, record, processed_at)
+        SELECT site, usage_type, resource, local_record_id, seq, batch_id, local_project_id, username, charge,
+               adjustment_type, usage_start, usage_end, record, now()
+        FROM src ORDER BY resource, local_record_id
+        ON CONFLICT ON CONSTRAINT amie_usage_record_pk DO UPDATE SET
+          seq = EXCLUDED.seq, batch_id = EXCLUDED.batch_id, local_project_id = EXCLUDED.local_project_id,
+          username = EXCLUDED.username, charge = EXCLUDED.charge, adjustment_type = EXCLUDED.adjustment_type,
+          usage_start = EXCLUDED.usage_start, usage_end = EXCLUDED.usage_end, record = EXCLUDED.record,
+          processed_at = EXCLUDED.processed_at
+        WHERE cur.seq < EXCLUDED.seq
+        RETURNING cur.site, cur.usage_type, cur.resource, cur.local_record_id, cur.seq
+      ), cleared AS (
+        UPDATE amie_usage_failed_record f SET state = 'cleared', cleared_at = now()
+        FROM up
+        WHERE f.state = 'failed' AND f.site = up.site AND f.usage_type = up.usage_type
+          AND f.resource = up.resource AND f.local_record_id = up.local_record_id AND f.seq < up.seq
+        RETURNING f.id
+      )
+      UPDATE amie_usage_batch
+      SET state = 'loaded', processed_at = now(), last_error = NULL,
+          loaded_count = (SELECT count(*) FROM up)
+      WHERE id IN (SELECT id FROM b)
+      RETURNING loaded_count`,
+      [batchId],
+    );
+    return row ? row.loaded_count : null;
+  }
+
+  /** LoadedRecordCount and TotalCharge (exact decimal text) per resource, by processing time (5.4). */
+  async loadedByResource(site: string, range: StatusRange, sql: Sql = this.db): Promise<{ resource: string; n: number; total: string }[]> {
+    return runRows(
+      sql,
+      `SELECT resource, count(*)::int AS n, coalesce(sum(charge), 0)::text AS total
+       FROM amie_usage_record WHERE site = $1 AND ${inWindow('processed_at')} GROUP BY resource`,
+      windowParams(site, range),
+    );
+  }
+}

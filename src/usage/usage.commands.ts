@@ -1,0 +1,39 @@
+import { NormalizedRecord, UsageType } from './usage-validation';
+
+/**
+ * What the services of this module receive: typed commands built at the edge
+ * (the message pipe, the DTOs of dto/), never raw request input.
+ */
+
+/** A record that failed the synchronous checks of amie-usage.md 4.6. */
+export interface RecordFailure {
+  /** index in the message's Records (the receipt sequence is base * 2^20 + index) */
+  index: number;
+  /** `<Field>: <rule>` problems joined by "; " (5.5) */
+  error: string;
+  /** the failed-record entry without UsageType, Error and FailedRecordID (4.9) */
+  echo: Record<string, unknown>;
+  /** the identity, when Resource and LocalRecordID are usable (5.3); null otherwise */
+  resource: string | null;
+  localRecordId: string | null;
+}
+
+/** POST usage/ after the envelope and every record were checked (4.2-4.9). */
+export interface SubmitUsageCommand {
+  usageType: UsageType;
+  /** ReceivedRecordCount: accepted + failed */
+  received: number;
+  /** records to queue, in message order */
+  accepted: NormalizedRecord[];
+  /** records that failed validation, in message order */
+  failed: RecordFailure[];
+}
+
+/** GET usage/status: `[from, to)` in microseconds since the epoch; null is an open bound (5.4, 6). */
+export interface StatusRange {
+  from: bigint | null;
+  to: bigint | null;
+}
+
+/** DELETE usage/failed/{ids} (8): every outstanding failure of the site, or these ids (possibly none). */
+export type ClearFailedCommand = { all: true } | { all: false; ids: string[] };
