@@ -1,11 +1,12 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
-import { ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { FastifyRequest } from 'fastify';
 import { Public, Roles } from '../auth/auth.decorators';
 import { AstakosIdentityService } from './astakos-identity.service';
 import { CommissionsService } from './commissions.service';
+import { IssueCommissionDto, ResolveCommissionDto, ResolveCommissionsDto, SerialParamsDto, serialNumber } from './dto/commission.dto';
+import { TokensBodyDto } from './dto/identity.dto';
+import { ServiceProjectQuotasQueryDto, ServiceQuotasQueryDto } from './dto/quota-query.dto';
 import { QuotasService } from './quotas.service';
-import { uuidList } from './quotas-values';
 
 const COMMISSIONERS = ['service', 'admin'] as const;
 
@@ -14,8 +15,6 @@ const COMMISSIONERS = ['service', 'admin'] as const;
  * advertised prefix and the older alias (1, "the mounts"). Errors are
  * Synnefo faults, rendered by the global filter for every /astakos path.
  */
-@ApiTags('astakos')
-@ApiSecurity('token')
 @Controller(['astakos/account/v1.0', 'astakos/api'])
 export class AstakosAccountController {
   constructor(
@@ -38,20 +37,20 @@ export class AstakosAccountController {
 
   @Roles('service', 'reader', 'admin')
   @Get('service_quotas')
-  serviceQuotas(@Query() query: Record<string, unknown>) {
-    return this.quotas.serviceQuotas(uuidList(query.user), uuidList(query.project));
+  serviceQuotas(@Query() query: ServiceQuotasQueryDto) {
+    return this.quotas.serviceQuotas(query.user, query.project);
   }
 
   @Roles('service', 'reader', 'admin')
   @Get('service_project_quotas')
-  serviceProjectQuotas(@Query() query: Record<string, unknown>) {
-    return this.quotas.projectQuotas(uuidList(query.project));
+  serviceProjectQuotas(@Query() query: ServiceProjectQuotasQueryDto) {
+    return this.quotas.projectQuotas(query.project);
   }
 
   @Roles(...COMMISSIONERS)
   @Post('commissions')
   @HttpCode(201)
-  issue(@Req() req: FastifyRequest, @Body() body: unknown) {
+  issue(@Req() req: FastifyRequest, @Body() body: IssueCommissionDto) {
     return this.commissions.issue(req.principal!.name, body);
   }
 
@@ -65,26 +64,26 @@ export class AstakosAccountController {
   @Roles(...COMMISSIONERS)
   @Post('commissions/action')
   @HttpCode(200)
-  resolveMany(@Req() req: FastifyRequest, @Body() body: unknown) {
-    return this.commissions.actMany(req.principal!.name, body);
+  resolveMany(@Req() req: FastifyRequest, @Body() body: ResolveCommissionsDto) {
+    return this.commissions.actMany(req.principal!.name, { accept: body.accept ?? [], reject: body.reject ?? [] });
   }
 
   @Roles(...COMMISSIONERS)
   @Get('commissions/:serial')
-  detail(@Req() req: FastifyRequest, @Param('serial') serial: string) {
-    return this.commissions.detail(req.principal!.name, serial);
+  detail(@Req() req: FastifyRequest, @Param() params: SerialParamsDto) {
+    return this.commissions.detail(req.principal!.name, serialNumber(params), params.serial);
   }
 
+  // The path is checked before the body (a bad serial is a 400 whatever the body).
   @Roles(...COMMISSIONERS)
   @Post('commissions/:serial/action')
   @HttpCode(200)
-  async resolveOne(@Req() req: FastifyRequest, @Param('serial') serial: string, @Body() body: unknown): Promise<void> {
-    await this.commissions.actOne(req.principal!.name, serial, body);
+  async resolveOne(@Req() req: FastifyRequest, @Param() params: SerialParamsDto, @Body() body: ResolveCommissionDto): Promise<void> {
+    await this.commissions.actOne(req.principal!.name, serialNumber(params), params.serial, body.accept !== undefined ? 'accept' : 'reject');
   }
 }
 
 /** Discovery and token check (quotas.md 3). */
-@ApiTags('astakos')
 @Controller('astakos/identity/v2.0')
 export class AstakosIdentityController {
   constructor(private readonly identity: AstakosIdentityService) {}
@@ -93,7 +92,7 @@ export class AstakosIdentityController {
   @Public()
   @Post('tokens')
   @HttpCode(200)
-  tokens(@Req() req: FastifyRequest, @Body() body: unknown) {
-    return this.identity.tokens(req, body);
+  tokens(@Req() req: FastifyRequest, @Body() body?: TokensBodyDto) {
+    return this.identity.tokens(`${req.protocol}://${req.host}`, body);
   }
 }

@@ -3,7 +3,8 @@ import { DataSource, EntityManager } from 'typeorm';
 import { DomainError } from '../http/domain-error';
 import { QuotasError } from './quotas.errors';
 import { HoldingRow, holdingKey, lockHoldings } from './quotas.service';
-import { badRequest, isObject, isSafeInteger, num } from './quotas-values';
+import { IssueCommissionDto } from './dto/commission.dto';
+import { badRequest, num } from './quotas-values';
 
 /** A provision after merging (quotas.md 5.3), with prefixes kept (2, "Identifiers"). */
 export interface Provision {
@@ -42,8 +43,8 @@ export class CommissionsService {
   constructor(private readonly db: DataSource) {}
 
   /** POST {account}/commissions: 201 {"serial"}, 404 NoHoldingError, 413 NoCapacityError/NoQuantityError. */
-  async issue(clientKey: string, body: unknown): Promise<{ serial: number }> {
-    const request = parseIssue(body);
+  async issue(clientKey: string, body: IssueCommissionDto): Promise<{ serial: number }> {
+    const request = mergeIssue(body);
     return this.db.transaction(async (m) => {
       const rows = request.provisions.length ? await lockHoldings(m, request.provisions) : [];
       const byKey = new Map(rows.map((r) => [holdingKey(r), r]));
@@ -103,8 +104,7 @@ export class CommissionsService {
   }
 
   /** GET {account}/commissions/<serial> (4.8). */
-  async detail(clientKey: string, serialText: string): Promise<{ serial: number; name: string; issue_time: string; provisions: Provision[] }> {
-    const serial = parseSerial(serialText);
+  async detail(clientKey: string, serial: number | null, serialText: string): Promise<{ serial: number; name: string; issue_time: string; provisions: Provision[] }> {
     const commissions: { name: string; issue_time: Date }[] =
       serial === null ? [] : await this.db.query(`SELECT name, issue_time FROM quota_commission WHERE client_key = $1 AND serial = $2`, [clientKey, serial]);
     if (commissions.length === 0) throw notFound(serial ?? serialText);
@@ -121,23 +121,21 @@ export class CommissionsService {
     };
   }
 
-  /** POST {account}/commissions/<serial>/action: `{"accept": ...}` or `{"reject": ...}` (4.9). */
-  async actOne(clientKey: string, serialText: string, body: unknown): Promise<void> {
-    if (!/^[0-9]+$/.test(serialText)) throw badRequest(`serial must be a decimal integer, not ${JSON.stringify(serialText)}`);
-    if (!isObject(body)) throw badRequest('request body must be a JSON object with the key accept or reject');
-    const accept = 'accept' in body;
-    const reject = 'reject' in body;
-    if (accept === reject) throw badRequest(accept ? 'give accept or reject, not both' : 'request body must hold the key accept or reject');
-    const serial = parseSerial(serialText);
-    const done = serial === null ? null : await this.db.transaction((m) => this.resolve(m, clientKey, accept ? [serial] : [], reject ? [serial] : []));
+  /**
+   * POST {account}/commissions/<serial>/action (4.9). `serial` is null past the
+   * safe range (no such serial can exist); `serialText` is the path's text, for the message.
+   */
+  async actOne(clientKey: string, serial: number | null, serialText: string, action: 'accept' | 'reject'): Promise<void> {
+    const accept = action === 'accept';
+    const done = serial === null ? null : await this.db.transaction((m) => this.resolve(m, clientKey, accept ? [serial] : [], accept ? [] : [serial]));
     if (!done || done.missing.length > 0) throw notFound(serial ?? serialText);
   }
 
   /** POST {account}/commissions/action (4.10): per-serial failures, one transaction for the successes. */
-  async actMany(clientKey: string, body: unknown): Promise<{ accepted: number[]; rejected: number[]; failed: Failure[] }> {
-    if (!isObject(body)) throw badRequest('request body must be a JSON object with the lists accept and reject');
-    const accept = serialList(body.accept, 'accept');
-    const reject = serialList(body.reject, 'reject');
+  async actMany(clientKey: string, request: { accept: number[]; reject: number[] }): Promise<{ accepted: number[]; rejected: number[]; failed: Failure[] }> {
+    // A serial repeated inside one list counts once.
+    const accept = [...new Set(request.accept)];
+    const reject = [...new Set(request.reject)];
     const both = accept.filter((s) => reject.includes(s));
     const toAccept = accept.filter((s) => !both.includes(s));
     const toReject = reject.filter((s) => !both.includes(s));
@@ -292,26 +290,11 @@ function logParams(entries: LogEntry[]): unknown[] {
 
 // --- request parsing --------------------------------------------------------
 
-/** Validates an issue body (4.6) and merges same-key provisions in order of first appearance (5.3). */
-function parseIssue(body: unknown): IssueRequest {
-  if (!isObject(body)) throw badRequest('request body must be a JSON object');
-  if (!Array.isArray(body.provisions)) throw badRequest('provisions: must be a list');
-  const name = body.name ?? '';
-  if (typeof name !== 'string') throw badRequest('name: must be a string');
-  const force = body.force ?? false;
-  if (typeof force !== 'boolean') throw badRequest('force: must be a boolean');
-  const autoAccept = body.auto_accept ?? false;
-  if (typeof autoAccept !== 'boolean') throw badRequest('auto_accept: must be a boolean');
+/** Applies the defaults of 4.6 and merges same-key provisions in order of first appearance (5.3). */
+function mergeIssue(body: IssueCommissionDto): IssueRequest {
   const merged = new Map<string, Provision>();
-  body.provisions.forEach((p: unknown, i: number) => {
-    const at = `provisions[${i}]`;
-    if (!isObject(p)) throw badRequest(`${at}: must be an object`);
-    for (const field of ['holder', 'source', 'resource', 'quantity']) if (!(field in p)) throw badRequest(`${at}.${field}: is required`);
-    if (typeof p.holder !== 'string') throw badRequest(`${at}.holder: must be a string`);
-    if (p.source !== null && typeof p.source !== 'string') throw badRequest(`${at}.source: must be a string or null`);
-    if (typeof p.resource !== 'string') throw badRequest(`${at}.resource: must be a string`);
-    if (!isSafeInteger(p.quantity)) throw badRequest(`${at}.quantity: must be an integer between -${Number.MAX_SAFE_INTEGER} and ${Number.MAX_SAFE_INTEGER}`);
-    const provision: Provision = { holder: p.holder, source: p.source as string | null, resource: p.resource, quantity: p.quantity };
+  body.provisions.forEach((p, i) => {
+    const provision: Provision = { holder: p.holder, source: p.source, resource: p.resource, quantity: p.quantity };
     const key = holdingKey(provision);
     const seen = merged.get(key);
     if (!seen) {
@@ -319,23 +302,9 @@ function parseIssue(body: unknown): IssueRequest {
       return;
     }
     seen.quantity += provision.quantity;
-    if (!Number.isSafeInteger(seen.quantity)) throw badRequest(`${at}.quantity: the merged quantity is out of range`);
+    if (!Number.isSafeInteger(seen.quantity)) throw badRequest(`provisions[${i}].quantity: the merged quantity is out of range`);
   });
-  return { name, force, autoAccept, provisions: [...merged.values()] };
-}
-
-/** A path serial: 400 unless decimal digits; a number past the safe range cannot exist (null). */
-function parseSerial(text: string): number | null {
-  if (!/^[0-9]+$/.test(text)) throw badRequest(`serial must be a decimal integer, not ${JSON.stringify(text)}`);
-  const serial = Number(text);
-  return Number.isSafeInteger(serial) ? serial : null;
-}
-
-function serialList(value: unknown, field: string): number[] {
-  if (value === undefined) return [];
-  if (!Array.isArray(value)) throw badRequest(`${field}: must be a list of serials`);
-  for (const s of value) if (!isSafeInteger(s)) throw badRequest(`${field}: ${JSON.stringify(s)} is not an integer serial`);
-  return [...new Set(value as number[])];
+  return { name: body.name ?? '', force: body.force ?? false, autoAccept: body.auto_accept ?? false, provisions: [...merged.values()] };
 }
 
 function notFound(serial: number | string): DomainError {

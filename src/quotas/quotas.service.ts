@@ -2,7 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { DomainError } from '../http/domain-error';
 import { QuotasError } from './quotas.errors';
-import { isObject, isSafeInteger, num, PROJECT_PREFIX, stripPrefix, USER_PREFIX, wireCounters } from './quotas-values';
+import { ListHoldingsQueryDto, PutHoldingsDto, PutResourceDto } from './dto/quotas-admin.dto';
+import { num, PROJECT_PREFIX, stripPrefix, USER_PREFIX, wireCounters } from './quotas-values';
 
 /** A resource as answered by GET {account}/resources and the admin API (quotas.md 4.2, 6). */
 export interface ResourceView {
@@ -86,21 +87,11 @@ export class QuotasService {
     return answer;
   }
 
-  /** PUT /admin/quotas/resources/<name>: create (created = true) or replace. */
-  async putResource(name: string, body: unknown): Promise<{ created: boolean; resource: ResourceView }> {
-    if (name.length === 0 || name.length > 255) throw invalid('name must be 1 to 255 characters');
-    if (!isObject(body)) throw invalid('request body must be a JSON object');
-    if (typeof body.service !== 'string') throw invalid('service: must be a string');
+  /** PUT /admin/quotas/resources/<name>: create (created = true) or replace; `null` fields take their defaults. */
+  async putResource(name: string, body: PutResourceDto): Promise<{ created: boolean; resource: ResourceView }> {
     const description = body.description ?? '';
-    if (typeof description !== 'string') throw invalid('description: must be a string');
     const unit = body.unit ?? null;
-    if (unit !== null && typeof unit !== 'string') throw invalid('unit: must be a string or null');
-    const flags: Record<string, boolean> = {};
-    for (const flag of ['ui_visible', 'api_visible', 'allow_in_projects']) {
-      const value = body[flag] ?? true;
-      if (typeof value !== 'boolean') throw invalid(`${flag}: must be a boolean`);
-      flags[flag] = value;
-    }
+    const flags = { ui_visible: body.ui_visible ?? true, api_visible: body.api_visible ?? true, allow_in_projects: body.allow_in_projects ?? true };
     const rows: (ResourceRow & { created: boolean })[] = await this.db.query(
       `INSERT INTO quota_resource (name, service, description, unit, ui_visible, api_visible, allow_in_projects)
        VALUES ($1, $2, $3, $4, $5, $6, $7)
@@ -128,11 +119,8 @@ export class QuotasService {
   // --- holdings and limits -------------------------------------------------
 
   /** PUT /admin/quotas/holdings (quotas.md 6). */
-  async putHoldings(body: unknown): Promise<{ holdings: Omit<HoldingView, 'origin'>[] }> {
-    if (!isObject(body)) throw invalid('request body must be a JSON object');
-    if (!Array.isArray(body.holdings)) throw invalid('holdings: must be a list');
-    const entries = body.holdings.map((entry, i) => parseLimitEntry(entry, `holdings[${i}]`));
-    const views = await this.setLimits(entries);
+  async putHoldings(body: PutHoldingsDto): Promise<{ holdings: Omit<HoldingView, 'origin'>[] }> {
+    const views = await this.setLimits(body.holdings);
     return { holdings: views.map(withoutOrigin) };
   }
 
@@ -148,7 +136,7 @@ export class QuotasService {
    * `origin: 'allocation:<id>'`; answers the holdings in entry order.
    */
   async setLimits(entries: LimitEntry[], options: SetLimitsOptions = {}): Promise<HoldingView[]> {
-    entries.forEach((entry, i) => parseLimitEntry(entry, `holdings[${i}]`));
+    entries.forEach((entry, i) => checkLimitEntry(entry, `holdings[${i}]`));
     const origin = options.origin ?? null;
     if (entries.length === 0) return [];
     const run = (m: EntityManager) => this.setLimitsIn(m, entries, origin);
@@ -199,13 +187,12 @@ export class QuotasService {
   }
 
   /** GET /admin/quotas/holdings with exact-match filters; `source=null` selects null sources. */
-  async listHoldings(query: Record<string, unknown>): Promise<{ holdings: Omit<HoldingView, 'origin'>[] }> {
+  async listHoldings(query: ListHoldingsQueryDto): Promise<{ holdings: Omit<HoldingView, 'origin'>[] }> {
     const where: string[] = [];
     const params: unknown[] = [];
     for (const field of ['holder', 'source', 'resource'] as const) {
       const value = query[field];
       if (value === undefined) continue;
-      if (typeof value !== 'string') throw invalid(`${field}: give it once`);
       if (field === 'source' && value === 'null') {
         where.push(`source IS NULL`);
       } else {
@@ -333,14 +320,15 @@ function invalid(message: string): DomainError {
 
 const ID = /^[^\s:][^\s]*$/;
 
-/** Validates one limit entry of quotas.md 6; the message names the entry. */
-function parseLimitEntry(entry: unknown, at: string): LimitEntry {
-  if (!isObject(entry)) throw invalid(`${at}: must be an object`);
+/**
+ * The rules of quotas.md 6 on one limit entry, whoever writes it (the admin
+ * API, whose DTO has already checked the types, or the allocation link): the
+ * holder and source forms and the limit range. The message names the entry.
+ */
+function checkLimitEntry(entry: LimitEntry, at: string): void {
   const { holder, source, resource, limit } = entry;
-  if (typeof holder !== 'string') throw invalid(`${at}.holder: must be a string`);
-  if (source !== null && typeof source !== 'string') throw invalid(`${at}.source: must be a string or null`);
   if (typeof resource !== 'string' || resource === '') throw invalid(`${at}.resource: must be a resource name`);
-  if (!isSafeInteger(limit) || limit < 0) throw invalid(`${at}.limit: must be an integer from 0 to ${UNLIMITED}`);
+  if (!Number.isSafeInteger(limit) || limit < 0) throw invalid(`${at}.limit: must be an integer from 0 to ${UNLIMITED}`);
   const userHolding = holder.startsWith(USER_PREFIX) && ID.test(holder.slice(USER_PREFIX.length));
   const projectHolding = holder.startsWith(PROJECT_PREFIX) && ID.test(holder.slice(PROJECT_PREFIX.length));
   if (userHolding) {
@@ -352,7 +340,6 @@ function parseLimitEntry(entry: unknown, at: string): LimitEntry {
   } else {
     throw invalid(`${at}.holder: must be user:<id> or project:<id>`);
   }
-  return { holder, source, resource, limit };
 }
 
 export function holdingKey(k: { holder: string; source: string | null; resource: string }): string {

@@ -862,14 +862,16 @@ describe('quotas (Astakos protocol)', () => {
     });
 
     it.each([
-      ['no service', {}],
-      ['a numeric service', { service: 1 }],
-      ['a numeric description', { service: 's', description: 1 }],
-      ['a boolean unit', { service: 's', unit: true }],
-      ['a string flag', { service: 's', ui_visible: 'yes' }],
-    ])('answers 400 {"error"} for %s', async (_case, body) => {
+      ['no service', {}, 'service'],
+      ['a numeric service', { service: 1 }, 'service'],
+      ['a numeric description', { service: 's', description: 1 }, 'description'],
+      ['a boolean unit', { service: 's', unit: true }, 'unit'],
+      ['a string flag', { service: 's', ui_visible: 'yes' }, 'ui_visible'],
+    ])('answers 400 {"error"} naming the field for %s, and creates nothing', async (_case, body, field) => {
       const res = await admin().put(`/admin/quotas/resources/${VM}`).send(body).expect(400);
-      expect(res.body).toEqual({ error: expect.any(String) });
+      // The /admin validation shape (auth.md): the message names the field, `fields` maps it.
+      expect(res.body).toEqual({ error: expect.stringMatching(new RegExp(`^${field}: `)), fields: { [field]: expect.any(String) } });
+      expect((await t.http.get(`${ACCOUNT}/resources`).expect(200)).body).toEqual({});
     });
 
     it('answers 400 for an empty name', async () => {
