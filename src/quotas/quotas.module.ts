@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AstakosIdentityService } from './astakos-identity.service';
-import { AstakosAccountController, AstakosIdentityController } from './astakos.controller';
+import { AstakosAccountAliasController, AstakosAccountController, AstakosIdentityController } from './astakos.controller';
 import { CommissionsService } from './commissions.service';
 import { QuotasAdminController } from './quotas-admin.controller';
 import { QuotasService } from './quotas.service';
@@ -10,7 +10,7 @@ import { QuotasService } from './quotas.service';
  * that the allocation link sets project limits through `setLimits`.
  */
 @Module({
-  controllers: [AstakosAccountController, AstakosIdentityController, QuotasAdminController],
+  controllers: [AstakosAccountController, AstakosAccountAliasController, AstakosIdentityController, QuotasAdminController],
   providers: [QuotasService, CommissionsService, AstakosIdentityService],
   exports: [QuotasService, CommissionsService],
 })
