@@ -18,7 +18,11 @@ export interface LimitEntry {
   limit: number;
 }
 
-/** A holding as setLimits answers it; the admin API leaves `origin` out. */
+/**
+ * A holding as setLimits and the admin API answer it (quotas.md 6): the wire
+ * counters and the origin of its limit, `null` (the admin API) or
+ * `allocation:<id>` (the allocation quota link, allocations.md §10).
+ */
 export interface HoldingView {
   holder: string;
   source: string | null;
@@ -110,9 +114,8 @@ export class QuotasService {
   // --- holdings and limits -------------------------------------------------
 
   /** PUT /admin/quotas/holdings (quotas.md 6). */
-  async putHoldings(body: PutHoldingsDto): Promise<{ holdings: Omit<HoldingView, 'origin'>[] }> {
-    const views = await this.setLimits(body.holdings);
-    return { holdings: views.map(withoutOrigin) };
+  async putHoldings(body: PutHoldingsDto): Promise<{ holdings: HoldingView[] }> {
+    return { holdings: await this.setLimits(body.holdings) };
   }
 
   /**
@@ -161,13 +164,13 @@ export class QuotasService {
   }
 
   /** GET /admin/quotas/holdings with exact-match filters; `source=null` selects null sources. */
-  async listHoldings(query: ListHoldingsQueryDto): Promise<{ holdings: Omit<HoldingView, 'origin'>[] }> {
+  async listHoldings(query: ListHoldingsQueryDto): Promise<{ holdings: HoldingView[] }> {
     const rows = await this.holdings.list({
       holder: query.holder,
       source: query.source === 'null' ? null : query.source,
       resource: query.resource,
     });
-    return { holdings: rows.map((r) => withoutOrigin(holdingView(r))) };
+    return { holdings: rows.map(holdingView) };
   }
 
   // --- quota views ---------------------------------------------------------
@@ -225,11 +228,6 @@ export class QuotasService {
 
 function holdingView(row: HoldingRow): HoldingView {
   return { holder: row.holder, source: row.source, resource: row.resource, ...wireCounters(row), origin: row.origin };
-}
-
-function withoutOrigin(view: HoldingView): Omit<HoldingView, 'origin'> {
-  const { origin: _origin, ...rest } = view;
-  return rest;
 }
 
 function invalid(message: string): DomainError {

@@ -77,7 +77,7 @@ describe('quotas (Astakos protocol)', () => {
       .query({ holder, source: source ?? 'null', resource })
       .expect(200);
     expect(res.body.holdings).toHaveLength(1);
-    return res.body.holdings[0] as { limit: number; usage: number; pending: number };
+    return res.body.holdings[0] as { limit: number; usage: number; pending: number; origin: string | null };
   }
 
   function action(serial: number | string, body: unknown, token = service) {
@@ -933,8 +933,8 @@ describe('quotas (Astakos protocol)', () => {
         .expect(200);
       expect(res.body).toEqual({
         holdings: [
-          { holder: `user:${U1}`, source: `project:${P}`, resource: VM, limit: 9007199254740991, usage: 0, pending: 0 },
-          { holder: `project:${P}`, source: null, resource: VM, limit: 0, usage: 0, pending: 0 },
+          { holder: `user:${U1}`, source: `project:${P}`, resource: VM, limit: 9007199254740991, usage: 0, pending: 0, origin: null },
+          { holder: `project:${P}`, source: null, resource: VM, limit: 0, usage: 0, pending: 0, origin: null },
         ],
       });
     });
@@ -947,7 +947,7 @@ describe('quotas (Astakos protocol)', () => {
         .put('/admin/quotas/holdings')
         .send({ holdings: [{ holder: `project:${P}`, source: null, resource: VM, limit: 2 }] })
         .expect(200);
-      expect(res.body.holdings).toEqual([{ holder: `project:${P}`, source: null, resource: VM, limit: 2, usage: 4, pending: 1 }]);
+      expect(res.body.holdings).toEqual([{ holder: `project:${P}`, source: null, resource: VM, limit: 2, usage: 4, pending: 1, origin: null }]);
       // One null-source holding per project and resource (NULLS NOT DISTINCT).
       const all = await admin().get('/admin/quotas/holdings').query({ holder: `project:${P}` }).expect(200);
       expect(all.body.holdings).toHaveLength(1);
@@ -1008,7 +1008,7 @@ describe('quotas (Astakos protocol)', () => {
       const nulls = await admin().get('/admin/quotas/holdings').query({ source: 'null' }).expect(200);
       expect(nulls.body.holdings).toHaveLength(2);
       const ram = await admin().get('/admin/quotas/holdings').query({ source: 'null', resource: RAM }).expect(200);
-      expect(ram.body.holdings).toEqual([{ holder: `project:${P}`, source: null, resource: RAM, limit: 1024, usage: 0, pending: 0 }]);
+      expect(ram.body.holdings).toEqual([{ holder: `project:${P}`, source: null, resource: RAM, limit: 1024, usage: 0, pending: 0, origin: null }]);
       const user = await admin().get('/admin/quotas/holdings').query({ holder: `user:${U1}`, source: `project:${P}` }).expect(200);
       expect(user.body.holdings).toHaveLength(1);
     });
@@ -1019,6 +1019,43 @@ describe('quotas (Astakos protocol)', () => {
   });
 
   // ---------------------------------------------------------------------------
+
+  describe('the curl walk-through of docs/quotas.md', () => {
+    it('issues the user and project provisions, lists, reads, accepts, rejects, resolves in bulk and releases', async () => {
+      await standardSetup();
+      const issueOne = async () =>
+        (await issue({ name: 'create VM', provisions: both(U1, P, VM, 1) }, service).set('content-type', 'application/json').expect(201)).body.serial as number;
+      const first = await issueOne();
+      expect((await t.http.get(`${ACCOUNT}/commissions`).set('X-Auth-Token', service).expect(200)).body).toEqual([first]);
+      const detail = await t.http.get(`${ACCOUNT}/commissions/${first}`).set('X-Auth-Token', service).expect(200);
+      expect(detail.body).toMatchObject({ serial: first, name: 'create VM', provisions: both(U1, P, VM, 1) });
+      expect(await holding(`project:${P}`, null)).toMatchObject({ usage: 1, pending: 1 });
+      await action(first, { accept: '' }).expect(200);
+      await action(first, { reject: '' }).expect(404);
+      expect(await holding(`user:${U1}`, `project:${P}`)).toMatchObject({ usage: 1, pending: 0 });
+
+      const [a, b] = [await issueOne(), await issueOne()];
+      await action(b, { reject: '' }).expect(200);
+      const bulk = await t.http
+        .post(`${ACCOUNT}/commissions/action`)
+        .set('X-Auth-Token', service)
+        .send({ accept: [a], reject: [b] })
+        .expect(200);
+      expect(bulk.body).toEqual({ accepted: [a], rejected: [], failed: [[b, { itemNotFound: { code: 404, message: `serial ${b} does not exist` } }]] });
+      expect(await holding(`project:${P}`, null)).toMatchObject({ usage: 2, pending: 0 });
+
+      await issue({ auto_accept: true, provisions: both(U1, P, VM, -1) }).expect(201);
+      expect(await holding(`user:${U1}`, `project:${P}`)).toMatchObject({ usage: 1, pending: 0 });
+      expect(await holding(`project:${P}`, null)).toMatchObject({ usage: 1, pending: 0 });
+    });
+
+    it('a raw caller sending only the user provision leaves the project total untouched', async () => {
+      await standardSetup();
+      await issue({ auto_accept: true, provisions: [userProv(U1, P, VM, 2)] }).expect(201);
+      expect(await holding(`user:${U1}`, `project:${P}`)).toMatchObject({ usage: 2 });
+      expect(await holding(`project:${P}`, null)).toMatchObject({ usage: 0 });
+    });
+  });
 
   describe(QuotasService.name, () => {
     it('setLimits with an allocation origin creates holdings and never replaces an administrator’s limit', async () => {
@@ -1042,6 +1079,22 @@ describe('quotas (Astakos protocol)', () => {
       await setLimits([{ holder: `project:${U2}`, source: null, resource: VM, limit: 1 }]);
       const third = await quotas.setLimits([{ holder: `project:${U2}`, source: null, resource: VM, limit: 5 }], { origin: 'allocation:44' });
       expect(third[0]).toMatchObject({ limit: 1, origin: null });
+    });
+
+    it('the admin API shows the origin the allocation link wrote, and takes the holding back with origin null', async () => {
+      await defineResource(VM);
+      await t.app.get(QuotasService).setLimits([{ holder: `project:${P}`, source: null, resource: VM, limit: 6 }], { origin: 'allocation:7' });
+      const listed = await admin().get('/admin/quotas/holdings').expect(200);
+      expect(listed.body).toEqual({ holdings: [{ holder: `project:${P}`, source: null, resource: VM, limit: 6, usage: 0, pending: 0, origin: 'allocation:7' }] });
+      const put = await admin()
+        .put('/admin/quotas/holdings')
+        .send({ holdings: [{ holder: `project:${P}`, source: null, resource: VM, limit: 2 }] })
+        .expect(200);
+      expect(put.body.holdings).toEqual([{ holder: `project:${P}`, source: null, resource: VM, limit: 2, usage: 0, pending: 0, origin: null }]);
+      expect((await holding(`project:${P}`, null)).origin).toBeNull();
+      // Not part of the Astakos protocol: the quota answers stay as they were.
+      const projectQuotas = await t.http.get(`${ACCOUNT}/service_project_quotas`).set('X-Auth-Token', service).expect(200);
+      expect(projectQuotas.body).toEqual({ [P]: { [VM]: { project_limit: 2, project_usage: 0, project_pending: 0 } } });
     });
 
     it('setLimits runs inside a caller’s transaction and rolls back with it', async () => {
