@@ -1020,6 +1020,68 @@ describe('quotas (Astakos protocol)', () => {
 
   // ---------------------------------------------------------------------------
 
+  describe('input declared once, checked at the edge (issue 8)', () => {
+    beforeEach(() => standardSetup());
+
+    it.each([
+      ['{"provisions": {}}', 'provisions: must be a list'],
+      ['{"name": "x"}', 'provisions: is required'],
+      [`{"provisions": [{"holder": "project:${P}", "source": null, "resource": "${VM}", "quantity": 1}, 5]}`, 'provisions[1]: must be an object'],
+      [`{"provisions": [{"holder": "project:${P}", "resource": "${VM}", "quantity": 1}]}`, 'provisions[0].source: is required'],
+      [`{"provisions": [{"holder": "project:${P}", "source": null, "resource": "${VM}", "quantity": "1"}]}`, 'provisions[0].quantity: must be an integer between'],
+      ['{"provisions": [], "force": "yes"}', 'force: must be a boolean'],
+      ['[]', 'request body must be a JSON object'],
+    ])('names the field in the badRequest message under both mounts and whatever the content type: %s', async (body, message) => {
+      for (const prefix of [ACCOUNT, ALIAS]) {
+        for (const type of ['application/json', 'text/plain']) {
+          const res = await t.http.post(`${prefix}/commissions`).set('X-Auth-Token', service).set('content-type', type).send(body).expect(400);
+          expect(res.body).toEqual({ badRequest: { code: 400, message: expect.stringContaining(message), details: '' } });
+          expect(res.body.badRequest.message.startsWith(message)).toBe(true);
+        }
+      }
+      expect(await holding(`project:${P}`, null)).toMatchObject({ usage: 0, pending: 0 });
+    });
+
+    it('ignores unknown fields in the body and in provisions, as Astakos does', async () => {
+      const provisions = both(U1, P, VM, 1).map((p) => ({ ...p, comment: 'ignored' }));
+      const res = await issue({ provisions, client: 'kamaki', extra: { a: 1 } }).expect(201);
+      const detail = await t.http.get(`${ACCOUNT}/commissions/${res.body.serial}`).set('X-Auth-Token', service).expect(200);
+      expect(detail.body.provisions).toEqual(both(U1, P, VM, 1));
+    });
+
+    it('names the serial of the path, the action keys and the bulk lists', async () => {
+      const path = await t.http.get(`${ALIAS}/commissions/abc`).set('X-Auth-Token', service).expect(400);
+      expect(path.body.badRequest.message).toBe('serial: must be a decimal integer, not "abc"');
+      const actionPath = await action('1x', { accept: '' }).expect(400);
+      expect(actionPath.body.badRequest.message).toMatch(/^serial: /);
+      const neither = await action(1, { accept_it: '' }).expect(400);
+      expect(neither.body.badRequest.message).toMatch(/^accept: .*accept or the key reject/);
+      const bulk = await t.http.post(`${ACCOUNT}/commissions/action`).set('X-Auth-Token', service).send({ accept: [1, '2'] }).expect(400);
+      expect(bulk.body.badRequest.message).toBe('accept: must be a list of integer serials');
+      const nullList = await t.http.post(`${ACCOUNT}/commissions/action`).set('X-Auth-Token', service).send({ reject: null }).expect(400);
+      expect(nullList.body.badRequest.message).toBe('reject: must be a list of integer serials');
+    });
+
+    it('names the field of a malformed identity body', async () => {
+      const res = await t.http.post('/astakos/identity/v2.0/tokens').send({ auth: { token: { id: 5 } } }).expect(400);
+      expect(res.body.badRequest.message).toBe('auth.token.id: must be a string');
+    });
+
+    it('reads repeated query keys as one list', async () => {
+      const res = await t.http.get(`${ACCOUNT}/service_quotas?user=${U1}&user=${U2}`).set('X-Auth-Token', service).expect(200);
+      expect(Object.keys(res.body).sort()).toEqual([U1, U2].sort());
+    });
+
+    it('answers /admin/quotas input errors as {"error", "fields"} naming the field', async () => {
+      const twice = await admin().get(`/admin/quotas/holdings?holder=a&holder=b`).expect(400);
+      expect(twice.body).toEqual({ error: 'holder: must be given once, as one string', fields: { holder: 'must be given once, as one string' } });
+      const longName = await admin().delete(`/admin/quotas/resources/${'r'.repeat(256)}`).expect(400);
+      expect(longName.body.error).toBe('name: must be 1 to 255 characters');
+      const entry = await admin().put('/admin/quotas/holdings').send({ holdings: [{ holder: `project:${P}`, source: null, resource: VM, limit: 1.5 }] }).expect(400);
+      expect(entry.body.error).toMatch(/^holdings\[0\]\.limit: must be an integer from 0 to 9007199254740991$/);
+    });
+  });
+
   describe('the curl walk-through of docs/quotas.md', () => {
     it('issues the user and project provisions, lists, reads, accepts, rejects, resolves in bulk and releases', async () => {
       await standardSetup();
