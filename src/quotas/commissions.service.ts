@@ -6,8 +6,7 @@ import { QuotaCommissionsRepository } from './quota-commissions.repository';
 import { HoldingRow, QuotaHoldingsRepository } from './quota-holdings.repository';
 import { LogEntry } from './quota-provision-log';
 import { QuotasError } from './quotas.errors';
-import { holdingKey } from './quotas.service';
-import { badRequest, num } from './quotas-values';
+import { badRequest, holdingKey, num } from './quotas-values';
 
 /** A provision after merging (quotas.md 5.3), with prefixes kept (2, "Identifiers"). */
 export interface Provision {

@@ -25,3 +25,8 @@ export function wireCounters(row: { limit: string; usage_min: string; usage_max:
   const usageMax = num(row.usage_max);
   return { limit: num(row.limit), usage: usageMax, pending: usageMax - num(row.usage_min) };
 }
+
+/** The identity of a holding key (holder, source, resource), for maps; the NULL source included (5.1). */
+export function holdingKey(k: { holder: string; source: string | null; resource: string }): string {
+  return JSON.stringify([k.holder, k.source, k.resource]);
+}

@@ -2,13 +2,10 @@ import { Injectable, Optional } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { DomainError } from '../http/domain-error';
 import { ListHoldingsQueryDto, PutHoldingsDto, PutResourceDto } from './dto/quotas-admin.dto';
-import { HoldingKey, HoldingRow, LimitWrite, QuotaHoldingsRepository } from './quota-holdings.repository';
+import { HoldingRow, LimitWrite, QuotaHoldingsRepository } from './quota-holdings.repository';
 import { QuotaResourcesRepository, ResourceView } from './quota-resources.repository';
 import { QuotasError } from './quotas.errors';
-import { PROJECT_PREFIX, stripPrefix, USER_PREFIX, wireCounters } from './quotas-values';
-
-export type { ResourceView } from './quota-resources.repository';
-export type { HoldingRow } from './quota-holdings.repository';
+import { holdingKey, PROJECT_PREFIX, stripPrefix, USER_PREFIX, wireCounters } from './quotas-values';
 
 /** One limit to write (quotas.md 6): `user:<id>` with source `project:<id>`, or `project:<id>` with a null source. */
 export interface LimitEntry {
@@ -256,11 +253,6 @@ function checkLimitEntry(entry: LimitEntry, at: string): void {
   } else {
     throw invalid(`${at}.holder: must be user:<id> or project:<id>`);
   }
-}
-
-/** The identity of a holding key, for maps (the NULL source included, 5.1). */
-export function holdingKey(k: HoldingKey): string {
-  return JSON.stringify([k.holder, k.source, k.resource]);
 }
 
 function compareKeys(a: string, b: string): number {

@@ -58,7 +58,7 @@ export function serialNumber(params: SerialParamsDto): number | null {
   return Number.isSafeInteger(serial) ? serial : null;
 }
 
-const ACTION_VALUE = { description: 'Any value (astakosclient sends ""); the key alone selects the action', example: '' };
+const ACTION_VALUE = { type: String, description: 'Ignored: any JSON value is accepted (astakosclient sends ""); the key alone selects the action', example: '' };
 
 /** POST {account}/commissions/<serial>/action (quotas.md 4.9): exactly one of the keys. */
 @DtoOptions({ unknownFields: 'strip' })
