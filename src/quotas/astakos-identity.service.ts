@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { FastifyRequest } from 'fastify';
 import { AuthService } from '../auth/auth.service';
 import { AppConfig } from '../config/app-config';
 import { DomainError } from '../http/domain-error';
 import { QuotasError } from './quotas.errors';
-import { badRequest, isObject } from './quotas-values';
+import { TokensBodyDto } from './dto/identity.dto';
+import { badRequest } from './quotas-values';
 
 export const ACCOUNT_PREFIX = '/astakos/account/v1.0';
 export const IDENTITY_PREFIX = '/astakos/identity/v2.0';
@@ -22,15 +22,15 @@ export class AstakosIdentityService {
     private readonly config: AppConfig,
   ) {}
 
-  async tokens(request: FastifyRequest, body: unknown): Promise<{ access: Record<string, unknown> }> {
-    const serviceCatalog = this.catalog(request);
+  /**
+   * `requestOrigin` is the scheme and host the request came to; PUBLIC_URL
+   * wins over it. `body` undefined is the catalog-only form.
+   */
+  async tokens(requestOrigin: string, body: TokensBodyDto | undefined): Promise<{ access: Record<string, unknown> }> {
+    const serviceCatalog = this.catalog(requestOrigin);
     // No body: the catalog only; a token that is sent is not checked (3).
     if (body === undefined) return { access: { serviceCatalog } };
-    if (!isObject(body) || !isObject(body.auth) || !isObject(body.auth.token) || typeof body.auth.token.id !== 'string') {
-      throw badRequest('request body must be {"auth": {"token": {"id": "<token>"}}}');
-    }
     const tenantName = body.auth.tenantName;
-    if (tenantName !== undefined && tenantName !== null && typeof tenantName !== 'string') throw badRequest('auth.tenantName: must be a string');
     const principal = await this.auth.authenticateToken(body.auth.token.id);
     if (!principal) throw new DomainError(QuotasError.Unauthorized, 'Invalid token');
     if (typeof tenantName === 'string' && tenantName !== principal.userId) {
@@ -51,9 +51,9 @@ export class AstakosIdentityService {
     };
   }
 
-  private catalog(request: FastifyRequest) {
+  private catalog(requestOrigin: string) {
     // One rule for absolute URLs (spec/README.md): PUBLIC_URL, else the request's scheme and host.
-    const base = this.config.publicUrl ?? `${request.protocol}://${request.host}`;
+    const base = this.config.publicUrl ?? requestOrigin;
     const entry = (name: string, type: string, versionId: string, path: string) => ({
       name,
       type,

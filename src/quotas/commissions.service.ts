@@ -1,9 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { DomainError } from '../http/domain-error';
+import { IssueCommissionDto } from './dto/commission.dto';
+import { QuotaCommissionsRepository } from './quota-commissions.repository';
+import { HoldingRow, QuotaHoldingsRepository } from './quota-holdings.repository';
+import { LogEntry } from './quota-provision-log';
 import { QuotasError } from './quotas.errors';
-import { HoldingRow, holdingKey, lockHoldings } from './quotas.service';
-import { badRequest, isObject, isSafeInteger, num } from './quotas-values';
+import { badRequest, holdingKey, num } from './quotas-values';
 
 /** A provision after merging (quotas.md 5.3), with prefixes kept (2, "Identifiers"). */
 export interface Provision {
@@ -35,17 +38,21 @@ interface Counters {
  * serial), then holding rows in ascending id, and checks and writes the
  * counters only under those locks: concurrent commissions never take a
  * holding past its limit, and of concurrent resolvers of one serial exactly
- * one finds it.
+ * one finds it. The decisions are here; the statements in the repositories.
  */
 @Injectable()
 export class CommissionsService {
-  constructor(private readonly db: DataSource) {}
+  constructor(
+    private readonly db: DataSource,
+    private readonly holdings: QuotaHoldingsRepository,
+    private readonly commissions: QuotaCommissionsRepository,
+  ) {}
 
   /** POST {account}/commissions: 201 {"serial"}, 404 NoHoldingError, 413 NoCapacityError/NoQuantityError. */
-  async issue(clientKey: string, body: unknown): Promise<{ serial: number }> {
-    const request = parseIssue(body);
+  async issue(clientKey: string, body: IssueCommissionDto): Promise<{ serial: number }> {
+    const request = mergeIssue(body);
     return this.db.transaction(async (m) => {
-      const rows = request.provisions.length ? await lockHoldings(m, request.provisions) : [];
+      const rows = request.provisions.length ? await this.holdings.lock(request.provisions, m) : [];
       const byKey = new Map(rows.map((r) => [holdingKey(r), r]));
       const steps: { row: HoldingRow; provision: Provision; after: Counters }[] = [];
       // Checked in request order after merging (4.6); only the first failure is reported.
@@ -62,82 +69,50 @@ export class CommissionsService {
       // The writes in one statement: the counters, a serial, and either the
       // pending commission with its provisions or, with auto_accept, only the
       // log rows (never pending, 5.5).
-      const counterRows = steps.map((s) => ({ id: s.row.id, ...s.after }));
+      const counterRows = steps.map((s) => ({ id: s.row.id, min: s.after.min, max: s.after.max }));
       if (request.autoAccept) {
         const issueTime = new Date();
         const log = steps.map((s): LogEntry => ({ clientKey, name: request.name, provision: s.provision, after: s.after, issueTime, action: 'ACCEPT' }));
-        const [{ serial }]: { serial: string }[] = await m.query(
-          `WITH ${UPDATE_COUNTERS}, s AS (SELECT nextval('quota_commission_serial_seq') AS serial),
-           l AS (INSERT INTO quota_provision_log (serial, ${LOG_COLUMNS}) SELECT s.serial, v.* FROM s, unnest(${logArrays(4)}) AS v)
-           SELECT serial FROM s`,
-          [...counterParams(counterRows), ...logParams(log)],
-        );
-        return { serial: num(serial) };
+        return { serial: num(await this.commissions.insertAccepted(counterRows, log, m)) };
       }
-      const [{ serial }]: { serial: string }[] = await m.query(
-        `WITH ${UPDATE_COUNTERS}, c AS (
-           INSERT INTO quota_commission (serial, client_key, name) VALUES (nextval('quota_commission_serial_seq'), $4, $5) RETURNING serial
-         ), p AS (
-           INSERT INTO quota_provision (serial, position, holding_id, quantity)
-           SELECT c.serial, v.position, v.holding_id, v.quantity
-           FROM c, unnest($6::int[], $7::bigint[], $8::bigint[]) AS v(position, holding_id, quantity)
-         )
-         SELECT serial FROM c`,
-        [
-          ...counterParams(counterRows),
-          clientKey,
-          request.name,
-          steps.map((_, i) => i),
-          steps.map((s) => s.row.id),
-          steps.map((s) => s.provision.quantity),
-        ],
-      );
-      return { serial: num(serial) };
+      const provisions = steps.map((s) => ({ holdingId: s.row.id, quantity: s.provision.quantity }));
+      return { serial: num(await this.commissions.insertPending(counterRows, clientKey, request.name, provisions, m)) };
     });
   }
 
   /** GET {account}/commissions: the caller's pending serials, ascending (4.7). */
   async pending(clientKey: string): Promise<number[]> {
-    const rows: { serial: string }[] = await this.db.query(`SELECT serial FROM quota_commission WHERE client_key = $1 ORDER BY serial`, [clientKey]);
-    return rows.map((r) => num(r.serial));
+    return (await this.commissions.pendingSerials(clientKey)).map(num);
   }
 
-  /** GET {account}/commissions/<serial> (4.8). */
-  async detail(clientKey: string, serialText: string): Promise<{ serial: number; name: string; issue_time: string; provisions: Provision[] }> {
-    const serial = parseSerial(serialText);
-    const commissions: { name: string; issue_time: Date }[] =
-      serial === null ? [] : await this.db.query(`SELECT name, issue_time FROM quota_commission WHERE client_key = $1 AND serial = $2`, [clientKey, serial]);
-    if (commissions.length === 0) throw notFound(serial ?? serialText);
-    const provisions: (Provision & { quantity: string })[] = await this.db.query(
-      `SELECT h.holder, h.source, h.resource, p.quantity FROM quota_provision p JOIN quota_holding h ON h.id = p.holding_id
-       WHERE p.serial = $1 ORDER BY p.position`,
-      [serial],
-    );
+  /**
+   * GET {account}/commissions/<serial> (4.8). `serial` is null past the safe
+   * range (no such serial can exist); `serialText` is the path's text, for the message.
+   */
+  async detail(clientKey: string, serial: number | null, serialText: string): Promise<{ serial: number; name: string; issue_time: string; provisions: Provision[] }> {
+    const commission = serial === null ? undefined : await this.commissions.find(clientKey, serial);
+    if (!commission || serial === null) throw notFound(serial ?? serialText);
+    const provisions = await this.commissions.provisions(serial);
     return {
-      serial: serial!,
-      name: commissions[0].name,
-      issue_time: new Date(commissions[0].issue_time).toISOString(),
+      serial,
+      name: commission.name,
+      issue_time: new Date(commission.issue_time).toISOString(),
       provisions: provisions.map((p) => ({ holder: p.holder, source: p.source, resource: p.resource, quantity: num(p.quantity) })),
     };
   }
 
-  /** POST {account}/commissions/<serial>/action: `{"accept": ...}` or `{"reject": ...}` (4.9). */
-  async actOne(clientKey: string, serialText: string, body: unknown): Promise<void> {
-    if (!/^[0-9]+$/.test(serialText)) throw badRequest(`serial must be a decimal integer, not ${JSON.stringify(serialText)}`);
-    if (!isObject(body)) throw badRequest('request body must be a JSON object with the key accept or reject');
-    const accept = 'accept' in body;
-    const reject = 'reject' in body;
-    if (accept === reject) throw badRequest(accept ? 'give accept or reject, not both' : 'request body must hold the key accept or reject');
-    const serial = parseSerial(serialText);
-    const done = serial === null ? null : await this.db.transaction((m) => this.resolve(m, clientKey, accept ? [serial] : [], reject ? [serial] : []));
+  /** POST {account}/commissions/<serial>/action (4.9); `serial` and `serialText` as in `detail`. */
+  async actOne(clientKey: string, serial: number | null, serialText: string, action: 'accept' | 'reject'): Promise<void> {
+    const accept = action === 'accept';
+    const done = serial === null ? null : await this.db.transaction((m) => this.resolve(m, clientKey, accept ? [serial] : [], accept ? [] : [serial]));
     if (!done || done.missing.length > 0) throw notFound(serial ?? serialText);
   }
 
   /** POST {account}/commissions/action (4.10): per-serial failures, one transaction for the successes. */
-  async actMany(clientKey: string, body: unknown): Promise<{ accepted: number[]; rejected: number[]; failed: Failure[] }> {
-    if (!isObject(body)) throw badRequest('request body must be a JSON object with the lists accept and reject');
-    const accept = serialList(body.accept, 'accept');
-    const reject = serialList(body.reject, 'reject');
+  async actMany(clientKey: string, request: { accept: number[]; reject: number[] }): Promise<{ accepted: number[]; rejected: number[]; failed: Failure[] }> {
+    // A serial repeated inside one list counts once.
+    const accept = [...new Set(request.accept)];
+    const reject = [...new Set(request.reject)];
     const both = accept.filter((s) => reject.includes(s));
     const toAccept = accept.filter((s) => !both.includes(s));
     const toReject = reject.filter((s) => !both.includes(s));
@@ -161,15 +136,8 @@ export class CommissionsService {
    */
   private async resolve(m: EntityManager, clientKey: string, accept: number[], reject: number[]) {
     const wanted = [...accept, ...reject];
-    // Commission rows first, in ascending serial; their provisions come in the same query.
-    const found: { serial: string; name: string; issue_time: Date; holding_id: string | null; quantity: string | null }[] = await m.query(
-      `SELECT c.serial, c.name, c.issue_time, p.holding_id, p.quantity
-       FROM quota_commission c LEFT JOIN quota_provision p ON p.serial = c.serial
-       WHERE c.client_key = $1 AND c.serial = ANY($2::bigint[])
-       ORDER BY c.serial, p.position
-       FOR UPDATE OF c`,
-      [clientKey, wanted],
-    );
+    // Commission rows first, in ascending serial; their provisions come in the same statement.
+    const found = await this.commissions.lockForResolve(clientKey, wanted, m);
     const present = new Set(found.map((c) => num(c.serial)));
     const result = {
       accepted: accept.filter((s) => present.has(s)),
@@ -181,12 +149,10 @@ export class CommissionsService {
     const provisions = found.filter((p): p is typeof p & { holding_id: string; quantity: string } => p.holding_id !== null);
     const holdingIds = [...new Set(provisions.map((p) => p.holding_id))];
     // Then their holdings, in ascending id.
-    const holdings: HoldingRow[] = holdingIds.length
-      ? await m.query(`SELECT * FROM quota_holding WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE`, [holdingIds])
-      : [];
+    const holdings = holdingIds.length ? await this.holdings.lockByIds(holdingIds, m) : [];
     const state = new Map(holdings.map((h) => [h.id, { row: h, counters: counters(h) }]));
     const accepted = new Set(result.accepted);
-    const log: (LogEntry & { serial: string })[] = [];
+    const log: LogEntry[] = [];
     for (const p of provisions) {
       const holding = state.get(p.holding_id)!;
       const action = accepted.has(num(p.serial)) ? 'ACCEPT' : 'REJECT';
@@ -202,13 +168,8 @@ export class CommissionsService {
       });
     }
     // The writes in one statement: counters, the commissions (their provisions cascade), the log.
-    const counterRows = [...state.values()].map((h) => ({ id: h.row.id, ...h.counters }));
-    await m.query(
-      `WITH ${UPDATE_COUNTERS}, d AS (DELETE FROM quota_commission WHERE serial = ANY($4::bigint[]))
-       INSERT INTO quota_provision_log (serial, ${LOG_COLUMNS})
-       SELECT * FROM unnest($5::bigint[], ${logArrays(6)})`,
-      [...counterParams(counterRows), serials, log.map((e) => e.serial), ...logParams(log)],
-    );
+    const counterRows = [...state.values()].map((h) => ({ id: h.row.id, min: h.counters.min, max: h.counters.max }));
+    await this.commissions.resolve(counterRows, serials, log, m);
     return result;
   }
 }
@@ -250,68 +211,11 @@ function applyResolve(q: number, c: Counters, action: 'ACCEPT' | 'REJECT'): Coun
   return action === 'ACCEPT' ? { ...c, max: c.max + q } : { ...c, min: c.min - q };
 }
 
-/** CTE `u` writing counters from $1 (ids), $2 (usage_min), $3 (usage_max); an empty list writes nothing. */
-const UPDATE_COUNTERS = `u AS (
-  UPDATE quota_holding h SET usage_min = v.usage_min, usage_max = v.usage_max
-  FROM unnest($1::bigint[], $2::bigint[], $3::bigint[]) AS v(id, usage_min, usage_max) WHERE h.id = v.id)`;
-
-function counterParams(rows: { id: string; min: number; max: number }[]): unknown[] {
-  return [rows.map((r) => r.id), rows.map((r) => r.min), rows.map((r) => r.max)];
-}
-
-interface LogEntry {
-  clientKey: string;
-  name: string;
-  provision: Provision;
-  after: Counters;
-  issueTime: Date;
-  action: 'ACCEPT' | 'REJECT';
-}
-
-/** The provision log (5.9 decision): one row per resolved provision, with the holding after the step. */
-const LOG_COLUMNS = 'client_key, name, holder, source, resource, quantity, "limit", usage_min, usage_max, action, issue_time';
-const LOG_TYPES = ['text', 'text', 'text', 'text', 'text', 'bigint', 'bigint', 'bigint', 'bigint', 'text', 'timestamptz'];
-/** The typed array parameters of logParams, numbered from `first`. */
-const logArrays = (first: number) => LOG_TYPES.map((type, i) => `$${first + i}::${type}[]`).join(', ');
-
-function logParams(entries: LogEntry[]): unknown[] {
-  return [
-    entries.map((e) => e.clientKey),
-    entries.map((e) => e.name),
-    entries.map((e) => e.provision.holder),
-    entries.map((e) => e.provision.source),
-    entries.map((e) => e.provision.resource),
-    entries.map((e) => e.provision.quantity),
-    entries.map((e) => e.after.limit),
-    entries.map((e) => e.after.min),
-    entries.map((e) => e.after.max),
-    entries.map((e) => e.action),
-    entries.map((e) => new Date(e.issueTime).toISOString()),
-  ];
-}
-
-// --- request parsing --------------------------------------------------------
-
-/** Validates an issue body (4.6) and merges same-key provisions in order of first appearance (5.3). */
-function parseIssue(body: unknown): IssueRequest {
-  if (!isObject(body)) throw badRequest('request body must be a JSON object');
-  if (!Array.isArray(body.provisions)) throw badRequest('provisions: must be a list');
-  const name = body.name ?? '';
-  if (typeof name !== 'string') throw badRequest('name: must be a string');
-  const force = body.force ?? false;
-  if (typeof force !== 'boolean') throw badRequest('force: must be a boolean');
-  const autoAccept = body.auto_accept ?? false;
-  if (typeof autoAccept !== 'boolean') throw badRequest('auto_accept: must be a boolean');
+/** Applies the defaults of 4.6 and merges same-key provisions in order of first appearance (5.3). */
+function mergeIssue(body: IssueCommissionDto): IssueRequest {
   const merged = new Map<string, Provision>();
-  body.provisions.forEach((p: unknown, i: number) => {
-    const at = `provisions[${i}]`;
-    if (!isObject(p)) throw badRequest(`${at}: must be an object`);
-    for (const field of ['holder', 'source', 'resource', 'quantity']) if (!(field in p)) throw badRequest(`${at}.${field}: is required`);
-    if (typeof p.holder !== 'string') throw badRequest(`${at}.holder: must be a string`);
-    if (p.source !== null && typeof p.source !== 'string') throw badRequest(`${at}.source: must be a string or null`);
-    if (typeof p.resource !== 'string') throw badRequest(`${at}.resource: must be a string`);
-    if (!isSafeInteger(p.quantity)) throw badRequest(`${at}.quantity: must be an integer between -${Number.MAX_SAFE_INTEGER} and ${Number.MAX_SAFE_INTEGER}`);
-    const provision: Provision = { holder: p.holder, source: p.source as string | null, resource: p.resource, quantity: p.quantity };
+  body.provisions.forEach((p, i) => {
+    const provision: Provision = { holder: p.holder, source: p.source, resource: p.resource, quantity: p.quantity };
     const key = holdingKey(provision);
     const seen = merged.get(key);
     if (!seen) {
@@ -319,23 +223,9 @@ function parseIssue(body: unknown): IssueRequest {
       return;
     }
     seen.quantity += provision.quantity;
-    if (!Number.isSafeInteger(seen.quantity)) throw badRequest(`${at}.quantity: the merged quantity is out of range`);
+    if (!Number.isSafeInteger(seen.quantity)) throw badRequest(`provisions[${i}].quantity: the merged quantity is out of range`);
   });
-  return { name, force, autoAccept, provisions: [...merged.values()] };
-}
-
-/** A path serial: 400 unless decimal digits; a number past the safe range cannot exist (null). */
-function parseSerial(text: string): number | null {
-  if (!/^[0-9]+$/.test(text)) throw badRequest(`serial must be a decimal integer, not ${JSON.stringify(text)}`);
-  const serial = Number(text);
-  return Number.isSafeInteger(serial) ? serial : null;
-}
-
-function serialList(value: unknown, field: string): number[] {
-  if (value === undefined) return [];
-  if (!Array.isArray(value)) throw badRequest(`${field}: must be a list of serials`);
-  for (const s of value) if (!isSafeInteger(s)) throw badRequest(`${field}: ${JSON.stringify(s)} is not an integer serial`);
-  return [...new Set(value as number[])];
+  return { name: body.name ?? '', force: body.force ?? false, autoAccept: body.auto_accept ?? false, provisions: [...merged.values()] };
 }
 
 function notFound(serial: number | string): DomainError {

@@ -6,15 +6,6 @@ export function num(value: string | number): number {
   return typeof value === 'number' ? value : Number(value);
 }
 
-/** A JSON integer in the safe range (quotas.md 2, "Numbers"); booleans and strings are not. */
-export function isSafeInteger(value: unknown): value is number {
-  return typeof value === 'number' && Number.isSafeInteger(value);
-}
-
-export function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 export function badRequest(message: string): DomainError {
   return new DomainError(QuotasError.BadRequest, message);
 }
@@ -35,14 +26,7 @@ export function wireCounters(row: { limit: string; usage_min: string; usage_max:
   return { limit: num(row.limit), usage: usageMax, pending: usageMax - num(row.usage_min) };
 }
 
-/**
- * A query parameter holding one uuid or a comma-separated list (4.4);
- * astakosclient joins lists with `,`. Repeated keys are accepted too.
- */
-export function uuidList(value: unknown): string[] | undefined {
-  if (value === undefined) return undefined;
-  const parts = (Array.isArray(value) ? value : [value]).flatMap((v) => String(v).split(','));
-  const list = [...new Set(parts.map((p) => p.trim()).filter((p) => p !== ''))];
-  // An empty value (`?user=`) filters nothing, as Astakos reads it.
-  return list.length ? list : undefined;
+/** The identity of a holding key (holder, source, resource), for maps; the NULL source included (5.1). */
+export function holdingKey(k: { holder: string; source: string | null; resource: string }): string {
+  return JSON.stringify([k.holder, k.source, k.resource]);
 }

@@ -1,17 +1,30 @@
 import { Module } from '@nestjs/common';
 import { AstakosIdentityService } from './astakos-identity.service';
-import { AstakosAccountController, AstakosIdentityController } from './astakos.controller';
+import { AstakosAccountAliasController, AstakosAccountController, AstakosIdentityController } from './astakos.controller';
 import { CommissionsService } from './commissions.service';
+import { QuotaCommissionsRepository } from './quota-commissions.repository';
+import { QuotaHoldingsRepository } from './quota-holdings.repository';
+import { QuotaResourcesRepository } from './quota-resources.repository';
 import { QuotasAdminController } from './quotas-admin.controller';
 import { QuotasService } from './quotas.service';
 
 /**
- * Astakos-style quotas and commissions (quotas.md). Exports QuotasService so
- * that the allocation link sets project limits through `setLimits`.
+ * Quotas without HTTP: the services and their repositories. The allocation
+ * quota link (and the worker through it) imports this module to set project
+ * limits through `QuotasService.setLimits` (allocations.md §10), so
+ * QuotasService is provided once and no controller enters the worker.
  */
 @Module({
-  controllers: [AstakosAccountController, AstakosIdentityController, QuotasAdminController],
-  providers: [QuotasService, CommissionsService, AstakosIdentityService],
+  providers: [QuotaResourcesRepository, QuotaHoldingsRepository, QuotaCommissionsRepository, QuotasService, CommissionsService],
   exports: [QuotasService, CommissionsService],
+})
+export class QuotasCoreModule {}
+
+/** Astakos-style quotas and commissions over HTTP (quotas.md): the Astakos mounts and /admin/quotas. */
+@Module({
+  imports: [QuotasCoreModule],
+  controllers: [AstakosAccountController, AstakosAccountAliasController, AstakosIdentityController, QuotasAdminController],
+  providers: [AstakosIdentityService],
+  exports: [QuotasCoreModule],
 })
 export class QuotasModule {}

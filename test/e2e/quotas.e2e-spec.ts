@@ -77,7 +77,7 @@ describe('quotas (Astakos protocol)', () => {
       .query({ holder, source: source ?? 'null', resource })
       .expect(200);
     expect(res.body.holdings).toHaveLength(1);
-    return res.body.holdings[0] as { limit: number; usage: number; pending: number };
+    return res.body.holdings[0] as { limit: number; usage: number; pending: number; origin: string | null };
   }
 
   function action(serial: number | string, body: unknown, token = service) {
@@ -862,14 +862,16 @@ describe('quotas (Astakos protocol)', () => {
     });
 
     it.each([
-      ['no service', {}],
-      ['a numeric service', { service: 1 }],
-      ['a numeric description', { service: 's', description: 1 }],
-      ['a boolean unit', { service: 's', unit: true }],
-      ['a string flag', { service: 's', ui_visible: 'yes' }],
-    ])('answers 400 {"error"} for %s', async (_case, body) => {
+      ['no service', {}, 'service'],
+      ['a numeric service', { service: 1 }, 'service'],
+      ['a numeric description', { service: 's', description: 1 }, 'description'],
+      ['a boolean unit', { service: 's', unit: true }, 'unit'],
+      ['a string flag', { service: 's', ui_visible: 'yes' }, 'ui_visible'],
+    ])('answers 400 {"error"} naming the field for %s, and creates nothing', async (_case, body, field) => {
       const res = await admin().put(`/admin/quotas/resources/${VM}`).send(body).expect(400);
-      expect(res.body).toEqual({ error: expect.any(String) });
+      // The /admin validation shape (auth.md): the message names the field, `fields` maps it.
+      expect(res.body).toEqual({ error: expect.stringMatching(new RegExp(`^${field}: `)), fields: { [field]: expect.any(String) } });
+      expect((await t.http.get(`${ACCOUNT}/resources`).expect(200)).body).toEqual({});
     });
 
     it('answers 400 for an empty name', async () => {
@@ -931,8 +933,8 @@ describe('quotas (Astakos protocol)', () => {
         .expect(200);
       expect(res.body).toEqual({
         holdings: [
-          { holder: `user:${U1}`, source: `project:${P}`, resource: VM, limit: 9007199254740991, usage: 0, pending: 0 },
-          { holder: `project:${P}`, source: null, resource: VM, limit: 0, usage: 0, pending: 0 },
+          { holder: `user:${U1}`, source: `project:${P}`, resource: VM, limit: 9007199254740991, usage: 0, pending: 0, origin: null },
+          { holder: `project:${P}`, source: null, resource: VM, limit: 0, usage: 0, pending: 0, origin: null },
         ],
       });
     });
@@ -945,7 +947,7 @@ describe('quotas (Astakos protocol)', () => {
         .put('/admin/quotas/holdings')
         .send({ holdings: [{ holder: `project:${P}`, source: null, resource: VM, limit: 2 }] })
         .expect(200);
-      expect(res.body.holdings).toEqual([{ holder: `project:${P}`, source: null, resource: VM, limit: 2, usage: 4, pending: 1 }]);
+      expect(res.body.holdings).toEqual([{ holder: `project:${P}`, source: null, resource: VM, limit: 2, usage: 4, pending: 1, origin: null }]);
       // One null-source holding per project and resource (NULLS NOT DISTINCT).
       const all = await admin().get('/admin/quotas/holdings').query({ holder: `project:${P}` }).expect(200);
       expect(all.body.holdings).toHaveLength(1);
@@ -1006,7 +1008,7 @@ describe('quotas (Astakos protocol)', () => {
       const nulls = await admin().get('/admin/quotas/holdings').query({ source: 'null' }).expect(200);
       expect(nulls.body.holdings).toHaveLength(2);
       const ram = await admin().get('/admin/quotas/holdings').query({ source: 'null', resource: RAM }).expect(200);
-      expect(ram.body.holdings).toEqual([{ holder: `project:${P}`, source: null, resource: RAM, limit: 1024, usage: 0, pending: 0 }]);
+      expect(ram.body.holdings).toEqual([{ holder: `project:${P}`, source: null, resource: RAM, limit: 1024, usage: 0, pending: 0, origin: null }]);
       const user = await admin().get('/admin/quotas/holdings').query({ holder: `user:${U1}`, source: `project:${P}` }).expect(200);
       expect(user.body.holdings).toHaveLength(1);
     });
@@ -1017,6 +1019,105 @@ describe('quotas (Astakos protocol)', () => {
   });
 
   // ---------------------------------------------------------------------------
+
+  describe('input declared once, checked at the edge (issue 8)', () => {
+    beforeEach(() => standardSetup());
+
+    it.each([
+      ['{"provisions": {}}', 'provisions: must be a list'],
+      ['{"name": "x"}', 'provisions: is required'],
+      [`{"provisions": [{"holder": "project:${P}", "source": null, "resource": "${VM}", "quantity": 1}, 5]}`, 'provisions[1]: must be an object'],
+      [`{"provisions": [{"holder": "project:${P}", "resource": "${VM}", "quantity": 1}]}`, 'provisions[0].source: is required'],
+      [`{"provisions": [{"holder": "project:${P}", "source": null, "resource": "${VM}", "quantity": "1"}]}`, 'provisions[0].quantity: must be an integer between'],
+      ['{"provisions": [], "force": "yes"}', 'force: must be a boolean'],
+      ['[]', 'request body must be a JSON object'],
+    ])('names the field in the badRequest message under both mounts and whatever the content type: %s', async (body, message) => {
+      for (const prefix of [ACCOUNT, ALIAS]) {
+        for (const type of ['application/json', 'text/plain']) {
+          const res = await t.http.post(`${prefix}/commissions`).set('X-Auth-Token', service).set('content-type', type).send(body).expect(400);
+          expect(res.body).toEqual({ badRequest: { code: 400, message: expect.stringContaining(message), details: '' } });
+          expect(res.body.badRequest.message.startsWith(message)).toBe(true);
+        }
+      }
+      expect(await holding(`project:${P}`, null)).toMatchObject({ usage: 0, pending: 0 });
+    });
+
+    it('ignores unknown fields in the body and in provisions, as Astakos does', async () => {
+      const provisions = both(U1, P, VM, 1).map((p) => ({ ...p, comment: 'ignored' }));
+      const res = await issue({ provisions, client: 'kamaki', extra: { a: 1 } }).expect(201);
+      const detail = await t.http.get(`${ACCOUNT}/commissions/${res.body.serial}`).set('X-Auth-Token', service).expect(200);
+      expect(detail.body.provisions).toEqual(both(U1, P, VM, 1));
+    });
+
+    it('names the serial of the path, the action keys and the bulk lists', async () => {
+      const path = await t.http.get(`${ALIAS}/commissions/abc`).set('X-Auth-Token', service).expect(400);
+      expect(path.body.badRequest.message).toBe('serial: must be a decimal integer, not "abc"');
+      const actionPath = await action('1x', { accept: '' }).expect(400);
+      expect(actionPath.body.badRequest.message).toMatch(/^serial: /);
+      const neither = await action(1, { accept_it: '' }).expect(400);
+      expect(neither.body.badRequest.message).toMatch(/^accept: .*accept or the key reject/);
+      const bulk = await t.http.post(`${ACCOUNT}/commissions/action`).set('X-Auth-Token', service).send({ accept: [1, '2'] }).expect(400);
+      expect(bulk.body.badRequest.message).toBe('accept: must be a list of integer serials');
+      const nullList = await t.http.post(`${ACCOUNT}/commissions/action`).set('X-Auth-Token', service).send({ reject: null }).expect(400);
+      expect(nullList.body.badRequest.message).toBe('reject: must be a list of integer serials');
+    });
+
+    it('names the field of a malformed identity body', async () => {
+      const res = await t.http.post('/astakos/identity/v2.0/tokens').send({ auth: { token: { id: 5 } } }).expect(400);
+      expect(res.body.badRequest.message).toBe('auth.token.id: must be a string');
+    });
+
+    it('reads repeated query keys as one list', async () => {
+      const res = await t.http.get(`${ACCOUNT}/service_quotas?user=${U1}&user=${U2}`).set('X-Auth-Token', service).expect(200);
+      expect(Object.keys(res.body).sort()).toEqual([U1, U2].sort());
+    });
+
+    it('answers /admin/quotas input errors as {"error", "fields"} naming the field', async () => {
+      const twice = await admin().get(`/admin/quotas/holdings?holder=a&holder=b`).expect(400);
+      expect(twice.body).toEqual({ error: 'holder: must be given once, as one string', fields: { holder: 'must be given once, as one string' } });
+      const longName = await admin().delete(`/admin/quotas/resources/${'r'.repeat(256)}`).expect(400);
+      expect(longName.body.error).toBe('name: must be 1 to 255 characters');
+      const entry = await admin().put('/admin/quotas/holdings').send({ holdings: [{ holder: `project:${P}`, source: null, resource: VM, limit: 1.5 }] }).expect(400);
+      expect(entry.body.error).toMatch(/^holdings\[0\]\.limit: must be an integer from 0 to 9007199254740991$/);
+    });
+  });
+
+  describe('the curl walk-through of docs/quotas.md', () => {
+    it('issues the user and project provisions, lists, reads, accepts, rejects, resolves in bulk and releases', async () => {
+      await standardSetup();
+      const issueOne = async () =>
+        (await issue({ name: 'create VM', provisions: both(U1, P, VM, 1) }, service).set('content-type', 'application/json').expect(201)).body.serial as number;
+      const first = await issueOne();
+      expect((await t.http.get(`${ACCOUNT}/commissions`).set('X-Auth-Token', service).expect(200)).body).toEqual([first]);
+      const detail = await t.http.get(`${ACCOUNT}/commissions/${first}`).set('X-Auth-Token', service).expect(200);
+      expect(detail.body).toMatchObject({ serial: first, name: 'create VM', provisions: both(U1, P, VM, 1) });
+      expect(await holding(`project:${P}`, null)).toMatchObject({ usage: 1, pending: 1 });
+      await action(first, { accept: '' }).expect(200);
+      await action(first, { reject: '' }).expect(404);
+      expect(await holding(`user:${U1}`, `project:${P}`)).toMatchObject({ usage: 1, pending: 0 });
+
+      const [a, b] = [await issueOne(), await issueOne()];
+      await action(b, { reject: '' }).expect(200);
+      const bulk = await t.http
+        .post(`${ACCOUNT}/commissions/action`)
+        .set('X-Auth-Token', service)
+        .send({ accept: [a], reject: [b] })
+        .expect(200);
+      expect(bulk.body).toEqual({ accepted: [a], rejected: [], failed: [[b, { itemNotFound: { code: 404, message: `serial ${b} does not exist` } }]] });
+      expect(await holding(`project:${P}`, null)).toMatchObject({ usage: 2, pending: 0 });
+
+      await issue({ auto_accept: true, provisions: both(U1, P, VM, -1) }).expect(201);
+      expect(await holding(`user:${U1}`, `project:${P}`)).toMatchObject({ usage: 1, pending: 0 });
+      expect(await holding(`project:${P}`, null)).toMatchObject({ usage: 1, pending: 0 });
+    });
+
+    it('a raw caller sending only the user provision leaves the project total untouched', async () => {
+      await standardSetup();
+      await issue({ auto_accept: true, provisions: [userProv(U1, P, VM, 2)] }).expect(201);
+      expect(await holding(`user:${U1}`, `project:${P}`)).toMatchObject({ usage: 2 });
+      expect(await holding(`project:${P}`, null)).toMatchObject({ usage: 0 });
+    });
+  });
 
   describe(QuotasService.name, () => {
     it('setLimits with an allocation origin creates holdings and never replaces an administrator’s limit', async () => {
@@ -1040,6 +1141,22 @@ describe('quotas (Astakos protocol)', () => {
       await setLimits([{ holder: `project:${U2}`, source: null, resource: VM, limit: 1 }]);
       const third = await quotas.setLimits([{ holder: `project:${U2}`, source: null, resource: VM, limit: 5 }], { origin: 'allocation:44' });
       expect(third[0]).toMatchObject({ limit: 1, origin: null });
+    });
+
+    it('the admin API shows the origin the allocation link wrote, and takes the holding back with origin null', async () => {
+      await defineResource(VM);
+      await t.app.get(QuotasService).setLimits([{ holder: `project:${P}`, source: null, resource: VM, limit: 6 }], { origin: 'allocation:7' });
+      const listed = await admin().get('/admin/quotas/holdings').expect(200);
+      expect(listed.body).toEqual({ holdings: [{ holder: `project:${P}`, source: null, resource: VM, limit: 6, usage: 0, pending: 0, origin: 'allocation:7' }] });
+      const put = await admin()
+        .put('/admin/quotas/holdings')
+        .send({ holdings: [{ holder: `project:${P}`, source: null, resource: VM, limit: 2 }] })
+        .expect(200);
+      expect(put.body.holdings).toEqual([{ holder: `project:${P}`, source: null, resource: VM, limit: 2, usage: 0, pending: 0, origin: null }]);
+      expect((await holding(`project:${P}`, null)).origin).toBeNull();
+      // Not part of the Astakos protocol: the quota answers stay as they were.
+      const projectQuotas = await t.http.get(`${ACCOUNT}/service_project_quotas`).set('X-Auth-Token', service).expect(200);
+      expect(projectQuotas.body).toEqual({ [P]: { [VM]: { project_limit: 2, project_usage: 0, project_pending: 0 } } });
     });
 
     it('setLimits runs inside a caller’s transaction and rolls back with it', async () => {
