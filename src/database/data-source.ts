@@ -53,7 +53,7 @@ export async function openDatabase(config: AppConfig, options: OpenDatabaseOptio
   } as DataSourceOptions);
   try {
     await dataSource.initialize();
-    keepClientErrorsHandled(dataSource);
+    keepPoolHealthy(dataSource);
     if (options.runMigrations) await runMigrationsExclusively(dataSource, embedded !== undefined);
   } catch (error) {
     if (dataSource.isInitialized) await dataSource.destroy();
@@ -71,19 +71,38 @@ export async function openDatabase(config: AppConfig, options: OpenDatabaseOptio
   };
 }
 
+/** The parts of a node-postgres client the pool hooks below touch. */
+interface PooledClient {
+  on(event: 'error', listener: (error: Error) => void): unknown;
+  connection?: { on(event: 'errorMessage', listener: (message: { severity?: string }) => void): unknown };
+  /** node-postgres sets it false once the connection is broken; the pool then drops the client on release. */
+  _queryable?: boolean;
+}
+
 /**
- * A connection cut while it is being opened (`pg_terminate_backend`, a server
- * restart) can deliver its FATAL message in the same read as the end of the
- * handshake: node-postgres then emits `error` on a client the pool has just
- * handed out and TypeORM has not yet put its listener on, and an `error`
- * event without a listener ends the process. Every client gets a listener of
- * its own from birth; the pool and TypeORM still see the error, drop the
- * client and answer the request (src/http/connection-loss.ts makes it a 503).
+ * Pool behaviour when connections are cut (`pg_terminate_backend`, a server
+ * restart, a failover), so that the pool recovers by itself:
+ *
+ * - A cut while a connection is being opened can deliver its FATAL message
+ *   in the same read as the end of the handshake: node-postgres then emits
+ *   `error` on a client the pool has just handed out and TypeORM has not yet
+ *   put its listener on, and an `error` event without a listener ends the
+ *   process. Every client gets a listener of its own from birth; the pool and
+ *   TypeORM still see the error and drop the client.
+ * - A FATAL error answering a query (57P01 and the like) goes to that query,
+ *   and the client would return to the pool looking healthy until the socket
+ *   closes a moment later; the next request could pick it and fail too. It is
+ *   marked broken at once, so the pool drops it when it is released.
+ *
+ * The request that was cut answers 503 (src/http/connection-loss.ts).
  */
-function keepClientErrorsHandled(dataSource: DataSource): void {
-  const pool = (dataSource.driver as unknown as { master?: { on(event: 'connect', listener: (client: NodeJS.EventEmitter) => void): void } }).master;
+function keepPoolHealthy(dataSource: DataSource): void {
+  const pool = (dataSource.driver as unknown as { master?: { on(event: 'connect', listener: (client: PooledClient) => void): void } }).master;
   pool?.on('connect', (client) => {
     client.on('error', () => undefined);
+    client.connection?.on('errorMessage', (message) => {
+      if (message.severity === 'FATAL') client._queryable = false;
+    });
   });
 }
 
