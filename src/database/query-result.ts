@@ -34,3 +34,8 @@ export async function runOne<T>(sql: Sql, text: string, params: unknown[] = []):
 export async function runCount(sql: Sql, text: string, params: unknown[] = []): Promise<number> {
   return countOf(await sql.query(text, params));
 }
+
+/** The cheapest round trip to the database (health checks). */
+export async function pingDatabase(sql: Sql): Promise<void> {
+  await sql.query('SELECT 1');
+}

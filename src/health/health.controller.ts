@@ -4,6 +4,7 @@ import { FastifyReply } from 'fastify';
 import { Public } from '../auth/auth.decorators';
 import { DataSource } from 'typeorm';
 import { QUEUE_CONNECTION } from '../core/tokens';
+import { pingDatabase } from '../database/query-result';
 import { RETRY_AFTER_SECONDS } from '../http/connection-loss';
 import { QueueRuntime } from '../queue/queue-runtime';
 
@@ -22,7 +23,7 @@ export class HealthController {
   @Get()
   async check(@Res() reply: FastifyReply) {
     const [database, redis] = await Promise.all([
-      probe(() => this.db.query('SELECT 1')),
+      probe(() => pingDatabase(this.db)),
       this.queue.redis ? probe(() => this.queue.redis!.ping()) : Promise.resolve('not configured' as const),
     ]);
     const checks = { database, redis, queue: this.queue.mode };
