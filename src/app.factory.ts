@@ -4,7 +4,7 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import { AppModule } from './app.module';
 import { ERROR_STATUS } from './composition';
 import { registerBodyParsers, registerBodyPolicy } from './http/body-parsers';
-import { clientErrorHandler } from './http/client-errors';
+import { clientErrorHandler, frameworkErrorHandler } from './http/client-errors';
 import { GlobalExceptionFilter } from './http/global-exception.filter';
 import { registerInputGuard } from './http/input-guard';
 import { setupOpenApi } from './http/openapi-document';
@@ -32,6 +32,8 @@ export async function createApp(runtime: CoreResources): Promise<NestFastifyAppl
     genReqId: () => randomUUID(),
     // 400 from the HTTP parser and 431 say Connection: close (src/http/client-errors.ts).
     clientErrorHandler,
+    // Router errors (bad percent-encoding, over-long parameter) in the mount's shape too.
+    frameworkErrors: frameworkErrorHandler as never,
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(runtime), adapter, {
     bodyParser: false,

@@ -45,3 +45,25 @@ function requestPath(raw: unknown): string {
   const line = Buffer.isBuffer(raw) ? raw.subarray(0, 8192).toString('latin1') : '';
   return /^[A-Z]+ (\/\S*)/.exec(line)?.[1] ?? '/';
 }
+
+/**
+ * Fastify's `frameworkErrors`: errors its router raises before any route,
+ * hook or Nest filter runs — a path that is not valid percent-encoding
+ * (`400`), a path parameter over `maxParamLength` (`414`). Answered in the
+ * shape of the request's mount like every other error, never in Fastify's own.
+ */
+export function frameworkErrorHandler(
+  error: Error & { code?: string; statusCode?: number },
+  request: { url: string },
+  reply: { code(status: number): { header(name: string, value: string): { send(body: string): unknown } } },
+): void {
+  const status = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 414 : (error.statusCode ?? 400);
+  const message =
+    error.code === 'FST_ERR_BAD_URL'
+      ? 'The request path is not valid percent-encoding'
+      : error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+        ? 'A path parameter is longer than 1024 characters'
+        : 'Bad request';
+  const body = JSON.stringify(renderErrorBody(mountOf(request.url), status, message));
+  reply.code(status).header('Content-Type', 'application/json; charset=utf-8').send(body);
+}

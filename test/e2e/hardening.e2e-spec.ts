@@ -10,6 +10,25 @@ describe('hardening: bad input is a 4xx', () => {
   const t = useTestApp();
   const NUL_PROBLEM = 'must not contain a NUL character (\\u0000)';
 
+  describe("the router's own errors, in the mount's shape", () => {
+    it('a path that is not valid percent-encoding: 400 in each mount\'s shape', async () => {
+      const almanach = await t.http.get('/v1/entity/%zz').expect(400);
+      expect(almanach.body).toEqual({ error: 'The request path is not valid percent-encoding' });
+      const astakos = await t.http.get('/astakos/account/v1.0/commissions/%FF').expect(400);
+      expect(astakos.body).toEqual({ badRequest: { code: 400, message: 'The request path is not valid percent-encoding', details: '' } });
+      const admin = await t.http.delete('/admin/quotas/resources/%').set('X-Auth-Token', ADMIN_TOKEN).expect(400);
+      expect(admin.body).toEqual({ error: 'The request path is not valid percent-encoding' });
+    });
+
+    it('a path parameter over 1024 characters: 414 in the mount\'s shape', async () => {
+      const long = 'x'.repeat(1100);
+      const admin = await t.http.delete(`/admin/quotas/resources/${long}`).set('X-Auth-Token', ADMIN_TOKEN).expect(414);
+      expect(admin.body).toEqual({ error: 'A path parameter is longer than 1024 characters' });
+      const allocations = await t.http.get(`/allocations/v1/allocations/${long}`).expect(414);
+      expect(allocations.body).toEqual({ error: 'A path parameter is longer than 1024 characters' });
+    });
+  });
+
   describe('NUL characters', () => {
     it('GET /v1/entity/%00: 400 naming the path parameter, Almanach field-keyed shape', async () => {
       const token = await t.token('reader');
