@@ -3,8 +3,10 @@ import { plainToInstance } from 'class-transformer';
 import { getMetadataStorage, validateSync, ValidationError } from 'class-validator';
 import { CommonError, DomainError } from './domain-error';
 
+const WHAT = { body: 'request body', query: 'query string', param: 'path' };
+
 /**
- * Validates `@Body()`/`@Query()` arguments typed with a class-validator DTO and
+ * Validates `@Body()`/`@Query()`/`@Param()` arguments typed with a class-validator DTO and
  * turns failures into a DomainError whose message names the field, e.g.
  * `role: role must be one of admin, service, reader, user`. Arguments typed
  * otherwise (raw protocol bodies validated by their own rules) pass as they are.
@@ -13,8 +15,8 @@ import { CommonError, DomainError } from './domain-error';
 export class DtoValidationPipe implements PipeTransform {
   transform(value: unknown, metadata: ArgumentMetadata): unknown {
     const type = metadata.metatype;
-    if (!type || (metadata.type !== 'body' && metadata.type !== 'query') || !hasValidationRules(type)) return value;
-    return validateDto(type as new () => object, value, metadata.type === 'body' ? 'request body' : 'query string');
+    if (!type || (metadata.type !== 'body' && metadata.type !== 'query' && metadata.type !== 'param') || !hasValidationRules(type)) return value;
+    return validateDto(type as new () => object, value, WHAT[metadata.type]);
   }
 }
 

@@ -1,0 +1,147 @@
+import { applyDecorators } from '@nestjs/common';
+import { ApiOperation, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { ApiErrors, SECURITY_TOKEN } from '../../http/openapi';
+
+/*
+ * OpenAPI declarations shared by the allocation controllers: the operation
+ * (tag, id, summary, security), its success answer and its error answers in
+ * the mount's shape (allocations.md 2.7, 11).
+ */
+
+type Schema = Record<string, unknown>;
+
+/** Every route of the mount: `@ApiTags('allocations')` (or 'admin'), operation id `allocations.<name>`, token security. */
+export function AllocationOperation(name: string, summary: string, tag: 'allocations' | 'admin' = 'allocations'): MethodDecorator {
+  return applyDecorators(ApiTags(tag), ApiOperation({ operationId: `allocations.${name}`, summary }), ApiSecurity(SECURITY_TOKEN));
+}
+
+/** The success answer and the error statuses of a route (errors in the `{"error", "fields"}` shape). */
+export function AllocationAnswers(status: number, schema: Schema | undefined, ...errors: number[]): MethodDecorator {
+  const success =
+    schema === undefined
+      ? ApiResponse({ status, description: 'No content' })
+      : ApiResponse({ status, description: 'Success', content: { 'application/json': { schema } } });
+  return applyDecorators(success, ApiErrors('allocations', 401, ...errors));
+}
+
+/** The list envelope of allocations.md 2.8. */
+export function envelopeOf(item: Schema): Schema {
+  return {
+    type: 'object',
+    required: ['count', 'next', 'previous', 'results'],
+    properties: {
+      count: { type: 'integer' },
+      next: { type: 'string', nullable: true, description: 'absolute URL of the next page' },
+      previous: { type: 'string', nullable: true, description: 'absolute URL of the previous page' },
+      results: { type: 'array', items: item },
+    },
+  };
+}
+
+const str = { type: 'string' };
+const int = { type: 'integer' };
+const bool = { type: 'boolean' };
+const nullable = (s: Schema): Schema => ({ ...s, nullable: true });
+const list = (items: Schema): Schema => ({ type: 'array', items });
+const object = (properties: Record<string, Schema>, extra: Schema = {}): Schema => ({ type: 'object', properties, ...extra });
+
+export const VERSIONS_SCHEMA = object({ versions: list(object({ id: str, status: str, version: str })) });
+
+export const EMBEDDED_QUOTA_SCHEMA = object({ zone: str, resource: { type: 'string', description: '<service type>.<quota name>' }, quota: int });
+
+/** The allocation object (allocations.md 4); `notes` and `status_explanation` are absent for user tokens. */
+export const ALLOCATION_SCHEMA = object({
+  id: int,
+  parent_request: nullable(int),
+  status: { type: 'string', enum: ['N', 'E', 'A', 'R', 'X', 'J', 'D', 'L', 'M', 'O'] },
+  status_display: str,
+  submit_date: { type: 'string', format: 'date-time' },
+  modified_time: { type: 'string', format: 'date-time' },
+  project_name: nullable(str),
+  project_description: str,
+  contact_email: str,
+  approver_email: str,
+  start_date: nullable({ type: 'string', format: 'date' }),
+  end_date: nullable({ type: 'string', format: 'date' }),
+  estimated_project_duration: int,
+  estimated_number_users: nullable(int),
+  convert_trial_project: bool,
+  use_case: str,
+  usage_patterns: str,
+  geographic_requirements: str,
+  nectar_support: str,
+  ncris_support: str,
+  ncris_explanation: str,
+  ardc_explanation: str,
+  field_of_research_1: nullable(str),
+  field_of_research_2: nullable(str),
+  field_of_research_3: nullable(str),
+  for_percentage_1: int,
+  for_percentage_2: int,
+  for_percentage_3: int,
+  supported_organisations: list({ oneOf: [str, int] }),
+  ncris_facilities: list(str),
+  ardc_support: list(str),
+  usage_types: list(str),
+  associated_site: nullable(str),
+  national: bool,
+  allocation_home: str,
+  allocation_home_display: str,
+  special_approval: str,
+  project_id: nullable(str),
+  provisioned: bool,
+  notifications: bool,
+  managed: bool,
+  bundle: nullable(str),
+  chief_investigator: nullable(str),
+  quotas: list(EMBEDDED_QUOTA_SCHEMA),
+  notes: nullable(str),
+  status_explanation: nullable(str),
+});
+
+export const APPROVER_INFO_SCHEMA = object({ approval_urgency: str, expiry_state: str, concerned_sites: list(str) });
+
+export const QUOTA_SCHEMA = object({ id: int, allocation: int, resource: int, zone: str, requested_quota: int, quota: int });
+
+export const CHIEF_INVESTIGATOR_SCHEMA = object({
+  id: int,
+  allocation: int,
+  title: str,
+  given_name: str,
+  surname: str,
+  email: str,
+  primary_organisation: { oneOf: [str, int] },
+  additional_researchers: str,
+});
+
+export const GRANT_SCHEMA = object({
+  id: int,
+  allocation: int,
+  grant_type: str,
+  grant_subtype: str,
+  funding_body_scheme: str,
+  grant_id: str,
+  first_year_funded: int,
+  last_year_funded: int,
+  total_funding: { type: 'number' },
+});
+
+export const PUBLICATION_SCHEMA = object({ id: int, allocation: int, output_type: str, publication: str, doi: str });
+
+export const ORGANISATION_SCHEMA = object({
+  id: int,
+  ror_id: str,
+  full_name: str,
+  short_name: str,
+  url: str,
+  country: str,
+  parent: nullable(int),
+  precedes: list(int),
+  enabled: bool,
+  proposed_by: nullable(str),
+  vetted_by: nullable(str),
+});
+
+export const COMPUTE_HOMES_SCHEMA = { type: 'object', additionalProperties: list(str), description: 'allocation home → compute availability zones' };
+
+export const QUOTA_MAPPING_SCHEMA = object({ id: int, codename: str, zone: nullable(str), resource: str, factor: int });
