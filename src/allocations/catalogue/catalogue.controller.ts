@@ -1,4 +1,5 @@
 import { Controller, Get, HttpCode, Param, Patch, Post, Query, Req } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
 import { FastifyRequest } from 'fastify';
 import { ALL_ROLES, Roles } from '../../auth/auth.decorators';
 import { AllocationBody, ApiQueryParams, Parsed } from '../shared/input';
@@ -15,6 +16,7 @@ import { ApproverDto, ArdcProjectDto, BundleDto, FacilityDto, ResourceDto, Servi
  * get for every role (approvers: admin, service, reader), create and PATCH
  * for admin. DELETE and PUT are not registered, so they answer 405.
  */
+@ApiTags('allocations')
 @Controller(['allocations/v1', 'allocations'])
 export class CatalogueController {
   constructor(

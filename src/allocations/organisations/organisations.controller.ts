@@ -1,4 +1,5 @@
 import { Controller, Get, HttpCode, Param, Patch, Post, Query, Req } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
 import { FastifyRequest } from 'fastify';
 import { ALL_ROLES, Roles } from '../../auth/auth.decorators';
 import { Principal } from '../../auth/principal';
@@ -12,6 +13,7 @@ import { ORGANISATION_QUERY_PARAMS, OrganisationFilter, parseOrganisationFilter 
 import { OrganisationsService } from './organisations.service';
 
 /** `organisations/` (allocations.md 8, Organisations), under both prefixes of the mount. */
+@ApiTags('allocations')
 @Controller(['allocations/v1', 'allocations'])
 export class OrganisationsController {
   constructor(

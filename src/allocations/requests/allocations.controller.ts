@@ -1,4 +1,5 @@
 import { Controller, Get, HttpCode, Param, Patch, Post, Query, Req } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
 import { FastifyRequest } from 'fastify';
 import { ALL_ROLES, Roles } from '../../auth/auth.decorators';
 import { Principal } from '../../auth/principal';
@@ -18,6 +19,7 @@ const VERSIONS = { versions: [{ id: 'v1.2', status: 'CURRENT', version: '1.2' }]
  * it: under `/allocations/v1` the same position would be a collection named
  * `v1`, which does not exist.
  */
+@ApiTags('allocations')
 @Controller('allocations')
 export class AllocationsRootController {
   @Roles(...ALL_ROLES)
@@ -39,6 +41,7 @@ export class AllocationsRootController {
  * gets 404 rather than 403 (5, check order). DELETE and PUT are not
  * registered, so they answer 405.
  */
+@ApiTags('allocations')
 @Controller(['allocations/v1', 'allocations'])
 export class AllocationsController {
   constructor(

@@ -1,4 +1,5 @@
 import { Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, Req } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
 import { FastifyRequest } from 'fastify';
 import { ALL_ROLES, Roles } from '../../auth/auth.decorators';
 import { Principal } from '../../auth/principal';
@@ -26,6 +27,7 @@ import { RecordsService } from './records.service';
  * answer 201, deletes 204. Unregistered methods (PUT anywhere, PATCH on
  * quotas, grants and publications) answer 405.
  */
+@ApiTags('allocations')
 @Controller(['allocations/v1', 'allocations'])
 export class RecordsController {
   constructor(

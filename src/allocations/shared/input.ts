@@ -1,5 +1,5 @@
 import { createParamDecorator, ExecutionContext, PipeTransform } from '@nestjs/common';
-import { ApiBody, ApiProperty, ApiQuery } from '@nestjs/swagger';
+import { ApiBody, ApiConsumes, ApiProperty, ApiQuery, PartialType } from '@nestjs/swagger';
 import { FastifyRequest } from 'fastify';
 import { invalidFields } from '../allocations.errors';
 import { BodyReader } from './body-reader';
@@ -217,12 +217,27 @@ export function AllocationBody(dto: new () => unknown, options: { partial?: bool
   return (target, key, index) => {
     RawBody(new BodyPipe(dto, options.partial ?? false))(target, key, index);
     if (key === undefined) return;
+    const descriptor = Object.getOwnPropertyDescriptor(target, key)!;
+    ApiConsumes('application/x-www-form-urlencoded', 'application/json')(target, key, descriptor);
     ApiBody({
-      type: dto,
+      type: options.partial ? patchTypeOf(dto) : dto,
       required: options.required ?? !options.partial,
       description: 'application/x-www-form-urlencoded (repeated keys for lists, True/False for booleans) or application/json; unknown keys are ignored',
-    })(target, key, Object.getOwnPropertyDescriptor(target, key)!);
+    })(target, key, descriptor);
   };
+}
+
+const PATCH_TYPES = new Map<Function, Function>();
+
+/** The OpenAPI type of a PATCH body: the DTO with every field optional, named `<Name>Patch`. */
+function patchTypeOf(dto: new () => unknown): Function {
+  let type = PATCH_TYPES.get(dto);
+  if (!type) {
+    type = PartialType(dto as new () => object);
+    Object.defineProperty(type, 'name', { value: `${dto.name.replace(/Dto$/, '')}PatchDto` });
+    PATCH_TYPES.set(dto, type);
+  }
+  return type;
 }
 
 export interface QueryParamDoc {

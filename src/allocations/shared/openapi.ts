@@ -1,5 +1,5 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiOperation, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiResponse, ApiSecurity } from '@nestjs/swagger';
 import { ApiErrors, SECURITY_TOKEN } from '../../http/openapi';
 
 /*
@@ -10,9 +10,13 @@ import { ApiErrors, SECURITY_TOKEN } from '../../http/openapi';
 
 type Schema = Record<string, unknown>;
 
-/** Every route of the mount: `@ApiTags('allocations')` (or 'admin'), operation id `allocations.<name>`, token security. */
-export function AllocationOperation(name: string, summary: string, tag: 'allocations' | 'admin' = 'allocations'): MethodDecorator {
-  return applyDecorators(ApiTags(tag), ApiOperation({ operationId: `allocations.${name}`, summary }), ApiSecurity(SECURITY_TOKEN));
+/**
+ * Every route of the mount: operation id `allocations.<name>`, its summary,
+ * token security. The tag (`@ApiTags('allocations')`, or 'admin' for
+ * /admin/allocations) is on each controller class.
+ */
+export function AllocationOperation(name: string, summary: string): MethodDecorator {
+  return applyDecorators(ApiOperation({ operationId: `allocations.${name}`, summary }), ApiSecurity(SECURITY_TOKEN));
 }
 
 /** The success answer and the error statuses of a route (errors in the `{"error", "fields"}` shape). */

@@ -28,7 +28,7 @@ export class PutQuotaMappingDto {
   @IsNotEmpty({ message: 'must be the name of a quota resource' })
   resource!: string;
 
-  @ApiPropertyOptional({ description: 'units of the quota resource per unit of the allocation quota', default: 1, minimum: 1, example: 1073741824 })
+  @ApiPropertyOptional({ description: 'units of the quota resource per unit of the allocation quota', type: 'integer', default: 1, minimum: 1, example: 1073741824 })
   @IsOptional()
   @IsInt({ message: 'must be a positive integer' })
   @Min(1, { message: 'must be a positive integer' })
