@@ -1,12 +1,12 @@
 import { Module } from '@nestjs/common';
 import { Paginator } from '../shared/paging';
-import { OrganisationsController } from './organisations.controller';
+import { ORGANISATIONS_CONTROLLERS } from './organisations.controller';
 import { OrganisationsRepository } from './organisations.repository';
 import { OrganisationsService } from './organisations.service';
 
 /** Organisations of the allocation protocol (allocations.md 8); the requests module matches references through OrganisationsService. */
 @Module({
-  controllers: [OrganisationsController],
+  controllers: [...ORGANISATIONS_CONTROLLERS],
   providers: [OrganisationsService, OrganisationsRepository, Paginator],
   exports: [OrganisationsService],
 })

@@ -5,7 +5,7 @@ import { Sql } from '../../database/query-result';
 import { AllocationsError } from '../allocations.errors';
 import { parseInteger } from '../shared/body-reader';
 import { callerName } from '../shared/caller';
-import { Parsed } from '../shared/input';
+import { Parsed, Scalar } from '../shared/input';
 import { Page, PageOf } from '../shared/paging';
 import { ADMIN_ONLY_FIELDS, OrganisationDto } from './dto/organisation.dto';
 import { OrganisationFilter } from './organisation-filter';
@@ -77,9 +77,9 @@ export class OrganisationsService {
    * 9, primary_organisation).
    */
   async resolve(
-    items: unknown[],
+    items: Scalar[],
     field: string,
-    body: Parsed<unknown>,
+    body: Parsed<object>,
     opts: { refuseCatchAll?: boolean; sql?: Sql } = {},
   ): Promise<number[] | undefined> {
     const ids: number[] = [];

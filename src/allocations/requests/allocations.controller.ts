@@ -1,10 +1,10 @@
-import { Controller, Get, HttpCode, Param, Patch, Post, Query, Req } from '@nestjs/common';
+import { Controller, Get, HttpCode, Param, Patch, Post, Query, Req, Type } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { FastifyRequest } from 'fastify';
 import { ALL_ROLES, Roles } from '../../auth/auth.decorators';
 import { Principal } from '../../auth/principal';
 import { AllocationBody, ApiQueryParams, Parsed } from '../shared/input';
-import { AllocationAnswers, AllocationOperation, ALLOCATION_SCHEMA, APPROVER_INFO_SCHEMA, envelopeOf, VERSIONS_SCHEMA } from '../shared/openapi';
+import { ALLOCATION_MOUNTS, AllocationAnswers, AllocationMount, AllocationOperation, nameController, operationsOf, ALLOCATION_SCHEMA, APPROVER_INFO_SCHEMA, envelopeOf, VERSIONS_SCHEMA } from '../shared/openapi';
 import { ListQuery, ListQueryPipe, PAGE_PARAMS, Paginator } from '../shared/paging';
 import { IdParam } from '../shared/params';
 import { Caller } from '../shared/principal';
@@ -41,97 +41,104 @@ export class AllocationsRootController {
  * gets 404 rather than 403 (5, check order). DELETE and PUT are not
  * registered, so they answer 405.
  */
-@ApiTags('allocations')
-@Controller(['allocations/v1', 'allocations'])
-export class AllocationsController {
-  constructor(
-    private readonly allocations: AllocationsService,
-    private readonly paginator: Paginator,
-  ) {}
+function allocationsController(mount: AllocationMount): Type<object> {
+  const op = operationsOf(mount);
 
-  @Roles(...ALL_ROLES)
-  @Get('versions')
-  @AllocationOperation('getVersions', 'The versions document')
-  @AllocationAnswers(200, VERSIONS_SCHEMA)
-  versions() {
-    return VERSIONS;
-  }
+  @ApiTags('allocations')
+  @Controller(mount.prefix)
+  class AllocationsController {
+    constructor(
+      private readonly allocations: AllocationsService,
+      private readonly paginator: Paginator,
+    ) {}
 
-  @Roles(...ALL_ROLES)
-  @Get('allocations')
-  @AllocationOperation('listAllocations', 'List allocations the caller may see, newest first, with Django-style filters')
-  @ApiQueryParams([...PAGE_PARAMS, ...ALLOCATION_QUERY_PARAMS])
-  @AllocationAnswers(200, envelopeOf(ALLOCATION_SCHEMA), 400)
-  async list(@Req() req: FastifyRequest, @Caller() caller: Principal, @Query(new ListQueryPipe(parseAllocationFilter)) query: ListQuery<AllocationCondition[]>) {
-    return this.paginator.envelope(req, await this.allocations.list(caller, query.filter, query.page));
-  }
+    @Roles(...ALL_ROLES)
+    @Get('versions')
+    @op('getVersions', 'The versions document')
+    @AllocationAnswers(200, VERSIONS_SCHEMA)
+    versions() {
+      return VERSIONS;
+    }
 
-  @Roles('admin', 'service', 'user')
-  @Post('allocations')
-  @HttpCode(201)
-  @AllocationOperation('createAllocation', 'Submit an allocation request (status E)')
-  @AllocationAnswers(201, ALLOCATION_SCHEMA, 400, 403, 409, 415)
-  create(@Caller() caller: Principal, @AllocationBody(AllocationDto) body: Parsed<AllocationDto>) {
-    return this.allocations.create(caller, body);
-  }
+    @Roles(...ALL_ROLES)
+    @Get('allocations')
+    @op('listAllocations', 'List allocations the caller may see, newest first, with Django-style filters')
+    @ApiQueryParams([...PAGE_PARAMS, ...ALLOCATION_QUERY_PARAMS])
+    @AllocationAnswers(200, envelopeOf(ALLOCATION_SCHEMA), 400)
+    async list(@Req() req: FastifyRequest, @Caller() caller: Principal, @Query(new ListQueryPipe(parseAllocationFilter)) query: ListQuery<AllocationCondition[]>) {
+      return this.paginator.envelope(req, await this.allocations.list(caller, query.filter, query.page));
+    }
 
-  @Roles(...ALL_ROLES)
-  @Get('allocations/:id')
-  @AllocationOperation('getAllocation', 'Get an allocation')
-  @AllocationAnswers(200, ALLOCATION_SCHEMA, 404)
-  get(@Caller() caller: Principal, @Param() params: IdParam) {
-    return this.allocations.get(caller, params.id);
-  }
+    @Roles('admin', 'service', 'user')
+    @Post('allocations')
+    @HttpCode(201)
+    @op('createAllocation', 'Submit an allocation request (status E)')
+    @AllocationAnswers(201, ALLOCATION_SCHEMA, 400, 403, 409, 415)
+    create(@Caller() caller: Principal, @AllocationBody(AllocationDto) body: Parsed<AllocationDto>) {
+      return this.allocations.create(caller, body);
+    }
 
-  @Roles(...ALL_ROLES)
-  @Patch('allocations/:id')
-  @AllocationOperation('updateAllocation', 'Change an allocation (fields by role)')
-  @AllocationAnswers(200, ALLOCATION_SCHEMA, 400, 403, 404, 409, 415)
-  update(@Caller() caller: Principal, @Param() params: IdParam, @AllocationBody(AllocationDto, { partial: true }) body: Parsed<AllocationDto>) {
-    return this.allocations.update(caller, params.id, body);
-  }
+    @Roles(...ALL_ROLES)
+    @Get('allocations/:id')
+    @op('getAllocation', 'Get an allocation')
+    @AllocationAnswers(200, ALLOCATION_SCHEMA, 404)
+    get(@Caller() caller: Principal, @Param() params: IdParam) {
+      return this.allocations.get(caller, params.id);
+    }
 
-  @Roles(...ALL_ROLES)
-  @Post('allocations/:id/approve')
-  @HttpCode(200)
-  @AllocationOperation('approveAllocation', 'Approve: E, X → A (admin, service); needs an associated_site')
-  @AllocationAnswers(200, ALLOCATION_SCHEMA, 400, 403, 404, 409)
-  approve(@Caller() caller: Principal, @Param() params: IdParam) {
-    return this.allocations.approve(caller, params.id);
-  }
+    @Roles(...ALL_ROLES)
+    @Patch('allocations/:id')
+    @op('updateAllocation', 'Change an allocation (fields by role)')
+    @AllocationAnswers(200, ALLOCATION_SCHEMA, 400, 403, 404, 409, 415)
+    update(@Caller() caller: Principal, @Param() params: IdParam, @AllocationBody(AllocationDto, { partial: true }) body: Parsed<AllocationDto>) {
+      return this.allocations.update(caller, params.id, body);
+    }
 
-  @Roles(...ALL_ROLES)
-  @Post('allocations/:id/decline')
-  @HttpCode(200)
-  @AllocationOperation('declineAllocation', 'Decline: E → R, X → J (admin, service)')
-  @AllocationAnswers(200, ALLOCATION_SCHEMA, 400, 403, 404, 409, 415)
-  decline(@Caller() caller: Principal, @Param() params: IdParam, @AllocationBody(DeclineDto, { partial: true, required: false }) body: Parsed<DeclineDto>) {
-    return this.allocations.decline(caller, params.id, body);
-  }
+    @Roles(...ALL_ROLES)
+    @Post('allocations/:id/approve')
+    @HttpCode(200)
+    @op('approveAllocation', 'Approve: E, X → A (admin, service); needs an associated_site')
+    @AllocationAnswers(200, ALLOCATION_SCHEMA, 400, 403, 404, 409)
+    approve(@Caller() caller: Principal, @Param() params: IdParam) {
+      return this.allocations.approve(caller, params.id);
+    }
 
-  @Roles(...ALL_ROLES)
-  @Post('allocations/:id/amend')
-  @HttpCode(200)
-  @AllocationOperation('amendAllocation', 'Amend: A, R, J → X (admin, service, owner)')
-  @AllocationAnswers(200, ALLOCATION_SCHEMA, 403, 404, 409)
-  amend(@Caller() caller: Principal, @Param() params: IdParam) {
-    return this.allocations.amend(caller, params.id);
-  }
+    @Roles(...ALL_ROLES)
+    @Post('allocations/:id/decline')
+    @HttpCode(200)
+    @op('declineAllocation', 'Decline: E → R, X → J (admin, service)')
+    @AllocationAnswers(200, ALLOCATION_SCHEMA, 400, 403, 404, 409, 415)
+    decline(@Caller() caller: Principal, @Param() params: IdParam, @AllocationBody(DeclineDto, { partial: true, required: false }) body: Parsed<DeclineDto>) {
+      return this.allocations.decline(caller, params.id, body);
+    }
 
-  @Roles(...ALL_ROLES)
-  @Post('allocations/:id/delete')
-  @HttpCode(200)
-  @AllocationOperation('deleteAllocation', 'Delete: any → D (admin, service); idempotent')
-  @AllocationAnswers(200, ALLOCATION_SCHEMA, 403, 404, 409)
-  remove(@Caller() caller: Principal, @Param() params: IdParam) {
-    return this.allocations.remove(caller, params.id);
-  }
+    @Roles(...ALL_ROLES)
+    @Post('allocations/:id/amend')
+    @HttpCode(200)
+    @op('amendAllocation', 'Amend: A, R, J → X (admin, service, owner)')
+    @AllocationAnswers(200, ALLOCATION_SCHEMA, 403, 404, 409)
+    amend(@Caller() caller: Principal, @Param() params: IdParam) {
+      return this.allocations.amend(caller, params.id);
+    }
 
-  @Roles(...ALL_ROLES)
-  @Get('allocations/:id/approver_info')
-  @AllocationOperation('getApproverInfo', 'Approval urgency, expiry state and concerned sites (admin, service, reader)')
-  @AllocationAnswers(200, APPROVER_INFO_SCHEMA, 400, 403, 404)
-  approverInfo(@Caller() caller: Principal, @Param() params: IdParam) {
-    return this.allocations.approverInfo(caller, params.id);
+    @Roles(...ALL_ROLES)
+    @Post('allocations/:id/delete')
+    @HttpCode(200)
+    @op('deleteAllocation', 'Delete: any → D (admin, service); idempotent')
+    @AllocationAnswers(200, ALLOCATION_SCHEMA, 403, 404, 409)
+    remove(@Caller() caller: Principal, @Param() params: IdParam) {
+      return this.allocations.remove(caller, params.id);
+    }
+
+    @Roles(...ALL_ROLES)
+    @Get('allocations/:id/approver_info')
+    @op('getApproverInfo', 'Approval urgency, expiry state and concerned sites (admin, service, reader)')
+    @AllocationAnswers(200, APPROVER_INFO_SCHEMA, 400, 403, 404)
+    approverInfo(@Caller() caller: Principal, @Param() params: IdParam) {
+      return this.allocations.approverInfo(caller, params.id);
+    }
   }
+  return nameController(AllocationsController, 'Allocations', mount);
 }
+
+export const ALLOCATIONS_CONTROLLERS = ALLOCATION_MOUNTS.map(allocationsController);

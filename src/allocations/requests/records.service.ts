@@ -112,7 +112,7 @@ export class RecordsService {
   }
 
   /** The columns to write, after the checks that need the database (each a 400 on its field). */
-  private async readFields(m: EntityManager, kind: RecordKind, body: Parsed<unknown>, allocation: AllocationRow, create: boolean): Promise<Json> {
+  private async readFields(m: EntityManager, kind: RecordKind, body: Parsed<object>, allocation: AllocationRow, create: boolean): Promise<Json> {
     switch (kind) {
       case 'quotas': {
         body.check();

@@ -4,10 +4,10 @@ import { AllocationOrganisationsModule } from '../organisations/organisations.mo
 import { AllocationQuotaLinkModule } from '../quota-link/quota-link.module';
 import { Paginator } from '../shared/paging';
 import { AllocationAccess } from './allocation-access';
-import { AllocationsController, AllocationsRootController } from './allocations.controller';
+import { ALLOCATIONS_CONTROLLERS, AllocationsRootController } from './allocations.controller';
 import { AllocationsRepository } from './allocations.repository';
 import { AllocationsService } from './allocations.service';
-import { RecordsController } from './records.controller';
+import { RECORDS_CONTROLLERS } from './records.controller';
 import { RecordsRepository } from './records.repository';
 import { RecordsService } from './records.service';
 
@@ -19,7 +19,7 @@ import { RecordsService } from './records.service';
  */
 @Module({
   imports: [AllocationCatalogueModule, AllocationOrganisationsModule, AllocationQuotaLinkModule],
-  controllers: [AllocationsRootController, AllocationsController, RecordsController],
+  controllers: [AllocationsRootController, ...ALLOCATIONS_CONTROLLERS, ...RECORDS_CONTROLLERS],
   providers: [AllocationsService, AllocationsRepository, AllocationAccess, RecordsService, RecordsRepository, Paginator],
 })
 export class AllocationRequestsModule {}

@@ -47,6 +47,9 @@ export interface StringRule {
 
 type Spec = FieldSpec & { name: string };
 
+/** An item of a `list` field: form values are strings, JSON ones any scalar. */
+export type Scalar = string | number | boolean;
+
 const FIELDS = Symbol('allocation-fields');
 
 export interface FieldDoc {

@@ -19,6 +19,33 @@ export function AllocationOperation(name: string, summary: string): MethodDecora
   return applyDecorators(ApiOperation({ operationId: `allocations.${name}`, summary }), ApiSecurity(SECURITY_TOKEN));
 }
 
+/** The two prefixes of the mount (allocations.md 1): the advertised one and the alias. */
+export interface AllocationMount {
+  prefix: string;
+  alias: boolean;
+}
+
+export const ALLOCATION_MOUNTS: readonly AllocationMount[] = [
+  { prefix: 'allocations/v1', alias: false },
+  { prefix: 'allocations', alias: true },
+];
+
+/**
+ * `AllocationOperation` for one prefix: the same handlers serve both, and
+ * each prefix is its own controller class so that every operation of the
+ * OpenAPI document has an id of its own (`allocations.listZones`, and
+ * `allocations.listZonesAlias` under /allocations).
+ */
+export function operationsOf(mount: AllocationMount): (name: string, summary: string) => MethodDecorator {
+  return (name, summary) => (mount.alias ? AllocationOperation(`${name}Alias`, `${summary} (alias of /allocations/v1)`) : AllocationOperation(name, summary));
+}
+
+/** Names a controller class made per prefix (`<Name>Controller`, `<Name>AliasController`). */
+export function nameController<T extends Function>(type: T, name: string, mount: AllocationMount): T {
+  Object.defineProperty(type, 'name', { value: `${name}${mount.alias ? 'Alias' : ''}Controller` });
+  return type;
+}
+
 /** The success answer and the error statuses of a route (errors in the `{"error", "fields"}` shape). */
 export function AllocationAnswers(status: number, schema: Schema | undefined, ...errors: number[]): MethodDecorator {
   const success =

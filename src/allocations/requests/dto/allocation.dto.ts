@@ -1,4 +1,4 @@
-import { Field } from '../../shared/input';
+import { Field, Scalar } from '../../shared/input';
 
 const PROJECT_NAME = /^[A-Za-z0-9_-]+$/;
 const FIELD_OF_RESEARCH = /^\d{2}(\d{2}){0,2}$/;
@@ -75,7 +75,7 @@ export class AllocationDto {
   for_percentage_3?: number;
 
   @Field({ kind: 'list' }, { description: 'organisations by integer id, ROR id, full or short name' })
-  supported_organisations?: unknown[];
+  supported_organisations?: Scalar[];
 
   @Field({ kind: 'stringList', max: 255 }, { description: 'NCRIS facility short names or names' })
   ncris_facilities?: string[];

@@ -1,4 +1,4 @@
-import { Field } from '../../shared/input';
+import { Field, Scalar } from '../../shared/input';
 
 /*
  * The bodies of the records attached to an allocation (allocations.md 7, 9).
@@ -42,7 +42,7 @@ export class ChiefInvestigatorDto {
   email!: string;
 
   @Field({ kind: 'list' }, { description: 'one organisation: integer id, ROR id, full or short name; required on create' })
-  primary_organisation!: unknown[];
+  primary_organisation!: Scalar[];
 
   @Field({ kind: 'string', max: 1000 }, { description: 'default ""' })
   additional_researchers?: string;
