@@ -1,7 +1,8 @@
 import { Feature } from '../core/feature';
-import { ALLOCATION_ENTITIES } from './allocation.entities';
+import { ALLOCATION_ENTITIES } from './requests/allocation.entities';
 import { ALLOCATIONS_ERROR_STATUS } from './allocations.errors';
-import { CATALOGUE_ENTITIES } from './catalogue.entities';
+import { CATALOGUE_ENTITIES } from './catalogue/catalogue.entities';
+import { ORGANISATION_ENTITIES } from './organisations/organisation.entity';
 import { QUOTA_LINK_ENTITIES } from './quota-link/quota-link.entities';
 
 declare module '../queue/job-payloads' {
@@ -13,7 +14,7 @@ declare module '../queue/job-payloads' {
 
 export const ALLOCATIONS_FEATURE: Feature = {
   name: 'allocations',
-  entities: [...CATALOGUE_ENTITIES, ...ALLOCATION_ENTITIES, ...QUOTA_LINK_ENTITIES],
+  entities: [...CATALOGUE_ENTITIES, ...ORGANISATION_ENTITIES, ...ALLOCATION_ENTITIES, ...QUOTA_LINK_ENTITIES],
   errorStatus: ALLOCATIONS_ERROR_STATUS,
   jobs: ['allocations.apply-quotas'],
 };

@@ -1,19 +1,16 @@
 import { Module } from '@nestjs/common';
-import { AllocationsController, AllocationsRootController } from './allocations.controller';
-import { AllocationsService } from './allocations.service';
-import { CatalogueService } from './catalogue.service';
-import { OrganisationsService } from './organisations.service';
-import { QuotaLinkSweeperService } from './quota-link/quota-link-sweeper.service';
-import { AllocationQuotaLinkModule } from './quota-link/quota-link.module';
-import { QuotaMappingsController } from './quota-link/quota-mappings.controller';
-import { QuotaMappingsService } from './quota-link/quota-mappings.service';
-import { RecordsService } from './records.service';
+import { AllocationCatalogueModule } from './catalogue/catalogue.module';
+import { AllocationOrganisationsModule } from './organisations/organisations.module';
+import { AllocationQuotaMappingsModule } from './quota-link/quota-mappings.module';
+import { AllocationRequestsModule } from './requests/requests.module';
 
-/** Nectar Allocation API v1 (spec/allocations.md), sections 1-11, with the link to quota limits (§10). */
+/**
+ * Nectar Allocation API v1 (spec/allocations.md), in four sub-modules:
+ * allocation requests (requests/), the catalogue (catalogue/), organisations
+ * (organisations/) and the link to quota limits (quota-link/, §10; its
+ * processing module is what the worker imports).
+ */
 @Module({
-  imports: [AllocationQuotaLinkModule],
-  controllers: [AllocationsRootController, AllocationsController, QuotaMappingsController],
-  providers: [AllocationsService, CatalogueService, OrganisationsService, RecordsService, QuotaMappingsService, QuotaLinkSweeperService],
-  exports: [AllocationsService],
+  imports: [AllocationRequestsModule, AllocationCatalogueModule, AllocationOrganisationsModule, AllocationQuotaMappingsModule],
 })
 export class AllocationsModule {}

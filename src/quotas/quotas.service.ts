@@ -1,4 +1,4 @@
-import { Injectable, Optional } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { DomainError } from '../http/domain-error';
 import { ListHoldingsQueryDto, PutHoldingsDto, PutResourceDto } from './dto/quotas-admin.dto';
@@ -59,20 +59,11 @@ type ProjectEntry = { project_limit: number; project_usage: number; project_pend
  */
 @Injectable()
 export class QuotasService {
-  private readonly resources: QuotaResourcesRepository;
-  private readonly holdings: QuotaHoldingsRepository;
-
   constructor(
     private readonly db: DataSource,
-    // Injected from QuotasCoreModule. The fallback keeps QuotasService usable
-    // where a module still provides it on its own with only a DataSource
-    // (allocations' quota-link module, until it imports QuotasCoreModule).
-    @Optional() resources?: QuotaResourcesRepository,
-    @Optional() holdings?: QuotaHoldingsRepository,
-  ) {
-    this.resources = resources ?? new QuotaResourcesRepository(db);
-    this.holdings = holdings ?? new QuotaHoldingsRepository(db);
-  }
+    private readonly resources: QuotaResourcesRepository,
+    private readonly holdings: QuotaHoldingsRepository,
+  ) {}
 
   // --- resources -----------------------------------------------------------
 

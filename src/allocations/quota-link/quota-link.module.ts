@@ -1,18 +1,21 @@
 import { Module } from '@nestjs/common';
 import { QueueModule } from '../../queue/queue.module';
-import { QuotasService } from '../../quotas/quotas.service';
+import { QuotasCoreModule } from '../../quotas/quotas.module';
 import { QuotaLinkProcessor } from './quota-link.processor';
+import { QuotaLinkRepository } from './quota-link.repository';
 import { QuotaLinkService } from './quota-link.service';
 
 /**
  * Setting project limits from approved allocations (allocations.md §10): the
- * worker process's part, also run in the API without Redis. QuotasService is
- * stateless (a DataSource only), so it is provided here rather than importing
- * QuotasModule with its HTTP controllers into the worker.
+ * processing part, imported by the worker (src/worker.module.ts) and by the
+ * API (which also runs the jobs without Redis). It holds no controller and
+ * nothing of the allocation HTTP modules: the repository reads the
+ * allocation tables itself. Limits are set through QuotasCoreModule (the
+ * quotas services without their HTTP controllers).
  */
 @Module({
-  imports: [QueueModule],
-  providers: [QuotasService, QuotaLinkService, QuotaLinkProcessor],
-  exports: [QuotaLinkService, QueueModule],
+  imports: [QueueModule, QuotasCoreModule],
+  providers: [QuotaLinkRepository, QuotaLinkService, QuotaLinkProcessor],
+  exports: [QuotaLinkService, QuotaLinkRepository, QueueModule],
 })
 export class AllocationQuotaLinkModule {}

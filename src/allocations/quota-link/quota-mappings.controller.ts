@@ -1,24 +1,34 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Put, Res } from '@nestjs/common';
-import { ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { FastifyReply } from 'fastify';
+import { ApiResponse, ApiTags } from '@nestjs/swagger';
 import { Roles } from '../../auth/auth.decorators';
+import { ApiErrors } from '../../http/openapi';
+import { AllocationOperation, QUOTA_MAPPING_SCHEMA } from '../shared/openapi';
+import { IdParam } from '../shared/params';
+import { PutQuotaMappingDto } from './dto/put-quota-mapping.dto';
 import { QuotaMappingsService } from './quota-mappings.service';
 
 /** The allocation-to-quota mapping (docs/allocations.md §10); errors are `{"error"}` like the rest of /admin. */
 @ApiTags('admin')
-@ApiSecurity('token')
 @Roles('admin')
 @Controller('admin/allocations/quota-mappings')
 export class QuotaMappingsController {
   constructor(private readonly mappings: QuotaMappingsService) {}
 
   @Get()
+  @AllocationOperation('listQuotaMappings', 'List the allocation-to-quota mappings (admin)')
+  @ApiResponse({ status: 200, description: 'Success', content: { 'application/json': { schema: { type: 'object', properties: { mappings: { type: 'array', items: QUOTA_MAPPING_SCHEMA } } } } } })
+  @ApiErrors('admin', 401, 403)
   list() {
     return this.mappings.list();
   }
 
   @Put()
-  async put(@Body() body: unknown, @Res({ passthrough: true }) reply: FastifyReply) {
+  @AllocationOperation('putQuotaMapping', 'Create (201) or replace (200) the mapping of a codename and zone (admin)')
+  @ApiResponse({ status: 200, description: 'Replaced', content: { 'application/json': { schema: QUOTA_MAPPING_SCHEMA } } })
+  @ApiResponse({ status: 201, description: 'Created', content: { 'application/json': { schema: QUOTA_MAPPING_SCHEMA } } })
+  @ApiErrors('admin', 400, 401, 403, 415)
+  async put(@Body() body: PutQuotaMappingDto, @Res({ passthrough: true }) reply: FastifyReply) {
     const { created, mapping } = await this.mappings.put(body);
     void reply.status(created ? 201 : 200);
     return mapping;
@@ -26,7 +36,10 @@ export class QuotaMappingsController {
 
   @Delete(':id')
   @HttpCode(204)
-  async remove(@Param('id') id: string): Promise<void> {
-    await this.mappings.remove(id);
+  @AllocationOperation('deleteQuotaMapping', 'Delete a mapping (admin)')
+  @ApiResponse({ status: 204, description: 'No content' })
+  @ApiErrors('admin', 401, 403, 404)
+  async remove(@Param() params: IdParam): Promise<void> {
+    await this.mappings.remove(params.id);
   }
 }

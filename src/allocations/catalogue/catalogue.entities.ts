@@ -2,7 +2,7 @@ import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn, PrimaryGen
 
 /*
  * The allocation catalogue (allocations.md 8). Rows are read and written
- * through raw SQL in catalogue.service.ts; these classes describe the schema
+ * through raw SQL in catalogue.repository.ts; these classes describe the schema
  * for migrations. Column names are the wire names.
  */
 
@@ -168,42 +168,6 @@ export class AllocArdcProject {
   explain: boolean;
 }
 
-@Entity('alloc_organisation')
-export class AllocOrganisation {
-  @PrimaryGeneratedColumn('identity', { type: 'integer', generatedIdentity: 'BY DEFAULT', primaryKeyConstraintName: 'alloc_organisation_pk' })
-  id: number;
-
-  @Column('text', { name: 'ror_id', default: '' })
-  rorId: string;
-
-  @Column('text', { name: 'full_name' })
-  fullName: string;
-
-  @Column('text', { name: 'short_name' })
-  shortName: string;
-
-  @Column('text', { default: '' })
-  url: string;
-
-  @Column('text', { default: 'AU' })
-  country: string;
-
-  @Column('integer', { nullable: true })
-  parent: number | null;
-
-  @Column('integer', { array: true, default: () => "'{}'" })
-  precedes: number[];
-
-  @Column('boolean', { default: true })
-  enabled: boolean;
-
-  @Column('text', { name: 'proposed_by', nullable: true })
-  proposedBy: string | null;
-
-  @Column('text', { name: 'vetted_by', nullable: true })
-  vettedBy: string | null;
-}
-
 @Entity('alloc_approver')
 export class AllocApprover {
   @PrimaryGeneratedColumn('identity', { type: 'integer', generatedIdentity: 'BY DEFAULT', primaryKeyConstraintName: 'alloc_approver_pk' })
@@ -229,6 +193,5 @@ export const CATALOGUE_ENTITIES = [
   AllocBundle,
   AllocFacility,
   AllocArdcProject,
-  AllocOrganisation,
   AllocApprover,
 ];

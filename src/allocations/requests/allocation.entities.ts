@@ -2,7 +2,7 @@ import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } 
 
 /*
  * Allocations and the records attached to them (allocations.md 4, 7, 9).
- * Read and written through raw SQL (allocations.service.ts, records.service.ts);
+ * Read and written through raw SQL (allocations.repository.ts, records.repository.ts);
  * these classes describe the schema for migrations.
  */
 

@@ -1,4 +1,4 @@
-import { DomainError } from '../http/domain-error';
+import { DomainError } from '../../http/domain-error';
 import { BodyReader, isCalendarDate, parseBool, parseInteger } from './body-reader';
 
 describe(BodyReader.name, () => {

@@ -1,12 +1,26 @@
+import { Injectable, PipeTransform } from '@nestjs/common';
 import { FastifyRequest } from 'fastify';
-import { DomainError } from '../http/domain-error';
-import { AllocationsError } from './allocations.errors';
+import { AppConfig } from '../../config/app-config';
+import { invalidField } from '../allocations.errors';
+
+/*
+ * HTTP paging of the allocation mount (allocations.md 2.8). Only controllers
+ * and pipes use this file: services take a `Page` and answer a `PageOf`, and
+ * the controller wraps it in the envelope with its absolute links.
+ */
 
 export type Query = Record<string, string | string[] | undefined>;
 
 export interface Page {
   limit: number;
   offset: number;
+}
+
+/** One page of results as a service answers it. */
+export interface PageOf<T> {
+  page: Page;
+  count: number;
+  results: T[];
 }
 
 export interface Envelope<T> {
@@ -24,9 +38,7 @@ export function queryValue(query: Query, key: string): string | undefined {
   const raw = query[key];
   const value = Array.isArray(raw) ? raw[raw.length - 1] : raw;
   // PostgreSQL text cannot hold NUL; refuse it here rather than fail in SQL.
-  if (value?.includes('\u0000')) {
-    throw new DomainError(AllocationsError.Validation, `${key}: null characters are not allowed`, { fields: { [key]: ['Null characters are not allowed.'] } });
-  }
+  if (value?.includes('\u0000')) throw invalidField(key, 'Null characters are not allowed.');
   return value;
 }
 
@@ -45,10 +57,30 @@ export function readPage(query: Query): Page {
 function readNonNegative(query: Query, key: string): number | undefined {
   const text = queryValue(query, key);
   if (text === undefined) return undefined;
-  if (!/^\d{1,9}$/.test(text)) {
-    throw new DomainError(AllocationsError.Validation, `${key}: must be a non-negative integer`, { fields: { [key]: ['A non-negative integer is required.'] } });
-  }
+  if (!/^\d{1,9}$/.test(text)) throw invalidField(key, 'A non-negative integer is required.');
   return Number(text);
+}
+
+/** The query parameters every list takes, for the OpenAPI document. */
+export const PAGE_PARAMS = [
+  { name: 'limit', type: 'integer', description: 'page size, default 100, at most 1000' },
+  { name: 'offset', type: 'integer', description: 'items to skip, default 0' },
+] as const;
+
+/** A list query read at the edge: its page and its typed filters. */
+export interface ListQuery<F> {
+  page: Page;
+  filter: F;
+}
+
+/** Reads `limit`/`offset` and the list's filters (a pure parser of the raw query) at the edge. */
+export class ListQueryPipe<F> implements PipeTransform {
+  constructor(private readonly parseFilter: (query: Query) => F) {}
+
+  transform(query: Query | undefined): ListQuery<F> {
+    const raw = query ?? {};
+    return { page: readPage(raw), filter: this.parseFilter(raw) };
+  }
 }
 
 /**
@@ -58,11 +90,16 @@ function readNonNegative(query: Query, key: string): number | undefined {
  * in on (either mount prefix), every other parameter is kept (spec/README.md,
  * "Absolute URLs"; allocations.md 2.8).
  */
-export function envelope<T>(request: FastifyRequest, publicUrl: string | undefined, page: Page, count: number, results: T[]): Envelope<T> {
-  const link = (offset: number) => pageUrl(request, publicUrl, page.limit, offset);
-  const next = page.offset + page.limit < count ? link(page.offset + page.limit) : null;
-  const previous = page.offset > 0 ? link(Math.max(0, page.offset - page.limit)) : null;
-  return { count, next, previous, results };
+@Injectable()
+export class Paginator {
+  constructor(private readonly config: AppConfig) {}
+
+  envelope<T>(request: FastifyRequest, { page, count, results }: PageOf<T>): Envelope<T> {
+    const link = (offset: number) => pageUrl(request, this.config.publicUrl, page.limit, offset);
+    const next = page.offset + page.limit < count ? link(page.offset + page.limit) : null;
+    const previous = page.offset > 0 ? link(Math.max(0, page.offset - page.limit)) : null;
+    return { count, next, previous, results };
+  }
 }
 
 function pageUrl(request: FastifyRequest, publicUrl: string | undefined, limit: number, offset: number): string {

@@ -1,8 +1,9 @@
-import { DataSource, EntityManager } from 'typeorm';
-import { Principal } from '../auth/principal';
-import { organisationRef, OrganisationRow } from './organisations.service';
+import { Principal } from '../../auth/principal';
+import { organisationRef, OrganisationRow } from '../organisations/organisation-view';
+import { EmbeddedQuota, embeddedQuotas, QuotaRow } from './embedded-quotas';
+import { STATUS_DISPLAY } from './state-machine';
 
-/** An allocation row as selected by ALLOCATION_SELECT (dates as `YYYY-MM-DD` text). */
+/** An allocation row as the repository selects it (dates as `YYYY-MM-DD` text). */
 export interface AllocationRow {
   id: number;
   parent_request: number | null;
@@ -48,49 +49,26 @@ export interface AllocationRow {
   bundle: number | null;
 }
 
-/** Selects allocations with their dates as text (node-postgres would turn a `date` into a local-time Date). */
-export const ALLOCATION_SELECT = `SELECT a.*, a."start_date"::text AS "start_date", a."end_date"::text AS "end_date" FROM "allocation" a`;
-
-/** Labels on the wire (allocations.md 5; the server's labels, not the client's). */
-export const STATUS_DISPLAY: Record<string, string> = {
-  N: 'New',
-  E: 'Submitted',
-  A: 'Approved',
-  R: 'Declined',
-  X: 'Update requested',
-  J: 'Update declined',
-  D: 'Deleted',
-  L: 'Legacy',
-  M: 'Legacy Approved',
-  O: 'Legacy Rejected',
-};
-
-interface SiteRow {
+export interface SiteRow {
   id: number;
   name: string;
   display_name: string;
 }
-interface NamedRow {
+export interface NamedRow {
   id: number;
   name: string;
   short_name: string;
 }
-interface BundleRow {
+export interface BundleRow {
   id: number;
   name: string;
   zone: string;
   su_per_year: number;
 }
-interface QuotaRow {
-  allocation: number;
-  resource: number;
-  zone: string;
-  quota: number;
-}
 
-/** What serialising a page of allocations needs from the catalogue and the attached records, loaded once. */
+/** What serialising a page of allocations needs from the catalogue and the attached records, loaded once (AllocationsRepository.context). */
 export class AllocationContext {
-  private constructor(
+  constructor(
     readonly sites: Map<number, SiteRow>,
     readonly organisations: Map<number, OrganisationRow>,
     readonly facilities: Map<number, NamedRow>,
@@ -101,52 +79,9 @@ export class AllocationContext {
     readonly chiefInvestigators: Map<number, string>,
   ) {}
 
-  static async load(m: DataSource | EntityManager, rows: AllocationRow[]): Promise<AllocationContext> {
-    const ids = rows.map((r) => r.id);
-    const orgIds = [...new Set(rows.flatMap((r) => r.supported_organisations))];
-    const sites: SiteRow[] = await m.query(`SELECT "id", "name", "display_name" FROM "alloc_site"`);
-    const orgs: OrganisationRow[] = orgIds.length ? await m.query(`SELECT * FROM "alloc_organisation" WHERE "id" = ANY($1)`, [orgIds]) : [];
-    const facilities: NamedRow[] = await m.query(`SELECT "id", "name", "short_name" FROM "alloc_facility"`);
-    const ardc: NamedRow[] = await m.query(`SELECT "id", "name", "short_name" FROM "alloc_ardc_project"`);
-    const bundles: BundleRow[] = await m.query(`SELECT "id", "name", "zone", "su_per_year" FROM "alloc_bundle"`);
-    const resources: { id: number; codename: string }[] = await m.query(
-      `SELECT "id", "service_type" || '.' || "quota_name" AS "codename" FROM "alloc_resource"`,
-    );
-    const quotas: QuotaRow[] = ids.length
-      ? await m.query(`SELECT "allocation", "resource", "zone", "quota" FROM "allocation_quota" WHERE "allocation" = ANY($1) ORDER BY "id"`, [ids])
-      : [];
-    const cis: { allocation: number; email: string }[] = ids.length
-      ? await m.query(`SELECT DISTINCT ON ("allocation") "allocation", "email" FROM "allocation_chief_investigator" WHERE "allocation" = ANY($1) ORDER BY "allocation", "id"`, [ids])
-      : [];
-    const quotaMap = new Map<number, QuotaRow[]>();
-    for (const q of quotas) quotaMap.set(q.allocation, [...(quotaMap.get(q.allocation) ?? []), q]);
-    return new AllocationContext(
-      new Map(sites.map((s) => [s.id, s])),
-      new Map(orgs.map((o) => [o.id, o])),
-      new Map(facilities.map((f) => [f.id, f])),
-      new Map(ardc.map((a) => [a.id, a])),
-      new Map(bundles.map((b) => [b.id, b])),
-      new Map(resources.map((r) => [r.id, r.codename])),
-      quotaMap,
-      new Map(cis.map((c) => [c.allocation, c.email])),
-    );
-  }
-
-  /** The embedded `quotas` (allocations.md 7): bundle entries plus `rating.budget`, replaced or extended by the allocation's own rows. */
-  embeddedQuotas(row: AllocationRow): { zone: string; resource: string; quota: number }[] {
-    const entries: { zone: string; resource: string; quota: number }[] = [];
-    const bundle = row.bundle !== null ? this.bundles.get(row.bundle) : undefined;
-    if (bundle) {
-      // Bundle quotas themselves are not kept yet (allocations.md 8), only the budget.
-      entries.push({ zone: bundle.zone, resource: 'rating.budget', quota: Math.floor((bundle.su_per_year / 12) * row.estimated_project_duration) });
-    }
-    for (const q of this.quotas.get(row.id) ?? []) {
-      const resource = this.codenames.get(q.resource) ?? String(q.resource);
-      const existing = entries.find((e) => e.resource === resource && e.zone === q.zone);
-      if (existing) existing.quota = q.quota;
-      else entries.push({ zone: q.zone, resource, quota: q.quota });
-    }
-    return entries;
+  /** The embedded `quotas` (allocations.md 7). */
+  embeddedQuotas(row: AllocationRow): EmbeddedQuota[] {
+    return embeddedQuotas(row, row.bundle !== null ? this.bundles.get(row.bundle) : undefined, this.quotas.get(row.id) ?? [], this.codenames);
   }
 
   serialize(row: AllocationRow, principal: Principal): Record<string, unknown> {

@@ -1,5 +1,5 @@
-import { DomainError } from '../http/domain-error';
-import { AllocationsError } from './allocations.errors';
+import { DomainError } from '../../http/domain-error';
+import { AllocationsError, invalidFields } from '../allocations.errors';
 
 /**
  * Reads one form-encoded or JSON body field by field (allocations.md 2.1):
@@ -41,10 +41,7 @@ export class BodyReader {
 
   /** Throws the collected failures as one 400 naming the first field. */
   done(): void {
-    const entries = Object.entries(this.errors);
-    if (entries.length === 0) return;
-    const [field, messages] = entries[0];
-    throw new DomainError(AllocationsError.Validation, `${field}: ${messages[0]}`, { fields: this.errors });
+    if (this.failed) throw invalidFields(this.errors);
   }
 
   /** A single value; a repeated form key is refused for scalar fields. */
