@@ -1,7 +1,8 @@
 import { DomainErrorExtra } from './domain-error';
 import { Mount } from './mounts';
 
-const SYNNEFO_FAULTS: Record<number, string> = {
+/** The Synnefo fault name of each status under /astakos (quotas.md 2); the OpenAPI schemas use it too. */
+export const SYNNEFO_FAULTS: Record<number, string> = {
   400: 'badRequest',
   401: 'unauthorized',
   403: 'forbidden',

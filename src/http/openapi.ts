@@ -1,5 +1,6 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiResponse } from '@nestjs/swagger';
+import { SYNNEFO_FAULTS } from './error-renderers';
 import { Mount } from './mounts';
 
 /**
@@ -24,18 +25,6 @@ const STATUS_TEXT: Record<number, string> = {
   415: 'Unsupported content type',
   429: 'Too many requests',
   503: 'A dependency is unavailable; retry after the Retry-After delay',
-};
-
-const SYNNEFO_FAULTS: Record<number, string> = {
-  400: 'badRequest',
-  401: 'unauthorized',
-  403: 'forbidden',
-  404: 'itemNotFound',
-  405: 'notAllowed',
-  409: 'conflict',
-  413: 'overLimit',
-  415: 'badMediaType',
-  503: 'serviceUnavailable',
 };
 
 /** The JSON schema of an error answer in a mount's shape (src/http/error-renderers.ts renders it). */
