@@ -205,6 +205,25 @@ export function finishDocument(document: OpenAPIObject): OpenAPIObject {
     }
     finishOperation(operation, path);
   }
+  // Controllers with explicit operation ids mounted under several prefixes give
+  // every prefix the same id: the first occurrence (the advertised prefix,
+  // registered first) keeps it, the others become `<id>.alias`, `.alias2`…
+  const first = new Map<string, { path: string; method: string; count: number }>();
+  for (const { path, method, operation } of operations) {
+    const id = operation.operationId;
+    if (!id) continue;
+    const seen = first.get(id);
+    if (!seen) {
+      first.set(id, { path, method, count: 0 });
+      continue;
+    }
+    seen.count += 1;
+    operation.operationId = `${id}.alias${seen.count === 1 ? '' : seen.count}`;
+    operation['x-alias-of'] = id;
+    operation.description = [`Alias of \`${seen.method.toUpperCase()} ${seen.path}\`: the same handler under another prefix.`, operation.description]
+      .filter(Boolean)
+      .join('\n\n');
+  }
   const used = new Set(Object.values(document.paths).flatMap((item) => HTTP_METHODS.flatMap((m) => ((item as Record<string, Operation | undefined>)[m]?.tags ?? []))));
   document.tags = [...TAGS.filter((tag) => used.has(tag.name)), ...[...used].filter((name) => !TAGS.some((tag) => tag.name === name)).sort().map((name) => ({ name }))];
   return document;

@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Put, Query, Res } from '@nestjs/common';
-import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { ApiExtension, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { FastifyReply } from 'fastify';
 import { Roles } from '../auth/auth.decorators';
 import { ApiErrors, SECURITY_TOKEN } from '../http/openapi';
@@ -19,6 +19,7 @@ export class QuotasAdminController {
   // An empty name never reaches the route below; answer it as the contract says (400 naming `name`), not 404.
   @Put('resources')
   @ApiOperation({ operationId: 'admin.putQuotaResourceWithoutName', summary: 'A resource needs a name: always 400' })
+  @ApiExtension('x-always-refused', true)
   @ApiErrors('admin', 400, 401, 403)
   putResourceWithoutName(): never {
     validateDto(ResourceNameParamsDto, { name: '' }, 'param');
