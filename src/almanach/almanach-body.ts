@@ -70,3 +70,12 @@ export class AlmanachBody {
 export function invalid(): DomainError {
   return new DomainError(AlmanachError.InvalidPayload, INVALID_PAYLOAD);
 }
+
+/** A query-string date (almanach-v1.md 2.2); absent → 400 naming it, unparseable → 400. */
+export function queryDate(query: Record<string, unknown>, key: string): Micros {
+  const raw = query[key];
+  if (raw === undefined) throw new DomainError(AlmanachError.MissingParam, missingParam(key));
+  const micros = parseAlmanachDate(Array.isArray(raw) ? undefined : raw);
+  if (micros === null) throw new DomainError(AlmanachError.InvalidPayload, INVALID_PAYLOAD);
+  return micros;
+}

@@ -4,12 +4,27 @@ import { canSeeProject, Principal } from '../auth/principal';
 import { AuthError } from '../auth/auth.errors';
 import { DomainError } from '../http/domain-error';
 import { SERVICE_VERSION } from '../version';
-import { AlmanachBody } from './almanach-body';
-import { formatAlmanachDate, Micros, nowMicros, parseAlmanachDate, SECOND } from './almanach-dates';
+import { formatAlmanachDate, Micros, nowMicros, SECOND } from './almanach-dates';
 import { filterImageMeta, sameImageMeta, Version, versionToWire } from './almanach-version';
-import { AlmanachError, INVALID_PAYLOAD, missingParam } from './almanach.errors';
+import {
+  AttachVolumeCommand,
+  CreateInstanceCommand,
+  CreateVolumeCommand,
+  CreateVolumeTypeCommand,
+  DeleteInstanceCommand,
+  DeleteVolumeCommand,
+  DeleteVolumeTypeCommand,
+  DetachVolumeCommand,
+  ListWindowQuery,
+  RebuildInstanceCommand,
+  RenameVolumeCommand,
+  ResizeInstanceCommand,
+  ResizeVolumeCommand,
+  UpdateInstanceCommand,
+  WriteOptions,
+} from './almanach.commands';
+import { AlmanachError } from './almanach.errors';
 import { AlmanachRepository as repo } from './almanach.repository';
-import { parseInstanceUpdate } from './instance-update';
 import { EntityType } from './entity-version.entity';
 import { VolumeType } from './volume-type.entity';
 
@@ -34,29 +49,20 @@ export class AlmanachService {
 
   // ---- instances -------------------------------------------------------
 
-  async createInstance(projectId: string, payload: unknown): Promise<void> {
-    const body = new AlmanachBody(payload);
-    const entityId = body.string('id');
-    const start = body.date('created_at');
-    const name = body.nullableString('name');
-    const flavor = body.nullableString('flavor');
-    const imageMeta = filterImageMeta({
-      distro: body.nullableString('os_distro'),
-      version: body.nullableString('os_version'),
-      os_type: body.nullableString('os_type'),
-    });
-    await this.write(entityId, async (m) => {
-      if (!(await this.mayCreate(m, entityId, 'instance', projectId, start))) return;
+  async createInstance(cmd: CreateInstanceCommand, options: WriteOptions = {}): Promise<void> {
+    const imageMeta = filterImageMeta(cmd.imageMeta);
+    await this.write(cmd.instanceId, options, async (m) => {
+      if (!(await this.mayCreate(m, cmd.instanceId, 'instance', cmd.projectId, cmd.createdAt))) return;
       await repo.insert(m, {
-        entityId,
+        entityId: cmd.instanceId,
         entityType: 'instance',
-        projectId,
-        start,
-        lastEvent: start,
-        name,
-        flavor,
+        projectId: cmd.projectId,
+        start: cmd.createdAt,
+        lastEvent: cmd.createdAt,
+        name: cmd.name,
+        flavor: cmd.flavor,
         imageMeta,
-        metadata: {},
+        metadata: cmd.metadata ?? {},
         volumeType: null,
         size: null,
         attachedTo: [],
@@ -64,45 +70,34 @@ export class AlmanachService {
     });
   }
 
-  async deleteInstance(entityId: string, payload: unknown): Promise<void> {
-    const date = new AlmanachBody(payload).date('date');
-    await this.write(entityId, async (m) => {
-      const open = await this.openOf(m, entityId, 'instance', date);
-      await repo.close(m, open.id, date);
+  async deleteInstance(cmd: DeleteInstanceCommand, options: WriteOptions = {}): Promise<void> {
+    await this.write(cmd.instanceId, options, async (m) => {
+      const open = await this.openOf(m, cmd.instanceId, 'instance', cmd.date);
+      await repo.close(m, open.id, cmd.date);
     });
   }
 
-  async resizeInstance(entityId: string, payload: unknown): Promise<void> {
-    const body = new AlmanachBody(payload);
-    const date = body.date('date');
-    const flavor = body.string('flavor');
-    await this.write(entityId, async (m) => {
-      const open = await this.openOf(m, entityId, 'instance', date);
-      if (open.flavor === flavor) return;
-      await this.replace(m, open, date, { flavor });
+  async resizeInstance(cmd: ResizeInstanceCommand, options: WriteOptions = {}): Promise<void> {
+    await this.write(cmd.instanceId, options, async (m) => {
+      const open = await this.openOf(m, cmd.instanceId, 'instance', cmd.date);
+      if (open.flavor === cmd.flavor) return;
+      await this.replace(m, open, cmd.date, { flavor: cmd.flavor });
     });
   }
 
-  async rebuildInstance(entityId: string, payload: unknown): Promise<void> {
-    const body = new AlmanachBody(payload);
-    const date = body.date('rebuild_date');
-    const imageMeta = filterImageMeta({
-      distro: body.nullableString('distro'),
-      version: body.nullableString('version'),
-      os_type: body.nullableString('os_type'),
-    });
-    await this.write(entityId, async (m) => {
-      const open = await this.openOf(m, entityId, 'instance', date);
+  async rebuildInstance(cmd: RebuildInstanceCommand, options: WriteOptions = {}): Promise<void> {
+    const imageMeta = filterImageMeta(cmd.imageMeta);
+    await this.write(cmd.instanceId, options, async (m) => {
+      const open = await this.openOf(m, cmd.instanceId, 'instance', cmd.date);
       if (sameImageMeta(open.imageMeta, imageMeta)) return;
-      await this.replace(m, open, date, { imageMeta });
+      await this.replace(m, open, cmd.date, { imageMeta });
     });
   }
 
   /** PUT /v1/entity/instance/{id}: correct the open version, or one closed version by window (5.13). */
-  async updateInstance(entityId: string, query: Record<string, unknown>, payload: unknown): Promise<Wire> {
-    const window = query.start === undefined ? null : { start: queryDate(query, 'start'), end: queryDate(query, 'end') };
-    const update = parseInstanceUpdate(payload);
-    return this.write(entityId, async (m) => {
+  async updateInstance(cmd: UpdateInstanceCommand, options: WriteOptions = {}): Promise<Wire> {
+    const { instanceId: entityId, window, changes } = cmd;
+    return this.write(entityId, options, async (m) => {
       let target: Version;
       if (window) {
         const matches = await repo.listClosedWithin(m, entityId, window.start, window.end);
@@ -115,12 +110,12 @@ export class AlmanachService {
         target = open;
       }
       const next: Version = { ...target };
-      if (update.name !== undefined) next.name = update.name;
-      if (update.flavor !== undefined) next.flavor = update.flavor;
-      if (update.os !== undefined) next.imageMeta = update.os;
-      if (update.metadata !== undefined) next.metadata = update.metadata;
-      if (update.startDate !== undefined) next.start = update.startDate;
-      if (update.endDate !== undefined) next.end = update.endDate;
+      if (changes.name !== undefined) next.name = changes.name;
+      if (changes.flavor !== undefined) next.flavor = changes.flavor;
+      if (changes.os !== undefined) next.imageMeta = filterImageMeta(changes.os);
+      if (changes.metadata !== undefined) next.metadata = changes.metadata;
+      if (changes.startDate !== undefined) next.start = changes.startDate;
+      if (changes.endDate !== undefined) next.end = changes.endDate;
       if (next.end !== null && next.end < next.start) throw outOfOrder(next.start, next.end);
       return versionToWire(await repo.save(m, next));
     });
@@ -128,42 +123,36 @@ export class AlmanachService {
 
   // ---- volumes ---------------------------------------------------------
 
-  async createVolume(projectId: string, payload: unknown): Promise<void> {
-    const body = new AlmanachBody(payload);
-    const entityId = body.string('volume_id');
-    const start = body.date('start');
-    const volumeTypeId = body.nullableString('volume_type');
-    const size = body.size('size');
-    const name = body.nullableString('volume_name');
-    const attachedTo = body.idList('attached_to', true);
-    await this.write(entityId, async (m) => {
+  async createVolume(cmd: CreateVolumeCommand, options: WriteOptions = {}): Promise<void> {
+    const entityId = cmd.volumeId;
+    await this.write(entityId, options, async (m) => {
       let volumeType: string | null = null;
-      if (volumeTypeId !== null) {
-        const type = await m.getRepository(VolumeType).findOne({ where: { volumeTypeId } });
-        if (!type) throw volumeTypeNotFound(volumeTypeId);
+      if (cmd.volumeTypeId !== null) {
+        const type = await m.getRepository(VolumeType).findOne({ where: { volumeTypeId: cmd.volumeTypeId } });
+        if (!type) throw volumeTypeNotFound(cmd.volumeTypeId);
         volumeType = type.volumeTypeName;
       }
-      if (!(await this.mayCreate(m, entityId, 'volume', projectId, start))) return;
+      if (!(await this.mayCreate(m, entityId, 'volume', cmd.projectId, cmd.start))) return;
       await repo.insert(m, {
         entityId,
         entityType: 'volume',
-        projectId,
-        start,
-        lastEvent: start,
-        name,
+        projectId: cmd.projectId,
+        start: cmd.start,
+        lastEvent: cmd.start,
+        name: cmd.name,
         flavor: null,
         imageMeta: {},
         metadata: {},
         volumeType,
-        size,
-        attachedTo,
+        size: cmd.size,
+        attachedTo: [...new Set(cmd.attachedTo)],
       });
     });
   }
 
-  async deleteVolume(entityId: string, payload: unknown): Promise<void> {
-    const date = new AlmanachBody(payload).date('date');
-    await this.write(entityId, async (m) => {
+  async deleteVolume(cmd: DeleteVolumeCommand, options: WriteOptions = {}): Promise<void> {
+    const { volumeId: entityId, date } = cmd;
+    await this.write(entityId, options, async (m) => {
       const open = await this.openOf(m, entityId, 'volume', date);
       // A version opened less than 60 s before the delete is discarded when an earlier one exists (5.8).
       if (date - open.start < THRESHOLD && (await repo.countVersions(m, entityId)) > 1) {
@@ -174,23 +163,48 @@ export class AlmanachService {
     });
   }
 
-  async resizeVolume(entityId: string, payload: unknown): Promise<void> {
-    const body = new AlmanachBody(payload);
-    const size = body.size('size');
-    const date = body.date('date');
-    await this.write(entityId, async (m) => {
-      const open = await this.openOf(m, entityId, 'volume', date);
-      if (open.size === size) return;
-      await this.replace(m, open, date, { size });
+  async resizeVolume(cmd: ResizeVolumeCommand, options: WriteOptions = {}): Promise<void> {
+    await this.write(cmd.volumeId, options, async (m) => {
+      const open = await this.openOf(m, cmd.volumeId, 'volume', cmd.date);
+      if (open.size === cmd.size) return;
+      await this.replace(m, open, cmd.date, { size: cmd.size });
+    });
+  }
+
+  /** 5.10: in place while attached or within 60 s of the start, else a new version. */
+  attachVolume(cmd: AttachVolumeCommand, options: WriteOptions = {}): Promise<void> {
+    return this.setAttachments(cmd.volumeId, cmd.date, cmd.attachments, 'attach', options);
+  }
+
+  /** 5.11: in place while some remain or within 60 s of the start, else a new version. */
+  detachVolume(cmd: DetachVolumeCommand, options: WriteOptions = {}): Promise<void> {
+    return this.setAttachments(cmd.volumeId, cmd.date, cmd.attachments, 'detach', options);
+  }
+
+  /**
+   * Section 6, last row (collector only): sets the open version's name in
+   * place, `last_event` unchanged. Answers false when the volume has no open
+   * version (the collector ignores such a rename, collector.md 4.1).
+   */
+  async renameVolume(cmd: RenameVolumeCommand, options: WriteOptions = {}): Promise<boolean> {
+    return this.write(cmd.volumeId, options, async (m) => {
+      const open = await repo.findOpen(m, cmd.volumeId);
+      if (!open || open.entityType !== 'volume') return false;
+      if (open.name !== cmd.name) await repo.save(m, { ...open, name: cmd.name });
+      return true;
     });
   }
 
   /** Attach and detach both carry the complete list after the event (5.10, 5.11). */
-  async setAttachments(entityId: string, payload: unknown, event: 'attach' | 'detach'): Promise<void> {
-    const body = new AlmanachBody(payload);
-    const date = body.date('date');
-    const attachments = body.idList('attachments');
-    await this.write(entityId, async (m) => {
+  private async setAttachments(
+    entityId: string,
+    date: Micros,
+    list: string[],
+    event: 'attach' | 'detach',
+    options: WriteOptions,
+  ): Promise<void> {
+    const attachments = [...new Set(list)];
+    await this.write(entityId, options, async (m) => {
       const open = await this.openOf(m, entityId, 'volume', date);
       const young = date - open.start < THRESHOLD;
       const inPlace = event === 'attach' ? open.attachedTo.length > 0 || young : attachments.length > 0 || young;
@@ -204,12 +218,12 @@ export class AlmanachService {
 
   // ---- reads -----------------------------------------------------------
 
-  async listWindow(principal: Principal, projectId: string, query: Record<string, unknown>, type?: EntityType): Promise<Wire[]> {
-    if (!canSeeProject(principal, projectId)) throw new DomainError(AuthError.Forbidden, 'Forbidden');
-    const start = queryDate(query, 'start');
-    const end = query.end === undefined ? nowMicros() : queryDate(query, 'end');
+  async listWindow(principal: Principal, query: ListWindowQuery): Promise<Wire[]> {
+    if (!canSeeProject(principal, query.projectId)) throw new DomainError(AuthError.Forbidden, 'Forbidden');
+    const { start } = query;
+    const end = query.end ?? nowMicros();
     if (end < start) throw outOfOrder(start, end);
-    const versions = await repo.listWindow(this.db.manager, projectId, start, end, type);
+    const versions = await repo.listWindow(this.db.manager, query.projectId, start, end, query.entityType);
     return versions.map(versionToWire);
   }
 
@@ -232,11 +246,9 @@ export class AlmanachService {
     return volumeTypeToWire(type);
   }
 
-  async createVolumeType(payload: unknown): Promise<void> {
-    const body = new AlmanachBody(payload);
-    const id = body.string('type_id');
-    const name = body.string('type_name');
-    await this.write(`volume_type:${id}`, async (m) => {
+  async createVolumeType(cmd: CreateVolumeTypeCommand, options: WriteOptions = {}): Promise<void> {
+    const { volumeTypeId: id, name } = cmd;
+    await this.write(`volume_type:${id}`, options, async (m) => {
       const existing = await m.getRepository(VolumeType).findOne({ where: { volumeTypeId: id } });
       if (existing) {
         if (existing.volumeTypeName === name) return;
@@ -246,17 +258,23 @@ export class AlmanachService {
     });
   }
 
-  async deleteVolumeType(id: string): Promise<void> {
-    const result = await this.db.getRepository(VolumeType).delete({ volumeTypeId: id });
-    if (!result.affected) throw volumeTypeNotFound(id);
+  async deleteVolumeType(cmd: DeleteVolumeTypeCommand, options: WriteOptions = {}): Promise<void> {
+    const id = cmd.volumeTypeId;
+    await this.write(`volume_type:${id}`, options, async (m) => {
+      const result = await m.getRepository(VolumeType).delete({ volumeTypeId: id });
+      if (!result.affected) throw volumeTypeNotFound(id);
+    });
   }
 
   // ---- shared rules ----------------------------------------------------
 
-  private write<T>(lockKey: string, work: (m: EntityManager) => Promise<T>): Promise<T> {
+  /** One transaction holding the entity's lock: the change, then the caller's `within` (WriteOptions). */
+  private write<T>(lockKey: string, options: WriteOptions, work: (m: EntityManager) => Promise<T>): Promise<T> {
     return this.db.transaction(async (m) => {
       await repo.lockEntity(m, lockKey);
-      return work(m);
+      const result = await work(m);
+      if (options.within) await options.within(m);
+      return result;
     });
   }
 
@@ -297,15 +315,6 @@ export class AlmanachService {
     await repo.close(m, open.id, date);
     await repo.insert(m, { ...open, ...changes, start: date, lastEvent: date, end: null });
   }
-}
-
-/** A query-string date (almanach-v1.md 2.2); absent → 400 naming it, unparseable → 400. */
-function queryDate(query: Record<string, unknown>, key: string): Micros {
-  const raw = query[key];
-  if (raw === undefined) throw new DomainError(AlmanachError.MissingParam, missingParam(key));
-  const micros = parseAlmanachDate(Array.isArray(raw) ? undefined : raw);
-  if (micros === null) throw new DomainError(AlmanachError.InvalidPayload, INVALID_PAYLOAD);
-  return micros;
 }
 
 function notFound(entityId: string): DomainError {
