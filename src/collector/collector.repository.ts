@@ -20,12 +20,12 @@ export class CollectorRepository {
    * waits for the other transaction and then sees its row.
    */
   async insertReceipt(messageId: string, eventType: string, sql: Sql = this.db): Promise<boolean> {
-    const inserted = await runCount(
+    const inserted = await runRows<{ message_id: string }>(
       sql,
-      `INSERT INTO notification_receipts (message_id, event_type) VALUES ($1, $2) ON CONFLICT (message_id) DO NOTHING`,
+      `INSERT INTO notification_receipts (message_id, event_type) VALUES ($1, $2) ON CONFLICT (message_id) DO NOTHING RETURNING message_id`,
       [messageId, eventType],
     );
-    return inserted === 1;
+    return inserted.length === 1;
   }
 
   async hasReceipt(messageId: string, sql: Sql = this.db): Promise<boolean> {
