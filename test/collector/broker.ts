@@ -67,6 +67,11 @@ export interface Notification {
 
 /** Publishes through oslo.messaging's Notifier; answers the message ids. */
 export async function publish(vhost: Vhost, notifications: Notification[]): Promise<string[]> {
+  return (await publishTimed(vhost, notifications)).messageIds;
+}
+
+/** Publishes and answers each message's id and the time its publish returned (ms since the epoch). */
+export async function publishTimed(vhost: Vhost, notifications: Notification[]): Promise<{ messageIds: string[]; publishedAt: number[] }> {
   const input = JSON.stringify({ url: vhost.rabbitUrl, notifications });
   const child = spawn(PYTHON, [PUBLISH], { stdio: ['pipe', 'pipe', 'pipe'] });
   let out = '';
@@ -76,7 +81,8 @@ export async function publish(vhost: Vhost, notifications: Notification[]): Prom
   child.stdin.end(input);
   const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
   if (code !== 0) throw new Error(`publish.py exited ${code}: ${err.slice(-2000)}`);
-  return (JSON.parse(out) as { message_ids: string[] }).message_ids;
+  const result = JSON.parse(out) as { message_ids: string[]; published_at: number[] };
+  return { messageIds: result.message_ids, publishedAt: result.published_at.map((s) => s * 1000) };
 }
 
 /** Publishes raw bodies (what no oslo publisher would send: malformed messages). */

@@ -11,13 +11,14 @@ Reads one JSON object on stdin:
                       "timestamp": "2016-01-01T19:00:00.123456",  # optional: the message's timestamp (utcnow)
                       "message_id": "...",               # optional: a fixed message_id (a re-sent message)
                       "context": {...}}]}                # optional request context
-Prints {"published": n, "message_ids": [...]} on stdout.
+Prints {"published": n, "message_ids": [...], "published_at": [epoch seconds, ...]} on stdout.
 
 Debian's python3-oslo.messaging and python3-kombu; run with /usr/bin/python3.
 """
 import datetime
 import json
 import sys
+import time
 import uuid
 
 from oslo_config import cfg
@@ -59,6 +60,7 @@ def main():
     transports = {}
     notifiers = {}
     ids = []
+    stamps = []
 
     def notifier_for(exchange, publisher_id, topic):
         key = (exchange, publisher_id, topic)
@@ -87,10 +89,11 @@ def main():
             finally:
                 timeutils.clear_time_override()
             ids.append(fixed.last_id)
+            stamps.append(time.time())
     finally:
         for transport in transports.values():
             transport.cleanup()
-    json.dump({'published': len(ids), 'message_ids': ids}, sys.stdout)
+    json.dump({'published': len(ids), 'message_ids': ids, 'published_at': stamps}, sys.stdout)
 
 
 if __name__ == '__main__':
