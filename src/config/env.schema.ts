@@ -4,6 +4,10 @@ import { IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, Min,
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
+/** `scheme://[user[:pass]@]host[:port][,…]/vhost`: one or more hosts (oslo transport_url), credentials percent-encoded. */
+const BROKER_HOST = String.raw`([^\s/?#,@]*@)?(\[[0-9A-Fa-f:.]+\]|[^\s/?#,@:\[\]]+)(:\d{1,5})?`;
+const BROKER_URL = new RegExp(String.raw`^(amqps?|rabbit):\/\/${BROKER_HOST}(,${BROKER_HOST})*(\/[^\s?#]*)?(\?\S*)?$`);
+
 const emptyToUndefined = ({ value }: { value: unknown }) => (value === '' ? undefined : value);
 
 /**
@@ -78,7 +82,7 @@ export class EnvSchema {
    */
   @IsOptional()
   @Transform(emptyToUndefined)
-  @Matches(/^(amqps?|rabbit):\/\/\S+$/, { message: 'NOTIFICATIONS_URL must be an amqp://, amqps:// or rabbit:// URL' })
+  @Matches(BROKER_URL, { message: 'NOTIFICATIONS_URL must be an amqp://, amqps:// or rabbit:// URL naming at least one host' })
   NOTIFICATIONS_URL?: string;
 
   /** Exchanges the collector binds its queue to (each service's control_exchange). */
