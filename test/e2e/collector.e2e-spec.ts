@@ -37,8 +37,15 @@ maybe('OpenStack notification collector', () => {
   });
   let service: string;
 
+  let startedByTheApi = false;
   beforeAll(async () => {
-    await t.app.get(CollectorRunner).start({ waitReady: true });
+    const runner = t.app.get(CollectorRunner);
+    startedByTheApi = runner.isRunning;
+    await runner.start({ waitReady: true });
+  });
+
+  it('runs inside the API process on the embedded database only (collector.md 1.1)', () => {
+    expect(startedByTheApi).toBe(!realServers.database);
   });
 
   beforeEach(async () => {
