@@ -1,6 +1,7 @@
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createServer, Server, Socket } from 'node:net';
 import { join } from 'node:path';
+import { connect } from 'amqplib';
 import { Client } from 'pg';
 import { brokerUnavailableReason, closeConnections, createVhost, Notification, payloads, publish, queueDepth, until, Vhost } from '../collector/broker';
 
@@ -185,8 +186,16 @@ maybe('collector durability (real processes)', () => {
     }
   }, 300_000);
 
-  it('SIGTERM: finishes what it holds and exits 0; without NOTIFICATIONS_URL it exits 2 and says why', async () => {
+  it('uses an existing exchange as it is (passive check first); SIGTERM exits 0; without NOTIFICATIONS_URL it exits 2 and says why', async () => {
+    // A site whose services run with amqp_durable_queues = true already has durable exchanges:
+    // the collector (durable = false by default) must neither fail nor redeclare them.
+    const setup = await connect(vhost.amqpUrl);
+    await (await setup.createChannel()).assertExchange('openstack', 'topic', { durable: true, autoDelete: false });
+    await setup.close();
     child = await readyCollector();
+    const exchanges = execFileSync('rabbitmqctl', ['-q', 'list_exchanges', '-p', vhost.name, 'name', 'durable'], { encoding: 'utf8' });
+    expect(exchanges).toMatch(/^openstack\ttrue$/m);
+    expect(exchanges).toMatch(/^nova\tfalse$/m);
     const exited = new Promise<number | null>((r) => child!.once('exit', (code) => r(code)));
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
