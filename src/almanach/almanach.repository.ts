@@ -1,4 +1,6 @@
-import { EntityManager } from 'typeorm';
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { runCount, runOne, runRows, Sql } from '../database/query-result';
 import { Micros, toSqlTimestamp } from './almanach-dates';
 import { ImageMeta, Version } from './almanach-version';
 import { EntityType } from './entity-version.entity';
@@ -53,36 +55,42 @@ function toVersion(row: Row): Version {
 export type NewVersion = Omit<Version, 'id' | 'processed' | 'end'> & { end?: Micros | null };
 
 /**
- * SQL for Almanach versions. Every method takes the EntityManager of the
- * caller's transaction: embedded PGlite serves one connection at a time while
- * a transaction is open, so a query outside it would wait forever.
+ * Every SQL statement on Almanach versions (almanach_entity_version). Each
+ * method takes the caller's transaction (`sql`, an EntityManager) as its last
+ * argument: embedded PGlite serves one connection at a time while a
+ * transaction is open, so a write must run all its statements on it.
  */
-export const AlmanachRepository = {
-  /** Serialises every write to one entity id for the rest of the transaction. */
-  async lockEntity(m: EntityManager, entityId: string): Promise<void> {
-    await m.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [entityId]);
-  },
+@Injectable()
+export class AlmanachRepository {
+  constructor(private readonly db: DataSource) {}
 
-  async findOpen(m: EntityManager, entityId: string): Promise<Version | null> {
-    const rows: Row[] = await m.query(`SELECT ${COLUMNS} FROM ${TABLE} WHERE entity_id = $1 AND "end" IS NULL`, [entityId]);
-    return rows.length ? toVersion(rows[0]) : null;
-  },
+  /** Serialises every write to one key (an entity id, or `volume_type:<id>`) for the rest of the transaction. */
+  async lockEntity(key: string, sql: Sql = this.db): Promise<void> {
+    await runRows(sql, 'SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [key]);
+  }
 
-  async latestEnd(m: EntityManager, entityId: string): Promise<Micros | null> {
-    const rows: { end_us: string | null }[] = await m.query(
+  async findOpen(entityId: string, sql: Sql = this.db): Promise<Version | null> {
+    const row = await runOne<Row>(sql, `SELECT ${COLUMNS} FROM ${TABLE} WHERE entity_id = $1 AND "end" IS NULL`, [entityId]);
+    return row ? toVersion(row) : null;
+  }
+
+  async latestEnd(entityId: string, sql: Sql = this.db): Promise<Micros | null> {
+    const row = await runOne<{ end_us: string | null }>(
+      sql,
       `SELECT ${micros('end')} AS end_us FROM ${TABLE} WHERE entity_id = $1 ORDER BY "end" DESC NULLS LAST LIMIT 1`,
       [entityId],
     );
-    return rows.length && rows[0].end_us !== null ? BigInt(rows[0].end_us) : null;
-  },
+    return row && row.end_us !== null ? BigInt(row.end_us) : null;
+  }
 
-  async countVersions(m: EntityManager, entityId: string): Promise<number> {
-    const rows: { n: number }[] = await m.query(`SELECT count(*)::int AS n FROM ${TABLE} WHERE entity_id = $1`, [entityId]);
-    return rows[0].n;
-  },
+  async countVersions(entityId: string, sql: Sql = this.db): Promise<number> {
+    const row = await runOne<{ n: number }>(sql, `SELECT count(*)::int AS n FROM ${TABLE} WHERE entity_id = $1`, [entityId]);
+    return row?.n ?? 0;
+  }
 
-  async insert(m: EntityManager, v: NewVersion): Promise<void> {
-    await m.query(
+  async insert(v: NewVersion, sql: Sql = this.db): Promise<void> {
+    await runCount(
+      sql,
       `INSERT INTO ${TABLE} (entity_id, entity_type, project_id, start, "end", last_event, processed, name, flavor,
          image_meta, metadata, volume_type, size, attached_to)
        VALUES ($1, $2, $3, $4::timestamptz, $5::timestamptz, $6::timestamptz, now(), $7, $8, $9::jsonb, $10::jsonb, $11, $12, $13::text[])`,
@@ -102,26 +110,28 @@ export const AlmanachRepository = {
         v.entityType === 'volume' ? v.attachedTo : null,
       ],
     );
-  },
+  }
 
   /** Closes a version at `date` (end = last_event = date). */
-  async close(m: EntityManager, id: string, date: Micros): Promise<void> {
-    await m.query(`UPDATE ${TABLE} SET "end" = $2::timestamptz, last_event = $2::timestamptz, processed = now() WHERE id = $1`, [
+  async close(id: string, date: Micros, sql: Sql = this.db): Promise<void> {
+    await runCount(sql, `UPDATE ${TABLE} SET "end" = $2::timestamptz, last_event = $2::timestamptz, processed = now() WHERE id = $1`, [
       id,
       toSqlTimestamp(date),
     ]);
-  },
+  }
 
-  async remove(m: EntityManager, id: string): Promise<void> {
-    await m.query(`DELETE FROM ${TABLE} WHERE id = $1`, [id]);
-  },
+  async remove(id: string, sql: Sql = this.db): Promise<void> {
+    await runCount(sql, `DELETE FROM ${TABLE} WHERE id = $1`, [id]);
+  }
 
-  /** Rewrites the mutable fields of one version in place. */
-  async save(m: EntityManager, v: Version): Promise<Version> {
-    await m.query(
+  /** Rewrites the mutable fields of one version in place and answers it as stored. */
+  async save(v: Version, sql: Sql = this.db): Promise<Version> {
+    const row = await runOne<Row>(
+      sql,
       `UPDATE ${TABLE} SET start = $2::timestamptz, "end" = $3::timestamptz, last_event = $4::timestamptz, processed = now(),
          name = $5, flavor = $6, image_meta = $7::jsonb, metadata = $8::jsonb, attached_to = $9::text[]
-       WHERE id = $1`,
+       WHERE id = $1
+       RETURNING ${COLUMNS}`,
       [
         v.id,
         toSqlTimestamp(v.start),
@@ -134,15 +144,16 @@ export const AlmanachRepository = {
         v.entityType === 'volume' ? v.attachedTo : null,
       ],
     );
-    const rows: Row[] = await m.query(`SELECT ${COLUMNS} FROM ${TABLE} WHERE id = $1`, [v.id]);
-    return toVersion(rows[0]);
-  },
+    if (!row) throw new Error(`version ${v.id} vanished inside its own transaction`);
+    return toVersion(row);
+  }
 
   /** Every version of a project overlapping [start, end], both inclusive (almanach-v1.md 5.6). */
-  async listWindow(m: EntityManager, projectId: string, start: Micros, end: Micros, type?: EntityType): Promise<Version[]> {
+  async listWindow(projectId: string, start: Micros, end: Micros, type?: EntityType, sql: Sql = this.db): Promise<Version[]> {
     const params: unknown[] = [projectId, toSqlTimestamp(start), toSqlTimestamp(end)];
     if (type) params.push(type);
-    const rows: Row[] = await m.query(
+    const rows = await runRows<Row>(
+      sql,
       `SELECT ${COLUMNS} FROM ${TABLE}
        WHERE project_id = $1 AND start <= $3::timestamptz AND ("end" IS NULL OR "end" >= $2::timestamptz)
        ${type ? 'AND entity_type = $4' : ''}
@@ -150,16 +161,17 @@ export const AlmanachRepository = {
       params,
     );
     return rows.map(toVersion);
-  },
+  }
 
-  async listEntity(m: EntityManager, entityId: string): Promise<Version[]> {
-    const rows: Row[] = await m.query(`SELECT ${COLUMNS} FROM ${TABLE} WHERE entity_id = $1 ORDER BY start, id`, [entityId]);
+  async listEntity(entityId: string, sql: Sql = this.db): Promise<Version[]> {
+    const rows = await runRows<Row>(sql, `SELECT ${COLUMNS} FROM ${TABLE} WHERE entity_id = $1 ORDER BY start, id`, [entityId]);
     return rows.map(toVersion);
-  },
+  }
 
   /** Closed versions of an instance inside [start, end] (update, closed mode, almanach-v1.md 5.13). */
-  async listClosedWithin(m: EntityManager, entityId: string, start: Micros, end: Micros): Promise<Version[]> {
-    const rows: Row[] = await m.query(
+  async listClosedWithin(entityId: string, start: Micros, end: Micros, sql: Sql = this.db): Promise<Version[]> {
+    const rows = await runRows<Row>(
+      sql,
       `SELECT ${COLUMNS} FROM ${TABLE}
        WHERE entity_id = $1 AND entity_type = 'instance' AND "end" IS NOT NULL
          AND start >= $2::timestamptz AND "end" <= $3::timestamptz
@@ -167,12 +179,14 @@ export const AlmanachRepository = {
       [entityId, toSqlTimestamp(start), toSqlTimestamp(end)],
     );
     return rows.map(toVersion);
-  },
+  }
 
-  async counts(m: EntityManager): Promise<{ all: number; active: number }> {
-    const rows: { all: number; active: number }[] = await m.query(
+  /** Counts of every version and of the open ones (GET /v1/info, 5.1). */
+  async counts(sql: Sql = this.db): Promise<{ all: number; active: number }> {
+    const row = await runOne<{ all: number; active: number }>(
+      sql,
       `SELECT (SELECT count(*) FROM ${TABLE})::int AS all, (SELECT count(*) FROM ${TABLE} WHERE "end" IS NULL)::int AS active`,
     );
-    return rows[0];
-  },
-};
+    return row ?? { all: 0, active: 0 };
+  }
+}

@@ -24,9 +24,9 @@ import {
   WriteOptions,
 } from './almanach.commands';
 import { AlmanachError } from './almanach.errors';
-import { AlmanachRepository as repo } from './almanach.repository';
+import { AlmanachRepository } from './almanach.repository';
 import { EntityType } from './entity-version.entity';
-import { VolumeType } from './volume-type.entity';
+import { VolumeTypeRepository, VolumeTypeRow } from './volume-type.repository';
 
 /** `volume_existence_threshold` of the reference: 60 seconds (almanach-v1.md 5.8, 5.10, 5.11). */
 const THRESHOLD: Micros = 60n * SECOND;
@@ -40,10 +40,14 @@ type Wire = Record<string, unknown>;
  */
 @Injectable()
 export class AlmanachService {
-  constructor(private readonly db: DataSource) {}
+  constructor(
+    private readonly db: DataSource,
+    private readonly versions: AlmanachRepository,
+    private readonly volumeTypes: VolumeTypeRepository,
+  ) {}
 
   async info(): Promise<Wire> {
-    const counts = await repo.counts(this.db.manager);
+    const counts = await this.versions.counts();
     return { info: { version: SERVICE_VERSION }, database: { all_entities: counts.all, active_entities: counts.active } };
   }
 
@@ -53,27 +57,30 @@ export class AlmanachService {
     const imageMeta = filterImageMeta(cmd.imageMeta);
     await this.write(cmd.instanceId, options, async (m) => {
       if (!(await this.mayCreate(m, cmd.instanceId, 'instance', cmd.projectId, cmd.createdAt))) return;
-      await repo.insert(m, {
-        entityId: cmd.instanceId,
-        entityType: 'instance',
-        projectId: cmd.projectId,
-        start: cmd.createdAt,
-        lastEvent: cmd.createdAt,
-        name: cmd.name,
-        flavor: cmd.flavor,
-        imageMeta,
-        metadata: cmd.metadata ?? {},
-        volumeType: null,
-        size: null,
-        attachedTo: [],
-      });
+      await this.versions.insert(
+        {
+          entityId: cmd.instanceId,
+          entityType: 'instance',
+          projectId: cmd.projectId,
+          start: cmd.createdAt,
+          lastEvent: cmd.createdAt,
+          name: cmd.name,
+          flavor: cmd.flavor,
+          imageMeta,
+          metadata: cmd.metadata ?? {},
+          volumeType: null,
+          size: null,
+          attachedTo: [],
+        },
+        m,
+      );
     });
   }
 
   async deleteInstance(cmd: DeleteInstanceCommand, options: WriteOptions = {}): Promise<void> {
     await this.write(cmd.instanceId, options, async (m) => {
       const open = await this.openOf(m, cmd.instanceId, 'instance', cmd.date);
-      await repo.close(m, open.id, cmd.date);
+      await this.versions.close(open.id, cmd.date, m);
     });
   }
 
@@ -100,12 +107,12 @@ export class AlmanachService {
     return this.write(entityId, options, async (m) => {
       let target: Version;
       if (window) {
-        const matches = await repo.listClosedWithin(m, entityId, window.start, window.end);
+        const matches = await this.versions.listClosedWithin(entityId, window.start, window.end, m);
         if (matches.length === 0) throw notFound(entityId);
         if (matches.length > 1) throw new DomainError(AlmanachError.MultipleEntities, 'Multiple entities found while updating a closed entity');
         target = matches[0];
       } else {
-        const open = await repo.findOpen(m, entityId);
+        const open = await this.versions.findOpen(entityId, m);
         if (!open || open.entityType !== 'instance') throw notFound(entityId);
         target = open;
       }
@@ -117,7 +124,7 @@ export class AlmanachService {
       if (changes.startDate !== undefined) next.start = changes.startDate;
       if (changes.endDate !== undefined) next.end = changes.endDate;
       if (next.end !== null && next.end < next.start) throw outOfOrder(next.start, next.end);
-      return versionToWire(await repo.save(m, next));
+      return versionToWire(await this.versions.save(next, m));
     });
   }
 
@@ -128,25 +135,28 @@ export class AlmanachService {
     await this.write(entityId, options, async (m) => {
       let volumeType: string | null = null;
       if (cmd.volumeTypeId !== null) {
-        const type = await m.getRepository(VolumeType).findOne({ where: { volumeTypeId: cmd.volumeTypeId } });
+        const type = await this.volumeTypes.find(cmd.volumeTypeId, m);
         if (!type) throw volumeTypeNotFound(cmd.volumeTypeId);
         volumeType = type.volumeTypeName;
       }
       if (!(await this.mayCreate(m, entityId, 'volume', cmd.projectId, cmd.start))) return;
-      await repo.insert(m, {
-        entityId,
-        entityType: 'volume',
-        projectId: cmd.projectId,
-        start: cmd.start,
-        lastEvent: cmd.start,
-        name: cmd.name,
-        flavor: null,
-        imageMeta: {},
-        metadata: {},
-        volumeType,
-        size: cmd.size,
-        attachedTo: [...new Set(cmd.attachedTo)],
-      });
+      await this.versions.insert(
+        {
+          entityId,
+          entityType: 'volume',
+          projectId: cmd.projectId,
+          start: cmd.start,
+          lastEvent: cmd.start,
+          name: cmd.name,
+          flavor: null,
+          imageMeta: {},
+          metadata: {},
+          volumeType,
+          size: cmd.size,
+          attachedTo: [...new Set(cmd.attachedTo)],
+        },
+        m,
+      );
     });
   }
 
@@ -155,10 +165,10 @@ export class AlmanachService {
     await this.write(entityId, options, async (m) => {
       const open = await this.openOf(m, entityId, 'volume', date);
       // A version opened less than 60 s before the delete is discarded when an earlier one exists (5.8).
-      if (date - open.start < THRESHOLD && (await repo.countVersions(m, entityId)) > 1) {
-        await repo.remove(m, open.id);
+      if (date - open.start < THRESHOLD && (await this.versions.countVersions(entityId, m)) > 1) {
+        await this.versions.remove(open.id, m);
       } else {
-        await repo.close(m, open.id, date);
+        await this.versions.close(open.id, date, m);
       }
     });
   }
@@ -188,9 +198,9 @@ export class AlmanachService {
    */
   async renameVolume(cmd: RenameVolumeCommand, options: WriteOptions = {}): Promise<boolean> {
     return this.write(cmd.volumeId, options, async (m) => {
-      const open = await repo.findOpen(m, cmd.volumeId);
+      const open = await this.versions.findOpen(cmd.volumeId, m);
       if (!open || open.entityType !== 'volume') return false;
-      if (open.name !== cmd.name) await repo.save(m, { ...open, name: cmd.name });
+      if (open.name !== cmd.name) await this.versions.save({ ...open, name: cmd.name }, m);
       return true;
     });
   }
@@ -209,7 +219,7 @@ export class AlmanachService {
       const young = date - open.start < THRESHOLD;
       const inPlace = event === 'attach' ? open.attachedTo.length > 0 || young : attachments.length > 0 || young;
       if (inPlace) {
-        await repo.save(m, { ...open, attachedTo: attachments, lastEvent: date });
+        await this.versions.save({ ...open, attachedTo: attachments, lastEvent: date }, m);
       } else {
         await this.replace(m, open, date, { attachedTo: attachments });
       }
@@ -223,12 +233,12 @@ export class AlmanachService {
     const { start } = query;
     const end = query.end ?? nowMicros();
     if (end < start) throw outOfOrder(start, end);
-    const versions = await repo.listWindow(this.db.manager, query.projectId, start, end, query.entityType);
+    const versions = await this.versions.listWindow(query.projectId, start, end, query.entityType);
     return versions.map(versionToWire);
   }
 
   async getEntity(principal: Principal, entityId: string): Promise<Wire[]> {
-    const versions = (await repo.listEntity(this.db.manager, entityId)).filter((v) => canSeeProject(principal, v.projectId));
+    const versions = (await this.versions.listEntity(entityId)).filter((v) => canSeeProject(principal, v.projectId));
     if (versions.length === 0) throw new DomainError(AlmanachError.EntityNotFound, 'Entity not found');
     return versions.map(versionToWire);
   }
@@ -236,12 +246,12 @@ export class AlmanachService {
   // ---- volume types ----------------------------------------------------
 
   async listVolumeTypes(): Promise<Wire[]> {
-    const types = await this.db.getRepository(VolumeType).find({ order: { volumeTypeId: 'ASC' } });
+    const types = await this.volumeTypes.list();
     return types.map(volumeTypeToWire);
   }
 
   async getVolumeType(id: string): Promise<Wire> {
-    const type = await this.db.getRepository(VolumeType).findOne({ where: { volumeTypeId: id } });
+    const type = await this.volumeTypes.find(id);
     if (!type) throw volumeTypeNotFound(id);
     return volumeTypeToWire(type);
   }
@@ -249,20 +259,19 @@ export class AlmanachService {
   async createVolumeType(cmd: CreateVolumeTypeCommand, options: WriteOptions = {}): Promise<void> {
     const { volumeTypeId: id, name } = cmd;
     await this.write(`volume_type:${id}`, options, async (m) => {
-      const existing = await m.getRepository(VolumeType).findOne({ where: { volumeTypeId: id } });
+      const existing = await this.volumeTypes.find(id, m);
       if (existing) {
         if (existing.volumeTypeName === name) return;
         throw new DomainError(AlmanachError.Conflict, `Volume type ${id} already exists with the name "${existing.volumeTypeName}"`);
       }
-      await m.getRepository(VolumeType).insert({ volumeTypeId: id, volumeTypeName: name });
+      await this.volumeTypes.insert({ volumeTypeId: id, volumeTypeName: name }, m);
     });
   }
 
   async deleteVolumeType(cmd: DeleteVolumeTypeCommand, options: WriteOptions = {}): Promise<void> {
     const id = cmd.volumeTypeId;
     await this.write(`volume_type:${id}`, options, async (m) => {
-      const result = await m.getRepository(VolumeType).delete({ volumeTypeId: id });
-      if (!result.affected) throw volumeTypeNotFound(id);
+      if (!(await this.volumeTypes.delete(id, m))) throw volumeTypeNotFound(id);
     });
   }
 
@@ -271,7 +280,7 @@ export class AlmanachService {
   /** One transaction holding the entity's lock: the change, then the caller's `within` (WriteOptions). */
   private write<T>(lockKey: string, options: WriteOptions, work: (m: EntityManager) => Promise<T>): Promise<T> {
     return this.db.transaction(async (m) => {
-      await repo.lockEntity(m, lockKey);
+      await this.versions.lockEntity(lockKey, m);
       const result = await work(m);
       if (options.within) await options.within(m);
       return result;
@@ -284,7 +293,7 @@ export class AlmanachService {
    * before the latest end, is a conflict.
    */
   private async mayCreate(m: EntityManager, entityId: string, type: EntityType, projectId: string, start: Micros): Promise<boolean> {
-    const open = await repo.findOpen(m, entityId);
+    const open = await this.versions.findOpen(entityId, m);
     if (open) {
       if (open.entityType === type && open.projectId === projectId) return false;
       throw new DomainError(
@@ -292,7 +301,7 @@ export class AlmanachService {
         `Entity ${entityId} already exists as an active ${open.entityType} of another project or type`,
       );
     }
-    const latestEnd = await repo.latestEnd(m, entityId);
+    const latestEnd = await this.versions.latestEnd(entityId, m);
     if (latestEnd !== null && start < latestEnd) {
       throw new DomainError(
         AlmanachError.Conflict,
@@ -304,7 +313,7 @@ export class AlmanachService {
 
   /** The open version of the given type; an event dated before its start is refused (5.15). */
   private async openOf(m: EntityManager, entityId: string, type: EntityType, date: Micros): Promise<Version> {
-    const open = await repo.findOpen(m, entityId);
+    const open = await this.versions.findOpen(entityId, m);
     if (!open || open.entityType !== type) throw notFound(entityId);
     if (date < open.start) throw outOfOrder(open.start, date);
     return open;
@@ -312,8 +321,8 @@ export class AlmanachService {
 
   /** Closes the open version at `date` and opens its successor with `changes` (section 6). */
   private async replace(m: EntityManager, open: Version, date: Micros, changes: Partial<Version>): Promise<void> {
-    await repo.close(m, open.id, date);
-    await repo.insert(m, { ...open, ...changes, start: date, lastEvent: date, end: null });
+    await this.versions.close(open.id, date, m);
+    await this.versions.insert({ ...open, ...changes, start: date, lastEvent: date, end: null }, m);
   }
 }
 
@@ -332,6 +341,6 @@ function outOfOrder(start: Micros, end: Micros): DomainError {
   );
 }
 
-function volumeTypeToWire(type: VolumeType): Wire {
+function volumeTypeToWire(type: VolumeTypeRow): Wire {
   return { volume_type_id: type.volumeTypeId, volume_type_name: type.volumeTypeName };
 }
