@@ -37,6 +37,7 @@ export class AlmanachWriter {
   constructor(
     private readonly almanach: AlmanachService,
     private readonly receipts: CollectorRepository,
+    private readonly versions: AlmanachRepository,
     private readonly db: DataSource,
   ) {}
 
@@ -98,7 +99,7 @@ export class AlmanachWriter {
           { volumeId: c.entityId, name: c.name },
           {
             within: async (m) => {
-              const open = await AlmanachRepository.findOpen(m, c.entityId);
+              const open = await this.versions.findOpen(c.entityId, m);
               if (!open || open.entityType !== 'volume') throw new Rollback({ result: 'ignored' });
               await record(m);
             },
@@ -118,8 +119,8 @@ export class AlmanachWriter {
   private async afterNotFound(command: CollectorCommand, receipt: Receipt, message: string): Promise<WriteResult> {
     try {
       return await this.db.transaction(async (m) => {
-        await AlmanachRepository.lockEntity(m, command.entityId);
-        const versions = await AlmanachRepository.listEntity(m, command.entityId);
+        await this.versions.lockEntity(command.entityId, m);
+        const versions = await this.versions.listEntity(command.entityId, m);
         if (versions.length === 0) return { result: 'not_found', error: message } as WriteResult;
         const type = command.kind.startsWith('instance.') ? 'instance' : 'volume';
         const resent =

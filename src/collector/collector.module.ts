@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AlmanachModule } from '../almanach/almanach.module';
+import { AlmanachRepository } from '../almanach/almanach.repository';
 import { AlmanachWriter } from './almanach-writer';
 import { CollectorCounters } from './collector-counters';
 import { CollectorRunner, EmbeddedCollector } from './collector-runner';
@@ -15,7 +16,9 @@ import { NotificationConsumer } from './notification-consumer';
  */
 @Module({
   imports: [AlmanachModule],
-  providers: [CollectorRepository, AlmanachWriter, CollectorService, CollectorCounters, NotificationConsumer, CollectorRunner],
+  // AlmanachRepository: the writer reads an entity's versions when the service answers "not found"
+  // (none yet → defer; all closed → refused or a re-sent delete). AlmanachModule does not export it.
+  providers: [AlmanachRepository, CollectorRepository, AlmanachWriter, CollectorService, CollectorCounters, NotificationConsumer, CollectorRunner],
   exports: [CollectorRunner, CollectorRepository],
 })
 export class CollectorModule {}
