@@ -2,6 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { AllocationsModule } from './allocations/allocations.module';
 import { AlmanachModule } from './almanach/almanach.module';
 import { AuthModule } from './auth/auth.module';
+import { CollectorApiModule } from './collector/collector.module';
 import { JOB_NAMES } from './composition';
 import { CoreModule, CoreResources } from './core/core.module';
 import { HealthModule } from './health/health.module';
@@ -13,7 +14,7 @@ export class AppModule {
   static forRoot(resources: CoreResources): DynamicModule {
     return {
       module: AppModule,
-      imports: [CoreModule.forRoot(resources, JOB_NAMES), AuthModule, HealthModule, AlmanachModule, UsageModule, QuotasModule, AllocationsModule],
+      imports: [CoreModule.forRoot(resources, JOB_NAMES), AuthModule, HealthModule, AlmanachModule, UsageModule, QuotasModule, AllocationsModule, CollectorApiModule],
     };
   }
 }

@@ -48,6 +48,35 @@ export class AppConfig {
   get trustProxy(): boolean {
     return this.env.TRUST_PROXY;
   }
+  /** The collector's broker URL (may hold a password: log it only through redactBrokerUrl). */
+  get notificationsUrl(): string | undefined {
+    return this.env.NOTIFICATIONS_URL;
+  }
+  get notificationsExchanges(): string[] {
+    return [...new Set(this.env.NOTIFICATIONS_EXCHANGES.split(',').map((e) => e.trim()).filter(Boolean))];
+  }
+  get notificationsTopic(): string {
+    return this.env.NOTIFICATIONS_TOPIC;
+  }
+  get notificationsQueue(): string {
+    return this.env.NOTIFICATIONS_QUEUE;
+  }
+  get notificationsPrefetch(): number {
+    return this.env.NOTIFICATIONS_PREFETCH;
+  }
+  get notificationsDurableExchanges(): boolean {
+    return this.env.NOTIFICATIONS_DURABLE_EXCHANGES;
+  }
+  get notificationsRetryDelayS(): number {
+    return this.env.NOTIFICATIONS_RETRY_DELAY_S;
+  }
+  get notificationsMaxRetries(): number {
+    return this.env.NOTIFICATIONS_MAX_RETRIES;
+  }
+  /** Instance metadata keys to keep; ['*'] keeps every key, [] none. */
+  get notificationsInstanceMetadata(): string[] {
+    return [...new Set(this.env.NOTIFICATIONS_INSTANCE_METADATA.split(',').map((k) => k.trim()).filter(Boolean))];
+  }
   get embeddedDatabase(): boolean {
     return this.databaseUrl === undefined;
   }

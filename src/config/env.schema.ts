@@ -1,8 +1,12 @@
 import { plainToInstance, Transform } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, Min, MinLength, validateSync } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, Min, MinLength, validateSync } from 'class-validator';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** `scheme://[user[:pass]@]host[:port][,…]/vhost`: one or more hosts (oslo transport_url), credentials percent-encoded. */
+const BROKER_HOST = String.raw`([^\s/?#,@]*@)?(\[[0-9A-Fa-f:.]+\]|[^\s/?#,@:\[\]]+)(:\d{1,5})?`;
+const BROKER_URL = new RegExp(String.raw`^(amqps?|rabbit):\/\/${BROKER_HOST}(,${BROKER_HOST})*(\/[^\s?#]*)?(\?\S*)?$`);
 
 const emptyToUndefined = ({ value }: { value: unknown }) => (value === '' ? undefined : value);
 
@@ -71,6 +75,64 @@ export class EnvSchema {
   @Min(1, { message: 'QUEUE_RETRY_DELAY_MS must be at least 1' })
   QUEUE_RETRY_DELAY_MS = 1000;
 
+  /**
+   * The broker of the OpenStack notification collector (collector.md 1.2):
+   * amqp://, amqps:// or an oslo transport_url (rabbit://u:p@h1,u:p@h2/vhost).
+   * Unset: the collector is disabled.
+   */
+  @IsOptional()
+  @Transform(emptyToUndefined)
+  @Matches(BROKER_URL, { message: 'NOTIFICATIONS_URL must be an amqp://, amqps:// or rabbit:// URL naming at least one host' })
+  NOTIFICATIONS_URL?: string;
+
+  /** Exchanges the collector binds its queue to (each service's control_exchange). */
+  @Transform(({ value }) => (value === undefined || value === '' ? 'nova,cinder,openstack' : value))
+  @Matches(/^\s*[A-Za-z0-9_.:-]+\s*(,\s*[A-Za-z0-9_.:-]+\s*)*$/, {
+    message: 'NOTIFICATIONS_EXCHANGES must be a comma-separated list of exchange names (letters, digits, "_", ".", ":", "-")',
+  })
+  NOTIFICATIONS_EXCHANGES = 'nova,cinder,openstack';
+
+  /** The services' notification topic; the routing key bound is `<topic>.info`. */
+  @Transform(({ value }) => (value === undefined || value === '' ? 'notifications' : value))
+  @Matches(/^[A-Za-z0-9_.:-]+$/, { message: 'NOTIFICATIONS_TOPIC may contain only letters, digits, "_", ".", ":" and "-"' })
+  NOTIFICATIONS_TOPIC = 'notifications';
+
+  /** The collector's own queue; `<queue>.retry` and `<queue>.dead` are named from it. */
+  @Transform(({ value }) => (value === undefined || value === '' ? 'usage-ledger.notifications' : value))
+  @Matches(/^[A-Za-z0-9_.:-]{1,200}$/, { message: 'NOTIFICATIONS_QUEUE may contain only letters, digits, "_", ".", ":" and "-" (at most 200)' })
+  NOTIFICATIONS_QUEUE = 'usage-ledger.notifications';
+
+  /** Unacknowledged messages per collector (basic.qos). */
+  @Transform(({ value }) => (value === undefined || value === '' ? 32 : Number(value)))
+  @IsInt({ message: 'NOTIFICATIONS_PREFETCH must be a whole number' })
+  @Min(1, { message: 'NOTIFICATIONS_PREFETCH must be between 1 and 1000' })
+  @Max(1000, { message: 'NOTIFICATIONS_PREFETCH must be between 1 and 1000' })
+  NOTIFICATIONS_PREFETCH = 32;
+
+  /** Durability of an exchange the collector has to declare; must equal the services' amqp_durable_queues. */
+  @Transform(({ value }) => (value === undefined || value === '' ? false : value === 'true' ? true : value === 'false' ? false : value))
+  @IsBoolean({ message: 'NOTIFICATIONS_DURABLE_EXCHANGES must be true or false' })
+  NOTIFICATIONS_DURABLE_EXCHANGES = false;
+
+  /** How long a deferred notification waits in `<queue>.retry`, in seconds. */
+  @Transform(({ value }) => (value === undefined || value === '' ? 5 : Number(value)))
+  @IsInt({ message: 'NOTIFICATIONS_RETRY_DELAY_S must be a whole number' })
+  @Min(1, { message: 'NOTIFICATIONS_RETRY_DELAY_S must be between 1 and 3600' })
+  @Max(3600, { message: 'NOTIFICATIONS_RETRY_DELAY_S must be between 1 and 3600' })
+  NOTIFICATIONS_RETRY_DELAY_S = 5;
+
+  /** Deferrals before a notification is dead-lettered. */
+  @Transform(({ value }) => (value === undefined || value === '' ? 12 : Number(value)))
+  @IsInt({ message: 'NOTIFICATIONS_MAX_RETRIES must be a whole number' })
+  @Min(0, { message: 'NOTIFICATIONS_MAX_RETRIES must be between 0 and 1000' })
+  @Max(1000, { message: 'NOTIFICATIONS_MAX_RETRIES must be between 0 and 1000' })
+  NOTIFICATIONS_MAX_RETRIES = 12;
+
+  /** Instance metadata keys kept from notifications, comma-separated; `*` keeps every key. */
+  @Transform(({ value }) => (value === undefined ? '' : value))
+  @Matches(/^[^\u0000]*$/, { message: 'NOTIFICATIONS_INSTANCE_METADATA must not contain NUL characters' })
+  NOTIFICATIONS_INSTANCE_METADATA = '';
+
   /** Honour X-Forwarded-* headers (Fastify trustProxy). */
   @Transform(({ value }) => value === 'true' || value === '1')
   TRUST_PROXY = false;
@@ -80,7 +142,7 @@ export class ConfigError extends Error {}
 
 /** Validates the whole environment at once and names every bad variable. */
 export function validateEnv(env: Record<string, string | undefined>): EnvSchema {
-  const known = Object.keys(new EnvSchema()).concat(['DATABASE_URL', 'REDIS_URL', 'ADMIN_TOKEN', 'PUBLIC_URL']);
+  const known = Object.keys(new EnvSchema()).concat(['DATABASE_URL', 'REDIS_URL', 'ADMIN_TOKEN', 'PUBLIC_URL', 'NOTIFICATIONS_URL']);
   const picked: Record<string, string | undefined> = {};
   for (const key of new Set(known)) picked[key] = env[key];
   const parsed = plainToInstance(EnvSchema, picked, { exposeDefaultValues: true });

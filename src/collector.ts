@@ -1,0 +1,65 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { CollectorRunner } from './collector/collector-runner';
+import { CollectorModule } from './collector/collector.module';
+import { ENTITIES } from './composition';
+import { AppConfig } from './config/app-config';
+import { ConfigError } from './config/env.schema';
+import { CoreModule } from './core/core.module';
+import { openDatabase } from './database/data-source';
+import { createRootLogger, JsonNestLogger } from './logging/logger';
+import { QueueRuntime } from './queue/queue-runtime';
+
+/**
+ * `npm run start:collector` (collector.md 1.1): reads Nova and Cinder
+ * notifications from RabbitMQ into Almanach history. Needs DATABASE_URL and
+ * NOTIFICATIONS_URL; not Redis.
+ */
+async function main(): Promise<void> {
+  let config: AppConfig;
+  try {
+    config = AppConfig.fromEnv();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`usage-ledger collector: ${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  if (!config.notificationsUrl) {
+    process.stderr.write('usage-ledger collector: NOTIFICATIONS_URL is not set; the OpenStack notification collector is disabled\n');
+    process.exit(2);
+  }
+  const log = createRootLogger(config.logLevel);
+  if (config.embeddedDatabase) {
+    log.info('DATABASE_URL is unset: the API process (npm start) runs the collector on the embedded database; this process has nothing to do');
+    process.stderr.write('usage-ledger collector: DATABASE_URL is unset, so the API process (npm start) runs the collector; nothing to do here\n');
+    return;
+  }
+  const database = await openDatabase(config, { entities: ENTITIES, runMigrations: true, poolSize: config.notificationsPrefetch + 2 });
+  log.info({ database: database.description }, `database: ${database.description}`);
+  // The collector queues no jobs: it gets the in-process stand-in and never touches Redis.
+  const queue: QueueRuntime = { mode: 'in-process', description: 'none (the collector queues no jobs)', async close() {} };
+  const context = await NestFactory.createApplicationContext(
+    { module: class CollectorProcessModule {}, imports: [CoreModule.forRoot({ config, dataSource: database.dataSource, log, queue }, []), CollectorModule] },
+    { logger: new JsonNestLogger(log), abortOnError: false },
+  );
+  await context.init();
+  await context.get(CollectorRunner).start();
+  let closing = false;
+  const shutdown = async (signal: string) => {
+    if (closing) return;
+    closing = true;
+    log.info({ signal }, 'collector shutting down');
+    await context.close();
+    await database.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`usage-ledger collector failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});
