@@ -4,5 +4,16 @@ import { AlmanachRepository } from './almanach.repository';
 import { AlmanachService } from './almanach.service';
 import { VolumeTypeRepository } from './volume-type.repository';
 
-@Module({ controllers: [AlmanachController], providers: [AlmanachService, AlmanachRepository, VolumeTypeRepository], exports: [AlmanachService] })
+/**
+ * The Almanach service and its repositories, without HTTP: what the HTTP
+ * module and the notification collector (src/collector) both write through.
+ */
+@Module({
+  providers: [AlmanachService, AlmanachRepository, VolumeTypeRepository],
+  exports: [AlmanachService, AlmanachRepository],
+})
+export class AlmanachCoreModule {}
+
+/** Almanach v1 over HTTP (almanach-v1.md), under /v1 and unprefixed. */
+@Module({ imports: [AlmanachCoreModule], controllers: [AlmanachController], exports: [AlmanachCoreModule] })
 export class AlmanachModule {}

@@ -1,6 +1,5 @@
 import { Module } from '@nestjs/common';
-import { AlmanachModule } from '../almanach/almanach.module';
-import { AlmanachRepository } from '../almanach/almanach.repository';
+import { AlmanachCoreModule } from '../almanach/almanach.module';
 import { AlmanachWriter } from './almanach-writer';
 import { CollectorCounters } from './collector-counters';
 import { CollectorRunner, EmbeddedCollector } from './collector-runner';
@@ -15,10 +14,11 @@ import { NotificationConsumer } from './notification-consumer';
  * starts it only on the embedded database.
  */
 @Module({
-  imports: [AlmanachModule],
-  // AlmanachRepository: the writer reads an entity's versions when the service answers "not found"
-  // (none yet → defer; all closed → refused or a re-sent delete). AlmanachModule does not export it.
-  providers: [AlmanachRepository, CollectorRepository, AlmanachWriter, CollectorService, CollectorCounters, NotificationConsumer, CollectorRunner],
+  // The Almanach service without its HTTP controller; the writer also reads an
+  // entity's versions through AlmanachRepository when the service answers "not
+  // found" (none yet → defer; all closed → refused or a re-sent delete).
+  imports: [AlmanachCoreModule],
+  providers: [CollectorRepository, AlmanachWriter, CollectorService, CollectorCounters, NotificationConsumer, CollectorRunner],
   exports: [CollectorRunner, CollectorRepository],
 })
 export class CollectorModule {}
