@@ -2,7 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { AllocationQuotaLinkModule } from './allocations/quota-link/quota-link.module';
 import { JOB_NAMES } from './composition';
 import { CoreModule, CoreResources } from './core/core.module';
-import { UsageProcessingModule } from './usage/usage.module';
+import { UsageProcessingModule } from './usage/usage-processing.module';
 
 /**
  * The worker process: queue consumers only, no HTTP. Feature modules add

@@ -1,18 +1,6 @@
 import { Module } from '@nestjs/common';
+import { AlmanachCoreModule } from './almanach-core.module';
 import { AlmanachController } from './almanach.controller';
-import { AlmanachRepository } from './almanach.repository';
-import { AlmanachService } from './almanach.service';
-import { VolumeTypeRepository } from './volume-type.repository';
-
-/**
- * The Almanach service and its repositories, without HTTP: what the HTTP
- * module and the notification collector (src/collector) both write through.
- */
-@Module({
-  providers: [AlmanachService, AlmanachRepository, VolumeTypeRepository],
-  exports: [AlmanachService, AlmanachRepository],
-})
-export class AlmanachCoreModule {}
 
 /** Almanach v1 over HTTP (almanach-v1.md), under /v1 and unprefixed. */
 @Module({ imports: [AlmanachCoreModule], controllers: [AlmanachController], exports: [AlmanachCoreModule] })

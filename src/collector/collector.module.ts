@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { AlmanachCoreModule } from '../almanach/almanach.module';
+import { AlmanachCoreModule } from '../almanach/almanach-core.module';
 import { AlmanachWriter } from './almanach-writer';
 import { CollectorCounters } from './collector-counters';
 import { CollectorRunner, EmbeddedCollector } from './collector-runner';

@@ -253,6 +253,31 @@ describe('architecture (docs/architecture.md)', () => {
     expect(offenders).toEqual([]);
   });
 
+  it('the worker and the collector load no controller, HTTP paging or OpenAPI code, directly or through another file', () => {
+    const closure = (entry: string) => {
+      // Breadth-first over the relative imports of src/.
+      const seen = new Set<string>([entry]);
+      const order = [entry];
+      for (let i = 0; i < order.length; i++) {
+        for (const specifier of importsOf(order[i])) {
+          const target = resolveImport(order[i], specifier);
+          if (target && target.startsWith(SRC) && !seen.has(target)) {
+            seen.add(target);
+            order.push(target);
+          }
+        }
+      }
+      return order;
+    };
+    const forbidden = (file: string) => /\.controller\.ts$|paging\.ts$|[\\/]http[\\/](openapi|openapi-document|body-parsers|input-guard|client-errors)\.ts$|app\.(factory|module)\.ts$/.test(file);
+    for (const entry of ['worker.ts', 'collector.ts']) {
+      const files = closure(join(SRC, entry));
+      // The walk reaches the feature code the process runs.
+      expect(files.length).toBeGreaterThan(20);
+      expect(files.filter(forbidden).map(rel)).toEqual([]);
+    }
+  });
+
   it('only the entry points and the test and bench boot code import src/runtime.ts', () => {
     const files = ['src', 'test', 'bench', 'migrations', 'scripts'].flatMap((dir) => filesUnder(join(ROOT, dir)));
     const importers = files

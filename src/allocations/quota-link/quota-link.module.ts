@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { QueueModule } from '../../queue/queue.module';
-import { QuotasCoreModule } from '../../quotas/quotas.module';
+import { QuotasCoreModule } from '../../quotas/quotas-core.module';
 import { QuotaLinkProcessor } from './quota-link.processor';
 import { QuotaLinkRepository } from './quota-link.repository';
 import { QuotaLinkService } from './quota-link.service';
