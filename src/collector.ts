@@ -36,7 +36,7 @@ async function main(): Promise<void> {
     process.stderr.write('usage-ledger collector: DATABASE_URL is unset, so the API process (npm start) runs the collector; nothing to do here\n');
     return;
   }
-  const database = await openDatabase(config, { entities: ENTITIES, runMigrations: true, poolSize: config.notificationsPrefetch + 2 });
+  const database = await openDatabase(config, { entities: ENTITIES, runMigrations: true, poolSize: config.notificationsPrefetch + 2, log });
   log.info({ database: database.description }, `database: ${database.description}`);
   // The collector queues no jobs: it gets the in-process stand-in and never touches Redis.
   const queue: QueueRuntime = { mode: 'in-process', description: 'none (the collector queues no jobs)', async close() {} };

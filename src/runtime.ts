@@ -20,7 +20,7 @@ export class Runtime {
 
   /** Opens the database (applying migrations when asked) and the queue, one log line each. */
   static async open(config: AppConfig, log: Logger, options: { runMigrations: boolean }): Promise<Runtime> {
-    const database = await openDatabase(config, { entities: ENTITIES, runMigrations: options.runMigrations });
+    const database = await openDatabase(config, { entities: ENTITIES, runMigrations: options.runMigrations, log });
     log.info({ database: database.description }, `database: ${database.description}`);
     let queue: QueueRuntime;
     try {

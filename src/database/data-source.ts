@@ -1,7 +1,9 @@
+import { Logger as PinoLogger } from 'pino';
 import { DataSource, DataSourceOptions } from 'typeorm';
 import { MIGRATIONS } from '../../migrations';
 import { AppConfig } from '../config/app-config';
 import { EmbeddedPostgres, startEmbeddedPostgres } from './embedded-postgres';
+import { PinoTypeOrmLogger } from './typeorm-logger';
 
 export interface OpenedDatabase {
   dataSource: DataSource;
@@ -21,6 +23,8 @@ export interface OpenDatabaseOptions {
   entities: Function[];
   runMigrations?: boolean;
   poolSize?: number;
+  /** Where TypeORM's own lines go (failed queries, migrations); without one, nowhere. */
+  log?: PinoLogger;
 }
 
 export async function openDatabase(config: AppConfig, options: OpenDatabaseOptions): Promise<OpenedDatabase> {
@@ -43,7 +47,8 @@ export async function openDatabase(config: AppConfig, options: OpenDatabaseOptio
     migrationsTableName: 'schema_migration',
     migrationsTransactionMode: 'each',
     synchronize: false,
-    logging: ['error'],
+    logging: options.log ? ['error', 'warn', 'migration'] : false,
+    ...(options.log ? { logger: new PinoTypeOrmLogger(options.log) } : {}),
     // Embedded PGlite is one database session behind the socket: with two
     // client connections, pglite-socket 0.2 interleaves their extended-protocol
     // messages (Parse/Bind/Execute of one request between those of another) and

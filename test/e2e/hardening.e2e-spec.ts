@@ -105,7 +105,8 @@ describe('hardening: bad input is a 4xx', () => {
       const site = await t.http.post('/admin/sites').set('X-Auth-Token', ADMIN_TOKEN).send({ name: 'site-n' }).expect(201);
       const headers = { 'XA-SITE': 'site-n', 'XA-API-KEY': site.body.api_key };
       const path = await t.http.delete('/amie/usage/failed/1%002').set(headers).expect(400);
-      expect(path.body).toEqual({ error: `ids: ${NUL_PROBLEM}`, fields: { ids: NUL_PROBLEM } });
+      // The AMIE shape is {"error"} alone, and the route names its path parameter FailedRecordIDs.
+      expect(path.body).toEqual({ error: `FailedRecordIDs: ${NUL_PROBLEM}` });
       const query = await t.http.get('/amie/usage/status?FromTime=2024%00').set(headers).expect(400);
       expect(query.body.error).toBe(`FromTime: ${NUL_PROBLEM}`);
       // Not refused as a whole by the guard: the AMIE route fails that one record (its own tests hold that).
