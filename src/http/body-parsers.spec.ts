@@ -10,6 +10,16 @@ describe(jsonNestsDeeperThan.name, () => {
     expect(jsonNestsDeeperThan('[{}, {}, [], [], {}]', 2)).toBe(false);
   });
 
+  it('ends a string at a quote after an even run of backslashes, not after an odd one', () => {
+    // "x\\" is a string ending in one backslash: the brackets after it count.
+    expect(jsonNestsDeeperThan(JSON.stringify(['x\\', [[1]]]), 2)).toBe(true);
+    expect(jsonNestsDeeperThan(JSON.stringify(['x\\', [1]]), 2)).toBe(false);
+    // "\\\"[[" holds an escaped quote: the brackets are inside the string.
+    expect(jsonNestsDeeperThan(JSON.stringify(['\\"[[[[', 1]), 1)).toBe(false);
+    // An unterminated string hides nothing it could nest.
+    expect(jsonNestsDeeperThan('["abc', 1)).toBe(false);
+  });
+
   it('scans a megabyte of nesting without recursion', () => {
     expect(jsonNestsDeeperThan('['.repeat(1 << 20), 64)).toBe(true);
   });
