@@ -1055,7 +1055,11 @@ describe('quotas (Astakos protocol)', () => {
       const actionPath = await action('1x', { accept: '' }).expect(400);
       expect(actionPath.body.badRequest.message).toMatch(/^serial: /);
       const neither = await action(1, { accept_it: '' }).expect(400);
-      expect(neither.body.badRequest.message).toMatch(/^accept: .*accept or the key reject/);
+      expect(neither.body.badRequest.message).toBe(
+        'accept: request body must hold exactly one of the keys accept and reject (Specify either accept or reject action)',
+      );
+      const both = await action(1, { accept: '', reject: '' }).expect(400);
+      expect(both.body.badRequest.message).toBe(neither.body.badRequest.message);
       const bulk = await t.http.post(`${ACCOUNT}/commissions/action`).set('X-Auth-Token', service).send({ accept: [1, '2'] }).expect(400);
       expect(bulk.body.badRequest.message).toBe('accept: must be a list of integer serials');
       const nullList = await t.http.post(`${ACCOUNT}/commissions/action`).set('X-Auth-Token', service).send({ reject: null }).expect(400);

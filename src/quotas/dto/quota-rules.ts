@@ -22,7 +22,7 @@ export const MESSAGES = {
   serialPath: (value: unknown) => `must be a decimal integer, not ${JSON.stringify(value)}`,
   resourceName: 'must be 1 to 255 characters',
   once: 'must be given once, as one string',
-  acceptOrReject: 'request body must hold the key accept or the key reject, not both',
+  acceptOrReject: 'request body must hold exactly one of the keys accept and reject (Specify either accept or reject action)',
 } as const;
 
 /** A JSON integer in the safe range (quotas.md 2, "Numbers"); booleans and strings are not; absent is "is required". */
