@@ -2,7 +2,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { percentile, report, runConcurrently, startBenchProcess } from './support';
+import { benchDatabase, percentile, report, runConcurrently, startBenchProcess } from './support';
 
 const INSTANCES = Number(process.env.BENCH_COLLECTOR_INSTANCES ?? 1_000); // 3 events each
 const LATENCY_EVENTS = Number(process.env.BENCH_COLLECTOR_LATENCY_EVENTS ?? 1_000);
@@ -36,7 +36,7 @@ export async function run(): Promise<void> {
   const creds = `${BROKER.username || 'guest'}:${BROKER.password || 'guest'}@${BROKER.host}`;
   const amqpUrl = `amqp://${creds}/${encodeURIComponent(vhost)}`;
   const rabbitUrl = `rabbit://${creds}/${encodeURIComponent(vhost)}`;
-  const database = await ownDatabase(process.env.DATABASE_URL!);
+  const database = (await benchDatabase(process.env.DATABASE_URL!)) as { url: string; drop(): Promise<void> };
   try {
     // HTTP first, on a database of its own (startBenchProcess), for the comparison.
     const server = await startBenchProcess(async () => undefined);
@@ -113,25 +113,6 @@ function unavailable(): string | null {
     return `no broker or publisher: ${(error as Error).message.split('\n')[0]}`;
   }
   return null;
-}
-
-async function ownDatabase(serverUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
-  const name = `ul_bench_collector_${Date.now()}`;
-  const admin = new Client({ connectionString: serverUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE "${name}"`);
-  await admin.end();
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    async drop() {
-      const c = new Client({ connectionString: serverUrl });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-      await c.end();
-    },
-  };
 }
 
 function startCollector(env: Record<string, string>) {

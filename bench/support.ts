@@ -158,7 +158,8 @@ export async function startBenchProcess(
   };
 }
 
-async function benchDatabase(serverUrl: string | undefined): Promise<{ url?: string; drop(): Promise<void> }> {
+/** A database of the bench's own on the server of `serverUrl` (dropped by `drop`); none without a server (embedded). */
+export async function benchDatabase(serverUrl: string | undefined): Promise<{ url?: string; drop(): Promise<void> }> {
   if (!serverUrl) return { drop: async () => undefined };
   const name = `usage_ledger_bench_${Date.now()}_${process.pid}`;
   const admin = new Client({ connectionString: serverUrl });

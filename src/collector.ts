@@ -3,10 +3,9 @@ import { NestFactory } from '@nestjs/core';
 import { CollectorRunner } from './collector/collector-runner';
 import { CollectorModule } from './collector/collector.module';
 import { ENTITIES } from './composition';
-import { AppConfig } from './config/app-config';
-import { ConfigError } from './config/env.schema';
 import { CoreModule } from './core/core.module';
 import { openDatabase } from './database/data-source';
+import { configOrExit, exitOnSignal } from './entry';
 import { createRootLogger, JsonNestLogger } from './logging/logger';
 import { QueueRuntime } from './queue/queue-runtime';
 
@@ -16,16 +15,7 @@ import { QueueRuntime } from './queue/queue-runtime';
  * NOTIFICATIONS_URL; not Redis.
  */
 async function main(): Promise<void> {
-  let config: AppConfig;
-  try {
-    config = AppConfig.fromEnv();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`usage-ledger collector: ${error.message}\n`);
-      process.exit(2);
-    }
-    throw error;
-  }
+  const config = configOrExit('usage-ledger collector');
   if (!config.notificationsUrl) {
     process.stderr.write('usage-ledger collector: NOTIFICATIONS_URL is not set; the OpenStack notification collector is disabled\n');
     process.exit(2);
@@ -46,17 +36,10 @@ async function main(): Promise<void> {
   );
   await context.init();
   await context.get(CollectorRunner).start();
-  let closing = false;
-  const shutdown = async (signal: string) => {
-    if (closing) return;
-    closing = true;
-    log.info({ signal }, 'collector shutting down');
+  exitOnSignal(log, 'collector shutting down', async () => {
     await context.close();
     await database.close();
-    process.exit(0);
-  };
-  process.once('SIGINT', () => void shutdown('SIGINT'));
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  });
 }
 
 main().catch((error: unknown) => {

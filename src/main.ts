@@ -1,35 +1,18 @@
 import 'reflect-metadata';
 import { createApp } from './app.factory';
-import { AppConfig } from './config/app-config';
-import { ConfigError } from './config/env.schema';
+import { configOrExit, exitOnSignal } from './entry';
 import { createRootLogger } from './logging/logger';
 import { Runtime } from './runtime';
 
 async function main(): Promise<void> {
-  let config: AppConfig;
-  try {
-    config = AppConfig.fromEnv();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`usage-ledger: ${error.message}\n`);
-      process.exit(2);
-    }
-    throw error;
-  }
+  const config = configOrExit('usage-ledger');
   const log = createRootLogger(config.logLevel);
   const runtime = await Runtime.open(config, log, { runMigrations: true });
   const app = await createApp(runtime);
-  let closing = false;
-  const shutdown = async (signal: string) => {
-    if (closing) return;
-    closing = true;
-    log.info({ signal }, 'shutting down');
+  exitOnSignal(log, 'shutting down', async () => {
     await app.close();
     await runtime.close();
-    process.exit(0);
-  };
-  process.once('SIGINT', () => void shutdown('SIGINT'));
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  });
   try {
     await app.listen({ port: config.port, host: config.host });
   } catch (error) {

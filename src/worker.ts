@@ -3,8 +3,7 @@ import { utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NestFactory } from '@nestjs/core';
-import { AppConfig } from './config/app-config';
-import { ConfigError } from './config/env.schema';
+import { configOrExit, exitOnSignal } from './entry';
 import { JsonNestLogger, createRootLogger } from './logging/logger';
 import { JobQueueService } from './queue/job-queue.service';
 import { Runtime } from './runtime';
@@ -15,16 +14,7 @@ import { WorkerModule } from './worker.module';
  * may run, on any number of machines, against the same Redis and PostgreSQL.
  */
 async function main(): Promise<void> {
-  let config: AppConfig;
-  try {
-    config = AppConfig.fromEnv();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`usage-ledger worker: ${error.message}\n`);
-      process.exit(2);
-    }
-    throw error;
-  }
+  const config = configOrExit('usage-ledger worker');
   const log = createRootLogger(config.logLevel);
   if (config.inProcessQueue) {
     log.info('REDIS_URL is unset: queued work runs inside the API process (npm start); this worker has nothing to do');
@@ -39,18 +29,11 @@ async function main(): Promise<void> {
   context.get(JobQueueService).startWorker();
   log.info({ prefix: config.queuePrefix }, 'worker ready');
   const heartbeat = startHeartbeat(runtime);
-  let closing = false;
-  const shutdown = async (signal: string) => {
-    if (closing) return;
-    closing = true;
-    log.info({ signal }, 'worker shutting down');
+  exitOnSignal(log, 'worker shutting down', async () => {
     clearInterval(heartbeat);
     await context.close();
     await runtime.close();
-    process.exit(0);
-  };
-  process.once('SIGINT', () => void shutdown('SIGINT'));
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  });
 }
 
 /**

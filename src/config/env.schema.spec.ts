@@ -41,6 +41,10 @@ describe(validateEnv.name, () => {
     for (const name of ['DATABASE_URL', 'REDIS_URL', 'PORT', 'ADMIN_TOKEN', 'LOG_LEVEL', 'PUBLIC_URL']) expect(message).toContain(`${name}:`);
   });
 
+  it('says each rule of a variable once', () => {
+    expect(() => validateEnv({ PORT: 'abc' })).toThrow(/^[^\n]*\n  PORT: PORT must be between 1 and 65535; PORT must be a whole number$/);
+  });
+
   it('never echoes a secret value in its message', () => {
     expect(() => validateEnv({ ADMIN_TOKEN: 'secret12' })).toThrow(/ADMIN_TOKEN: ADMIN_TOKEN must be at least 16 characters/);
     expect(() => validateEnv({ ADMIN_TOKEN: 'secret12' })).not.toThrow(/secret12/);

@@ -148,7 +148,7 @@ export function validateEnv(env: Record<string, string | undefined>): EnvSchema 
   const parsed = plainToInstance(EnvSchema, picked, { exposeDefaultValues: true });
   const errors = validateSync(parsed, { skipMissingProperties: false });
   if (errors.length > 0) {
-    const lines = errors.map((e) => `  ${e.property}: ${Object.values(e.constraints ?? {}).join('; ')}`);
+    const lines = errors.map((e) => `  ${e.property}: ${[...new Set(Object.values(e.constraints ?? {}))].join('; ')}`);
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   }
   return parsed;
