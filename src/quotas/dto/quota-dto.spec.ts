@@ -66,8 +66,8 @@ describe('quotas DTOs', () => {
   });
 
   it.each([
-    [{}, /accept or the key reject/],
-    [{ accept: '', reject: '' }, /accept or the key reject/],
+    [{}, /exactly one of the keys accept and reject/],
+    [{ accept: '', reject: '' }, /exactly one of the keys accept and reject/],
   ])('single action %j: 400', (body, message) => {
     expect(messageOf(() => validateDto(ResolveCommissionDto, body))).toMatch(message);
   });
