@@ -4,7 +4,7 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import { AppModule } from './app.module';
 import { ERROR_STATUS } from './composition';
 import { registerBodyParsers, registerBodyPolicy } from './http/body-parsers';
-import { clientErrorHandler, frameworkErrorHandler } from './http/client-errors';
+import { clientErrorHandler, frameworkErrorHandler, MAX_PARAM_LENGTH } from './http/client-errors';
 import { GlobalExceptionFilter } from './http/global-exception.filter';
 import { registerInputGuard } from './http/input-guard';
 import { setupOpenApi } from './http/openapi-document';
@@ -25,8 +25,7 @@ export async function createApp(runtime: CoreResources): Promise<NestFastifyAppl
   const adapter = new FastifyAdapter({
     loggerInstance: runtime.log,
     bodyLimit: BODY_LIMIT,
-    // maxParamLength: quota resource names may be 255 characters (quotas.md 6); Fastify's default of 100 answers 414.
-    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 1024 },
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PARAM_LENGTH },
     trustProxy: runtime.config.trustProxy,
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),

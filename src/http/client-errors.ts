@@ -3,6 +3,9 @@ import { Socket } from 'node:net';
 import { renderErrorBody } from './error-renderers';
 import { mountOf } from './mounts';
 
+/** Fastify's `maxParamLength`: quota resource names may be 255 characters (quotas.md 6), and Fastify's default of 100 answers 414. */
+export const MAX_PARAM_LENGTH = 1024;
+
 /** How long a refused connection may take to deliver the answer before it is destroyed. */
 const CLOSE_GRACE_MS = 2000;
 
@@ -62,7 +65,7 @@ export function frameworkErrorHandler(
     error.code === 'FST_ERR_BAD_URL'
       ? 'The request path is not valid percent-encoding'
       : error.code === 'FST_ERR_MAX_PARAM_LENGTH'
-        ? 'A path parameter is longer than 1024 characters'
+        ? `A path parameter is longer than ${MAX_PARAM_LENGTH} characters`
         : 'Bad request';
   const body = JSON.stringify(renderErrorBody(mountOf(request.url), status, message));
   reply.code(status).header('Content-Type', 'application/json; charset=utf-8').send(body);
