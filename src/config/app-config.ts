@@ -77,6 +77,10 @@ export class AppConfig {
   get notificationsInstanceMetadata(): string[] {
     return [...new Set(this.env.NOTIFICATIONS_INSTANCE_METADATA.split(',').map((k) => k.trim()).filter(Boolean))];
   }
+  /** CSV exports streaming at once in this process (reports.md 1.7). */
+  get reportMaxExports(): number {
+    return this.env.REPORT_MAX_EXPORTS;
+  }
   get embeddedDatabase(): boolean {
     return this.databaseUrl === undefined;
   }

@@ -133,6 +133,12 @@ export class EnvSchema {
   @Matches(/^[^\u0000]*$/, { message: 'NOTIFICATIONS_INSTANCE_METADATA must not contain NUL characters' })
   NOTIFICATIONS_INSTANCE_METADATA = '';
 
+  /** CSV exports streaming at once in one API process (reports.md 1.7); more answer 429. */
+  @Transform(({ value }) => (value === undefined || value === '' ? 4 : Number(value)))
+  @IsInt({ message: 'REPORT_MAX_EXPORTS must be a whole number' })
+  @Min(1, { message: 'REPORT_MAX_EXPORTS must be at least 1' })
+  REPORT_MAX_EXPORTS = 4;
+
   /** Honour X-Forwarded-* headers (Fastify trustProxy). */
   @Transform(({ value }) => value === 'true' || value === '1')
   TRUST_PROXY = false;
