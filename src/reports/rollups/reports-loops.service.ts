@@ -71,6 +71,11 @@ export class ReportsLoops implements OnModuleInit, OnModuleDestroy {
   }
 
   async onModuleDestroy(): Promise<void> {
+    await this.stop();
+  }
+
+  /** Stops both loops for good, waiting for a running pass (tests drain by hand after this). */
+  async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.drainTimer);
     clearTimeout(this.rollTimer);
