@@ -1,8 +1,16 @@
 import { Module } from '@nestjs/common';
 import { CsvExportModule } from './export/csv-export.module';
+import { ReportsProcessingModule } from './reports-processing.module';
+import { UsageReportController } from './usage/usage-report.controller';
+import { UsageReportRepository } from './usage/usage-report.repository';
+import { UsageReportService } from './usage/usage-report.service';
+import { WindowRepository } from './window/window.repository';
+import { WindowService } from './window/window.service';
 
-/** Usage reports, the flavor catalogue and their CSV export (reports.md). */
+/** The reports API (reports.md): usage reports, the flavor catalogue and the operator routes. */
 @Module({
-  imports: [CsvExportModule],
+  imports: [ReportsProcessingModule, CsvExportModule],
+  controllers: [UsageReportController],
+  providers: [WindowRepository, WindowService, UsageReportRepository, UsageReportService],
 })
 export class ReportsModule {}
