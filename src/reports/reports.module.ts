@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { FlavorCatalogueModule } from './catalogue/catalogue.module';
 import { CsvExportModule } from './export/csv-export.module';
 import { ReportsProcessingModule } from './reports-processing.module';
 import { UsageReportController } from './usage/usage-report.controller';
@@ -9,7 +10,7 @@ import { WindowService } from './window/window.service';
 
 /** The reports API (reports.md): usage reports, the flavor catalogue and the operator routes. */
 @Module({
-  imports: [ReportsProcessingModule, CsvExportModule],
+  imports: [ReportsProcessingModule, CsvExportModule, FlavorCatalogueModule],
   controllers: [UsageReportController],
   providers: [WindowRepository, WindowService, UsageReportRepository, UsageReportService],
 })
