@@ -1,7 +1,7 @@
 import { Inject, Injectable, StreamableFile } from '@nestjs/common';
 import { stringify } from 'csv-stringify';
 import { Logger } from 'pino';
-import { pipeline, Readable } from 'node:stream';
+import { finished, pipeline, Readable } from 'node:stream';
 import { AppConfig } from '../../config/app-config';
 import { LOGGER } from '../../core/tokens';
 import { DomainError } from '../../http/domain-error';
@@ -100,10 +100,18 @@ export class CsvExportService {
       throw error;
     }
 
-    const source = new ExportRows(cursor, batchSize, toRecord, [spec.columns as string[], ...first], exhausted, releaseSlot);
+    // The slot is the whole export: free once the connection is given back and the last byte has left (or the transfer failed).
+    let running = 2;
+    const ended = () => {
+      if (--running === 0) releaseSlot();
+    };
+    const source = new ExportRows(cursor, batchSize, toRecord, [spec.columns as string[], ...first], exhausted, ended);
     const csv = stringify({ bom: spec.bom === true, record_delimiter: '\r\n', quoted_match: /[\r\n]/ });
     const started = Date.now();
-    pipeline(source, csv, (error) => {
+    pipeline(source, csv, () => undefined);
+    // pipeline's callback comes once the stringifier has taken every record; the export ends when its output is read, or fails.
+    finished(csv, (error) => {
+      ended();
       const fields = { route: fileName, rows: source.rowCount, ms: Date.now() - started };
       if (!error) this.log.debug(fields, 'CSV export done');
       else if ((error as NodeJS.ErrnoException).code === 'ERR_STREAM_PREMATURE_CLOSE') this.log.info(fields, 'CSV export stopped: the client went away');
@@ -129,7 +137,8 @@ class ExportRows extends Readable {
     private readonly toRecord: (row: Record<string, unknown>) => string[],
     head: string[][],
     private exhausted: boolean,
-    private readonly releaseSlot: () => void,
+    /** Called once the cursor is closed and its connection given back. */
+    private readonly onClosed: () => void,
   ) {
     super({ objectMode: true, highWaterMark: 16 });
     this.pending = head;
@@ -172,7 +181,7 @@ class ExportRows extends Readable {
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     this.cursor
       .close(error ?? undefined)
-      .finally(() => this.releaseSlot())
+      .finally(() => this.onClosed())
       .then(() => callback(error));
   }
 }
