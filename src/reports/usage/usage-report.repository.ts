@@ -85,15 +85,6 @@ const TIME_METERS = ['instance.time', 'instance.vcpu', 'instance.ram', 'instance
 export class UsageReportRepository {
   constructor(private readonly db: DataSource) {}
 
-  /**
-   * Turns JIT compilation off for the report's transaction: the planner's
-   * estimates for the bucket and piece relations are far too high, and JIT
-   * would spend seconds compiling a query that runs in milliseconds.
-   */
-  async withoutJit(sql: Sql): Promise<void> {
-    await sql.query(`SET LOCAL jit = off`);
-  }
-
   async aggregate(q: UsageQuery, sql: Sql = this.db): Promise<UsageAnswer> {
     const p = new Params();
     const ws = p.add(q.start, 'timestamptz');

@@ -3,6 +3,7 @@ import { DataSource } from 'typeorm';
 import { Principal } from '../../auth/principal';
 import { AppConfig } from '../../config/app-config';
 import { Exact } from '../decimal';
+import { RollupRepository } from '../rollups/rollup.repository';
 import { decodeCursor, encodeCursor, queryDigest } from '../paging';
 import { projectScope } from '../scope';
 import { invalid } from '../window/reports-input';
@@ -49,6 +50,7 @@ export class UsageReportService {
     private readonly config: AppConfig,
     private readonly windows: WindowService,
     private readonly reports: UsageReportRepository,
+    private readonly rollups: RollupRepository,
   ) {}
 
   async usage(principal: Principal, query: UsageQueryDto) {
@@ -65,7 +67,7 @@ export class UsageReportService {
     const granularity: Granularity = query.granularity ?? 'total';
 
     return this.db.transaction('REPEATABLE READ', async (tx) => {
-      await this.reports.withoutJit(tx);
+      await this.rollups.withoutJit(tx);
       const window = await this.windows.resolve(query, tx);
       const endCut = window.end < window.as_of ? window.end : window.as_of;
       const empty = projects !== null && projects.length === 0;
