@@ -62,6 +62,7 @@ class ExportTestController {
       },
       bom: q.bom === '1',
       batchSize: q.batch ? Number(q.batch) : undefined,
+      settings: q.bad_setting ? { no_such_setting_at_all: 'x' } : { jit: 'off', 'application_name': 'usage-ledger' },
     });
   }
 }
@@ -200,13 +201,31 @@ describe('CSV export machinery (reports.md 1.7)', () => {
     await expectReleased();
   });
 
-  it('a failure before the header (bad SQL, a bad column in the first batch) is an ordinary error answer', async () => {
+  it('answers HEAD with the headers of the file and no body, and gives everything back', async () => {
+    const res = await new Promise<IncomingMessage & { text: string }>((resolve) => {
+      const req = httpRequest({ agent: false, method: 'HEAD', host: '127.0.0.1', port, path: '/reports/test/rows?format=csv&n=3000&batch=100' }, (r) => {
+        let text = '';
+        r.on('data', (c) => (text += c));
+        r.on('end', () => resolve(Object.assign(r, { text })));
+      });
+      req.end();
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toBe('text/csv; charset=utf-8');
+    expect(res.headers['content-disposition']).toMatch(/^attachment; filename="test-rows-/);
+    expect(res.text).toBe('');
+    await expectReleased();
+    expect(mapped.count).toBeLessThan(3000);
+  });
+
+  it('a failure before the header (bad SQL, a bad column in the first batch, a bad setting) is an ordinary error answer', async () => {
     const sql = await get('/reports/test/rows?format=csv&bad_sql=1');
     expect(sql.status).toBe(500);
     expect(JSON.parse(sql.body)).toEqual({ error: 'Internal server error' });
     const column = await get('/reports/test/rows?format=csv&n=3&bad_column=1');
     expect(column.status).toBe(500);
     expect(column.headers['content-type']).toMatch(/^application\/json/);
+    expect((await get('/reports/test/rows?format=csv&n=3&bad_setting=1')).status).toBe(500);
     await expectReleased();
   });
 

@@ -51,12 +51,14 @@ export class CsvExportRepository {
    * the database until `close` (reports.md 7.6 accepts it); nothing else of
    * the export may use the DataSource meanwhile.
    */
-  async openSnapshot(text: string, params: readonly unknown[]): Promise<SnapshotCursor> {
+  async openSnapshot(text: string, params: readonly unknown[], settings: Readonly<Record<string, string>> = {}): Promise<SnapshotCursor> {
     const runner = this.dataSource.createQueryRunner();
     let client: PoolClient;
     try {
       client = (await runner.connect()) as PoolClient;
       await client.query(BEGIN_SNAPSHOT);
+      // Settings of this transaction only (`SET LOCAL`), such as jit = off for a report's statement.
+      for (const [name, value] of Object.entries(settings)) await client.query('SELECT set_config($1, $2, true)', [name, value]);
     } catch (error) {
       await dropConnection(runner, error);
       throw error;

@@ -36,6 +36,8 @@ export interface CsvExport<Row extends Record<string, unknown> = Record<string, 
   bom?: boolean;
   /** Rows per cursor read; default 1000. */
   batchSize?: number;
+  /** Server settings for the export's transaction only (`SET LOCAL`), e.g. `{ jit: 'off' }`. */
+  settings?: Readonly<Record<string, string>>;
 }
 
 const DEFAULT_BATCH = 1000;
@@ -90,7 +92,7 @@ export class CsvExportService {
     let first: string[][];
     let exhausted: boolean;
     try {
-      cursor = await this.repository.openSnapshot(spec.sql, spec.params);
+      cursor = await this.repository.openSnapshot(spec.sql, spec.params, spec.settings);
       const rows = await cursor.read(batchSize);
       exhausted = rows.length < batchSize;
       first = rows.map(toRecord);
