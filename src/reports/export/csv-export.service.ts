@@ -76,7 +76,13 @@ export class CsvExportService {
     return this.slots.inUse;
   }
 
-  /** Opens the export; the controller returns what this gives (JSON routes return their object instead). */
+  /**
+   * Opens the export; the controller returns what this gives (JSON routes
+   * return their object instead). Call it outside any transaction: the
+   * export takes a connection of its own, and embedded PostgreSQL has one
+   * (a caller holding it would wait on itself). Resolve what the SQL needs
+   * (window, scope) first, with ordinary queries.
+   */
   async stream<Row extends Record<string, unknown>>(spec: CsvExport<Row>): Promise<StreamableFile> {
     const fileName = csvFileName(spec.route, spec.window);
     const batchSize = spec.batchSize ?? DEFAULT_BATCH;
