@@ -118,6 +118,8 @@ describe('flavor catalogue (reports.md 3.5)', () => {
       ['aliases not an array', { ...SMALL, aliases: 'x' }, 'aliases: must be an array of strings', { aliases: 'must be an array of strings' }],
       ['an alias not a string', { ...SMALL, aliases: ['x', 3] }, 'aliases: must be an array of strings', { aliases: 'must be an array of strings' }],
       ['an empty alias', { ...SMALL, aliases: [''] }, 'aliases: each alias must be 1 to 255 characters', { aliases: 'each alias must be 1 to 255 characters' }],
+      ['an alias of 256 characters', { ...SMALL, aliases: ['y'.repeat(256)] }, 'aliases: each alias must be 1 to 255 characters', { aliases: 'each alias must be 1 to 255 characters' }],
+      ['an alias with a lone surrogate', { ...SMALL, aliases: ['a\ud800'] }, 'aliases: each alias must be 1 to 255 characters', { aliases: 'each alias must be 1 to 255 characters' }],
       ['an alias twice', { ...SMALL, aliases: ['x', 'x'] }, 'aliases: must not name an alias twice', { aliases: 'must not name an alias twice' }],
       ['the name among the aliases', { ...SMALL, aliases: ['m1.small'] }, 'aliases: must not repeat the flavor name', { aliases: 'must not repeat the flavor name' }],
       ['the name in the body', { ...SMALL, name: 'other' }, 'name: not a known field', { name: 'not a known field' }],

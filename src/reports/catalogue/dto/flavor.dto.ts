@@ -2,8 +2,12 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayUnique, IsArray, IsDefined, IsInt, IsString, Matches, Max, MaxLength, Min, ValidateIf, ValidationArguments } from 'class-validator';
 import { ReportsInput } from '../../window/reports-input';
 
-/** 1 to 255 characters (code points, so a name of 255 emoji is 255 characters). */
-const NAME = /^[\s\S]{1,255}$/u;
+/**
+ * 1 to 255 characters, counted as code points (a name of 255 emoji is 255
+ * characters); a lone surrogate, which UTF-8 cannot carry and would be
+ * stored as U+FFFD, is not a character.
+ */
+const NAME = /^(?:[^\ud800-\udfff]|[\ud800-\udbff][\udc00-\udfff]){1,255}$/;
 const NAME_RULE = 'must be 1 to 255 characters';
 const INT4_MAX = 2147483647;
 const SIZE_RULE = `must be a whole number from 0 to ${INT4_MAX}`;
