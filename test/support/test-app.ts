@@ -57,7 +57,10 @@ export async function startTestApp(overrides: Record<string, string | undefined>
   // CLOUD_SITE): the clock a previous suite recorded in a shared database
   // is forgotten, as if this were the first start.
   await runtime.dataSource.query(`DELETE FROM report_clock`);
-  const app = await createApp(runtime);
+  const app = await createApp(runtime).catch(async (error: unknown) => {
+    await runtime.close();
+    throw error;
+  });
   if (!options.reportLoops) await app.get(ReportsLoops).stop();
   const http = request(app.getHttpServer());
   const testApp: TestApp = {

@@ -62,7 +62,7 @@ export class ReportsLoops implements OnModuleInit, OnModuleDestroy {
     try {
       for (;;) {
         const day = await this.db.transaction((tx) => this.rollups.rollOneDay(tx));
-        if (!day || this.stopped) return;
+        if (!day) return;
         this.log.info({ bookedDay: day }, `reports: day roll, booked day is now ${day}`);
       }
     } catch (error) {
