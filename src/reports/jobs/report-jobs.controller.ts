@@ -7,7 +7,7 @@ import { JobListView, JobView } from './dto/jobs.views';
 import { ReportJobsService } from './report-jobs.service';
 
 /** Report jobs (reports.md 4.7): role admin; no token 401, another role 403. */
-@ApiTags('reports-admin')
+@ApiTags('admin')
 @ApiSecurity(SECURITY_TOKEN)
 @ApiErrors('admin', 401, 403, 503)
 @Roles('admin')
