@@ -15,7 +15,8 @@ export interface JobContext<Scope = unknown, Cursor = unknown, Result = unknown>
 export interface JobPlan<Cursor = unknown, Result = unknown> {
   /** Units of work (`progress.total`: project-days, days for close_period). */
   total: number;
-  cursor: Cursor;
+  /** Where the first chunk starts; null when there is nothing to do (the job succeeds at once). */
+  cursor: Cursor | null;
   /** The result before any chunk (counters at zero). */
   result: Result;
 }

@@ -1,0 +1,187 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { runCount, runOne, runRows, Sql } from '../../database/query-result';
+
+/** A rollup key: one project's figures of one site on one local day. */
+export interface DayKey {
+  project_id: string;
+  site: string;
+  /** Local day `YYYY-MM-DD`. */
+  day: string;
+}
+
+/** One stored or recomputed day cell. */
+export interface DayCellRow extends DayKey {
+  meter: string;
+  key: string;
+  subkey: string;
+  /** numeric as text. */
+  quantity: string;
+  items: number;
+}
+
+/** What the checker needs of report_clock (reports.md 7.1). */
+export interface CheckClock {
+  timeZone: string;
+  cloudSite: string;
+  /** The local day of the booked horizon H: days before it are booked (I1 holds for them). */
+  horizonDay: string;
+}
+
+/** An I3 difference: a month or site-day cell against the sum of its day cells. */
+export interface SumMismatchRow {
+  project_id: string | null;
+  site: string;
+  day: string;
+  meter: string;
+  key: string;
+  subkey: string;
+  stored: string;
+  recomputed: string;
+}
+
+const DAY = `to_char(day, 'YYYY-MM-DD')`;
+
+/**
+ * The instant a local day starts (reports.md 1.5), as SQL over a date
+ * expression and a zone parameter.
+ */
+const dayStart = (day: string, zone: string) => `report_day_start(${day}, ${zone})`;
+
+/**
+ * Every statement of the consistency check (reports.md 7.5): the keys in
+ * scope, the stored cells and dirty keys among them, and marking keys dirty.
+ * A key is in scope when it has a stored day cell or raw history on its day:
+ * an Almanach version overlapping the day (site = report_clock's cloud site)
+ * or a loaded AMIE record attributed to it (its own site, at
+ * coalesce(usage_end, usage_start)).
+ */
+@Injectable()
+export class ConsistencyCheckRepository {
+  constructor(private readonly db: DataSource) {}
+
+  async clock(sql: Sql = this.db): Promise<CheckClock> {
+    const row = await runOne<CheckClock>(
+      sql,
+      `SELECT time_zone AS "timeZone", cloud_site AS "cloudSite", to_char((horizon AT TIME ZONE time_zone)::date, 'YYYY-MM-DD') AS "horizonDay" FROM report_clock`,
+    );
+    if (!row) throw new Error('report_clock has no row: the reports module has not started yet');
+    return row;
+  }
+
+  /** The UTC instants (`…Z`, milliseconds) at which two local days start. */
+  async dayStarts(first: string, end: string, zone: string, sql: Sql = this.db): Promise<{ start: string; end: string }> {
+    const iso = (expr: string) => `to_char(${expr} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+    const row = await runOne<{ start: string; end: string }>(
+      sql,
+      `SELECT ${iso(dayStart('$1::date', '$3'))} AS start, ${iso(dayStart('$2::date', '$3'))} AS "end"`,
+      [first, end, zone],
+    );
+    return row!;
+  }
+
+  /** Projects with a stored day cell or raw history in the local days [first, end), in byte order. */
+  async projectsWithData(first: string, end: string, zone: string, sql: Sql = this.db): Promise<string[]> {
+    const rows = await runRows<{ project_id: string }>(
+      sql,
+      `WITH w AS (SELECT ${dayStart('$1::date', '$3')} AS s, ${dayStart('$2::date', '$3')} AS e)
+       SELECT project_id FROM (
+         SELECT project_id FROM report_usage_day_cell WHERE day >= $1::date AND day < $2::date
+         UNION SELECT v.project_id FROM almanach_entity_version v, w WHERE v.start < w.e AND coalesce(v."end", 'infinity') > w.s
+         UNION SELECT r.local_project_id FROM amie_usage_record r, w
+           WHERE coalesce(r.usage_end, r.usage_start) >= w.s AND coalesce(r.usage_end, r.usage_start) < w.e
+       ) p ORDER BY project_id COLLATE "C"`,
+      [first, end, zone],
+    );
+    return rows.map((r) => r.project_id);
+  }
+
+  /**
+   * Up to `n` random (project, day) pairs with data in [first, end), of the
+   * given projects or of all: a pair with neither cells nor history has
+   * nothing a check could find.
+   */
+  async samplePairs(first: string, end: string, zone: string, projects: string[] | null, n: number, sql: Sql = this.db): Promise<[string, string][]> {
+    const rows = await runRows<{ project_id: string; day: string }>(
+      sql,
+      `WITH days AS (
+         SELECT d::date AS day, ${dayStart('d::date', '$3')} AS s, ${dayStart('(d + interval \'1 day\')::date', '$3')} AS e
+         FROM generate_series($1::date, $2::date - 1, interval '1 day') AS d),
+       w AS (SELECT min(s) AS s, max(e) AS e FROM days)
+       SELECT project_id, ${DAY} AS day FROM (
+         SELECT project_id, day FROM report_usage_day_cell
+           WHERE day >= $1::date AND day < $2::date AND ($4::text[] IS NULL OR project_id = ANY($4))
+         UNION SELECT v.project_id, days.day FROM w, almanach_entity_version v JOIN days ON v.start < days.e AND coalesce(v."end", 'infinity') > days.s
+           WHERE v.start < w.e AND coalesce(v."end", 'infinity') > w.s AND ($4::text[] IS NULL OR v.project_id = ANY($4))
+         UNION SELECT r.local_project_id, days.day FROM amie_usage_record r
+           JOIN days ON coalesce(r.usage_end, r.usage_start) >= days.s AND coalesce(r.usage_end, r.usage_start) < days.e
+           WHERE ($4::text[] IS NULL OR r.local_project_id = ANY($4))
+       ) pairs ORDER BY random() LIMIT $5`,
+      [first, end, zone, projects, n],
+    );
+    return rows.map((r) => [r.project_id, r.day]);
+  }
+
+  /** The keys in scope of these (project, day) pairs, in key order. */
+  async keysOf(pairs: [string, string][], zone: string, cloudSite: string, sql: Sql = this.db): Promise<DayKey[]> {
+    if (pairs.length === 0) return [];
+    return runRows<DayKey>(
+      sql,
+      `WITH pd AS (
+         SELECT p.project_id, p.day, ${dayStart('p.day', '$3')} AS s, ${dayStart('(p.day + 1)', '$3')} AS e
+         FROM unnest($1::text[], $2::date[]) AS p(project_id, day))
+       SELECT project_id, site, ${DAY} AS day FROM (
+         SELECT c.project_id, c.site, c.day FROM report_usage_day_cell c JOIN pd ON c.project_id = pd.project_id AND c.day = pd.day
+         UNION SELECT pd.project_id, $4::text, pd.day FROM pd
+           WHERE EXISTS (SELECT 1 FROM almanach_entity_version v WHERE v.project_id = pd.project_id AND v.start < pd.e AND coalesce(v."end", 'infinity') > pd.s)
+         UNION SELECT pd.project_id, r.site, pd.day FROM pd JOIN amie_usage_record r ON r.local_project_id = pd.project_id
+           AND coalesce(r.usage_end, r.usage_start) >= pd.s AND coalesce(r.usage_end, r.usage_start) < pd.e
+       ) k ORDER BY project_id COLLATE "C", site COLLATE "C", day`,
+      [pairs.map((p) => p[0]), pairs.map((p) => p[1]), zone, cloudSite],
+    );
+  }
+
+  /** Those of `keys` that are in report_dirty_key now (in this transaction's snapshot). */
+  async dirtyAmong(keys: DayKey[], sql: Sql = this.db): Promise<DayKey[]> {
+    if (keys.length === 0) return [];
+    return runRows<DayKey>(
+      sql,
+      `SELECT d.project_id, d.site, to_char(d.day, 'YYYY-MM-DD') AS day FROM report_dirty_key d
+       JOIN unnest($1::text[], $2::text[], $3::date[]) AS k(project_id, site, day) ON d.project_id = k.project_id AND d.site = k.site AND d.day = k.day`,
+      columns(keys),
+    );
+  }
+
+  /** The stored day cells of `keys`. */
+  async storedCells(keys: DayKey[], sql: Sql = this.db): Promise<DayCellRow[]> {
+    if (keys.length === 0) return [];
+    return runRows<DayCellRow>(
+      sql,
+      `SELECT c.project_id, c.site, to_char(c.day, 'YYYY-MM-DD') AS day, c.meter, c.key, c.subkey, c.quantity::text AS quantity, c.items::int AS items
+       FROM report_usage_day_cell c
+       JOIN unnest($1::text[], $2::text[], $3::date[]) AS k(project_id, site, day) ON c.project_id = k.project_id AND c.site = k.site AND c.day = k.day`,
+      columns(keys),
+    );
+  }
+
+  /**
+   * Marks keys dirty, so that the rollup worker recomputes them (repair and
+   * rebuild). A key already dirty keeps its first_dirtied_at (the report lag
+   * is measured from it); the update takes the row's lock, so a worker
+   * deleting the key at the same moment is serialised with this.
+   */
+  async markDirty(keys: DayKey[], sql: Sql = this.db): Promise<number> {
+    if (keys.length === 0) return 0;
+    return runCount(
+      sql,
+      `INSERT INTO report_dirty_key (project_id, site, day)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::date[])
+       ON CONFLICT (project_id, site, day) DO UPDATE SET first_dirtied_at = report_dirty_key.first_dirtied_at`,
+      columns(keys),
+    );
+  }
+}
+
+function columns(keys: DayKey[]): unknown[] {
+  return [keys.map((k) => k.project_id), keys.map((k) => k.site), keys.map((k) => k.day)];
+}
