@@ -8,6 +8,7 @@ import { CoreModule, CoreResources } from './core/core.module';
 import { HealthModule } from './health/health.module';
 import { QuotasModule } from './quotas/quotas.module';
 import { ReportJobsApiModule } from './reports/jobs/report-jobs-api.module';
+import { ReportsModule } from './reports/reports.module';
 import { UsageModule } from './usage/usage.module';
 
 @Module({})
@@ -15,7 +16,7 @@ export class AppModule {
   static forRoot(resources: CoreResources): DynamicModule {
     return {
       module: AppModule,
-      imports: [CoreModule.forRoot(resources, JOB_NAMES), AuthModule, HealthModule, AlmanachModule, UsageModule, QuotasModule, AllocationsModule, CollectorApiModule, ReportJobsApiModule],
+      imports: [CoreModule.forRoot(resources, JOB_NAMES), AuthModule, HealthModule, AlmanachModule, UsageModule, QuotasModule, AllocationsModule, CollectorApiModule, ReportsModule, ReportJobsApiModule],
     };
   }
 }

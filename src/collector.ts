@@ -5,7 +5,7 @@ import { CollectorModule } from './collector/collector.module';
 import { ENTITIES } from './composition';
 import { CoreModule } from './core/core.module';
 import { openDatabase } from './database/data-source';
-import { configOrExit, exitOnSignal } from './entry';
+import { configOrExit, exitOnSignal, exitOnStartFailure } from './entry';
 import { createRootLogger, JsonNestLogger } from './logging/logger';
 import { QueueRuntime } from './queue/queue-runtime';
 
@@ -42,7 +42,4 @@ async function main(): Promise<void> {
   });
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`usage-ledger collector failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exit(1);
-});
+main().catch((error: unknown) => exitOnStartFailure('usage-ledger collector', error));

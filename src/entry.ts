@@ -33,3 +33,17 @@ export function exitOnSignal(log: Logger, message: string, close: () => Promise<
   process.once('SIGINT', () => void shutdown('SIGINT'));
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
 }
+
+/**
+ * The end of a process whose start failed: a configuration error found once
+ * the database is open (a REPORT_TIME_ZONE other than the one recorded)
+ * exits 2 like any other configuration error; anything else exits 1.
+ */
+export function exitOnStartFailure(processName: string, error: unknown): never {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`${processName}: ${error.message}\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`${processName} failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+}

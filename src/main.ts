@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { createApp } from './app.factory';
-import { configOrExit, exitOnSignal } from './entry';
+import { configOrExit, exitOnSignal, exitOnStartFailure } from './entry';
 import { createRootLogger } from './logging/logger';
 import { Runtime } from './runtime';
 
@@ -30,7 +30,4 @@ async function main(): Promise<void> {
   log.info({ port: config.port, host: config.host }, `usage-ledger listening on http://${config.host}:${config.port}`);
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`usage-ledger failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exit(1);
-});
+main().catch((error: unknown) => exitOnStartFailure('usage-ledger', error));

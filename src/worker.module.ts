@@ -3,6 +3,7 @@ import { AllocationQuotaLinkModule } from './allocations/quota-link/quota-link.m
 import { JOB_NAMES } from './composition';
 import { CoreModule, CoreResources } from './core/core.module';
 import { ReportJobsProcessingModule } from './reports/jobs/report-jobs.module';
+import { ReportsProcessingModule } from './reports/reports-processing.module';
 import { UsageProcessingModule } from './usage/usage-processing.module';
 
 /**
@@ -12,6 +13,6 @@ import { UsageProcessingModule } from './usage/usage-processing.module';
 @Module({})
 export class WorkerModule {
   static forRoot(resources: CoreResources): DynamicModule {
-    return { module: WorkerModule, imports: [CoreModule.forRoot(resources, JOB_NAMES), UsageProcessingModule, AllocationQuotaLinkModule, ReportJobsProcessingModule] };
+    return { module: WorkerModule, imports: [CoreModule.forRoot(resources, JOB_NAMES), UsageProcessingModule, AllocationQuotaLinkModule, ReportsProcessingModule, ReportJobsProcessingModule] };
   }
 }

@@ -3,7 +3,7 @@ import { utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NestFactory } from '@nestjs/core';
-import { configOrExit, exitOnSignal } from './entry';
+import { configOrExit, exitOnSignal, exitOnStartFailure } from './entry';
 import { JsonNestLogger, createRootLogger } from './logging/logger';
 import { JobQueueService } from './queue/job-queue.service';
 import { Runtime } from './runtime';
@@ -60,7 +60,4 @@ function startHeartbeat(runtime: Runtime): NodeJS.Timeout {
   return setInterval(() => void beat(), 10_000);
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`usage-ledger worker failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exit(1);
-});
+main().catch((error: unknown) => exitOnStartFailure('usage-ledger worker', error));

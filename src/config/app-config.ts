@@ -77,6 +77,15 @@ export class AppConfig {
   get notificationsInstanceMetadata(): string[] {
     return [...new Set(this.env.NOTIFICATIONS_INSTANCE_METADATA.split(',').map((k) => k.trim()).filter(Boolean))];
   }
+  get reportTimeZone(): string {
+    return this.env.REPORT_TIME_ZONE;
+  }
+  get reportCurrency(): string | undefined {
+    return this.env.REPORT_CURRENCY;
+  }
+  get cloudSite(): string {
+    return this.env.CLOUD_SITE;
+  }
   get embeddedDatabase(): boolean {
     return this.databaseUrl === undefined;
   }

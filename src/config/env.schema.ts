@@ -133,6 +133,22 @@ export class EnvSchema {
   @Matches(/^[^\u0000]*$/, { message: 'NOTIFICATIONS_INSTANCE_METADATA must not contain NUL characters' })
   NOTIFICATIONS_INSTANCE_METADATA = '';
 
+  /** Accounting time zone of reports (reports.md §1.5): an IANA name PostgreSQL knows; fixed at the first start. */
+  @Transform(({ value }) => (value === undefined || value === '' ? 'UTC' : value))
+  @Matches(/^[A-Za-z][A-Za-z0-9_+\-]*(\/[A-Za-z0-9_+\-]+)*$/, { message: 'REPORT_TIME_ZONE must be an IANA time zone name such as UTC or Europe/Berlin' })
+  REPORT_TIME_ZONE = 'UTC';
+
+  /** Default `currency` of reports (§3.1): ISO 4217 or SU; unset means no cost unless asked. */
+  @IsOptional()
+  @Transform(emptyToUndefined)
+  @Matches(/^([A-Z]{3}|SU)$/, { message: 'REPORT_CURRENCY must be a three-letter ISO 4217 code or SU' })
+  REPORT_CURRENCY?: string;
+
+  /** Site of Almanach figures (§2.3), the form of an AMIE site name; fixed at the first start. */
+  @Transform(({ value }) => (value === undefined || value === '' ? 'cloud' : value))
+  @Matches(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, { message: 'CLOUD_SITE must be 1 to 100 letters, digits, ".", "_" or "-", starting with a letter or digit' })
+  CLOUD_SITE = 'cloud';
+
   /** Honour X-Forwarded-* headers (Fastify trustProxy). */
   @Transform(({ value }) => value === 'true' || value === '1')
   TRUST_PROXY = false;
@@ -142,7 +158,7 @@ export class ConfigError extends Error {}
 
 /** Validates the whole environment at once and names every bad variable. */
 export function validateEnv(env: Record<string, string | undefined>): EnvSchema {
-  const known = Object.keys(new EnvSchema()).concat(['DATABASE_URL', 'REDIS_URL', 'ADMIN_TOKEN', 'PUBLIC_URL', 'NOTIFICATIONS_URL']);
+  const known = Object.keys(new EnvSchema()).concat(['DATABASE_URL', 'REDIS_URL', 'ADMIN_TOKEN', 'PUBLIC_URL', 'NOTIFICATIONS_URL', 'REPORT_CURRENCY']);
   const picked: Record<string, string | undefined> = {};
   for (const key of new Set(known)) picked[key] = env[key];
   const parsed = plainToInstance(EnvSchema, picked, { exposeDefaultValues: true });

@@ -37,6 +37,8 @@ export class JobQueueService implements OnApplicationBootstrap, OnModuleDestroy 
   private readonly handlers = new Map<JobName, JobHandler<JobName>>();
   private readonly queue?: Queue;
   private worker?: Worker;
+  private readonly consumers: (() => void)[] = [];
+  private consuming = false;
   private readonly log: Logger;
   // In-process mode.
   private readonly local: LocalJob[] = [];
@@ -81,7 +83,27 @@ export class JobQueueService implements OnApplicationBootstrap, OnModuleDestroy 
 
   /** In-process mode consumes in this process: every handler must be there once modules are initialised. */
   onApplicationBootstrap(): void {
-    if (!this.queue) this.assertComplete();
+    if (!this.queue) {
+      this.assertComplete();
+      this.startConsumers();
+    }
+  }
+
+  /**
+   * Runs `start` once this process consumes queued work: at start-up with the
+   * in-process queue, or when `startWorker()` is called (the worker process).
+   * Background loops that belong wherever the queue is consumed (the reports
+   * rollups) register here.
+   */
+  whenConsuming(start: () => void): void {
+    this.consumers.push(start);
+    if (this.consuming) start();
+  }
+
+  private startConsumers(): void {
+    if (this.consuming) return;
+    this.consuming = true;
+    for (const start of this.consumers) start();
   }
 
   /**
@@ -136,6 +158,7 @@ export class JobQueueService implements OnApplicationBootstrap, OnModuleDestroy 
     this.worker.on('failed', (job, error) =>
       this.log.warn({ job: job?.id, attempt: job?.attemptsMade, err: { message: error.message } }, 'job attempt failed'),
     );
+    this.startConsumers();
   }
 
   private async runBullJob(job: Job): Promise<void> {

@@ -8,6 +8,9 @@ import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 @Entity('amie_usage_record')
 @Index('amie_usage_record_site_processed_idx', ['site', 'processedAt'])
 @Index('amie_usage_record_project_idx', ['localProjectId'])
+// The reports' btree on (local_project_id, attribution instant), an
+// expression index TypeORM cannot describe (migrations/1763800600000-Reports.ts).
+@Index('amie_usage_record_attribution_idx', { synchronize: false })
 export class UsageRecord {
   @PrimaryColumn('text', { primaryKeyConstraintName: 'amie_usage_record_pk' })
   site: string;

@@ -5,6 +5,7 @@ import TestAgent from 'supertest/lib/agent';
 import { createApp } from '../../src/app.factory';
 import { AppConfig } from '../../src/config/app-config';
 import { createRootLogger } from '../../src/logging/logger';
+import { ReportClockService } from '../../src/reports/clock/report-clock.service';
 import { Runtime } from '../../src/runtime';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
@@ -42,6 +43,10 @@ export async function startTestApp(overrides: Record<string, string | undefined>
     ...overrides,
   });
   const runtime = await Runtime.open(config, createRootLogger(config.logLevel), { runMigrations: true });
+  // Each suite chooses its own accounting zone and site (REPORT_TIME_ZONE,
+  // CLOUD_SITE): the clock a previous suite recorded in a shared database
+  // is forgotten, as if this were the first start.
+  await runtime.dataSource.query(`DELETE FROM report_clock`);
   const app = await createApp(runtime);
   const http = request(app.getHttpServer());
   const testApp: TestApp = {
@@ -53,6 +58,7 @@ export async function startTestApp(overrides: Record<string, string | undefined>
         `SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND tablename <> 'schema_migration'`,
       );
       if (tables.length) await runtime.dataSource.query(`TRUNCATE ${tables.map((t) => `"${t.tablename}"`).join(', ')} RESTART IDENTITY CASCADE`);
+      await app.get(ReportClockService).ensure();
     },
     async token(role, options = {}) {
       const res = await http

@@ -1,0 +1,273 @@
+import { Check, Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
+
+/**
+ * The tables of the reports module (reports.md §2.4, §4.4, §7.1). Quantities
+ * are `numeric` and travel as strings; they are never read into a JS number.
+ * migrations/1763800600000-Reports.ts is the truth, with the functions and
+ * triggers TypeORM does not describe.
+ */
+
+/** One row: the accounting zone, the Almanach site and the booked day, fixed at the first start (§1.5, §2.3). */
+@Entity('report_clock')
+@Check('report_clock_one_row_ck', `"id" = 1`)
+export class ReportClock {
+  @PrimaryColumn('smallint', { default: 1, primaryKeyConstraintName: 'report_clock_pk' })
+  id: number;
+
+  @Column('text', { name: 'time_zone' })
+  timeZone: string;
+
+  @Column('text', { name: 'cloud_site' })
+  cloudSite: string;
+
+  /** The local day whose usage the today cells hold; days before it are booked. */
+  @Column('date', { name: 'booked_day' })
+  bookedDay: string;
+
+  @Column('integer', { name: 'late_horizon_days', default: 0 })
+  lateHorizonDays: number;
+
+  @Column('timestamptz', { name: 'created_at', default: () => 'now()' })
+  createdAt: Date;
+
+  @Column('timestamptz', { name: 'updated_at', default: () => 'now()' })
+  updatedAt: Date;
+}
+
+@Entity('report_flavor')
+@Check('report_flavor_sizes_ck', `"vcpus" >= 0 AND "ram_mb" >= 0 AND "disk_gb" >= 0 AND "gpus" >= 0`)
+export class ReportFlavor {
+  @PrimaryColumn('text', { primaryKeyConstraintName: 'report_flavor_pk' })
+  name: string;
+
+  @Column('integer')
+  vcpus: number;
+
+  @Column('integer', { name: 'ram_mb' })
+  ramMb: number;
+
+  @Column('integer', { name: 'disk_gb' })
+  diskGb: number;
+
+  @Column('integer', { default: 0 })
+  gpus: number;
+
+  @Column('text', { default: '' })
+  description: string;
+
+  @Column('timestamptz', { name: 'updated_at', default: () => 'now()' })
+  updatedAt: Date;
+
+  @Column('text', { name: 'updated_by' })
+  updatedBy: string;
+}
+
+@Entity('report_flavor_alias')
+@Index('report_flavor_alias_flavor_idx', ['flavorName'])
+export class ReportFlavorAlias {
+  @PrimaryColumn('text', { primaryKeyConstraintName: 'report_flavor_alias_pk' })
+  alias: string;
+
+  @Column('text', { name: 'flavor_name' })
+  flavorName: string;
+
+  @ManyToOne(() => ReportFlavor, { onDelete: 'CASCADE', onUpdate: 'CASCADE' })
+  @JoinColumn({ name: 'flavor_name', foreignKeyConstraintName: 'report_flavor_alias_flavor_fk' })
+  flavor?: ReportFlavor;
+}
+
+/** One entry per changed object (§4.4): price lists, items and flavors. */
+@Entity('report_audit')
+@Index('report_audit_object_idx', ['object', 'objectId', 'at'])
+export class ReportAudit {
+  @PrimaryColumn('text', { primaryKeyConstraintName: 'report_audit_pk' })
+  id: string;
+
+  @Column('timestamptz', { default: () => 'now()' })
+  at: Date;
+
+  @Column('text')
+  actor: string;
+
+  @Column('text')
+  action: string;
+
+  @Column('text')
+  object: string;
+
+  @Column('text', { name: 'object_id' })
+  objectId: string;
+
+  @Column('text', { name: 'price_list_id', nullable: true })
+  priceListId: string | null;
+
+  @Column('jsonb', { nullable: true })
+  before: unknown;
+
+  @Column('jsonb', { nullable: true })
+  after: unknown;
+
+  @Column('text', { nullable: true })
+  reason: string | null;
+}
+
+/** A (project, site, local day) whose cells may be stale; written by triggers, deleted by the worker (§7.2). */
+@Entity('report_dirty_key')
+@Index('report_dirty_key_age_idx', ['firstDirtiedAt'])
+export class ReportDirtyKey {
+  @PrimaryColumn('text', { name: 'project_id', primaryKeyConstraintName: 'report_dirty_key_pk' })
+  projectId: string;
+
+  @PrimaryColumn('text', { primaryKeyConstraintName: 'report_dirty_key_pk' })
+  site: string;
+
+  @PrimaryColumn('date', { primaryKeyConstraintName: 'report_dirty_key_pk' })
+  day: string;
+
+  @Column('timestamptz', { name: 'first_dirtied_at', default: () => 'now()' })
+  firstDirtiedAt: Date;
+}
+
+/** Usage of one booked local day: project, site, day, meter, key, subkey (I1). */
+@Entity('report_usage_day_cell')
+@Index('report_usage_day_cell_day_idx', ['day', 'projectId'])
+export class ReportUsageDayCell {
+  @PrimaryColumn('text', { name: 'project_id', primaryKeyConstraintName: 'report_usage_day_cell_pk' })
+  projectId: string;
+
+  @PrimaryColumn('text', { primaryKeyConstraintName: 'report_usage_day_cell_pk' })
+  site: string;
+
+  @PrimaryColumn('date', { primaryKeyConstraintName: 'report_usage_day_cell_pk' })
+  day: string;
+
+  @PrimaryColumn('text', { primaryKeyConstraintName: 'report_usage_day_cell_pk' })
+  meter: string;
+
+  @PrimaryColumn('text', { primaryKeyConstraintName: 'report_usage_day_cell_pk' })
+  key: string;
+
+  @PrimaryColumn('text', { primaryKeyConstraintName: 'report_usage_day_cell_pk' })
+  subkey: string;
+
+  @Column('numeric')
+  quantity: string;
+
+  /** Contributing entities or records. */
+  @Column('integer')
+  items: number;
+}
+
+/**
+ * The booked day's usage as a function of time (I2): quantity(t) =
+ * closed_part + open_weight × epoch(t) − open_anchor, exact for t at or after
+ * max_open_start and max_closed_end.
+ */
+@Entity('report_usage_today_cell')
+@Index('report_usage_today_cell_day_idx', ['day'])
+export class ReportUsageTodayCell {
+  @PrimaryColumn('text', { name: 'project_id', primaryKeyConstraintName: 'report_usage_today_cell_pk' })
+  projectId: string;
+
+  @PrimaryColumn('text', { primaryKeyConstraintName: 'report_usage_today_cell_pk' })
+  site: string;
+
+  @PrimaryColumn('date', { primaryKeyConstraintName: 'report_usage_today_cell_pk' })
+  day: string;
+
+  @PrimaryColumn('text', { primaryKeyConstraintName: 'report_usage_today_cell_pk' })
+  meter: string;
+
+  @PrimaryColumn('text', { primaryKeyConstraintName: 'report_usage_today_cell_pk' })
+  key: string;
+
+  @PrimaryColumn('text', { primaryKeyConstraintName: 'report_usage_today_cell_pk' })
+  subkey: string;
+
+  @Column('numeric', { name: 'closed_part' })
+  closedPart: string;
+
+  @Column('numeric', { name: 'open_weight' })
+  openWeight: string;
+
+  /** Σ weight × epoch seconds of max(start, day start) over open versions. */
+  @Column('numeric', { name: 'open_anchor' })
+  openAnchor: string;
+
+  @Column('timestamptz', { name: 'max_open_start', nullable: true })
+  maxOpenStart: Date | null;
+
+  @Column('timestamptz', { name: 'max_closed_end', nullable: true })
+  maxClosedEnd: Date | null;
+
+  @Column('integer')
+  items: number;
+}
+
+/** Σ of a month's day cells (I3), kept by delta in the worker's transaction. */
+@Entity('report_usage_month_cell')
+@Index('report_usage_month_cell_month_idx', ['month', 'projectId'])
+export class ReportUsageMonthCell {
+  @PrimaryColumn('text', { name: 'project_id', primaryKeyConstraintName: 'report_usage_month_cell_pk' })
+  projectId: string;
+
+  @PrimaryColumn('text', { primaryKeyConstraintName: 'report_usage_month_cell_pk' })
+  site: string;
+
+  @PrimaryColumn('date', { primaryKeyConstraintName: 'report_usage_month_cell_pk' })
+  month: string;
+
+  @PrimaryColumn('text', { primaryKeyConstraintName: 'report_usage_month_cell_pk' })
+  meter: string;
+
+  @PrimaryColumn('text', { primaryKeyConstraintName: 'report_usage_month_cell_pk' })
+  key: string;
+
+  @PrimaryColumn('text', { primaryKeyConstraintName: 'report_usage_month_cell_pk' })
+  subkey: string;
+
+  @Column('numeric')
+  quantity: string;
+
+  /** How many day cells the sum holds; the row goes when it reaches 0. */
+  @Column('integer')
+  cells: number;
+}
+
+/** Σ over projects of a site's day cells (I3); never read for a `user` (§1.3). */
+@Entity('report_usage_site_day_cell')
+@Index('report_usage_site_day_cell_day_idx', ['day'])
+export class ReportUsageSiteDayCell {
+  @PrimaryColumn('text', { primaryKeyConstraintName: 'report_usage_site_day_cell_pk' })
+  site: string;
+
+  @PrimaryColumn('date', { primaryKeyConstraintName: 'report_usage_site_day_cell_pk' })
+  day: string;
+
+  @PrimaryColumn('text', { primaryKeyConstraintName: 'report_usage_site_day_cell_pk' })
+  meter: string;
+
+  @PrimaryColumn('text', { primaryKeyConstraintName: 'report_usage_site_day_cell_pk' })
+  key: string;
+
+  @PrimaryColumn('text', { primaryKeyConstraintName: 'report_usage_site_day_cell_pk' })
+  subkey: string;
+
+  @Column('numeric')
+  quantity: string;
+
+  @Column('integer')
+  cells: number;
+}
+
+export const REPORT_ENTITIES = [
+  ReportClock,
+  ReportFlavor,
+  ReportFlavorAlias,
+  ReportAudit,
+  ReportDirtyKey,
+  ReportUsageDayCell,
+  ReportUsageTodayCell,
+  ReportUsageMonthCell,
+  ReportUsageSiteDayCell,
+];

@@ -1,0 +1,10 @@
+import { Feature } from '../core/feature';
+import { REPORT_ENTITIES } from './reports.entities';
+import { REPORTS_ERROR_STATUS } from './reports.errors';
+
+/** Usage reports (reports.md): the rollup tables, the catalogue and their errors. */
+export const REPORTS_FEATURE: Feature = {
+  name: 'reports',
+  entities: [...REPORT_ENTITIES],
+  errorStatus: REPORTS_ERROR_STATUS,
+};

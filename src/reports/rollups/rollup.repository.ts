@@ -1,0 +1,301 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { runCount, runOne, runRows, Sql } from '../../database/query-result';
+import { keysRelation, todayCellsSql, usageCellsSql } from './usage-sql';
+
+/** A (project, site, local day) key of the rollups. */
+export interface CellKey {
+  project_id: string;
+  site: string;
+  /** `YYYY-MM-DD`, a local day of the accounting zone. */
+  day: string;
+}
+
+/** A usage day cell: quantity is an exact decimal string. */
+export interface DayCell extends CellKey {
+  meter: string;
+  key: string;
+  subkey: string;
+  quantity: string;
+  items: number;
+}
+
+export interface ClockRow {
+  time_zone: string;
+  cloud_site: string;
+  booked_day: string;
+  late_horizon_days: number;
+}
+
+/** What a month or site-day sum must change by: Σ quantity and the number of day cells. */
+export interface CellDelta {
+  project_id: string;
+  site: string;
+  day: string;
+  meter: string;
+  key: string;
+  subkey: string;
+  quantity: string;
+  cells: number;
+}
+
+/**
+ * The rollup tables (reports.md §7.1–7.2): dirty keys, day, today, month and
+ * site-day cells, and the clock. Every method takes the transaction's
+ * manager; the worker runs one batch per transaction.
+ */
+@Injectable()
+export class RollupRepository {
+  constructor(private readonly db: DataSource) {}
+
+  async clock(sql: Sql = this.db): Promise<ClockRow | undefined> {
+    return runOne<ClockRow>(sql, `SELECT time_zone, cloud_site, booked_day::text AS booked_day, late_horizon_days FROM report_clock WHERE id = 1`);
+  }
+
+  /** Up to `limit` dirty keys, oldest first, locked; keys another worker holds are skipped. */
+  async takeDirtyKeys(limit: number, sql: Sql): Promise<CellKey[]> {
+    return runRows<CellKey>(
+      sql,
+      `SELECT project_id, site, day::text AS day FROM report_dirty_key
+       ORDER BY first_dirtied_at, project_id, site, day
+       LIMIT $1 FOR UPDATE SKIP LOCKED`,
+      [limit],
+    );
+  }
+
+  /**
+   * The transaction-scoped advisory lock of every (project, day) of `keys`
+   * (§7.2: the incremental path and the jobs share it), in one sorted order.
+   */
+  async lockProjectDays(keys: CellKey[], sql: Sql): Promise<void> {
+    const pairs = [...new Set(keys.map((k) => `${k.project_id}\u0001${k.day}`))].sort();
+    if (pairs.length === 0) return;
+    await sql.query(
+      `SELECT pg_advisory_xact_lock(hashtextextended(p, 7919)) FROM (SELECT p FROM unnest($1::text[]) AS u(p) ORDER BY p COLLATE "C") s`,
+      [pairs],
+    );
+  }
+
+  /** Day cells of `keys` recomputed from raw history (invariant I1), as they should be stored. */
+  async recomputeDayCells(keys: CellKey[], clock: ClockRow, sql: Sql = this.db): Promise<DayCell[]> {
+    if (keys.length === 0) return [];
+    return runRows<DayCell>(
+      sql,
+      `SELECT project_id, site, day::text AS day, meter, key, subkey, quantity::text AS quantity, items
+       FROM (${usageCellsSql(keysRelation('$4'), '$5')}) c
+       ORDER BY 1, 2, 3, 4, 5, 6`,
+      [...keyArrays(keys), clock.time_zone, clock.cloud_site],
+    );
+  }
+
+  /** The stored day cells of `keys`. */
+  async storedDayCells(keys: CellKey[], sql: Sql = this.db): Promise<DayCell[]> {
+    if (keys.length === 0) return [];
+    return runRows<DayCell>(
+      sql,
+      `SELECT c.project_id, c.site, c.day::text AS day, c.meter, c.key, c.subkey, c.quantity::text AS quantity, c.items
+       FROM report_usage_day_cell c
+       JOIN unnest($1::text[], $2::text[], $3::date[]) AS u(project_id, site, day)
+         ON c.project_id = u.project_id AND c.site = u.site AND c.day = u.day
+       ORDER BY 1, 2, 3, 4, 5, 6`,
+      keyArrays(keys),
+    );
+  }
+
+  /** Removes the stored day cells of `keys`, answering what they held. */
+  async deleteDayCells(keys: CellKey[], sql: Sql): Promise<DayCell[]> {
+    if (keys.length === 0) return [];
+    return runRows<DayCell>(
+      sql,
+      `DELETE FROM report_usage_day_cell c
+       USING unnest($1::text[], $2::text[], $3::date[]) AS u(project_id, site, day)
+       WHERE c.project_id = u.project_id AND c.site = u.site AND c.day = u.day
+       RETURNING c.project_id, c.site, c.day::text AS day, c.meter, c.key, c.subkey, c.quantity::text AS quantity, c.items`,
+      keyArrays(keys),
+    );
+  }
+
+  /** Stores the day cells of `keys` recomputed from raw, answering them. */
+  async insertRecomputedDayCells(keys: CellKey[], clock: ClockRow, sql: Sql): Promise<DayCell[]> {
+    if (keys.length === 0) return [];
+    return runRows<DayCell>(
+      sql,
+      `INSERT INTO report_usage_day_cell (project_id, site, day, meter, key, subkey, quantity, items)
+       SELECT * FROM (${usageCellsSql(keysRelation('$4'), '$5')}) c ORDER BY 1, 2, 3, 4, 5, 6
+       RETURNING project_id, site, day::text AS day, meter, key, subkey, quantity::text AS quantity, items`,
+      [...keyArrays(keys), clock.time_zone, clock.cloud_site],
+    );
+  }
+
+  /**
+   * Replaces the today cells of `keys` (the booked day) by their
+   * recomputation, and drops today cells of those (project, site) pairs left
+   * from earlier days.
+   */
+  async replaceTodayCells(keys: CellKey[], clock: ClockRow, sql: Sql): Promise<void> {
+    if (keys.length === 0) return;
+    const arrays = keyArrays(keys);
+    await sql.query(
+      `DELETE FROM report_usage_today_cell c
+       USING unnest($1::text[], $2::text[]) AS u(project_id, site)
+       WHERE c.project_id = u.project_id AND c.site = u.site`,
+      [arrays[0], arrays[1]],
+    );
+    await sql.query(
+      `INSERT INTO report_usage_today_cell (project_id, site, day, meter, key, subkey, closed_part, open_weight, open_anchor, max_open_start, max_closed_end, items)
+       SELECT * FROM (${todayCellsSql(keysRelation('$4'), '$5')}) c ORDER BY 1, 2, 3, 4, 5, 6`,
+      [...arrays, clock.time_zone, clock.cloud_site],
+    );
+  }
+
+  /** Drops today cells of `keys`' days (a day that is now booked keeps day cells only). */
+  async deleteTodayCellsOf(keys: CellKey[], sql: Sql): Promise<void> {
+    if (keys.length === 0) return;
+    await sql.query(
+      `DELETE FROM report_usage_today_cell c
+       USING unnest($1::text[], $2::text[], $3::date[]) AS u(project_id, site, day)
+       WHERE c.project_id = u.project_id AND c.site = u.site AND c.day = u.day`,
+      keyArrays(keys),
+    );
+  }
+
+  /** Adds `deltas` to the month and site-day sums in key order, removing sums that hold no day cell any more. */
+  async applyDeltas(deltas: CellDelta[], sql: Sql): Promise<void> {
+    if (deltas.length === 0) return;
+    const params = [
+      deltas.map((d) => d.project_id),
+      deltas.map((d) => d.site),
+      deltas.map((d) => d.day),
+      deltas.map((d) => d.meter),
+      deltas.map((d) => d.key),
+      deltas.map((d) => d.subkey),
+      deltas.map((d) => d.quantity),
+      deltas.map((d) => d.cells),
+    ];
+    const source = `unnest($1::text[], $2::text[], $3::date[], $4::text[], $5::text[], $6::text[], $7::numeric[], $8::int[])
+                    AS d(project_id, site, day, meter, key, subkey, quantity, cells)`;
+    await sql.query(
+      `INSERT INTO report_usage_month_cell AS m (project_id, site, month, meter, key, subkey, quantity, cells)
+       SELECT project_id, site, date_trunc('month', day)::date, meter, key, subkey, sum(quantity), sum(cells)::int
+       FROM ${source}
+       GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5, 6
+       ON CONFLICT (project_id, site, month, meter, key, subkey)
+       DO UPDATE SET quantity = m.quantity + excluded.quantity, cells = m.cells + excluded.cells`,
+      params,
+    );
+    await sql.query(
+      `INSERT INTO report_usage_site_day_cell AS s (site, day, meter, key, subkey, quantity, cells)
+       SELECT site, day, meter, key, subkey, sum(quantity), sum(cells)::int
+       FROM ${source}
+       GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5
+       ON CONFLICT (site, day, meter, key, subkey)
+       DO UPDATE SET quantity = s.quantity + excluded.quantity, cells = s.cells + excluded.cells`,
+      params,
+    );
+    await sql.query(
+      `DELETE FROM report_usage_month_cell m USING ${source}
+       WHERE m.cells = 0 AND m.project_id = d.project_id AND m.site = d.site AND m.month = date_trunc('month', d.day)::date
+         AND m.meter = d.meter AND m.key = d.key AND m.subkey = d.subkey`,
+      params,
+    );
+    await sql.query(
+      `DELETE FROM report_usage_site_day_cell s USING ${source}
+       WHERE s.cells = 0 AND s.site = d.site AND s.day = d.day AND s.meter = d.meter AND s.key = d.key AND s.subkey = d.subkey`,
+      params,
+    );
+  }
+
+  async deleteDirtyKeys(keys: CellKey[], sql: Sql): Promise<void> {
+    if (keys.length === 0) return;
+    await sql.query(
+      `DELETE FROM report_dirty_key d
+       USING unnest($1::text[], $2::text[], $3::date[]) AS u(project_id, site, day)
+       WHERE d.project_id = u.project_id AND d.site = u.site AND d.day = u.day`,
+      keyArrays(keys),
+    );
+  }
+
+  /** Marks `keys` dirty (repairs, rebuilds); answers how many keys were written. */
+  async markDirty(keys: CellKey[], sql: Sql = this.db): Promise<number> {
+    if (keys.length === 0) return 0;
+    return runCount(
+      sql,
+      `INSERT INTO report_dirty_key (project_id, site, day)
+       SELECT DISTINCT * FROM unnest($1::text[], $2::text[], $3::date[]) ORDER BY 1, 2, 3
+       ON CONFLICT (project_id, site, day) DO UPDATE SET first_dirtied_at = report_dirty_key.first_dirtied_at`,
+      keyArrays(keys),
+    );
+  }
+
+  /**
+   * Creates the clock at the first start (answering true), marking every
+   * key of the stored history dirty so the worker builds the rollups from
+   * nothing; answers false when the clock already exists.
+   */
+  async createClock(timeZone: string, cloudSite: string, sql: Sql): Promise<boolean> {
+    const created = await runOne<{ id: number }>(
+      sql,
+      `INSERT INTO report_clock (id, time_zone, cloud_site, booked_day)
+       VALUES (1, $1, $2, report_local_day(now(), $1)) ON CONFLICT (id) DO NOTHING RETURNING id`,
+      [timeZone, cloudSite],
+    );
+    if (!created) return false;
+    await sql.query(
+      `INSERT INTO report_dirty_key (project_id, site, day)
+       SELECT DISTINCT v.project_id, c.cloud_site, d.day
+       FROM almanach_entity_version v CROSS JOIN report_clock c
+       CROSS JOIN LATERAL report_span_days(v.start, v."end", c.time_zone, c.booked_day) AS d(day)
+       UNION
+       SELECT r.local_project_id, r.site, least(report_local_day(coalesce(r.usage_end, r.usage_start), c.time_zone), c.booked_day)
+       FROM amie_usage_record r CROSS JOIN report_clock c
+       WHERE coalesce(r.usage_end, r.usage_start) IS NOT NULL
+       ON CONFLICT (project_id, site, day) DO NOTHING`,
+    );
+    return true;
+  }
+
+  async knownTimeZone(timeZone: string, sql: Sql = this.db): Promise<boolean> {
+    return (await runOne(sql, `SELECT 1 FROM pg_timezone_names WHERE name = $1`, [timeZone])) !== undefined;
+  }
+
+  /**
+   * The day roll (§7.2), when the booked day has ended: under the clock's
+   * row lock, marks dirty the day just finished and the next one for every
+   * project with a version or record there, and advances the booked day by
+   * one. Answers the new booked day, or undefined when there was nothing to
+   * roll.
+   */
+  async rollOneDay(sql: Sql): Promise<string | undefined> {
+    const clock = await runOne<{ booked_day: string; time_zone: string; cloud_site: string; due: boolean }>(
+      sql,
+      `SELECT booked_day::text AS booked_day, time_zone, cloud_site, booked_day < report_local_day(now(), time_zone) AS due
+       FROM report_clock WHERE id = 1 FOR UPDATE`,
+    );
+    if (!clock?.due) return undefined;
+    await sql.query(
+      `WITH b AS (
+         SELECT report_day_start($1::date, $2) AS s, report_day_start($1::date + 2, $2) AS e
+       ), p AS (
+         SELECT v.project_id, $3::text AS site FROM almanach_entity_version v, b
+         WHERE v.start < b.e AND coalesce(v."end", 'infinity') > b.s
+         UNION
+         SELECT r.local_project_id, r.site FROM amie_usage_record r, b
+         WHERE coalesce(r.usage_end, r.usage_start) >= b.s AND coalesce(r.usage_end, r.usage_start) < b.e
+       )
+       INSERT INTO report_dirty_key (project_id, site, day)
+       SELECT p.project_id, p.site, d.day FROM p CROSS JOIN (VALUES ($1::date), ($1::date + 1)) AS d(day)
+       ORDER BY 1, 2, 3
+       ON CONFLICT (project_id, site, day) DO UPDATE SET first_dirtied_at = report_dirty_key.first_dirtied_at`,
+      [clock.booked_day, clock.time_zone, clock.cloud_site],
+    );
+    const next = await runOne<{ booked_day: string }>(
+      sql,
+      `UPDATE report_clock SET booked_day = booked_day + 1, updated_at = now() WHERE id = 1 RETURNING booked_day::text AS booked_day`,
+    );
+    return next?.booked_day;
+  }
+}
+
+function keyArrays(keys: CellKey[]): [string[], string[], string[]] {
+  return [keys.map((k) => k.project_id), keys.map((k) => k.site), keys.map((k) => k.day)];
+}

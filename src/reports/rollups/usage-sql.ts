@@ -1,0 +1,101 @@
+/**
+ * The SQL that turns raw history into usage (reports.md §2.1, §2.2), written
+ * once and shared by the rollup worker, the consistency check and the
+ * reports that read raw fragments. Each fragment takes a relation `k` with
+ * columns (project_id, site, day, s, e): a project, a site, the local day the
+ * figures belong to and the span [s, e) to measure inside it.
+ */
+
+/** Meter, key and weight of an Almanach version `v` (instance: 1 per second; volume: its size in GB). */
+const ALMANACH_METER = `CASE v.entity_type WHEN 'instance' THEN 'instance.time' ELSE 'volume.size' END`;
+const ALMANACH_KEY = `CASE v.entity_type WHEN 'instance' THEN coalesce(v.flavor, '') ELSE coalesce(v.volume_type, '') END`;
+const ALMANACH_WEIGHT = `CASE v.entity_type WHEN 'instance' THEN 1 ELSE coalesce(v.size, 0) END`;
+
+/** The exact overlap in seconds (six fractional digits) of version `v`, open versions ending at `$openEnd`, with [k.s, k.e). */
+function overlap(openEnd: string): string {
+  return `extract(epoch FROM least(coalesce(v."end", ${openEnd}), k.e) - greatest(v.start, k.s))`;
+}
+
+/** The attribution instant of AMIE record `r` (§2.2). */
+export const AMIE_INSTANT = `coalesce(r.usage_end, r.usage_start)`;
+
+/** The record type (subkey) of AMIE record `r`. */
+export const AMIE_SUBKEY = `CASE r.usage_type WHEN 'Compute' THEN 'compute' WHEN 'Storage' THEN 'storage' ELSE 'adjustment:' || coalesce(r.adjustment_type, '') END`;
+
+/**
+ * The AMIE meters one record `r` feeds, as a LATERAL relation m(meter, subkey, q):
+ * the signed charge, and for compute records node and core time.
+ */
+export const AMIE_METERS = `LATERAL (
+    SELECT 'amie.charge', ${AMIE_SUBKEY},
+           CASE WHEN r.adjustment_type IN ('credit', 'refund', 'storage-credit') THEN -r.charge ELSE r.charge END
+    UNION ALL
+    SELECT 'amie.node_time', 'compute', (r.record->'Attributes'->>'NodeCount')::numeric * extract(epoch FROM r.usage_end - r.usage_start)
+    WHERE r.usage_type = 'Compute' AND r.record->'Attributes'->>'NodeCount' IS NOT NULL
+    UNION ALL
+    SELECT 'amie.core_time', 'compute', (r.record->'Attributes'->>'CpuCoreCount')::numeric * extract(epoch FROM r.usage_end - r.usage_start)
+    WHERE r.usage_type = 'Compute' AND r.record->'Attributes'->>'CpuCoreCount' IS NOT NULL
+  ) AS m(meter, subkey, q)`;
+
+/**
+ * Day cells of the spans in `k`: (project_id, site, day, meter, key, subkey,
+ * quantity, items). `$site` is the Almanach site; open versions are measured
+ * up to `openEnd` (a day before the booked one has none left open inside it,
+ * but a raw fragment of the current day stops at the answer's instant).
+ */
+export function usageCellsSql(k: string, site: string, openEnd = `'infinity'::timestamptz`): string {
+  return `
+    SELECT k.project_id, k.site, k.day, ${ALMANACH_METER} AS meter, ${ALMANACH_KEY} AS key, '' AS subkey,
+           sum(${ALMANACH_WEIGHT} * ${overlap(openEnd)}) AS quantity, count(DISTINCT v.entity_id)::int AS items
+    FROM ${k} k
+    JOIN almanach_entity_version v
+      ON k.site = ${site} AND v.project_id = k.project_id
+     AND v.start < k.e AND coalesce(v."end", 'infinity') > k.s
+     AND least(coalesce(v."end", ${openEnd}), k.e) > greatest(v.start, k.s)
+    GROUP BY 1, 2, 3, 4, 5
+    UNION ALL
+    SELECT k.project_id, k.site, k.day, m.meter, r.resource, m.subkey, sum(m.q), count(*)::int
+    FROM ${k} k
+    JOIN amie_usage_record r
+      ON r.local_project_id = k.project_id AND r.site = k.site
+     AND ${AMIE_INSTANT} >= k.s AND ${AMIE_INSTANT} < k.e
+    CROSS JOIN ${AMIE_METERS}
+    GROUP BY 1, 2, 3, 4, 5, 6`;
+}
+
+/**
+ * Today cells (§7.2) of the keys in `k`, whose [s, e) is the booked day:
+ * closed_part, open_weight, open_anchor (epoch seconds), max_open_start,
+ * max_closed_end, items.
+ */
+export function todayCellsSql(k: string, site: string): string {
+  return `
+    SELECT k.project_id, k.site, k.day, ${ALMANACH_METER} AS meter, ${ALMANACH_KEY} AS key, '' AS subkey,
+           coalesce(sum(${ALMANACH_WEIGHT} * extract(epoch FROM least(v."end", k.e) - greatest(v.start, k.s))) FILTER (WHERE v."end" IS NOT NULL), 0) AS closed_part,
+           coalesce(sum(${ALMANACH_WEIGHT}) FILTER (WHERE v."end" IS NULL), 0) AS open_weight,
+           coalesce(sum(${ALMANACH_WEIGHT} * extract(epoch FROM greatest(v.start, k.s))) FILTER (WHERE v."end" IS NULL), 0) AS open_anchor,
+           max(v.start) FILTER (WHERE v."end" IS NULL) AS max_open_start,
+           max(least(v."end", k.e)) FILTER (WHERE v."end" IS NOT NULL) AS max_closed_end,
+           count(DISTINCT v.entity_id)::int AS items
+    FROM ${k} k
+    JOIN almanach_entity_version v
+      ON k.site = ${site} AND v.project_id = k.project_id
+     AND v.start < k.e AND coalesce(v."end", 'infinity') > k.s
+     AND (v."end" IS NULL OR least(v."end", k.e) > greatest(v.start, k.s))
+    GROUP BY 1, 2, 3, 4, 5
+    UNION ALL
+    SELECT k.project_id, k.site, k.day, m.meter, r.resource, m.subkey,
+           sum(m.q), 0, 0, NULL::timestamptz, max(${AMIE_INSTANT}), count(*)::int
+    FROM ${k} k
+    JOIN amie_usage_record r
+      ON r.local_project_id = k.project_id AND r.site = k.site
+     AND ${AMIE_INSTANT} >= k.s AND ${AMIE_INSTANT} < k.e
+    CROSS JOIN ${AMIE_METERS}
+    GROUP BY 1, 2, 3, 4, 5, 6`;
+}
+
+/** A relation of keys (project_id, site, day, s, e) from three parallel arrays $1, $2, $3 and the zone `tz` (a parameter). */
+export function keysRelation(tz: string): string {
+  return `(SELECT u.project_id, u.site, u.day, report_day_start(u.day, ${tz}) AS s, report_day_start(u.day + 1, ${tz}) AS e
+           FROM unnest($1::text[], $2::text[], $3::date[]) AS u(project_id, site, day))`;
+}

@@ -1,0 +1,35 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { runOne, Sql } from '../../database/query-result';
+
+/** An instant as PostgreSQL writes it for the reports: UTC, six fractional digits, `Z`. */
+export const UTC_MICROS = `'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'`;
+
+/** One bound of a window as the database should read it. */
+export type Bound = { date: string } | { instant: string };
+
+/**
+ * Window arithmetic on UTC instants with PostgreSQL's zone database as the
+ * single authority (reports.md §1.5): the Node side only formats.
+ */
+@Injectable()
+export class WindowRepository {
+  constructor(private readonly db: DataSource) {}
+
+  async knownZone(zone: string, sql: Sql = this.db): Promise<boolean> {
+    return (await runOne(sql, `SELECT 1 FROM pg_timezone_names WHERE name = $1`, [zone])) !== undefined;
+  }
+
+  /** Both bounds as UTC instants (bare dates: the start of that local day in `zone`) and the evaluation instant. */
+  async resolve(start: Bound, end: Bound, zone: string, sql: Sql = this.db): Promise<{ start: string; end: string; as_of: string }> {
+    const expr = (bound: Bound, p: number) => ('date' in bound ? `report_day_start($${p}::date, $3)` : `$${p}::timestamptz`);
+    const row = await runOne<{ start: string; end: string; as_of: string }>(
+      sql,
+      `SELECT to_char(${expr(start, 1)} AT TIME ZONE 'UTC', ${UTC_MICROS}) AS start,
+              to_char(${expr(end, 2)} AT TIME ZONE 'UTC', ${UTC_MICROS}) AS "end",
+              to_char(now() AT TIME ZONE 'UTC', ${UTC_MICROS}) AS as_of`,
+      ['date' in start ? start.date : start.instant, 'date' in end ? end.date : end.instant, zone],
+    );
+    return row!;
+  }
+}

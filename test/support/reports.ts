@@ -1,0 +1,27 @@
+import { RollupDrainer } from '../../src/reports/rollups/rollup-drainer.service';
+import { TestApp } from './test-app';
+
+/**
+ * Almanach and rollup helpers for the reports suites: history is written
+ * through the Almanach HTTP API (the triggers mark dirty keys as in
+ * production) and the rollups are drained with the worker's own code.
+ */
+export function almanach(t: TestApp, token: string) {
+  const send = (method: 'post' | 'put' | 'delete', url: string, body: Record<string, unknown>, status: number) =>
+    t.http[method](url).set('X-Auth-Token', token).set('Content-Type', 'application/json').send(body).expect(status);
+  return {
+    createInstance: (project: string, id: string, createdAt: string, flavor: string | null = 'm1.small') =>
+      send('post', `/v1/project/${project}/instance`, { id, created_at: createdAt, name: `name-${id}`, flavor, os_distro: 'ubuntu', os_version: '22.04', os_type: 'linux' }, 201),
+    resizeInstance: (id: string, date: string, flavor: string) => send('put', `/v1/instance/${id}/resize`, { date, flavor }, 200),
+    deleteInstance: (id: string, date: string) => send('delete', `/v1/instance/${id}`, { date }, 202),
+    createVolume: (project: string, id: string, start: string, size: number, volumeType: string) =>
+      send('post', `/v1/project/${project}/volume`, { volume_id: id, start, volume_type: volumeType, size, volume_name: `vol-${id}`, attached_to: [] }, 201),
+    resizeVolume: (id: string, date: string, size: number) => send('put', `/v1/volume/${id}/resize`, { date, size }, 200),
+    deleteVolume: (id: string, date: string) => send('delete', `/v1/volume/${id}`, { date }, 202),
+  };
+}
+
+/** Runs the rollup worker's drain until no dirty key is left. */
+export async function drainRollups(t: TestApp): Promise<number> {
+  return t.app.get(RollupDrainer).drainAll();
+}
