@@ -256,7 +256,7 @@ describe('report jobs (/admin/reports/jobs)', () => {
 
       // The cursor binds the filters.
       const other = await admin.get(`/admin/reports/jobs?kind=rerate&cursor=${done.body.next_cursor}`).expect(400);
-      expect(other.body).toEqual({ error: 'cursor: was made for other parameters', fields: { cursor: 'was made for other parameters' } });
+      expect(other.body).toEqual({ error: 'cursor: belongs to a query with other parameters', fields: { cursor: 'belongs to a query with other parameters' } });
     });
 
     it.each([
@@ -268,8 +268,10 @@ describe('report jobs (/admin/reports/jobs)', () => {
       ['kind=backup', 'kind: must be one of rerate, correction, consistency_check, close_period'],
       ['state=done', 'state: must be one of queued, running, cancelling, succeeded, failed, cancelled'],
       ['grop_by=kind', 'grop_by: not a known parameter'],
-      ['cursor=bm90IGEgY3Vyc29y', 'cursor: not a cursor of this list'],
-      ['cursor=%25%25', 'cursor: not a cursor of this list'],
+      ['cursor=bm90IGEgY3Vyc29y', 'cursor: is not a cursor of this report'],
+      ['cursor=%25%25', 'cursor: is not a cursor of this report'],
+      // A cursor of the reports' format whose key is not a job position.
+      [`cursor=${Buffer.from(JSON.stringify({ q: 'x', k: ['2025-01-01', 'y'] })).toString('base64url')}`, 'cursor: belongs to a query with other parameters'],
     ])('answers 400 for %s', async (query, error) => {
       const res = await admin.get(`/admin/reports/jobs?${query}`).expect(400);
       expect(res.body.error).toBe(error);
@@ -277,16 +279,18 @@ describe('report jobs (/admin/reports/jobs)', () => {
       expect(res.body.fields).toEqual(expect.objectContaining({ [field]: rule }));
     });
 
-    it('names every field at fault, the first in the order of the parameters', async () => {
-      const res = await admin.get('/admin/reports/jobs?colour=red&limit=20000&kind=x').expect(400);
+    it('names every field at fault, an unknown parameter first, then in the order of the parameters', async () => {
+      const res = await admin.get('/admin/reports/jobs?limit=20000&kind=x&colour=red').expect(400);
       expect(res.body).toEqual({
-        error: 'kind: must be one of rerate, correction, consistency_check, close_period',
+        error: 'colour: not a known parameter',
         fields: {
+          colour: 'not a known parameter',
           kind: 'must be one of rerate, correction, consistency_check, close_period',
           limit: 'must be a whole number from 1 to 10000',
-          colour: 'not a known parameter',
         },
       });
+      const known = await admin.get('/admin/reports/jobs?limit=20000&kind=x').expect(400);
+      expect(known.body.error).toBe('kind: must be one of rerate, correction, consistency_check, close_period');
     });
 
     it('accepts limit 10000', async () => {

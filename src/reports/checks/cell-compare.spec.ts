@@ -1,7 +1,7 @@
 import { compareDayCells } from './cell-compare';
-import { DayCellRow } from './consistency-check.repository';
+import { DayCell } from '../rollups/rollup.repository';
 
-const cell = (over: Partial<DayCellRow>): DayCellRow => ({
+const cell = (over: Partial<DayCell>): DayCell => ({
   project_id: 'p1',
   site: 'cloud',
   day: '2025-03-01',

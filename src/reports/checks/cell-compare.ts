@@ -1,5 +1,5 @@
 import Decimal from 'decimal.js';
-import { DayCellRow } from './consistency-check.repository';
+import { DayCell } from '../rollups/rollup.repository';
 
 /** One I1 difference (reports.md 7.5), with the cells' item counts beside the quantities. */
 export interface CellMismatch {
@@ -16,7 +16,7 @@ export interface CellMismatch {
   recomputed_items: number | null;
 }
 
-const cellKey = (c: DayCellRow) => JSON.stringify([c.project_id, c.site, c.day, c.meter, c.key, c.subkey]);
+const cellKey = (c: DayCell) => JSON.stringify([c.project_id, c.site, c.day, c.meter, c.key, c.subkey]);
 
 /**
  * Compares stored day cells with cells recomputed from raw history for the
@@ -25,8 +25,8 @@ const cellKey = (c: DayCellRow) => JSON.stringify([c.project_id, c.site, c.day, 
  * Returns the number of cells compared (the union of both sides) and the
  * differences, in key order.
  */
-export function compareDayCells(stored: DayCellRow[], recomputed: DayCellRow[]): { checked: number; mismatches: CellMismatch[] } {
-  const byKey = new Map<string, { cell: DayCellRow; stored?: DayCellRow; recomputed?: DayCellRow }>();
+export function compareDayCells(stored: DayCell[], recomputed: DayCell[]): { checked: number; mismatches: CellMismatch[] } {
+  const byKey = new Map<string, { cell: DayCell; stored?: DayCell; recomputed?: DayCell }>();
   for (const cell of stored) byKey.set(cellKey(cell), { cell, stored: cell });
   for (const cell of recomputed) {
     const entry = byKey.get(cellKey(cell));

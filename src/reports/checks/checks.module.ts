@@ -4,21 +4,16 @@ import { ConsistencyCheckController } from './consistency-check.controller';
 import { ConsistencyCheckHandler } from './consistency-check.handler';
 import { ConsistencyCheckRepository } from './consistency-check.repository';
 import { ConsistencyCheckService } from './consistency-check.service';
-import { DAY_CELL_SOURCE } from './day-cell-source';
+import { ReportsProcessingModule } from '../reports-processing.module';
 
 /**
  * Running consistency checks: the `consistency_check` kind on the job
  * registry (worker process, and the API without Redis).
  */
 @Module({
-  imports: [ReportJobsProcessingModule],
-  providers: [
-    ConsistencyCheckRepository,
-    ConsistencyCheckHandler,
-    // TODO(merge): the rollup module's recomputation of day cells.
-    { provide: DAY_CELL_SOURCE, useValue: { recompute: async () => [] } },
-  ],
-  exports: [ConsistencyCheckRepository, ReportJobsProcessingModule],
+  imports: [ReportJobsProcessingModule, ReportsProcessingModule],
+  providers: [ConsistencyCheckRepository, ConsistencyCheckHandler],
+  exports: [ConsistencyCheckRepository, ReportJobsProcessingModule, ReportsProcessingModule],
 })
 export class ChecksProcessingModule {}
 

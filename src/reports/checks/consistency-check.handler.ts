@@ -1,10 +1,10 @@
-import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
+import { Injectable, OnModuleInit } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { ChunkOutcome, JobContext, JobPlan, ReportJobRegistry } from '../jobs/report-job-registry';
 import { addDays, daysBetween, minDay } from './check-window';
 import { CellMismatch, compareDayCells } from './cell-compare';
 import { ConsistencyCheckRepository, DayKey } from './consistency-check.repository';
-import { DAY_CELL_SOURCE, DayCellSource } from './day-cell-source';
+import { RollupRepository } from '../rollups/rollup.repository';
 
 export const CONSISTENCY_CHECK = 'consistency_check';
 
@@ -66,7 +66,7 @@ export class ConsistencyCheckHandler implements OnModuleInit {
   constructor(
     private readonly registry: ReportJobRegistry,
     private readonly checks: ConsistencyCheckRepository,
-    @Inject(DAY_CELL_SOURCE) private readonly cells: DayCellSource,
+    private readonly rollups: RollupRepository,
   ) {}
 
   onModuleInit(): void {
@@ -80,31 +80,33 @@ export class ConsistencyCheckHandler implements OnModuleInit {
   async plan(job: JobContext<CheckScope, null, null>, sql: EntityManager): Promise<JobPlan<CheckCursor, Result>> {
     const scope = job.scope;
     const result: Result = scope.rebuild ? { keys_marked: 0 } : emptyCheck(scope.repair);
-    const clock = await this.checks.clock(sql);
-    const end = minDay(scope.end_day, scope.rebuild ? addDays(clock.horizonDay, 1) : clock.horizonDay);
+    const clock = await this.rollups.clock(sql);
+    if (!clock) throw new Error('report_clock has no row yet: the reports module has not started');
+    const end = minDay(scope.end_day, scope.rebuild ? addDays(clock.booked_day, 1) : clock.booked_day);
     const days = end > scope.first_day ? daysBetween(scope.first_day, end) : 0;
     if (days === 0) return { total: 0, cursor: null, result };
     if (scope.sample !== null) {
       const pairs = await this.checks.samplePairs(scope.first_day, end, scope.time_zone, scope.project_ids, scope.sample, sql);
-      return { total: pairs.length, cursor: pairs.length ? { mode: 'pairs', pairs, next: 0, site: clock.cloudSite } : null, result };
+      return { total: pairs.length, cursor: pairs.length ? { mode: 'pairs', pairs, next: 0, site: clock.cloud_site } : null, result };
     }
     const projects = scope.project_ids ? [...new Set(scope.project_ids)].sort(byBytes) : await this.checks.projectsWithData(scope.first_day, end, scope.time_zone, sql);
     const total = projects.length * days;
-    return { total, cursor: total ? { mode: 'grid', projects, first: scope.first_day, days, project: 0, day: 0, site: clock.cloudSite } : null, result };
+    return { total, cursor: total ? { mode: 'grid', projects, first: scope.first_day, days, project: 0, day: 0, site: clock.cloud_site } : null, result };
   }
 
   async chunk(job: JobContext<CheckScope, CheckCursor, Result>, sql: EntityManager): Promise<ChunkOutcome<CheckCursor, Result>> {
     const { pairs, cursor } = nextPairs(job.cursor, CHUNK_PROJECT_DAYS);
     const keys = await this.checks.keysOf(pairs, job.scope.time_zone, job.cursor.site, sql);
     if (job.scope.rebuild) {
-      await this.checks.markDirty(keys, sql);
+      await this.rollups.markDirty(keys, sql);
       return { cursor, done: pairs.length, result: { keys_marked: (job.result as RebuildResult).keys_marked + keys.length } };
     }
     const previous = job.result as CheckResult;
     const dirty = new Set((await this.checks.dirtyAmong(keys, sql)).map(keyText));
     const clean = keys.filter((k) => !dirty.has(keyText(k)));
-    const recomputed = await this.cells.recompute(clean, sql);
-    const stored = await this.checks.storedCells(clean, sql);
+    const clock = (await this.rollups.clock(sql))!;
+    const recomputed = await this.rollups.recomputeDayCells(clean, clock, sql);
+    const stored = await this.rollups.storedDayCells(clean, sql);
     const { checked, mismatches } = compareDayCells(stored, recomputed);
     const result: CheckResult = {
       cells_checked: previous.cells_checked + checked,
@@ -122,7 +124,7 @@ export class ConsistencyCheckHandler implements OnModuleInit {
         seen.add(keyText(key));
         toMark.push(key);
       }
-      await this.checks.markDirty(toMark, sql);
+      await this.rollups.markDirty(toMark, sql);
       result.keys_repaired = (previous.keys_repaired ?? 0) + toMark.length;
     }
     return { cursor, done: pairs.length, result };

@@ -1,44 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { runCount, runOne, runRows, Sql } from '../../database/query-result';
+import { CellKey } from '../rollups/rollup.repository';
+import { runOne, runRows, Sql } from '../../database/query-result';
 
-/** A rollup key: one project's figures of one site on one local day. */
-export interface DayKey {
-  project_id: string;
-  site: string;
-  /** Local day `YYYY-MM-DD`. */
-  day: string;
-}
-
-/** One stored or recomputed day cell. */
-export interface DayCellRow extends DayKey {
-  meter: string;
-  key: string;
-  subkey: string;
-  /** numeric as text. */
-  quantity: string;
-  items: number;
-}
-
-/** What the checker needs of report_clock (reports.md 7.1). */
-export interface CheckClock {
-  timeZone: string;
-  cloudSite: string;
-  /** The local day of the booked horizon H: days before it are booked (I1 holds for them). */
-  horizonDay: string;
-}
-
-/** An I3 difference: a month or site-day cell against the sum of its day cells. */
-export interface SumMismatchRow {
-  project_id: string | null;
-  site: string;
-  day: string;
-  meter: string;
-  key: string;
-  subkey: string;
-  stored: string;
-  recomputed: string;
-}
+/** A rollup key: one project's figures of one site on one local day (the rollups' CellKey). */
+export type DayKey = CellKey;
 
 const DAY = `to_char(day, 'YYYY-MM-DD')`;
 
@@ -49,8 +15,9 @@ const DAY = `to_char(day, 'YYYY-MM-DD')`;
 const dayStart = (day: string, zone: string) => `report_day_start(${day}, ${zone})`;
 
 /**
- * Every statement of the consistency check (reports.md 7.5): the keys in
- * scope, the stored cells and dirty keys among them, and marking keys dirty.
+ * The consistency check's own statements (reports.md 7.5): the projects and
+ * keys in scope and the dirty keys among them. Cells are recomputed, read
+ * and marked dirty through the rollups' repository, the worker's own SQL.
  * A key is in scope when it has a stored day cell or raw history on its day:
  * an Almanach version overlapping the day (site = report_clock's cloud site)
  * or a loaded AMIE record attributed to it (its own site, at
@@ -59,15 +26,6 @@ const dayStart = (day: string, zone: string) => `report_day_start(${day}, ${zone
 @Injectable()
 export class ConsistencyCheckRepository {
   constructor(private readonly db: DataSource) {}
-
-  async clock(sql: Sql = this.db): Promise<CheckClock> {
-    const row = await runOne<CheckClock>(
-      sql,
-      `SELECT time_zone AS "timeZone", cloud_site AS "cloudSite", to_char((horizon AT TIME ZONE time_zone)::date, 'YYYY-MM-DD') AS "horizonDay" FROM report_clock`,
-    );
-    if (!row) throw new Error('report_clock has no row: the reports module has not started yet');
-    return row;
-  }
 
   /** The UTC instants (`…Z`, milliseconds) at which two local days start. */
   async dayStarts(first: string, end: string, zone: string, sql: Sql = this.db): Promise<{ start: string; end: string }> {
@@ -152,34 +110,6 @@ export class ConsistencyCheckRepository {
     );
   }
 
-  /** The stored day cells of `keys`. */
-  async storedCells(keys: DayKey[], sql: Sql = this.db): Promise<DayCellRow[]> {
-    if (keys.length === 0) return [];
-    return runRows<DayCellRow>(
-      sql,
-      `SELECT c.project_id, c.site, to_char(c.day, 'YYYY-MM-DD') AS day, c.meter, c.key, c.subkey, c.quantity::text AS quantity, c.items::int AS items
-       FROM report_usage_day_cell c
-       JOIN unnest($1::text[], $2::text[], $3::date[]) AS k(project_id, site, day) ON c.project_id = k.project_id AND c.site = k.site AND c.day = k.day`,
-      columns(keys),
-    );
-  }
-
-  /**
-   * Marks keys dirty, so that the rollup worker recomputes them (repair and
-   * rebuild). A key already dirty keeps its first_dirtied_at (the report lag
-   * is measured from it); the update takes the row's lock, so a worker
-   * deleting the key at the same moment is serialised with this.
-   */
-  async markDirty(keys: DayKey[], sql: Sql = this.db): Promise<number> {
-    if (keys.length === 0) return 0;
-    return runCount(
-      sql,
-      `INSERT INTO report_dirty_key (project_id, site, day)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::date[])
-       ON CONFLICT (project_id, site, day) DO UPDATE SET first_dirtied_at = report_dirty_key.first_dirtied_at`,
-      columns(keys),
-    );
-  }
 }
 
 function columns(keys: DayKey[]): unknown[] {

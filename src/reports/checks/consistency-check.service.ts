@@ -3,6 +3,7 @@ import { JobView } from '../jobs/dto/jobs.views';
 import { ReportJobsService } from '../jobs/report-jobs.service';
 import { periodDays } from './check-window';
 import { CheckScope, CONSISTENCY_CHECK } from './consistency-check.handler';
+import { RollupRepository } from '../rollups/rollup.repository';
 import { ConsistencyCheckRepository } from './consistency-check.repository';
 
 /** A consistency check or rebuild as the route received it (reports.md 7.5). */
@@ -24,18 +25,20 @@ export class ConsistencyCheckService {
   constructor(
     private readonly jobs: ReportJobsService,
     private readonly checks: ConsistencyCheckRepository,
+    private readonly rollups: RollupRepository,
   ) {}
 
   async start(command: StartCheckCommand): Promise<JobView> {
     const { first, end } = command.period !== undefined ? periodDays(command.period) : { first: command.start!, end: command.end! };
-    const clock = await this.checks.clock();
-    const instants = await this.checks.dayStarts(first, end, clock.timeZone);
+    const clock = await this.rollups.clock();
+    if (!clock) throw new Error('report_clock has no row yet: the reports module has not started');
+    const instants = await this.checks.dayStarts(first, end, clock.time_zone);
     const scope: CheckScope = {
       start: instants.start,
       end: instants.end,
       first_day: first,
       end_day: end,
-      time_zone: clock.timeZone,
+      time_zone: clock.time_zone,
       project_ids: command.projectIds ? [...new Set(command.projectIds)] : null,
       sample: command.sample ?? null,
       repair: command.repair ?? false,

@@ -1,57 +1,30 @@
-import { createHash } from 'node:crypto';
-import { CommonError, DomainError } from '../../http/domain-error';
+import { decodeCursor, encodeCursor, queryDigest } from '../paging';
+import { invalid } from '../window/reports-input';
 import { JobFilter, JobPosition } from './report-job.repository';
 
 /*
- * The keyset cursor of GET /admin/reports/jobs (reports.md 1.6): opaque to
- * clients, it holds the last row's position and a fingerprint of the filters
- * it was made for, so reusing it with other filters is a 400. `limit` is not
- * part of the fingerprint: a client may change its page size between pages
- * without losing or repeating a row.
+ * The keyset cursor of GET /admin/reports/jobs (reports.md 1.6), in the
+ * reports' cursor format (src/reports/paging.ts): the last row's created_at
+ * (microseconds) and id, bound to the filters (not to `limit`).
  */
 
-interface CursorBody {
-  c: string;
-  i: string;
-  q: string;
-}
-
-function fingerprint(filter: JobFilter): string {
-  return createHash('sha256')
-    .update(JSON.stringify([filter.kind ?? null, filter.state ?? null]))
-    .digest('base64url')
-    .slice(0, 16);
-}
+const ROUTE = 'admin/reports/jobs';
 
 export function encodeJobCursor(position: JobPosition, filter: JobFilter): string {
-  const body: CursorBody = { c: position.createdAt, i: position.id, q: fingerprint(filter) };
-  return Buffer.from(JSON.stringify(body)).toString('base64url');
+  return encodeCursor(queryDigest(filter, ROUTE), [position.createdAt, position.id]);
 }
 
-function cursorError(rule: string): DomainError {
-  return new DomainError(CommonError.Validation, `cursor: ${rule}`, { fields: { cursor: rule } });
-}
-
-/** The position a cursor holds; a 400 naming `cursor` when it is not one of ours or belongs to other filters. */
+/** The position a cursor holds; a 400 naming `cursor` when it is not one of this list or belongs to other filters. */
 export function decodeJobCursor(cursor: string, filter: JobFilter): JobPosition {
-  let body: Partial<CursorBody>;
-  try {
-    body = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    throw cursorError('not a cursor of this list');
-  }
+  const [createdAt, id] = decodeCursor(cursor, queryDigest(filter, ROUTE), 2);
   if (
-    !body ||
-    typeof body !== 'object' ||
-    typeof body.c !== 'string' ||
-    typeof body.i !== 'string' ||
-    typeof body.q !== 'string' ||
-    !/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/.test(body.c) ||
-    !/^job_[0-9A-Z]{26}$/.test(body.i) ||
-    Number.isNaN(Date.parse(body.c))
+    typeof createdAt !== 'string' ||
+    typeof id !== 'string' ||
+    !/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/.test(createdAt) ||
+    Number.isNaN(Date.parse(createdAt)) ||
+    !/^job_[0-9A-Z]{26}$/.test(id)
   ) {
-    throw cursorError('not a cursor of this list');
+    throw invalid('cursor', 'is not a cursor of this report');
   }
-  if (body.q !== fingerprint(filter)) throw cursorError('was made for other parameters');
-  return { createdAt: body.c, id: body.i };
+  return { createdAt, id };
 }

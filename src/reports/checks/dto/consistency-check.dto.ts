@@ -1,6 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsInt, IsOptional, IsString, Length, Max, Min, ValidateBy, ValidationOptions } from 'class-validator';
-import { ReportInput } from '../../jobs/dto/report-input';
+import { ReportsInput } from '../../window/reports-input';
 import { daysBetween, isDay, isPeriod } from '../check-window';
 
 export const MAX_SAMPLE = 100_000;
@@ -19,7 +19,8 @@ const dayRule = (value: unknown) => value === undefined || (typeof value === 'st
  * window as local days of the accounting zone, `start`/`end` (end excluded)
  * or `period`, never both.
  */
-export class CreateConsistencyCheckDto extends ReportInput {
+@ReportsInput()
+export class CreateConsistencyCheckDto {
   @ApiPropertyOptional({ description: 'First local day checked, `YYYY-MM-DD` (its start in REPORT_TIME_ZONE). With `end`; not with `period`.', example: '2025-03-01' })
   @Holds('startRule', (dto) => dayRule(dto.start), { message: 'must be a day YYYY-MM-DD' })
   @Holds('startNeeded', (dto) => dto.start !== undefined || dto.period !== undefined, { message: 'required (or period)' })

@@ -2,7 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
 import { JOB_STATES, JobState } from '../report-job.repository';
-import { ReportInput } from './report-input';
+import { ReportsInput } from '../../window/reports-input';
 
 /** The job kinds of reports.md 4.7 (the filter accepts them all, whichever this version can run). */
 export const JOB_KINDS = ['rerate', 'correction', 'consistency_check', 'close_period'] as const;
@@ -15,7 +15,8 @@ export const DEFAULT_LIMIT = 1000;
 const toWholeNumber = ({ value }: { value: unknown }) => (typeof value === 'string' && /^\d{1,12}$/.test(value) ? Number(value) : value);
 
 /** Query of `GET /admin/reports/jobs` (reports.md 4.7, paging 1.6). */
-export class ListJobsQuery extends ReportInput {
+@ReportsInput()
+export class ListJobsQuery {
   @ApiPropertyOptional({ enum: JOB_KINDS, description: 'Only jobs of this kind.' })
   @IsOptional()
   @IsIn(JOB_KINDS, { message: `must be one of ${JOB_KINDS.join(', ')}` })
@@ -42,7 +43,8 @@ export class ListJobsQuery extends ReportInput {
 }
 
 /** Path of `/admin/reports/jobs/{id}`; an id that names no job is a 404, whatever its form. */
-export class JobIdParams extends ReportInput {
+@ReportsInput()
+export class JobIdParams {
   @ApiProperty({ description: 'The job id (`job_…`).', example: 'job_01JD0Q7W5N3XKZ4E2M8R6T9Y1B' })
   @IsString({ message: 'must be a string' })
   id: string;
