@@ -2,7 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { AllocationQuotaLinkModule } from './allocations/quota-link/quota-link.module';
 import { JOB_NAMES } from './composition';
 import { CoreModule, CoreResources } from './core/core.module';
-import { ChecksProcessingModule } from './reports/checks/checks.module';
+import { ChecksProcessingModule } from './reports/checks/checks-processing.module';
 import { ReportJobsProcessingModule } from './reports/jobs/report-jobs.module';
 import { ReportsProcessingModule } from './reports/reports-processing.module';
 import { UsageProcessingModule } from './usage/usage-processing.module';

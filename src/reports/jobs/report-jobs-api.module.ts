@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { ReportJobsAdminService } from './report-jobs-admin.service';
 import { ReportJobsController } from './report-jobs.controller';
 import { ReportJobsProcessingModule } from './report-jobs.module';
 import { ReportJobsSweeperService } from './report-jobs-sweeper.service';
@@ -7,6 +8,6 @@ import { ReportJobsSweeperService } from './report-jobs-sweeper.service';
 @Module({
   imports: [ReportJobsProcessingModule],
   controllers: [ReportJobsController],
-  providers: [ReportJobsSweeperService],
+  providers: [ReportJobsAdminService, ReportJobsSweeperService],
 })
 export class ReportJobsApiModule {}

@@ -4,7 +4,7 @@ import { Roles } from '../../auth/auth.decorators';
 import { ApiErrors, SECURITY_TOKEN } from '../../http/openapi';
 import { JobIdParams, ListJobsQuery } from './dto/jobs.dto';
 import { JobListView, JobView } from './dto/jobs.views';
-import { ReportJobsService } from './report-jobs.service';
+import { ReportJobsAdminService } from './report-jobs-admin.service';
 
 /** Report jobs (reports.md 4.7): role admin; no token 401, another role 403. */
 @ApiTags('admin')
@@ -13,7 +13,7 @@ import { ReportJobsService } from './report-jobs.service';
 @Roles('admin')
 @Controller('admin/reports/jobs')
 export class ReportJobsController {
-  constructor(private readonly jobs: ReportJobsService) {}
+  constructor(private readonly jobs: ReportJobsAdminService) {}
 
   @Get()
   @ApiOperation({ operationId: 'reports.listJobs', summary: 'List report jobs, newest first' })
