@@ -85,9 +85,9 @@ export class ConsistencyCheckRepository {
     if (pairs.length === 0) return [];
     return runRows<DayKey>(
       sql,
-      `WITH pd AS (
-         SELECT p.project_id, p.day, ${dayStart('p.day', '$3')} AS s, ${dayStart('(p.day + 1)', '$3')} AS e
-         FROM unnest($1::text[], $2::date[]) AS p(project_id, day))
+      `WITH p AS (SELECT * FROM unnest($1::text[], $2::date[]) AS p(project_id, day)),
+       d AS (SELECT day, ${dayStart('day', '$3')} AS s, ${dayStart('(day + 1)', '$3')} AS e FROM (SELECT DISTINCT day FROM p) x),
+       pd AS (SELECT p.project_id, p.day, d.s, d.e FROM p JOIN d USING (day))
        SELECT project_id, site, ${DAY} AS day FROM (
          SELECT c.project_id, c.site, c.day FROM report_usage_day_cell c JOIN pd ON c.project_id = pd.project_id AND c.day = pd.day
          UNION SELECT pd.project_id, $4::text, pd.day FROM pd
