@@ -64,6 +64,39 @@ describe('consistency check (/admin/reports/consistency-checks)', () => {
   const dirtyKeys = async () =>
     (await db().query(`SELECT project_id, site, day::text AS day FROM report_dirty_key ORDER BY 1, 2, 3`)) as { project_id: string; site: string; day: string }[];
 
+  /**
+   * Changes a day cell as a faulty rollup worker would: the month and
+   * site-day sums move with it (I3 still holds), so only I1 can see it, and
+   * the normal path (mark dirty, drain) repairs all three. `null` removes the
+   * cell; a cell that does not exist is created.
+   */
+  async function corruptDayCell(k: { project_id: string; site: string; day: string; meter: string; key: string; subkey?: string }, quantity: string | null, items = 1) {
+    const key = [k.project_id, k.site, k.day, k.meter, k.key, k.subkey ?? ''];
+    const [old] = await db().query(
+      `SELECT quantity::text AS quantity FROM report_usage_day_cell WHERE project_id = $1 AND site = $2 AND day = $3 AND meter = $4 AND key = $5 AND subkey = $6`,
+      key,
+    );
+    const delta = `(${quantity ?? 0}::numeric - ${old?.quantity ?? 0}::numeric)`;
+    const cells = (quantity === null ? 0 : 1) - (old ? 1 : 0);
+    await db().query(`DELETE FROM report_usage_day_cell WHERE project_id = $1 AND site = $2 AND day = $3 AND meter = $4 AND key = $5 AND subkey = $6`, key);
+    if (quantity !== null) {
+      await db().query(`INSERT INTO report_usage_day_cell (project_id, site, day, meter, key, subkey, quantity, items) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, [...key, quantity, items]);
+    }
+    await db().query(
+      `INSERT INTO report_usage_month_cell AS m (project_id, site, month, meter, key, subkey, quantity, cells)
+       VALUES ($1, $2, date_trunc('month', $3::date)::date, $4, $5, $6, ${delta}, $7)
+       ON CONFLICT (project_id, site, month, meter, key, subkey) DO UPDATE SET quantity = m.quantity + excluded.quantity, cells = m.cells + excluded.cells`,
+      [...key, cells],
+    );
+    await db().query(
+      `INSERT INTO report_usage_site_day_cell AS s (site, day, meter, key, subkey, quantity, cells) VALUES ($1, $2, $3, $4, $5, ${delta}, $6)
+       ON CONFLICT (site, day, meter, key, subkey) DO UPDATE SET quantity = s.quantity + excluded.quantity, cells = s.cells + excluded.cells`,
+      [...key.slice(1), cells],
+    );
+    await db().query(`DELETE FROM report_usage_month_cell WHERE cells = 0`);
+    await db().query(`DELETE FROM report_usage_site_day_cell WHERE cells = 0`);
+  }
+
   /** Three projects: an instance resized mid-day (p1), a volume (p2), AMIE compute records at another site (p3). */
   async function seed(): Promise<void> {
     await t.reset();
@@ -112,28 +145,28 @@ describe('consistency check (/admin/reports/consistency-checks)', () => {
         progress: { total: null, done: 0 },
       });
       const job = await settled(res.body.id);
+      // I1: 33 day cells; I3: 6 month cells (p1 a and b, p2 ssd, p3's three meters) and 33 site-day cells.
       expect(job).toMatchObject({
         state: 'succeeded',
         started_at: expect.stringMatching(ISO),
         finished_at: expect.stringMatching(ISO),
         progress: { total: 3 * 31, done: 3 * 31, ratio: '1.000000', eta_seconds: 0 },
-        result: { cells_checked: 33, skipped_dirty: 0, skipped_detached: 0, mismatches: [], mismatch_count: 0 },
+        result: { cells_checked: 33 + 6 + 33, skipped_dirty: 0, skipped_detached: 0, mismatches: [], mismatch_count: 0 },
         error: null,
       });
       expect(job.result.keys_repaired).toBeUndefined();
     });
 
     it('reports a cell altered by hand as an I1 mismatch with the stored and recomputed values, and a missing and a phantom cell too', async () => {
-      await db().query(`UPDATE report_usage_day_cell SET quantity = quantity + 1 WHERE project_id = 'p1' AND day = '2025-03-10' AND key = 'a'`);
-      await db().query(`DELETE FROM report_usage_day_cell WHERE project_id = 'p2' AND day = '2025-03-07'`);
-      await db().query(
-        `INSERT INTO report_usage_day_cell (project_id, site, day, meter, key, subkey, quantity, items) VALUES ('p4', 'cloud', '2025-03-02', 'volume.size', 'hdd', '', 5, 1)`,
-      );
+      await corruptDayCell({ project_id: 'p1', site: 'cloud', day: '2025-03-10', meter: 'instance.time', key: 'a' }, '43201.500000');
+      await corruptDayCell({ project_id: 'p2', site: 'cloud', day: '2025-03-07', meter: 'volume.size', key: 'ssd' }, null);
+      await corruptDayCell({ project_id: 'p4', site: 'cloud', day: '2025-03-02', meter: 'volume.size', key: 'hdd' }, '5');
       try {
         const job = await check({ period: '2025-03' });
         expect(job.progress.total).toBe(4 * 31);
         expect(job.result).toEqual({
-          cells_checked: 33 + 1,
+          // I1: 33 + p4's phantom; I3: 7 month cells, 33 site-day cells (one gone, one phantom).
+          cells_checked: 34 + 7 + 33,
           skipped_dirty: 0,
           skipped_detached: 0,
           mismatch_count: 3,
@@ -150,23 +183,26 @@ describe('consistency check (/admin/reports/consistency-checks)', () => {
         const p2 = await check({ start: '2025-03-01', end: '2025-04-01', project_ids: ['p2', 'p2'] });
         expect(p2.scope.project_ids).toEqual(['p2']);
         expect(p2.progress).toMatchObject({ total: 31, done: 31 });
-        expect(p2.result).toMatchObject({ cells_checked: 10, mismatch_count: 1, mismatches: [expect.objectContaining({ project_id: 'p2', day: '2025-03-07' })] });
+        // One project: its month cell, no site-day cells (they sum every project).
+        expect(p2.result).toMatchObject({ cells_checked: 10 + 1, mismatch_count: 1, mismatches: [expect.objectContaining({ project_id: 'p2', day: '2025-03-07' })] });
 
         // A key in report_dirty_key is skipped (the worker owes it), not reported.
         await db().query(`INSERT INTO report_dirty_key (project_id, site, day) VALUES ('p1', 'cloud', '2025-03-10')`);
         const skipping = await check({ period: '2025-03', project_ids: ['p1'] });
+        // p1's month cells are left out too: a key of their month is dirty.
         expect(skipping.result).toMatchObject({ skipped_dirty: 1, mismatch_count: 0, cells_checked: 20 - 2 });
       } finally {
-        await db().query(`DELETE FROM report_usage_day_cell WHERE project_id = 'p4'`);
-        await db().query(`INSERT INTO report_dirty_key (project_id, site, day) VALUES ('p1', 'cloud', '2025-03-10'), ('p2', 'cloud', '2025-03-07') ON CONFLICT DO NOTHING`);
+        await db().query(
+          `INSERT INTO report_dirty_key (project_id, site, day) VALUES ('p1', 'cloud', '2025-03-10'), ('p2', 'cloud', '2025-03-07'), ('p4', 'cloud', '2025-03-02') ON CONFLICT DO NOTHING`,
+        );
         await drainRollups(t);
       }
       expect((await check({ period: '2025-03' })).result.mismatch_count).toBe(0);
     });
 
     it('repair marks each mismatched key dirty; the drain fixes it and the next check finds nothing', async () => {
-      await db().query(`UPDATE report_usage_day_cell SET quantity = 7, items = 3 WHERE project_id = 'p3' AND day = '2025-03-12' AND meter = 'amie.charge'`);
-      await db().query(`UPDATE report_usage_day_cell SET quantity = 1 WHERE project_id = 'p3' AND day = '2025-03-12' AND meter = 'amie.node_time'`);
+      await corruptDayCell({ project_id: 'p3', site: 'hpc-a', day: '2025-03-12', meter: 'amie.charge', key: 'cluster-a', subkey: 'compute' }, '7', 3);
+      await corruptDayCell({ project_id: 'p3', site: 'hpc-a', day: '2025-03-12', meter: 'amie.node_time', key: 'cluster-a', subkey: 'compute' }, '1');
       const repaired = await check({ period: '2025-03', repair: true });
       expect(repaired.result).toMatchObject({ mismatch_count: 2, keys_repaired: 1 });
       expect(repaired.result.mismatches).toEqual([
@@ -175,7 +211,32 @@ describe('consistency check (/admin/reports/consistency-checks)', () => {
       ]);
       expect(await dirtyKeys()).toEqual([{ project_id: 'p3', site: 'hpc-a', day: '2025-03-12' }]);
       await drainRollups(t);
-      expect((await check({ period: '2025-03' })).result).toMatchObject({ mismatch_count: 0, cells_checked: 33 });
+      expect((await check({ period: '2025-03' })).result).toMatchObject({ mismatch_count: 0, cells_checked: 72 });
+    });
+
+    it('reports a month or site-day cell that is not the sum of its day cells as an I3 mismatch', async () => {
+      await db().query(`UPDATE report_usage_month_cell SET quantity = quantity - 100 WHERE project_id = 'p2'`);
+      await db().query(`UPDATE report_usage_site_day_cell SET cells = 2 WHERE site = 'hpc-a'  AND meter = 'amie.charge'`);
+      try {
+        const job = await check({ period: '2025-03', repair: true });
+        expect(job.result).toMatchObject({
+          cells_checked: 72,
+          mismatch_count: 2,
+          // Marking day keys dirty cannot mend a sum: repair leaves I3 to the operator.
+          keys_repaired: 0,
+          mismatches: [
+            { invariant: 'I3', cell: 'month', project_id: 'p2', site: 'cloud', day: '2025-03-01', meter: 'volume.size', key: 'ssd', subkey: '', stored: '86399900.000000', recomputed: '86400000.000000', stored_items: 10, recomputed_items: 10 },
+            { invariant: 'I3', cell: 'site_day', project_id: null, site: 'hpc-a', day: '2025-03-12', meter: 'amie.charge', key: 'cluster-a', subkey: 'compute', stored: '21.0', recomputed: '21.0', stored_items: 2, recomputed_items: 1 },
+          ],
+        });
+        expect(await dirtyKeys()).toEqual([]);
+        // A project filter checks that project's month cells, and no site-day cell.
+        expect((await check({ period: '2025-03', project_ids: ['p2'] })).result).toMatchObject({ mismatch_count: 1, mismatches: [expect.objectContaining({ cell: 'month' })] });
+      } finally {
+        await db().query(`UPDATE report_usage_month_cell SET quantity = quantity + 100 WHERE project_id = 'p2'`);
+        await db().query(`UPDATE report_usage_site_day_cell SET cells = 1 WHERE site = 'hpc-a' AND meter = 'amie.charge'`);
+      }
+      expect((await check({ period: '2025-03' })).result.mismatch_count).toBe(0);
     });
 
     it('checks only booked days: the current day belongs to the today cell', async () => {
@@ -186,9 +247,9 @@ describe('consistency check (/admin/reports/consistency-checks)', () => {
       await a.createInstance('p9', 'i9', `${yesterday}T12:00:00Z`, 'a');
       await drainRollups(t);
       const job = await check({ start: yesterday, end: tomorrow });
-      // p9 on yesterday only: today is not checked by I1.
+      // p9 on yesterday only: today is not checked by I1 (one day cell, its month cell and site-day cell).
       expect(job.progress).toMatchObject({ total: 1, done: 1 });
-      expect(job.result).toMatchObject({ cells_checked: 1, mismatch_count: 0 });
+      expect(job.result).toMatchObject({ cells_checked: 3, mismatch_count: 0 });
     });
 
     it('samples n random project-days with data', async () => {
@@ -274,7 +335,7 @@ describe('consistency check (/admin/reports/consistency-checks)', () => {
     const connection = () => ['--url', url, '--token', ADMIN_TOKEN];
 
     it('exits 1 on a mismatch, repairs it with --repair, then exits 0', async () => {
-      await db().query(`UPDATE report_usage_day_cell SET quantity = quantity * 2 WHERE project_id = 'p1' AND day = '2025-03-15'`);
+      await corruptDayCell({ project_id: 'p1', site: 'cloud', day: '2025-03-15', meter: 'instance.time', key: 'b' }, '172800.000000');
       const found = await cli(['reports', 'check', '--from', '2025-03-01', '--to', '2025-03-31', '--json', ...connection()]);
       expect(found).toMatchObject({ code: 1, stderr: '' });
       const job = JSON.parse(found.stdout);
@@ -287,8 +348,9 @@ describe('consistency check (/admin/reports/consistency-checks)', () => {
       // A table on stdout without --json (the progress bar is for terminals only).
       const table = await cli(['reports', 'check', '--from', '2025-03-15', '--to', '2025-03-15', '--project', 'p1', '--project', 'p2', '--repair', ...connection()]);
       expect(table.code).toBe(1);
-      // p2's volume ended at the start of the 15th: one cell.
-      expect(table.stdout).toMatch(/cells checked\s+1\b/);
+      // p2's volume ended at the start of the 15th: one day cell; then p2's month cell (p1's are left
+      // out: the repair has just made a key of their month dirty).
+      expect(table.stdout).toMatch(/cells checked\s+2\b/);
       expect(table.stdout).toMatch(/mismatches\s+1\b/);
       expect(table.stdout).toMatch(/keys marked dirty \(repair\)\s+1\b/);
       expect(table.stdout).toMatch(/I1\s+p1\s+cloud\s+2025-03-15\s+instance\.time\s+b\s+172800\.000000\s+86400\.000000/);
@@ -297,7 +359,7 @@ describe('consistency check (/admin/reports/consistency-checks)', () => {
       await drainRollups(t);
       const clean = await cli(['reports', 'check', '--from', '2025-03-01', '--to', '2025-03-31', '--json'], { LEDGER_URL: url, LEDGER_TOKEN: ADMIN_TOKEN });
       expect(clean.code).toBe(0);
-      expect(JSON.parse(clean.stdout).result).toMatchObject({ mismatch_count: 0, cells_checked: 33 });
+      expect(JSON.parse(clean.stdout).result).toMatchObject({ mismatch_count: 0, cells_checked: 72 });
     });
 
     it('rebuild marks the keys of the window dirty and exits 0', async () => {

@@ -14,6 +14,8 @@ export interface CellMismatch {
   recomputed: string;
   stored_items: number | null;
   recomputed_items: number | null;
+  /** For I3: which sum differs from its day cells (`day` is then the month's first day, or the site's day). */
+  cell?: 'month' | 'site_day';
 }
 
 const cellKey = (c: DayCell) => JSON.stringify([c.project_id, c.site, c.day, c.meter, c.key, c.subkey]);

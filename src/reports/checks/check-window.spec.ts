@@ -1,4 +1,4 @@
-import { addDays, daysBetween, isDay, isPeriod, periodDays } from './check-window';
+import { addDays, daysBetween, isDay, isPeriod, monthsOf, periodDays } from './check-window';
 
 describe('check window days', () => {
   it('knows real calendar days only', () => {
@@ -19,5 +19,11 @@ describe('check window days', () => {
     expect(addDays('2024-02-28', 2)).toBe('2024-03-01');
     expect(daysBetween('2025-03-01', '2025-04-01')).toBe(31);
     expect(daysBetween('2024-01-01', '2025-01-01')).toBe(366);
+  });
+
+  it('lists the months a window meets', () => {
+    expect(monthsOf('2025-01-31', '2025-03-02')).toEqual(['2025-01-01', '2025-02-01', '2025-03-01']);
+    expect(monthsOf('2025-03-01', '2025-04-01')).toEqual(['2025-03-01']);
+    expect(monthsOf('2025-12-15', '2026-01-02')).toEqual(['2025-12-01', '2026-01-01']);
   });
 });

@@ -52,3 +52,14 @@ export function periodDays(period: string): { first: string; end: string } {
   }
   return { first: period, end: addDays(period, 1) };
 }
+
+/** The first days of the months that local days [first, end) meet. */
+export function monthsOf(first: string, end: string): string[] {
+  const months: string[] = [];
+  let month = `${first.slice(0, 7)}-01`;
+  while (month < end) {
+    months.push(month);
+    month = periodDays(month.slice(0, 7)).end;
+  }
+  return months;
+}

@@ -2,12 +2,12 @@ import { CheckCursor, nextPairs } from './consistency-check.handler';
 
 describe('nextPairs: the chunks of a check', () => {
   it('walks a grid project by project, day by day, and ends with a null cursor', () => {
-    let cursor: CheckCursor | null = { mode: 'grid', projects: ['a', 'b'], first: '2025-02-27', days: 3, project: 0, day: 0, site: 'cloud' };
+    let cursor: Exclude<CheckCursor, { mode: 'sums' }> | null = { mode: 'grid', projects: ['a', 'b'], first: '2025-02-27', days: 3, project: 0, day: 0, site: 'cloud' };
     const chunks: [string, string][][] = [];
     while (cursor) {
       const next = nextPairs(cursor, 4);
       chunks.push(next.pairs);
-      cursor = next.cursor;
+      cursor = next.cursor as typeof cursor;
     }
     expect(chunks).toEqual([
       [['a', '2025-02-27'], ['a', '2025-02-28'], ['a', '2025-03-01'], ['b', '2025-02-27']],
@@ -25,6 +25,6 @@ describe('nextPairs: the chunks of a check', () => {
     const first = nextPairs({ mode: 'pairs', pairs, next: 0, site: 'cloud' }, 2);
     expect(first.pairs).toEqual(pairs.slice(0, 2));
     expect(first.cursor).toMatchObject({ next: 2 });
-    expect(nextPairs(first.cursor!, 2)).toEqual({ pairs: [pairs[2]], cursor: null });
+    expect(nextPairs(first.cursor as Exclude<CheckCursor, { mode: 'sums' }>, 2)).toEqual({ pairs: [pairs[2]], cursor: null });
   });
 });

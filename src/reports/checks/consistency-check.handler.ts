@@ -1,7 +1,7 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { ChunkOutcome, JobContext, JobPlan, ReportJobRegistry } from '../jobs/report-job-registry';
-import { addDays, daysBetween, minDay } from './check-window';
+import { addDays, daysBetween, minDay, monthsOf } from './check-window';
 import { CellMismatch, compareDayCells } from './cell-compare';
 import { ConsistencyCheckRepository, DayKey } from './consistency-check.repository';
 import { RollupRepository } from '../rollups/rollup.repository';
@@ -28,7 +28,8 @@ export interface CheckScope {
  */
 export type CheckCursor =
   | { mode: 'grid'; projects: string[]; first: string; days: number; project: number; day: number; site: string }
-  | { mode: 'pairs'; pairs: [string, string][]; next: number; site: string };
+  | { mode: 'pairs'; pairs: [string, string][]; next: number; site: string }
+  | { mode: 'sums'; months: string[]; next: number; first: string; end: string; site: string };
 
 export interface CheckResult {
   cells_checked: number;
@@ -56,9 +57,11 @@ export const MISMATCH_LIST_MAX = 1000;
  * 2,000 (project, day) pairs and, in one REPEATABLE READ snapshot, finds
  * their keys (a stored cell or raw history), skips those in
  * report_dirty_key, recomputes the rest from raw through the rollup module
- * and compares with the stored cells (I1). `repair` marks mismatched keys
+ * and compares with the stored cells (I1). A full check (no sample) then
+ * compares, one month per chunk, the month cells and the site-day cells with
+ * the sums of their day cells (I3). `repair` marks keys with an I1 mismatch
  * dirty; `rebuild` checks nothing and marks every key dirty. I1 holds only
- * for booked days (s(d+1) ≤ H), so a check stops before the horizon's day; a
+ * for booked days (s(d+1) ≤ H), so a check stops before the booked day; a
  * rebuild includes that day (its today cell) and nothing later.
  */
 @Injectable()
@@ -95,7 +98,13 @@ export class ConsistencyCheckHandler implements OnModuleInit {
   }
 
   async chunk(job: JobContext<CheckScope, CheckCursor, Result>, sql: EntityManager): Promise<ChunkOutcome<CheckCursor, Result>> {
-    const { pairs, cursor } = nextPairs(job.cursor, CHUNK_PROJECT_DAYS);
+    if (job.cursor.mode === 'sums') return this.sums(job.scope, job.cursor, job.result as CheckResult, sql);
+    const { pairs, cursor: next } = nextPairs(job.cursor, CHUNK_PROJECT_DAYS);
+    // A full check ends with the sums (I3) of the months it covered, one month per chunk.
+    const cursor: CheckCursor | null =
+      next === null && job.cursor.mode === 'grid' && !job.scope.rebuild
+        ? { mode: 'sums', months: monthsOf(job.cursor.first, addDays(job.cursor.first, job.cursor.days)), next: 0, first: job.cursor.first, end: addDays(job.cursor.first, job.cursor.days), site: job.cursor.site }
+        : next;
     const keys = await this.checks.keysOf(pairs, job.scope.time_zone, job.cursor.site, sql);
     if (job.scope.rebuild) {
       await this.rollups.markDirty(keys, sql);
@@ -129,6 +138,40 @@ export class ConsistencyCheckHandler implements OnModuleInit {
     }
     return { cursor, done: pairs.length, result };
   }
+
+  /**
+   * I3 for one month of the window: its month cells against the sums of
+   * their day cells, and (with no project filter: a site-day cell sums every
+   * project) the site-day cells of its days in the window. No project-days
+   * are counted: progress covers the I1 part.
+   */
+  private async sums(scope: CheckScope, cursor: Extract<CheckCursor, { mode: 'sums' }>, previous: CheckResult, sql: EntityManager): Promise<ChunkOutcome<CheckCursor, Result>> {
+    const month = cursor.months[cursor.next];
+    const room = Math.max(0, MISMATCH_LIST_MAX - previous.mismatches.length);
+    const months = await this.checks.monthSums(month, scope.project_ids, room, sql);
+    const found: CellMismatch[] = months.rows.map((row) => ({ invariant: 'I3', ...row, cell: 'month' }));
+    let checked = months.checked;
+    let differing = months.differing;
+    if (scope.project_ids === null) {
+      const days = await this.checks.siteDaySums(month < cursor.first ? cursor.first : month, minDay(nextMonth(month), cursor.end), Math.max(0, room - found.length), sql);
+      found.push(...days.rows.map((row): CellMismatch => ({ invariant: 'I3', ...row, cell: 'site_day' })));
+      checked += days.checked;
+      differing += days.differing;
+    }
+    const result: CheckResult = {
+      ...previous,
+      cells_checked: previous.cells_checked + checked,
+      mismatches: [...previous.mismatches, ...found].slice(0, MISMATCH_LIST_MAX),
+      mismatch_count: previous.mismatch_count + differing,
+    };
+    const next = cursor.next + 1;
+    return { cursor: next < cursor.months.length ? { ...cursor, next } : null, done: 0, result };
+  }
+}
+
+function nextMonth(month: string): string {
+  const [y, m] = month.split('-').map(Number);
+  return m === 12 ? `${String(y + 1).padStart(4, '0')}-01-01` : `${String(y).padStart(4, '0')}-${String(m + 1).padStart(2, '0')}-01`;
 }
 
 function emptyCheck(repair: boolean): CheckResult {
@@ -142,7 +185,7 @@ function byBytes(a: string, b: string): number {
 }
 
 /** Up to `max` (project, day) pairs from the cursor, and the cursor after them (null at the end). */
-export function nextPairs(cursor: CheckCursor, max: number): { pairs: [string, string][]; cursor: CheckCursor | null } {
+export function nextPairs(cursor: Exclude<CheckCursor, { mode: 'sums' }>, max: number): { pairs: [string, string][]; cursor: CheckCursor | null } {
   if (cursor.mode === 'pairs') {
     const pairs = cursor.pairs.slice(cursor.next, cursor.next + max);
     const next = cursor.next + pairs.length;

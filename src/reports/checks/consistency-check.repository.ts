@@ -3,6 +3,28 @@ import { DataSource } from 'typeorm';
 import { CellKey } from '../rollups/rollup.repository';
 import { runOne, runRows, Sql } from '../../database/query-result';
 
+/** A month or site-day sum against its day cells (I3). */
+export interface SumRow {
+  /** null for a site-day cell. */
+  project_id: string | null;
+  site: string;
+  /** The month's first day for a month cell. */
+  day: string;
+  meter: string;
+  key: string;
+  subkey: string;
+  stored: string;
+  recomputed: string;
+  stored_items: number;
+  recomputed_items: number;
+}
+
+export interface SumComparison {
+  checked: number;
+  differing: number;
+  rows: SumRow[];
+}
+
 /** A rollup key: one project's figures of one site on one local day (the rollups' CellKey). */
 export type DayKey = CellKey;
 
@@ -110,6 +132,81 @@ export class ConsistencyCheckRepository {
     );
   }
 
+  /**
+   * I3 for the month cells of one month (reports.md 7.4): each stored
+   * report_usage_month_cell against the sum of its day cells (quantity and
+   * number of day cells; an absent cell is zero), of the given projects or of
+   * all, leaving out (project, site) pairs with a dirty key in the month.
+   * Answers how many cells were compared, how many differ, and the first
+   * `limit` differences.
+   */
+  async monthSums(month: string, projects: string[] | null, limit: number, sql: Sql = this.db): Promise<SumComparison> {
+    return this.compareSums(
+      `WITH sums AS (
+         SELECT project_id, site, meter, key, subkey, sum(quantity) AS quantity, count(*)::int AS cells FROM report_usage_day_cell
+         WHERE day >= $1::date AND day < ($1::date + interval '1 month')::date AND ($2::text[] IS NULL OR project_id = ANY($2))
+         GROUP BY 1, 2, 3, 4, 5),
+       stored AS (
+         SELECT project_id, site, meter, key, subkey, quantity, cells FROM report_usage_month_cell
+         WHERE month = $1::date AND ($2::text[] IS NULL OR project_id = ANY($2))),
+       joined AS (
+         SELECT project_id, site, to_char($1::date, 'YYYY-MM-DD') AS day, meter, key, subkey,
+                coalesce(m.quantity, 0) AS stored_q, coalesce(s.quantity, 0) AS recomputed_q,
+                coalesce(m.cells, 0) AS stored_items, coalesce(s.cells, 0) AS recomputed_items
+         FROM sums s FULL JOIN stored m USING (project_id, site, meter, key, subkey)),
+       compared AS (
+         SELECT * FROM joined c WHERE NOT EXISTS (
+           SELECT 1 FROM report_dirty_key d WHERE d.project_id = c.project_id AND d.site = c.site
+             AND d.day >= $1::date AND d.day < ($1::date + interval '1 month')::date))`,
+      [month, projects],
+      limit,
+      sql,
+    );
+  }
+
+  /**
+   * I3 for the site-day cells of local days [first, end): each stored
+   * report_usage_site_day_cell against the sum over projects of its day
+   * cells, leaving out (site, day) pairs with a dirty key.
+   */
+  async siteDaySums(first: string, end: string, limit: number, sql: Sql = this.db): Promise<SumComparison> {
+    return this.compareSums(
+      `WITH sums AS (
+         SELECT site, day, meter, key, subkey, sum(quantity) AS quantity, count(*)::int AS cells FROM report_usage_day_cell
+         WHERE day >= $1::date AND day < $2::date GROUP BY 1, 2, 3, 4, 5),
+       stored AS (
+         SELECT site, day, meter, key, subkey, quantity, cells FROM report_usage_site_day_cell WHERE day >= $1::date AND day < $2::date),
+       joined AS (
+         SELECT NULL::text AS project_id, site, day AS day_date, to_char(day, 'YYYY-MM-DD') AS day, meter, key, subkey,
+                coalesce(m.quantity, 0) AS stored_q, coalesce(s.quantity, 0) AS recomputed_q,
+                coalesce(m.cells, 0) AS stored_items, coalesce(s.cells, 0) AS recomputed_items
+         FROM sums s FULL JOIN stored m USING (site, day, meter, key, subkey)),
+       compared AS (
+         SELECT * FROM joined c WHERE NOT EXISTS (SELECT 1 FROM report_dirty_key d WHERE d.site = c.site AND d.day = c.day_date))`,
+      [first, end],
+      limit,
+      sql,
+    );
+  }
+
+  private async compareSums(compared: string, params: unknown[], limit: number, sql: Sql): Promise<SumComparison> {
+    const differs = `(stored_q <> recomputed_q OR stored_items <> recomputed_items)`;
+    const counts = await runOne<{ checked: number; differing: number }>(
+      sql,
+      `${compared} SELECT count(*)::int AS checked, (count(*) FILTER (WHERE ${differs}))::int AS differing FROM compared`,
+      params,
+    );
+    const rows = counts!.differing
+      ? await runRows<SumRow>(
+          sql,
+          `${compared} SELECT project_id, site, day, meter, key, subkey, stored_q::text AS stored, recomputed_q::text AS recomputed, stored_items, recomputed_items
+           FROM compared WHERE ${differs}
+           ORDER BY project_id COLLATE "C" NULLS FIRST, site COLLATE "C", day, meter COLLATE "C", key COLLATE "C", subkey COLLATE "C" LIMIT $${params.length + 1}`,
+          [...params, limit],
+        )
+      : [];
+    return { checked: counts!.checked, differing: counts!.differing, rows };
+  }
 }
 
 function columns(keys: DayKey[]): unknown[] {
