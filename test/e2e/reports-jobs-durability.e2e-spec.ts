@@ -110,8 +110,16 @@ maybe('report jobs durability (real processes)', () => {
       await until('the job to finish', async () => ['succeeded', 'failed'].includes((await row()).state), 120_000, 100);
       const job = (await t.http.get(`/admin/reports/jobs/${id}`).set('X-Auth-Token', ADMIN_TOKEN).expect(200)).body;
       expect(job).toMatchObject({ state: 'succeeded', progress: { total: 1000 * 365, done: 1000 * 365, ratio: '1.000000' } });
-      // Every project-day once: the altered cell is one mismatch, the 59 days of zz-1 are 59 cells.
-      expect(job.result).toMatchObject({ cells_checked: 59, mismatch_count: 1, mismatches: [expect.objectContaining({ project_id: 'zz-1', day: '2025-02-10', stored: '1' })] });
+      // Every project-day once: zz-1's 59 day cells and its two month cells; the altered day
+      // cell is one I1 mismatch, and its month no longer sums up (I3).
+      expect(job.result).toMatchObject({
+        cells_checked: 59 + 2,
+        mismatch_count: 2,
+        mismatches: [
+          expect.objectContaining({ invariant: 'I1', project_id: 'zz-1', day: '2025-02-10', stored: '1', recomputed: '86400.000000' }),
+          expect.objectContaining({ invariant: 'I3', cell: 'month', project_id: 'zz-1', day: '2025-02-01' }),
+        ],
+      });
     } finally {
       await holder.end().catch(() => undefined);
       await queue.close();
