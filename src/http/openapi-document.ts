@@ -28,6 +28,7 @@ const TAGS: { name: string; description: string }[] = [
   { name: 'astakos', description: 'Astakos quotas and commissions (quotas.md), Synnefo faults' },
   { name: 'allocations', description: 'Nectar allocations (allocations.md), under /allocations/v1 and /allocations' },
   { name: 'admin', description: 'Administration: tokens, sites, quota resources and holdings, quota mappings (admin token)' },
+  { name: 'reports', description: 'Usage reports from the rollups, the flavor catalogue and the operator views (reports.md), X-Auth-Token' },
   { name: 'health', description: 'Liveness of the service and its dependencies' },
 ];
 
