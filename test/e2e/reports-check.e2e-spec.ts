@@ -2,7 +2,6 @@ import { execFile, execFileSync } from 'node:child_process';
 import { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { compute, createSite, startUsageApp, waitLoaded } from '../support/amie';
-import { ReportsLoops } from '../../src/reports/rollups/reports-loops.service';
 import { almanach, drainRollups } from '../support/reports';
 import { ADMIN_TOKEN, TestApp } from '../support/test-app';
 
@@ -27,9 +26,6 @@ describe('consistency check (/admin/reports/consistency-checks)', () => {
     // The CLI runs the compiled code.
     execFileSync(process.execPath, [join(ROOT, 'scripts', 'build-if-stale.js')], { stdio: 'ignore', cwd: ROOT });
     t = await startUsageApp({ REPORT_TIME_ZONE: 'UTC', CLOUD_SITE: 'cloud' });
-    // The suite drains the rollups itself (drainRollups), so that the dirty
-    // keys a repair or rebuild writes can be seen before they are drained.
-    await t.app.get(ReportsLoops).onModuleDestroy();
     await t.app.listen(0, '127.0.0.1');
     url = `http://127.0.0.1:${(t.app.getHttpServer().address() as AddressInfo).port}`;
   }, 300_000);

@@ -1,6 +1,5 @@
 import { DataSource } from 'typeorm';
 import { ReportJobRegistry } from '../../src/reports/jobs/report-job-registry';
-import { ReportsLoops } from '../../src/reports/rollups/reports-loops.service';
 import { PermanentJobError } from '../../src/reports/jobs/report-job-runner.service';
 import { ReportJobRepository } from '../../src/reports/jobs/report-job.repository';
 import { ReportJobsService } from '../../src/reports/jobs/report-jobs.service';
@@ -46,8 +45,6 @@ describe('report jobs (/admin/reports/jobs)', () => {
   beforeAll(async () => {
     // One retry delay of 1 ms: a job failing on every attempt ends failed at once.
     t = await startUsageApp({ QUEUE_RETRY_DELAY_MS: '1' });
-    // No rollups here: the drain and day-roll loops would only race the TRUNCATE of each reset.
-    await t.app.get(ReportsLoops).onModuleDestroy();
     jobs = t.app.get(ReportJobsService, { strict: false });
     const registry = t.app.get(ReportJobRegistry, { strict: false });
     registry.register<CountScope, CountCursor, CountResult>('test.count', {

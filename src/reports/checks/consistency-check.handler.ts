@@ -83,6 +83,7 @@ export class ConsistencyCheckHandler implements OnModuleInit {
   async plan(job: JobContext<CheckScope, null, null>, sql: EntityManager): Promise<JobPlan<CheckCursor, Result>> {
     const scope = job.scope;
     const result: Result = scope.rebuild ? { keys_marked: 0 } : emptyCheck(scope.repair);
+    await this.rollups.withoutJit(sql);
     const clock = await this.rollups.clock(sql);
     if (!clock) throw new Error('report_clock has no row yet: the reports module has not started');
     const end = minDay(scope.end_day, scope.rebuild ? addDays(clock.booked_day, 1) : clock.booked_day);
@@ -98,6 +99,8 @@ export class ConsistencyCheckHandler implements OnModuleInit {
   }
 
   async chunk(job: JobContext<CheckScope, CheckCursor, Result>, sql: EntityManager): Promise<ChunkOutcome<CheckCursor, Result>> {
+    // As in the drain: the key relations' row estimates would make JIT compile for seconds.
+    await this.rollups.withoutJit(sql);
     if (job.cursor.mode === 'sums') return this.sums(job.scope, job.cursor, job.result as CheckResult, sql);
     const { pairs, cursor: next } = nextPairs(job.cursor, CHUNK_PROJECT_DAYS);
     // A full check ends with the sums (I3) of the months it covered, one month per chunk.
