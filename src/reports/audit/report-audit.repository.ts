@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import { runOne, Sql } from '../../database/query-result';
 
 /** One audit entry (reports.md 4.4). */
@@ -39,8 +38,7 @@ export function newAuditId(): string {
  */
 @Injectable()
 export class ReportAuditRepository {
-  constructor(private readonly db: DataSource) {}
-
+  /** Always inside the transaction of the write it describes: hence no default `sql`. */
   async append(entry: AuditEntry, sql: Sql): Promise<StoredAuditEntry> {
     const row = await runOne<StoredAuditEntry>(
       sql,
