@@ -6,9 +6,10 @@ import { AllocationQuotaMapping1763800400000 } from './1763800400000-AllocationQ
 import { NotificationCollector1763800500000 } from './1763800500000-NotificationCollector';
 import { Reports1763800600000 } from './1763800600000-Reports';
 import { ReportsDirtyKeyOrder1763800600100 } from './1763800600100-ReportsDirtyKeyOrder';
+import { ReportsVersionCoverIndex1763800600200 } from './1763800600200-ReportsVersionCoverIndex';
 
 /**
  * Every migration, oldest first. `npm run migration:generate -- <Name>` writes
  * a new file here and adds it to this list.
  */
-export const MIGRATIONS = [InitialSchema1763800000000, Quotas1763800100000, UsageRecords1763800200000, Allocations1763800300000, AllocationQuotaMapping1763800400000, NotificationCollector1763800500000, Reports1763800600000, ReportsDirtyKeyOrder1763800600100];
+export const MIGRATIONS = [InitialSchema1763800000000, Quotas1763800100000, UsageRecords1763800200000, Allocations1763800300000, AllocationQuotaMapping1763800400000, NotificationCollector1763800500000, Reports1763800600000, ReportsDirtyKeyOrder1763800600100, ReportsVersionCoverIndex1763800600200];
