@@ -445,6 +445,7 @@ async function writeToVisible(baseUrl: string, adminToken: string): Promise<void
   };
 
   const created: string[] = [];
+  const failedStatus = new Map<number, number>();
   let inFlight = 0;
   let sent = 0;
   let skipped = 0;
@@ -484,7 +485,10 @@ async function writeToVisible(baseUrl: string, adminToken: string): Promise<void
       });
       await res.arrayBuffer();
     }
-    if (res.status >= 300) failures++;
+    if (res.status >= 300) {
+      failures++;
+      failedStatus.set(res.status, (failedStatus.get(res.status) ?? 0) + 1);
+    }
   };
 
   let batch = 0;
@@ -550,7 +554,7 @@ async function writeToVisible(baseUrl: string, adminToken: string): Promise<void
   const all = [...almanachLatency, ...amieLatency].sort((a, b) => a - b);
   almanachLatency.sort((a, b) => a - b);
   amieLatency.sort((a, b) => a - b);
-  report('reports-write-load-almanach-writes-per-s', sent / loadSeconds, `writes/s (asked ${WRITE_RATE}; ${skipped} not sent at the in-flight cap; ${failures} failed)`);
+  report('reports-write-load-almanach-writes-per-s', sent / loadSeconds, `writes/s (asked ${WRITE_RATE}; ${skipped} not sent at the in-flight cap; ${failures} failed${failedStatus.size ? `: ${[...failedStatus].map(([status, n]) => `${n} × ${status}`).join(', ')}` : ''})`);
   report('reports-write-load-amie-records-per-s', (batch * AMIE_BATCH) / loadSeconds, 'records/s');
   const probes = all.length + unseen;
   // Probes never seen count as the cap: the p99 is then "at least" that.

@@ -7,9 +7,10 @@ import { NotificationCollector1763800500000 } from './1763800500000-Notification
 import { Reports1763800600000 } from './1763800600000-Reports';
 import { ReportsDirtyKeyOrder1763800600100 } from './1763800600100-ReportsDirtyKeyOrder';
 import { ReportsVersionCoverIndex1763800600200 } from './1763800600200-ReportsVersionCoverIndex';
+import { ReportsTriggersWithoutJit1763800600300 } from './1763800600300-ReportsTriggersWithoutJit';
 
 /**
  * Every migration, oldest first. `npm run migration:generate -- <Name>` writes
  * a new file here and adds it to this list.
  */
-export const MIGRATIONS = [InitialSchema1763800000000, Quotas1763800100000, UsageRecords1763800200000, Allocations1763800300000, AllocationQuotaMapping1763800400000, NotificationCollector1763800500000, Reports1763800600000, ReportsDirtyKeyOrder1763800600100, ReportsVersionCoverIndex1763800600200];
+export const MIGRATIONS = [InitialSchema1763800000000, Quotas1763800100000, UsageRecords1763800200000, Allocations1763800300000, AllocationQuotaMapping1763800400000, NotificationCollector1763800500000, Reports1763800600000, ReportsDirtyKeyOrder1763800600100, ReportsVersionCoverIndex1763800600200, ReportsTriggersWithoutJit1763800600300];
