@@ -84,6 +84,9 @@ export async function runConcurrently(count: number, concurrency: number, task: 
 export interface BenchProcess {
   baseUrl: string;
   adminToken: string;
+  /** The server process (for its memory), and its database on a PostgreSQL server (for worker processes). */
+  pid?: number;
+  databaseUrl?: string;
   description: string;
   close(): Promise<void>;
 }
@@ -146,10 +149,19 @@ export async function startBenchProcess(
   return {
     baseUrl,
     adminToken,
+    pid: child.pid,
+    databaseUrl: database.url,
     description: `${database.url ? 'PostgreSQL (a bench database of its own)' : 'embedded PostgreSQL (PGlite)'}; ${env.REDIS_URL ? 'BullMQ on Redis' : 'in-process queue'}; API in a child process`,
     async close() {
       await new Promise<void>((resolve) => {
-        child.once('exit', () => resolve());
+        if (child.exitCode !== null) return resolve();
+        // A server that does not stop within 30 s (a drain loop finishing a
+        // long backlog, say) is killed, so the bench can drop its database.
+        const kill = setTimeout(() => child.kill('SIGKILL'), 30_000);
+        child.once('exit', () => {
+          clearTimeout(kill);
+          resolve();
+        });
         child.kill('SIGTERM');
       });
       await database.drop();
@@ -171,6 +183,10 @@ export async function benchDatabase(serverUrl: string | undefined): Promise<{ ur
   return {
     url: url.toString(),
     async drop() {
+      if (process.env.BENCH_KEEP_DATABASE) {
+        process.stdout.write(`# kept the bench database ${name} (BENCH_KEEP_DATABASE)\n`);
+        return;
+      }
       const client = new Client({ connectionString: serverUrl });
       await client.connect();
       await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);

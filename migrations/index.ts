@@ -7,9 +7,12 @@ import { NotificationCollector1763800500000 } from './1763800500000-Notification
 import { ReportJobs1763800700000 } from './1763800700000-ReportJobs';
 import { Reports1763800600000 } from './1763800600000-Reports';
 import { ReportDayCellSummed1763800800000 } from './1763800800000-ReportDayCellSummed';
+import { ReportsDirtyKeyOrder1763800900000 } from './1763800900000-ReportsDirtyKeyOrder';
+import { ReportsVersionCoverIndex1763800910000 } from './1763800910000-ReportsVersionCoverIndex';
+import { ReportsTriggersWithoutJit1763800920000 } from './1763800920000-ReportsTriggersWithoutJit';
 
 /**
  * Every migration, oldest first. `npm run migration:generate -- <Name>` writes
  * a new file here and adds it to this list.
  */
-export const MIGRATIONS = [InitialSchema1763800000000, Quotas1763800100000, UsageRecords1763800200000, Allocations1763800300000, AllocationQuotaMapping1763800400000, NotificationCollector1763800500000, Reports1763800600000, ReportJobs1763800700000, ReportDayCellSummed1763800800000];
+export const MIGRATIONS = [InitialSchema1763800000000, Quotas1763800100000, UsageRecords1763800200000, Allocations1763800300000, AllocationQuotaMapping1763800400000, NotificationCollector1763800500000, Reports1763800600000, ReportJobs1763800700000, ReportDayCellSummed1763800800000, ReportsDirtyKeyOrder1763800900000, ReportsVersionCoverIndex1763800910000, ReportsTriggersWithoutJit1763800920000];

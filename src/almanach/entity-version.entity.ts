@@ -12,7 +12,9 @@ export type EntityType = 'instance' | 'volume';
  */
 @Entity('almanach_entity_version')
 @Index('almanach_entity_version_one_open_uq', ['entityId'], { unique: true, where: '"end" IS NULL' })
-@Index('almanach_entity_version_project_start_idx', ['projectId', 'start', 'id'])
+// Carries the columns the reports' recomputation reads (INCLUDE, which the
+// schema builder cannot express: migrations/1763800600200-ReportsVersionCoverIndex.ts).
+@Index('almanach_entity_version_project_cover_idx', { synchronize: false })
 @Index('almanach_entity_version_entity_start_idx', ['entityId', 'start', 'id'])
 @Check('almanach_entity_version_type_ck', `"entity_type" IN ('instance', 'volume')`)
 @Check('almanach_entity_version_period_ck', `"end" IS NULL OR "end" >= "start"`)

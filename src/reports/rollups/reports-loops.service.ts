@@ -39,7 +39,7 @@ export class ReportsLoops implements OnModuleInit, OnModuleDestroy {
   private start(): void {
     const drain = async () => {
       if (this.stopped) return;
-      const run = this.drainer.tick();
+      const run = this.drainer.tick(() => this.stopped);
       this.running.push(run);
       await run;
       this.running = this.running.filter((r) => r !== run);

@@ -48,20 +48,25 @@ export class RollupDrainer {
     });
   }
 
-  /** Drains until no dirty key is left (tests, the CLI's rebuild, the bench); answers the keys handled. */
-  async drainAll(): Promise<number> {
+  /**
+   * Drains until no dirty key is left, or until `stop()` says so (between
+   * batches: a process shutting down during a backlog does not wait for all
+   * of it); answers the keys handled.
+   */
+  async drainAll(stop: () => boolean = () => false): Promise<number> {
     let total = 0;
-    for (;;) {
+    while (!stop()) {
       const done = await this.drainBatch();
       if (done === 0) return total;
       total += done;
     }
+    return total;
   }
 
-  /** One tick of the loop: drains while there is work, logging a failure once per tick. */
-  async tick(): Promise<number> {
+  /** One tick of the loop: drains while there is work and `stop()` is false, logging a failure once per tick. */
+  async tick(stop: () => boolean = () => false): Promise<number> {
     try {
-      return await this.drainAll();
+      return await this.drainAll(stop);
     } catch (error) {
       this.log.warn({ err: { message: (error as Error).message } }, 'rollup drain failed; retrying');
       return 0;

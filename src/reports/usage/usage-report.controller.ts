@@ -1,8 +1,10 @@
-import { Controller, Get, Query, Req } from '@nestjs/common';
+import { Controller, Get, Headers, Query, Req } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { FastifyRequest } from 'fastify';
 import { ALL_ROLES, Roles } from '../../auth/auth.decorators';
 import { ApiErrors, SECURITY_TOKEN } from '../../http/openapi';
+import { CsvExportService } from '../export/csv-export.service';
+import { negotiateFormat } from '../export/csv-negotiation';
 import { UsageQueryDto } from './dto/usage-query.dto';
 import { UsageReportService } from './usage-report.service';
 
@@ -11,14 +13,21 @@ import { UsageReportService } from './usage-report.service';
 @ApiErrors('own', 401, 403, 503)
 @Controller('reports')
 export class UsageReportController {
-  constructor(private readonly reports: UsageReportService) {}
+  constructor(
+    private readonly reports: UsageReportService,
+    private readonly exports: CsvExportService,
+  ) {}
 
   @Roles(...ALL_ROLES)
   @Get('usage')
   @ApiOperation({ operationId: 'reports.usage', summary: 'Usage (and cost) per bucket, project, meter, key and subkey over a window' })
-  @ApiOkResponse({ description: 'The report (reports.md §3.1): window, as_of, freshness, rows, totals over the whole result, next_cursor, warnings' })
-  @ApiErrors('own', 400)
-  usage(@Req() req: FastifyRequest, @Query() query: UsageQueryDto) {
+  @ApiOkResponse({
+    description: 'The report (reports.md §3.1): window, as_of, freshness, rows, totals over the whole result, next_cursor, warnings; with format=csv or Accept: text/csv, the rows as a streamed CSV file',
+    content: { 'application/json': { schema: { type: 'object' } }, 'text/csv': { schema: { type: 'string' } } },
+  })
+  @ApiErrors('own', 400, 429)
+  async usage(@Req() req: FastifyRequest, @Query() query: UsageQueryDto, @Headers('accept') accept?: string) {
+    if (negotiateFormat(query, accept) === 'csv') return this.exports.stream(await this.reports.usageCsv(req.principal!, query));
     return this.reports.usage(req.principal!, query);
   }
 }

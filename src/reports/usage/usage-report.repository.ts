@@ -85,8 +85,12 @@ const TIME_METERS = ['instance.time', 'instance.vcpu', 'instance.ram', 'instance
 export class UsageReportRepository {
   constructor(private readonly db: DataSource) {}
 
-  async aggregate(q: UsageQuery, sql: Sql = this.db): Promise<UsageAnswer> {
-    const p = new Params();
+  /**
+   * The report as a WITH clause ending in `keyed`: one row per (bucket,
+   * group, meter) with its sort columns k1…k11, and `f`, the metered rows
+   * before grouping. Parameters are added to `p`.
+   */
+  private reportCte(q: UsageQuery, p: Params): { cte: string; timeMeters: string } {
     const ws = p.add(q.start, 'timestamptz');
     const we = p.add(q.end, 'timestamptz');
     const asOf = p.add(q.asOf, 'timestamptz');
@@ -102,7 +106,6 @@ export class UsageReportRepository {
     const resources = p.add(q.resources, 'text[]');
     const recordTypes = p.add(q.recordTypes, 'text[]');
     const timeMeters = p.add(TIME_METERS, 'text[]');
-    const limit = p.add(q.limit + 1, 'int');
 
     const projectOk = (col: string) => `(${projects} IS NULL OR ${col} = ANY(${projects}))`;
     const siteOk = (col: string) => `(${sites} IS NULL OR ${col} = ANY(${sites}))`;
@@ -115,7 +118,7 @@ export class UsageReportRepository {
     const grouped = (col: GroupColumn) => q.groupBy.includes(col);
     const pick = (col: GroupColumn) => (grouped(col) ? `f.${col}` : `NULL::text`);
 
-    const text = `
+    const cte = `
       WITH clock AS (
         SELECT time_zone AS atz, cloud_site AS cloud, booked_day AS booked, report_day_start(booked_day, time_zone) AS h
         FROM report_clock WHERE id = 1
@@ -246,7 +249,31 @@ export class UsageReportRepository {
       ),
       keyed AS (
         SELECT res.*, ${SORT_PARTS.map((part, i) => `${part} AS k${i + 1}`).join(', ')} FROM res
-      )
+      )`;
+    return { cte, timeMeters };
+  }
+
+  /**
+   * Every row of the report in keyset order, as one statement for the CSV
+   * export (reports.md §1.7): no page, no totals; decimals as text.
+   */
+  csvStatement(q: UsageQuery): { sql: string; params: unknown[] } {
+    const p = new Params();
+    const { cte } = this.reportCte(q, p);
+    return {
+      sql: `${cte}
+      SELECT to_char(period_start AT TIME ZONE 'UTC', ${UTC_MICROS}) AS period_start, to_char(period_end AT TIME ZONE 'UTC', ${UTC_MICROS}) AS period_end,
+             period, project_id, site, source, meter, key, subkey, quantity::text AS quantity, unsized
+      FROM keyed ORDER BY ${SORT_COLUMNS}`,
+      params: p.values,
+    };
+  }
+
+  async aggregate(q: UsageQuery, sql: Sql = this.db): Promise<UsageAnswer> {
+    const p = new Params();
+    const { cte, timeMeters } = this.reportCte(q, p);
+    const limit = p.add(q.limit + 1, 'int');
+    const text = `${cte}
       SELECT
         (SELECT coalesce(json_agg(json_build_object(
                   'period_start', to_char(period_start AT TIME ZONE 'UTC', ${UTC_MICROS}),

@@ -4,12 +4,13 @@ import { Principal } from '../../auth/principal';
 import { AppConfig } from '../../config/app-config';
 import { Exact } from '../decimal';
 import { RollupRepository } from '../rollups/rollup.repository';
-import { decodeCursor, encodeCursor, queryDigest } from '../paging';
+import { decodeCursor, encodeCursor, queryDigest, SortKey } from '../paging';
 import { projectScope } from '../scope';
 import { invalid } from '../window/reports-input';
-import { isoMillis, WindowService } from '../window/window.service';
+import { isoMillis, ResolvedWindow, WindowService } from '../window/window.service';
 import { UsageQueryDto } from './dto/usage-query.dto';
-import { Granularity, GroupColumn, UsageReportRepository, UsageRow } from './usage-report.repository';
+import { CsvExport } from '../export/csv-export.service';
+import { Granularity, GroupColumn, UsageQuery, UsageReportRepository, UsageRow } from './usage-report.repository';
 
 /** The unit of each meter (§2.1). */
 export const UNITS: Record<string, string> = {
@@ -53,7 +54,8 @@ export class UsageReportService {
     private readonly rollups: RollupRepository,
   ) {}
 
-  async usage(principal: Principal, query: UsageQueryDto) {
+  /** What every form of the report reads from the query before the database: 400s and 403s first. */
+  private prepare(principal: Principal, query: UsageQueryDto) {
     const groupBy = groupColumns(query.group_by);
     if (query.view === 'live' && query.lines !== undefined && query.lines !== 'usage') throw invalid('view', 'live answers usage lines only');
     // Rating (price lists) is not part of this version: a currency asked for
@@ -61,42 +63,67 @@ export class UsageReportService {
     if (query.currency !== undefined) throw invalid('currency', `no price list for ${query.currency}`);
     const currency = this.config.reportCurrency ?? null;
     const projects = projectScope(principal, query.project_id) ?? null;
+    const granularity: Granularity = query.granularity ?? 'total';
+    return { groupBy, currency, projects, granularity };
+  }
+
+  private usageQuery(query: UsageQueryDto, window: ResolvedWindow, prepared: ReturnType<UsageReportService['prepare']>, after: SortKey | null, limit: number): UsageQuery {
+    const { groupBy, projects, granularity } = prepared;
+    return {
+      start: window.start,
+      end: window.end,
+      asOf: window.as_of,
+      tz: window.tz,
+      period: window.period,
+      granularity,
+      groupBy,
+      projects,
+      sites: query.site ?? null,
+      sources: query.source ?? null,
+      // Adjustment lines come with rating (§5.3): none exist yet.
+      meters: query.lines === 'adjustments' ? [] : (query.meter ?? null),
+      flavors: query.flavor ?? null,
+      volumeTypes: query.volume_type ?? null,
+      resources: query.resource ?? null,
+      recordTypes: query.record_type ?? null,
+      siteCells: !groupBy.includes('project_id') && projects === null,
+      after: after as (string | boolean)[] | null,
+      limit,
+    };
+  }
+
+  /** The report as a CSV export (§1.7): the same rows in the same order, streamed from one snapshot. */
+  async usageCsv(principal: Principal, query: UsageQueryDto): Promise<CsvExport> {
+    const prepared = this.prepare(principal, query);
+    const window = await this.windows.resolve(query);
+    const statement = this.reports.csvStatement(this.usageQuery(query, window, prepared, null, 0));
+    return {
+      route: 'usage',
+      window: { period: window.period, start: new Date(isoMillis(window.start)), end: new Date(isoMillis(window.end)) },
+      sql: statement.sql,
+      params: statement.params,
+      columns: USAGE_CSV_COLUMNS,
+      row: (row) => ({ ...usageLine(row as unknown as UsageRow, prepared.currency), currency: prepared.currency }),
+      bom: query.bom === '1',
+      settings: { jit: 'off' },
+    };
+  }
+
+  async usage(principal: Principal, query: UsageQueryDto) {
+    const prepared = this.prepare(principal, query);
+    const { groupBy, currency, projects, granularity } = prepared;
     const limit = query.limit ?? 1000;
     const digest = queryDigest(query, 'usage');
     const after = query.cursor !== undefined ? decodeCursor(query.cursor, digest, SORT_KEY_LENGTH) : null;
-    const granularity: Granularity = query.granularity ?? 'total';
 
     return this.db.transaction('REPEATABLE READ', async (tx) => {
       await this.rollups.withoutJit(tx);
       const window = await this.windows.resolve(query, tx);
       const endCut = window.end < window.as_of ? window.end : window.as_of;
       const empty = projects !== null && projects.length === 0;
-      const answer =
-        query.lines === 'adjustments' || empty
-          ? { rows: [], totals: [], unsized_keys: [], meter_keys: [] }
-          : await this.reports.aggregate(
-              {
-                start: window.start,
-                end: window.end,
-                asOf: window.as_of,
-                tz: window.tz,
-                period: window.period,
-                granularity,
-                groupBy,
-                projects,
-                sites: query.site ?? null,
-                sources: query.source ?? null,
-                meters: query.meter ?? null,
-                flavors: query.flavor ?? null,
-                volumeTypes: query.volume_type ?? null,
-                resources: query.resource ?? null,
-                recordTypes: query.record_type ?? null,
-                siteCells: !groupBy.includes('project_id') && projects === null,
-                after: after as (string | boolean)[] | null,
-                limit,
-              },
-              tx,
-            );
+      const answer = empty
+        ? { rows: [], totals: [], unsized_keys: [], meter_keys: [] }
+        : await this.reports.aggregate(this.usageQuery(query, window, prepared, after, limit), tx);
       const fresh =
         endCut > window.start && !empty
           ? await this.reports.freshness(window.start, endCut, projects, query.site ?? null, tx)
@@ -133,6 +160,30 @@ export class UsageReportService {
     });
   }
 }
+
+/** The CSV columns of the usage report, in the contract's order (§3.1). */
+export const USAGE_CSV_COLUMNS = [
+  'period_start',
+  'period_end',
+  'period',
+  'line_type',
+  'applies_to_period',
+  'project_id',
+  'site',
+  'source',
+  'meter',
+  'key',
+  'subkey',
+  'unit',
+  'quantity',
+  'quantity_hours',
+  'unsized',
+  'currency',
+  'unit_price',
+  'price_unit',
+  'cost',
+  'priced',
+];
 
 /** One row of §3.1; with a currency but no price list, every row is unpriced (never free). */
 function usageLine(row: UsageRow, currency: string | null) {

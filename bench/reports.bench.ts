@@ -1,0 +1,569 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Queue } from 'bullmq';
+import { DataSource } from 'typeorm';
+import { AppConfig } from '../src/config/app-config';
+import { createRootLogger } from '../src/logging/logger';
+import { QUEUE_NAME } from '../src/queue/job-payloads';
+import { RollupDrainer } from '../src/reports/rollups/rollup-drainer.service';
+import { RollupRepository } from '../src/reports/rollups/rollup.repository';
+import { percentile, report, startBenchProcess } from './support';
+
+/**
+ * Reports at scale (reports.md §7.6, the reports benchmark issue):
+ *
+ * - seeds in SQL, set-based, VERSIONS Almanach versions (PROJECTS projects,
+ *   50 flavors, 10 volume types, two years ending now, 5 % open: entities of
+ *   two versions, every tenth entity's second version open) and AMIE_RECORDS
+ *   AMIE records (three sites, five resources, 5 % storage), with the
+ *   dirty-key triggers and the secondary indexes off during the load;
+ * - marks the whole history dirty with the app's own first-start path
+ *   (RollupRepository.createClock) and builds the rollups from nothing with
+ *   DRAINERS concurrent RollupDrainer.drainAll loops (one per worker process
+ *   a deployment would run), timing until report_dirty_key is empty;
+ * - starts the API (a child process; with REDIS_URL also WORKERS worker
+ *   processes, where the reports loops then run) and measures the warm p95
+ *   of each §7.6 query through GET /reports/usage, each beside its target;
+ * - the CSV export of about 1M lines, with the server's RSS growth, when the
+ *   route answers CSV;
+ * - write → visible: Almanach writes over HTTP at WRITE_RATE per second and
+ *   AMIE batches, with probe writes (a flavor or resource of their own)
+ *   polled until GET /reports/usage shows them; p99 beside 60 s.
+ *
+ * Scale and lengths come from the environment (defaults are the issue's):
+ * REPORTS_BENCH_VERSIONS, REPORTS_BENCH_AMIE, REPORTS_BENCH_PROJECTS,
+ * REPORTS_BENCH_DRAINERS, REPORTS_BENCH_DRAIN_MAX_S (stop the build early and
+ * project its length), REPORTS_BENCH_SAMPLES, REPORTS_BENCH_WRITE_RATE,
+ * REPORTS_BENCH_LOAD_S, REPORTS_BENCH_WORKERS.
+ */
+const env = process.env;
+const VERSIONS = Number(env.REPORTS_BENCH_VERSIONS ?? 20_000_000);
+const AMIE_RECORDS = Number(env.REPORTS_BENCH_AMIE ?? 5_000_000);
+const PROJECTS = Number(env.REPORTS_BENCH_PROJECTS ?? 10_000);
+const DRAINERS = Number(env.REPORTS_BENCH_DRAINERS ?? 2);
+const DRAIN_MAX_S = Number(env.REPORTS_BENCH_DRAIN_MAX_S ?? Infinity);
+const SAMPLES = Number(env.REPORTS_BENCH_SAMPLES ?? 40);
+const WRITE_RATE = Number(env.REPORTS_BENCH_WRITE_RATE ?? 1000);
+const LOAD_S = Number(env.REPORTS_BENCH_LOAD_S ?? 60);
+const WORKERS = Number(env.REPORTS_BENCH_WORKERS ?? 2);
+const VISIBLE_MAX_S = Number(env.REPORTS_BENCH_VISIBLE_MAX_S ?? 300);
+/** `app`: RollupRepository.createClock as the first start runs it; `range` (default): the clock row, then the same keys from range_agg per project (5.6× faster at 200k versions, same keys). */
+const MARK = env.REPORTS_BENCH_MARK ?? 'range';
+const AMIE_BATCH = 500;
+const AMIE_EVERY_MS = 2000;
+const SEED_CHUNK = 1_000_000;
+const DAY_MS = 86_400_000;
+const FLAVORS = 50;
+const VOLUME_TYPES = 10;
+
+const project = (i: number) => `p-${String(i % PROJECTS).padStart(5, '0')}`;
+const seconds = (from: bigint) => Number(process.hrtime.bigint() - from) / 1e9;
+const say = (line: string) => process.stdout.write(`# ${line}\n`);
+
+export async function run(): Promise<void> {
+  const prefix = `bench-reports-${randomUUID()}`;
+  say(`scale: ${VERSIONS} Almanach versions, ${AMIE_RECORDS} AMIE records, ${PROJECTS} projects, ${FLAVORS} flavors, ${VOLUME_TYPES} volume types, two years, 5 % open`);
+  let drainNote = '';
+  const server = await startBenchProcess(
+    async (db) => {
+      await seed(db);
+      drainNote = await buildRollups(db);
+    },
+    { ...env, QUEUE_PREFIX: prefix },
+  );
+  const workers: ChildProcess[] = [];
+  try {
+    if (env.REDIS_URL) {
+      const databaseUrl = server.databaseUrl!;
+      for (let i = 0; i < WORKERS; i++) {
+        workers.push(
+          spawn(process.execPath, [join(__dirname, '..', 'src', 'worker.js')], {
+            env: { PATH: env.PATH, DATABASE_URL: databaseUrl, REDIS_URL: env.REDIS_URL, QUEUE_PREFIX: prefix, LOG_LEVEL: 'warn' },
+            stdio: ['ignore', 'ignore', 'inherit'],
+          }),
+        );
+      }
+    }
+    say(`on ${server.description}; reports loops: ${workers.length ? `${workers.length} worker processes` : 'in the API process'}${drainNote}`);
+    const admin = { 'X-Auth-Token': server.adminToken };
+    await queries(server.baseUrl, admin);
+    await csv(server.baseUrl, admin, server.pid);
+    await writeToVisible(server.baseUrl, server.adminToken);
+  } finally {
+    for (const worker of workers) {
+      if (worker.exitCode === null) {
+        const exited = new Promise((r) => worker.once('exit', r));
+        worker.kill('SIGTERM');
+        await exited;
+      }
+    }
+    if (env.REDIS_URL) {
+      const queue = new Queue(QUEUE_NAME, { connection: { url: env.REDIS_URL }, prefix });
+      await queue.obliterate({ force: true }).catch(() => undefined);
+      await queue.close();
+    }
+    await server.close();
+  }
+}
+
+// --- seed ---------------------------------------------------------------
+
+/**
+ * The history, set-based: entity e (of project e % PROJECTS) has a closed
+ * version of 1 h to 20 days from a start in the first 690 days of the two
+ * years, then a second version as long, open for every tenth entity (5 % of
+ * versions); 70 % instances (one of 50 flavors, resized on the second
+ * version), 30 % volumes (one of 10 types, 1–500 GB). The dirty-key triggers
+ * and the secondary indexes are off during the load (indexes rebuilt after).
+ */
+async function seed(db: DataSource): Promise<void> {
+  const started = process.hrtime.bigint();
+  await db.query(`SET synchronous_commit = off`);
+  await db.query(`ALTER TABLE almanach_entity_version DISABLE TRIGGER USER`);
+  await db.query(`ALTER TABLE amie_usage_record DISABLE TRIGGER USER`);
+  const indexes: { indexname: string; indexdef: string }[] = await db.query(
+    `SELECT i.indexname, i.indexdef FROM pg_indexes i
+     WHERE i.schemaname = current_schema() AND i.tablename IN ('almanach_entity_version', 'amie_usage_record')
+       AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)`,
+  );
+  for (const { indexname } of indexes) await db.query(`DROP INDEX "${indexname}"`);
+  const [{ t0 }] = await db.query(`SELECT date_trunc('hour', now() - interval '730 days') AS t0`);
+
+  const entities = Math.ceil(VERSIONS / 2);
+  for (let from = 0; from < entities; from += SEED_CHUNK / 2) {
+    const to = Math.min(entities, from + SEED_CHUNK / 2) - 1;
+    await db.query(
+      `INSERT INTO almanach_entity_version (entity_id, entity_type, project_id, start, "end", last_event, name, flavor, image_meta, metadata, volume_type, size, attached_to)
+       SELECT 'e-' || e, x.kind, 'p-' || lpad((e % $2::int)::text, 5, '0'), x.vs, x.ve, coalesce(x.ve, x.vs), 'seed',
+              CASE WHEN x.kind = 'instance' THEN 'f' || ((h.h5 + v) % ${FLAVORS}) END,
+              CASE WHEN x.kind = 'instance' THEN '{"distro":"ubuntu","version":"22.04","os_type":"linux"}'::jsonb END,
+              CASE WHEN x.kind = 'instance' THEN '{}'::jsonb END,
+              CASE WHEN x.kind = 'volume' THEN 'vt' || (h.h5 % ${VOLUME_TYPES}) END,
+              CASE WHEN x.kind = 'volume' THEN 1 + (h.h5 + v * 7) % 500 END,
+              CASE WHEN x.kind = 'volume' THEN '{}'::text[] END
+       FROM generate_series($3::bigint, $4::bigint) AS e
+       CROSS JOIN LATERAL (
+         SELECT abs(hashint8(e)::bigint) AS h1, abs(hashint8(e + 1000000007)::bigint) AS h2,
+                abs(hashint8(e + 2000000014)::bigint) AS h3, abs(hashint8(e + 3000000021)::bigint) AS h5
+       ) h
+       CROSS JOIN LATERAL (
+         SELECT $1::timestamptz + (h.h1 % (690 * 86400)) * interval '1 second' AS s0,
+                (3600 + h.h2 % (20 * 86400)) * interval '1 second' AS d0,
+                (3600 + h.h3 % (20 * 86400)) * interval '1 second' AS d1
+       ) t
+       CROSS JOIN generate_series(0, 1) AS v
+       CROSS JOIN LATERAL (
+         SELECT CASE WHEN h.h5 % 10 < 7 THEN 'instance' ELSE 'volume' END AS kind,
+                CASE WHEN v = 0 THEN t.s0 ELSE t.s0 + t.d0 END AS vs,
+                CASE WHEN v = 0 THEN t.s0 + t.d0 WHEN e % 10 = 0 THEN NULL ELSE t.s0 + t.d0 + t.d1 END AS ve
+       ) x
+       WHERE e * 2 + v < $5::bigint`,
+      [t0, PROJECTS, from, to, VERSIONS],
+    );
+    say(`seeded versions of entities up to ${to + 1}/${entities} at ${seconds(started).toFixed(0)} s`);
+  }
+
+  for (let from = 0; from < AMIE_RECORDS; from += SEED_CHUNK) {
+    const to = Math.min(AMIE_RECORDS, from + SEED_CHUNK) - 1;
+    await db.query(
+      `INSERT INTO amie_usage_record (site, usage_type, resource, local_record_id, seq, batch_id, local_project_id, username, charge,
+                                      adjustment_type, usage_start, usage_end, record, processed_at)
+       SELECT 'amie-' || (i % 3), CASE WHEN i % 20 = 0 THEN 'Storage' ELSE 'Compute' END, 'res-' || (h.h1 % 5), 'r-' || i, i, 0,
+              'p-' || lpad((h.h2 % $2::int)::text, 5, '0'), 'user' || (i % 1000), (h.h1 % 100000) / 100.0, NULL,
+              t.ue - (60 + h.h3 % 86400) * interval '1 second', t.ue,
+              CASE WHEN i % 20 = 0 THEN '{}'::jsonb
+                   ELSE jsonb_build_object('Attributes', jsonb_build_object('NodeCount', 1 + h.h1 % 4, 'CpuCoreCount', 16 * (1 + h.h3 % 4))) END,
+              now()
+       FROM generate_series($3::bigint, $4::bigint) AS i
+       CROSS JOIN LATERAL (
+         SELECT abs(hashint8(i + 4000000028)::bigint) AS h1, abs(hashint8(i + 5000000035)::bigint) AS h2, abs(hashint8(i + 6000000042)::bigint) AS h3
+       ) h
+       CROSS JOIN LATERAL (SELECT $1::timestamptz + interval '1 day' + (h.h1 % (728 * 86400)) * interval '1 second' AS ue) t`,
+      [t0, PROJECTS, from, to],
+    );
+    say(`seeded AMIE records up to ${to + 1}/${AMIE_RECORDS} at ${seconds(started).toFixed(0)} s`);
+  }
+  const loaded = seconds(started);
+  const indexing = process.hrtime.bigint();
+  for (const { indexdef } of indexes) await db.query(indexdef);
+  await db.query(`ALTER TABLE almanach_entity_version ENABLE TRIGGER USER`);
+  await db.query(`ALTER TABLE amie_usage_record ENABLE TRIGGER USER`);
+  await db.query(`VACUUM ANALYZE almanach_entity_version`);
+  await db.query(`VACUUM ANALYZE amie_usage_record`);
+  const [{ n }] = await db.query(`SELECT count(*)::int AS n FROM almanach_entity_version`);
+  const [{ open }] = await db.query(`SELECT count(*)::int AS open FROM almanach_entity_version WHERE "end" IS NULL`);
+  const [{ m }] = await db.query(`SELECT count(*)::int AS m FROM amie_usage_record`);
+  report('reports-seeded-versions', n, 'versions');
+  report('reports-seeded-open-versions', open, 'versions');
+  report('reports-seeded-amie-records', m, 'records');
+  report('reports-seed-load-time', loaded, 's');
+  report('reports-seed-index-and-analyze-time', seconds(indexing), 's');
+}
+
+/**
+ * Builds the rollups from nothing: the first start's clock creation marks
+ * every key of the history dirty (timed apart), then DRAINERS concurrent
+ * drains empty report_dirty_key.
+ */
+async function buildRollups(db: DataSource): Promise<string> {
+  const config = AppConfig.fromValues({ ...env, DATA_DIR: 'memory://' });
+  const log = createRootLogger('warn');
+  const rollups = new RollupRepository(db);
+  const marking = process.hrtime.bigint();
+  if (MARK === 'app') {
+    await db.transaction((tx) => rollups.createClock(config.reportTimeZone, config.cloudSite, tx));
+  } else {
+    await db.transaction(async (tx) => {
+      await tx.query(`INSERT INTO report_clock (id, time_zone, cloud_site, booked_day) VALUES (1, $1, $2, report_local_day(now(), $1))`, [
+        config.reportTimeZone,
+        config.cloudSite,
+      ]);
+      await tx.query(
+        `INSERT INTO report_dirty_key (project_id, site, day)
+         SELECT x.project_id, c.cloud_site, d.day
+         FROM (SELECT project_id, unnest(range_agg(tstzrange(start, coalesce("end", 'infinity'), '[)'))) AS r
+               FROM almanach_entity_version GROUP BY project_id) x
+         CROSS JOIN report_clock c
+         CROSS JOIN LATERAL report_span_days(lower(x.r), upper(x.r), c.time_zone, c.booked_day) AS d(day)
+         UNION
+         SELECT r.local_project_id, r.site, least(report_local_day(coalesce(r.usage_end, r.usage_start), c.time_zone), c.booked_day)
+         FROM amie_usage_record r CROSS JOIN report_clock c
+         WHERE coalesce(r.usage_end, r.usage_start) IS NOT NULL
+         ON CONFLICT (project_id, site, day) DO NOTHING`,
+      );
+    });
+  }
+  const [{ keys }] = await db.query(`SELECT count(*)::int AS keys FROM report_dirty_key`);
+  report('reports-first-start-mark-dirty-time', seconds(marking), `s (${MARK === 'app' ? 'RollupRepository.createClock' : 'range_agg per project'})`);
+  report('reports-dirty-keys-from-nothing', keys, 'keys');
+  await db.query(`ANALYZE report_dirty_key`);
+
+  const drainer = new RollupDrainer(db, rollups, log);
+  const started = process.hrtime.bigint();
+  let stop = false;
+  let done = 0;
+  const lanes = Array.from({ length: DRAINERS }, async () => {
+    while (!stop) {
+      const n = await drainer.drainBatch();
+      if (n === 0) return;
+      done += n;
+    }
+  });
+  const progress = setInterval(() => {
+    const elapsed = seconds(started);
+    const rate = done / elapsed;
+    say(`drain: ${done}/${keys} keys in ${elapsed.toFixed(0)} s, ${rate.toFixed(0)} keys/s, about ${((keys - done) / rate).toFixed(0)} s left`);
+    if (elapsed > DRAIN_MAX_S) stop = true;
+  }, 30_000);
+  try {
+    await Promise.all(lanes);
+  } finally {
+    clearInterval(progress);
+  }
+  const elapsed = seconds(started);
+  const [{ left }] = await db.query(`SELECT count(*)::int AS left FROM report_dirty_key`);
+  if (left === 0) {
+    report('reports-rollup-build-from-nothing', elapsed, 's');
+  } else {
+    report('reports-rollup-build-stopped-after', elapsed, 's');
+    report('reports-rollup-build-keys-done', done, 'keys');
+    report('reports-rollup-build-projected', (elapsed * keys) / done, 's');
+  }
+  report('reports-rollup-build-rate', done / elapsed, 'keys/s');
+  await db.query(`VACUUM ANALYZE report_usage_day_cell`);
+  await db.query(`VACUUM ANALYZE report_usage_month_cell`);
+  await db.query(`VACUUM ANALYZE report_usage_site_day_cell`);
+  await db.query(`VACUUM ANALYZE report_usage_today_cell`);
+  const [cells] = await db.query(
+    `SELECT (SELECT count(*) FROM report_usage_day_cell)::bigint AS day, (SELECT count(*) FROM report_usage_month_cell)::bigint AS month,
+            (SELECT count(*) FROM report_usage_site_day_cell)::bigint AS site_day, (SELECT count(*) FROM report_usage_today_cell)::bigint AS today`,
+  );
+  say(`cells: ${cells.day} day, ${cells.month} month, ${cells.site_day} site-day, ${cells.today} today; ${DRAINERS} drainers`);
+  return left === 0 ? '' : `; NOTE: rollup build stopped with ${left} dirty keys left (REPORTS_BENCH_DRAIN_MAX_S), figures below read incomplete rollups`;
+}
+
+// --- §7.6 queries ---------------------------------------------------------
+
+function months(now = new Date()) {
+  const ym = (d: Date) => `${d.getUTCFullYear()}-${String(d.getUTCMonth() + 1).padStart(2, '0')}`;
+  const last = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1));
+  return { current: ym(now), last: ym(last), lastYear: String(now.getUTCFullYear() - 1), today: now.toISOString().slice(0, 10) };
+}
+
+async function queries(baseUrl: string, headers: Record<string, string>): Promise<void> {
+  const m = months();
+  const cut = (day: string, time: string) => `${m.last}-${day}T${time}Z`;
+  const cases: { name: string; target: number; query: (p: string) => string }[] = [
+    { name: 'project-month-by-key', target: 20, query: (p) => `project_id=${p}&period=${m.last}&group_by=key` },
+    { name: 'fleet-month-by-project-key-page', target: 100, query: () => `period=${m.last}&group_by=project_id,key&limit=1000` },
+    { name: 'fleet-month-by-key', target: 100, query: () => `period=${m.last}&group_by=key` },
+    { name: 'fleet-month-daily-by-meter', target: 100, query: () => `period=${m.last}&granularity=day&group_by=meter` },
+    { name: 'project-year-daily', target: 100, query: (p) => `project_id=${p}&period=${m.lastYear}&granularity=day` },
+    { name: 'fleet-current-month-by-key', target: 100, query: () => `period=${m.current}&group_by=key` },
+    { name: 'project-unaligned', target: 50, query: (p) => `project_id=${p}&start=${cut('03', '10:17:00')}&end=${cut('20', '15:45:30')}` },
+    { name: 'fleet-unaligned-by-key', target: 1000, query: () => `start=${cut('03', '10:17:00')}&end=${cut('20', '15:45:30')}&group_by=key` },
+  ];
+  say(`queries: ${SAMPLES} warm samples each after 3 warm-up calls, one at a time; project queries on a different project each call; last month ${m.last}`);
+  for (const c of cases) {
+    let i = 0;
+    const call = async () => {
+      const url = `${baseUrl}/reports/usage?${c.query(project((i++ * 7919) % PROJECTS))}`;
+      const res = await fetch(url, { headers });
+      const body = (await res.json()) as { rows?: unknown[]; complete?: boolean };
+      if (res.status !== 200) throw new Error(`${url} answered ${res.status}: ${JSON.stringify(body).slice(0, 300)}`);
+      return body;
+    };
+    for (let w = 0; w < 3; w++) await call();
+    const latencies: number[] = [];
+    let rows = 0;
+    let complete = true;
+    const budget = Date.now() + 120_000;
+    for (let s = 0; s < SAMPLES && (s < 5 || Date.now() < budget); s++) {
+      const started = process.hrtime.bigint();
+      const body = await call();
+      latencies.push(Number(process.hrtime.bigint() - started) / 1e6);
+      rows += (body.rows?.length ?? 0) / SAMPLES;
+      complete &&= body.complete === true;
+    }
+    latencies.sort((a, b) => a - b);
+    report(
+      `reports-${c.name}-p95`,
+      percentile(latencies, 95),
+      `ms (target < ${c.target} ms; p50 ${percentile(latencies, 50).toFixed(1)} ms; ${latencies.length} samples; about ${Math.round((rows * SAMPLES) / latencies.length)} rows${complete ? '' : '; complete: false'})`,
+    );
+  }
+}
+
+// --- CSV ---------------------------------------------------------------------
+
+function rssBytes(pid: number): number {
+  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return match ? Number(match[1]) * 1024 : NaN;
+}
+
+/**
+ * The CSV of about 1M lines (§7.6): fleet, the last year by month and
+ * project, key, subkey (GET /reports/usage?format=csv), time to the last
+ * byte and the server's RSS growth, sampled every 50 ms. When the route does
+ * not answer CSV, /reports/usage/entities?format=csv; when neither does, the
+ * figure is left out and said so.
+ */
+async function csv(baseUrl: string, headers: Record<string, string>, pid: number | undefined): Promise<void> {
+  const m = months();
+  const candidates = [
+    `${baseUrl}/reports/usage?period=${m.lastYear}&granularity=day&group_by=project_id,key,subkey&format=csv`,
+    `${baseUrl}/reports/usage/entities?period=${m.last}&format=csv`,
+  ];
+  for (const url of candidates) {
+    const before = pid ? rssBytes(pid) : NaN;
+    let peak = before;
+    const sampler = setInterval(() => {
+      if (pid) peak = Math.max(peak, rssBytes(pid));
+    }, 50);
+    const started = process.hrtime.bigint();
+    try {
+      const res = await fetch(url, { headers: { ...headers, Accept: 'text/csv' } });
+      const type = res.headers.get('content-type') ?? '';
+      if (res.status !== 200 || !type.includes('text/csv')) {
+        await res.arrayBuffer();
+        say(`CSV: ${url.slice(baseUrl.length)} answered ${res.status} ${type}: not measured`);
+        continue;
+      }
+      let lines = 0;
+      let bytes = 0;
+      const reader = res.body!.getReader();
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        bytes += value.length;
+        for (let i = 0; i < value.length; i++) if (value[i] === 10) lines++;
+      }
+      const elapsed = seconds(started);
+      report('reports-csv-time', elapsed, `s (target < 30 s; ${lines} lines, ${(bytes / 1e6).toFixed(0)} MB; ${url.slice(baseUrl.length)})`);
+      report('reports-csv-server-rss-growth', (peak - before) / 1e6, 'MB (target < 100 MB)');
+      return;
+    } finally {
+      clearInterval(sampler);
+    }
+  }
+  say('CSV: no CSV route answers on this build: figure left out');
+}
+
+// --- write → visible ------------------------------------------------------
+
+/**
+ * Almanach writes over HTTP at WRITE_RATE per second for LOAD_S seconds (an
+ * open loop, at most 128 in flight: instance creates on random projects,
+ * deletes of them, volume creates), an AMIE batch of 500 records every 2 s,
+ * and probes: one write in every WRITE_RATE/4 creates an instance with a
+ * flavor of its own, one record per AMIE batch a resource of its own. Each
+ * probe's latency runs from its write's answer until GET /reports/usage for
+ * its project today, filtered to its flavor or resource, shows a row (polled
+ * every max(250 ms, 5 % of the time waited)).
+ */
+async function writeToVisible(baseUrl: string, adminToken: string): Promise<void> {
+  const admin = { 'X-Auth-Token': adminToken, 'Content-Type': 'application/json' };
+  const token = await fetch(`${baseUrl}/admin/tokens`, { method: 'POST', headers: admin, body: JSON.stringify({ name: 'bench', role: 'service' }) })
+    .then((r) => r.json() as Promise<{ token: string }>)
+    .then((b) => b.token);
+  const site = await fetch(`${baseUrl}/admin/sites`, { method: 'POST', headers: admin, body: JSON.stringify({ name: 'amie-bench' }) }).then(
+    (r) => r.json() as Promise<{ api_key: string }>,
+  );
+  const headers = { 'X-Auth-Token': token, 'Content-Type': 'application/json' };
+  const amieHeaders = { 'XA-SITE': 'amie-bench', 'XA-API-KEY': site.api_key, 'Content-Type': 'application/json' };
+  const today = new Date().toISOString().slice(0, 10);
+  const probeEvery = Math.max(1, Math.round(WRITE_RATE / 4));
+  const almanachLatency: number[] = [];
+  const amieLatency: number[] = [];
+  const polls: Promise<void>[] = [];
+  let unseen = 0;
+  let failures = 0;
+  let pollCalls = 0;
+  const watch = (project: string, filter: string, into: number[]) => {
+    const accepted = Date.now();
+    polls.push(
+      (async () => {
+        for (;;) {
+          const waited = Date.now() - accepted;
+          if (waited > VISIBLE_MAX_S * 1000) {
+            unseen++;
+            return;
+          }
+          await new Promise((r) => setTimeout(r, Math.max(250, waited * 0.05)));
+          pollCalls++;
+          const res = await fetch(`${baseUrl}/reports/usage?project_id=${project}&period=${today}&group_by=key&${filter}`, { headers: { 'X-Auth-Token': adminToken } });
+          const body = (await res.json()) as { rows?: unknown[] };
+          if (res.status === 200 && (body.rows?.length ?? 0) > 0) {
+            into.push(Date.now() - accepted);
+            return;
+          }
+        }
+      })(),
+    );
+  };
+
+  const created: string[] = [];
+  const failedStatus = new Map<number, number>();
+  let inFlight = 0;
+  let sent = 0;
+  let skipped = 0;
+  const write = async (i: number) => {
+    const now = Date.now();
+    const p = project(i * 31);
+    const kind = i % 10;
+    let res: Response;
+    if (i % probeEvery === 0) {
+      const id = `probe-${i}`;
+      res = await fetch(`${baseUrl}/v1/project/${p}/instance`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ id, created_at: new Date(now - 60_000).toISOString(), name: id, flavor: `probe-${i}`, os_distro: 'ubuntu', os_version: '22.04', os_type: 'linux' }),
+      });
+      await res.arrayBuffer();
+      if (res.status === 201) watch(p, `flavor=probe-${i}`, almanachLatency);
+    } else if (kind < 6 || created.length === 0) {
+      const id = `w-${i}`;
+      res = await fetch(`${baseUrl}/v1/project/${p}/instance`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ id, created_at: new Date(now - (i % 3600) * 1000).toISOString(), name: id, flavor: `f${i % FLAVORS}`, os_distro: 'ubuntu', os_version: '22.04', os_type: 'linux' }),
+      });
+      await res.arrayBuffer();
+      if (res.status === 201) created.push(id);
+    } else if (kind < 8) {
+      const id = created.shift()!;
+      res = await fetch(`${baseUrl}/v1/instance/${id}`, { method: 'DELETE', headers, body: JSON.stringify({ date: new Date(now).toISOString() }) });
+      await res.arrayBuffer();
+    } else {
+      const id = `wv-${i}`;
+      res = await fetch(`${baseUrl}/v1/project/${p}/volume`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ volume_id: id, start: new Date(now - (i % 3600) * 1000).toISOString(), volume_type: `vt${i % VOLUME_TYPES}`, size: 1 + (i % 100), volume_name: id, attached_to: [] }),
+      });
+      await res.arrayBuffer();
+    }
+    if (res.status >= 300) {
+      failures++;
+      failedStatus.set(res.status, (failedStatus.get(res.status) ?? 0) + 1);
+    }
+  };
+
+  let batch = 0;
+  const amieBatch = async () => {
+    const b = batch++;
+    const now = Date.now();
+    const probeProject = project(b * 13);
+    const records = Array.from({ length: AMIE_BATCH }, (_, i) => ({
+      Username: `user${i % 50}`,
+      LocalProjectID: i === 0 ? probeProject : project(b * AMIE_BATCH + i),
+      LocalRecordID: `bench-${b}-${i}`,
+      Resource: i === 0 ? `probe-res-${b}` : `res-${i % 5}`,
+      SubmitTime: new Date(now - 3_600_000).toISOString(),
+      StartTime: new Date(now - 3_000_000).toISOString(),
+      EndTime: new Date(now - 60_000).toISOString(),
+      Charge: `${(i % 97) + 0.25}`,
+      Attributes: { NodeCount: 1 + (i % 4), CpuCoreCount: 16, JobName: `job${i}`, Memory: '4096', Queue: 'normal' },
+      ParentRecordID: [null],
+      LocalReference: `ref-${b}-${i}`,
+    }));
+    const res = await fetch(`${baseUrl}/amie/usage/`, { method: 'POST', headers: amieHeaders, body: JSON.stringify({ UsageType: 'Compute', Records: records }) });
+    await res.arrayBuffer();
+    if (res.status === 200) watch(probeProject, `resource=probe-res-${b}`, amieLatency);
+    else failures++;
+  };
+
+  say(`write load: ${WRITE_RATE} Almanach writes/s for ${LOAD_S} s (at most 128 in flight), an AMIE batch of ${AMIE_BATCH} every ${AMIE_EVERY_MS} ms`);
+  const started = Date.now();
+  const amieTimer = setInterval(() => void amieBatch(), AMIE_EVERY_MS);
+  const pending: Promise<void>[] = [];
+  await new Promise<void>((resolve) => {
+    const tick = setInterval(() => {
+      const elapsed = (Date.now() - started) / 1000;
+      if (elapsed >= LOAD_S) {
+        clearInterval(tick);
+        resolve();
+        return;
+      }
+      const due = Math.floor(elapsed * WRITE_RATE);
+      while (sent + skipped < due) {
+        if (inFlight >= 128) {
+          skipped++;
+          continue;
+        }
+        const i = sent++;
+        inFlight++;
+        pending.push(
+          write(i).then(
+            () => void inFlight--,
+            () => {
+              inFlight--;
+              failures++;
+            },
+          ),
+        );
+      }
+    }, 10);
+  });
+  clearInterval(amieTimer);
+  await Promise.all(pending);
+  const loadSeconds = (Date.now() - started) / 1000;
+  await Promise.all(polls);
+  const all = [...almanachLatency, ...amieLatency].sort((a, b) => a - b);
+  almanachLatency.sort((a, b) => a - b);
+  amieLatency.sort((a, b) => a - b);
+  report('reports-write-load-almanach-writes-per-s', sent / loadSeconds, `writes/s (asked ${WRITE_RATE}; ${skipped} not sent at the in-flight cap; ${failures} failed${failedStatus.size ? `: ${[...failedStatus].map(([status, n]) => `${n} × ${status}`).join(', ')}` : ''})`);
+  report('reports-write-load-amie-records-per-s', (batch * AMIE_BATCH) / loadSeconds, 'records/s');
+  const probes = all.length + unseen;
+  // Probes never seen count as the cap: the p99 is then "at least" that.
+  const p99 = percentile([...all, ...Array.from({ length: unseen }, () => VISIBLE_MAX_S * 1000)].sort((a, b) => a - b), 99) / 1000;
+  report(
+    'reports-write-to-visible-p99',
+    p99,
+    `s (target <= 60 s; ${probes} probes, ${unseen} not visible within ${VISIBLE_MAX_S} s${unseen > probes / 100 ? ': p99 is at least this' : ''}; ${pollCalls} report polls)`,
+  );
+  report('reports-write-to-visible-almanach-p50', percentile(almanachLatency, 50) / 1000, `s (p99 ${(percentile(almanachLatency, 99) / 1000).toFixed(2)} s, ${almanachLatency.length} probes)`);
+  report('reports-write-to-visible-amie-p50', percentile(amieLatency, 50) / 1000, `s (p99 ${(percentile(amieLatency, 99) / 1000).toFixed(2)} s, ${amieLatency.length} probes)`);
+}

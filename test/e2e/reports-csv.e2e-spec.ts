@@ -1,0 +1,102 @@
+import { almanach, drainRollups } from '../support/reports';
+import { useTestApp } from '../support/test-app';
+
+/**
+ * The usage report as CSV (reports.md §1.7, §13.8): the same rows as the
+ * JSON answer, field for field, in the same order. The export machinery
+ * itself (chunking, slots, aborted transfers) is held by
+ * reports-export.e2e-spec.ts.
+ */
+
+/** RFC 4180 records of a body (quoted fields, CRLF ends). */
+function parseCsv(text: string): string[][] {
+  const records: string[][] = [];
+  let field = '';
+  let record: string[] = [];
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (c === '"') quoted = false;
+      else field += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') {
+      record.push(field);
+      field = '';
+    } else if (c === '\r' && text[i + 1] === '\n') {
+      record.push(field);
+      records.push(record);
+      record = [];
+      field = '';
+      i++;
+    } else field += c;
+  }
+  if (field !== '' || record.length) throw new Error('the CSV does not end with CRLF');
+  return records;
+}
+
+const asCsvField = (value: unknown) => (value === null ? '' : String(value));
+
+describe('GET /reports/usage as CSV (reports.md §1.7, §13.8)', () => {
+  const t = useTestApp({ REPORT_TIME_ZONE: 'UTC', REPORT_CURRENCY: 'EUR' });
+  let token: string;
+
+  beforeEach(async () => {
+    token = await t.token('reader');
+    const a = almanach(t, await t.token('service'));
+    await a.createInstance('p1', 'i1', '2025-03-01T00:00:00Z', 'a,"quoted"');
+    await a.resizeInstance('i1', '2025-03-10T12:00:00.500Z', 'b');
+    await a.deleteInstance('i1', '2025-03-20T00:00:00Z');
+    await a.createInstance('p2', 'i2', '2025-03-05T06:00:00Z', 'b');
+    await a.deleteInstance('i2', '2025-03-06T00:00:00Z');
+    await drainRollups(t);
+  });
+
+  it('answers the JSON rows field for field, in order, with the §3.1 columns and the file name of §1.7', async () => {
+    for (const query of ['period=2025-03', 'period=2025-03&granularity=day&group_by=project_id,flavor', 'start=2025-03-05T12:00:00Z&end=2025-03-10T12:00:00.750Z&group_by=site']) {
+      const json = await t.http.get(`/reports/usage?${query}`).set('X-Auth-Token', token).expect(200);
+      const csv = await t.http.get(`/reports/usage?${query}&format=csv`).set('X-Auth-Token', token).buffer(true).parse((res, done) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (body += chunk));
+        res.on('end', () => done(null, body));
+      });
+      expect(csv.status).toBe(200);
+      expect(csv.headers['content-type']).toBe('text/csv; charset=utf-8');
+      expect(csv.headers['content-length']).toBeUndefined();
+      const [header, ...records] = parseCsv(csv.body as string);
+      expect(header).toEqual(['period_start', 'period_end', 'period', 'line_type', 'applies_to_period', 'project_id', 'site', 'source', 'meter', 'key', 'subkey', 'unit', 'quantity', 'quantity_hours', 'unsized', 'currency', 'unit_price', 'price_unit', 'cost', 'priced']);
+      const expected = json.body.rows.map((row: Record<string, unknown>) => header.map((column) => asCsvField(column === 'currency' ? json.body.currency : row[column])));
+      expect(records).toEqual(expected);
+      expect(records.length).toBeGreaterThan(0);
+    }
+    const named = await t.http.get('/reports/usage?period=2025-03&format=csv').set('X-Auth-Token', token);
+    expect(named.headers['content-disposition']).toBe('attachment; filename="usage-2025-03.csv"');
+    const cut = await t.http.get('/reports/usage?start=2025-03-05T12:00:00Z&end=2025-03-10T12:00:00.750Z').set('Accept', 'text/csv').set('X-Auth-Token', token);
+    expect(cut.headers['content-type']).toBe('text/csv; charset=utf-8');
+    expect(cut.headers['content-disposition']).toBe('attachment; filename="usage-20250305T120000Z--20250310T120000Z.csv"');
+  });
+
+  it('has the header for an empty result, a BOM with bom=1, and refuses paging parameters', async () => {
+    const empty = await t.http.get('/reports/usage?period=2024-03&format=csv').set('X-Auth-Token', token).expect(200);
+    expect(empty.text).toBe(
+      'period_start,period_end,period,line_type,applies_to_period,project_id,site,source,meter,key,subkey,unit,quantity,quantity_hours,unsized,currency,unit_price,price_unit,cost,priced\r\n',
+    );
+    const bom = await t.http.get('/reports/usage?period=2024-03&format=csv&bom=1').set('X-Auth-Token', token).expect(200);
+    expect(bom.text.startsWith('\ufeffperiod_start,')).toBe(true);
+    const paged = await t.http.get('/reports/usage?period=2025-03&format=csv&limit=10').set('X-Auth-Token', token).expect(400);
+    expect(paged.body).toEqual({ error: 'limit: not accepted with CSV: an export has no pages', fields: { limit: 'not accepted with CSV: an export has no pages' } });
+    await t.http.get('/reports/usage?period=2025-03&format=xml').set('X-Auth-Token', token).expect(400);
+  });
+
+  it('keeps a user to its projects in the file too', async () => {
+    const user = await t.token('user', { name: 'u1', projectIds: ['p2'] });
+    const res = await t.http.get('/reports/usage?period=2025-03&format=csv').set('X-Auth-Token', user).expect(200);
+    const [, ...records] = parseCsv(res.text);
+    expect(new Set(records.map((r) => r[5]))).toEqual(new Set(['p2']));
+    await t.http.get('/reports/usage?period=2025-03&format=csv&project_id=p1').set('X-Auth-Token', user).expect(403);
+  });
+});
