@@ -1,4 +1,4 @@
-import Decimal from 'decimal.js';
+import { Exact } from '../decimal';
 import { DayCell } from '../rollups/rollup.repository';
 
 /** One I1 difference (reports.md 7.5), with the cells' item counts beside the quantities. */
@@ -37,8 +37,8 @@ export function compareDayCells(stored: DayCell[], recomputed: DayCell[]): { che
   }
   const mismatches: CellMismatch[] = [];
   for (const { cell, stored: s, recomputed: r } of byKey.values()) {
-    const storedQ = new Decimal(s?.quantity ?? 0);
-    const recomputedQ = new Decimal(r?.quantity ?? 0);
+    const storedQ = new Exact(s?.quantity ?? 0);
+    const recomputedQ = new Exact(r?.quantity ?? 0);
     const storedItems = Number(s?.items ?? 0);
     const recomputedItems = Number(r?.items ?? 0);
     if (storedQ.eq(recomputedQ) && storedItems === recomputedItems) continue;

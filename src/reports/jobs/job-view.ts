@@ -1,4 +1,4 @@
-import Decimal from 'decimal.js';
+import { Exact } from '../decimal';
 import { JobView } from './dto/jobs.views';
 import { FINAL_STATES, JobRow } from './report-job.repository';
 
@@ -19,7 +19,7 @@ export function toView(row: JobRow): JobView {
     progress: {
       total,
       done,
-      ratio: total === null ? null : total === 0 ? (row.state === 'succeeded' ? '1.000000' : '0.000000') : new Decimal(Math.min(done, total)).div(total).toFixed(6, Decimal.ROUND_HALF_EVEN),
+      ratio: total === null ? null : total === 0 ? (row.state === 'succeeded' ? '1.000000' : '0.000000') : new Exact(Math.min(done, total)).div(total).toFixed(6, Exact.ROUND_HALF_EVEN),
       eta_seconds: etaSeconds(row),
     },
     result: (row.result ?? null) as Record<string, unknown> | null,

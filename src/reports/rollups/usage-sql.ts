@@ -37,6 +37,16 @@ export const AMIE_METERS = `LATERAL (
     WHERE r.usage_type = 'Compute' AND r.record->'Attributes'->>'CpuCoreCount' IS NOT NULL
   ) AS m(meter, subkey, q)`;
 
+/** The AMIE meters of the records of each key of `k`, attributed inside its span, grouped by key, meter, resource and record type. */
+function amieOfKeys(k: string): string {
+  return `FROM ${k} k
+    JOIN amie_usage_record r
+      ON r.local_project_id = k.project_id AND r.site = k.site
+     AND ${AMIE_INSTANT} >= k.s AND ${AMIE_INSTANT} < k.e
+    CROSS JOIN ${AMIE_METERS}
+    GROUP BY 1, 2, 3, 4, 5, 6`;
+}
+
 /**
  * Day cells of the spans in `k`: (project_id, site, day, meter, key, subkey,
  * quantity, items). `$site` is the Almanach site; open versions are measured
@@ -55,12 +65,7 @@ export function usageCellsSql(k: string, site: string, openEnd = `'infinity'::ti
     GROUP BY 1, 2, 3, 4, 5
     UNION ALL
     SELECT k.project_id, k.site, k.day, m.meter, r.resource, m.subkey, sum(m.q), count(*)::int
-    FROM ${k} k
-    JOIN amie_usage_record r
-      ON r.local_project_id = k.project_id AND r.site = k.site
-     AND ${AMIE_INSTANT} >= k.s AND ${AMIE_INSTANT} < k.e
-    CROSS JOIN ${AMIE_METERS}
-    GROUP BY 1, 2, 3, 4, 5, 6`;
+    ${amieOfKeys(k)}`;
 }
 
 /**
@@ -86,12 +91,7 @@ export function todayCellsSql(k: string, site: string): string {
     UNION ALL
     SELECT k.project_id, k.site, k.day, m.meter, r.resource, m.subkey,
            sum(m.q), 0, 0, NULL::timestamptz, max(${AMIE_INSTANT}), count(*)::int
-    FROM ${k} k
-    JOIN amie_usage_record r
-      ON r.local_project_id = k.project_id AND r.site = k.site
-     AND ${AMIE_INSTANT} >= k.s AND ${AMIE_INSTANT} < k.e
-    CROSS JOIN ${AMIE_METERS}
-    GROUP BY 1, 2, 3, 4, 5, 6`;
+    ${amieOfKeys(k)}`;
 }
 
 /**
