@@ -1,4 +1,5 @@
 import { adjustment, compute, createSite, SiteCredentials, startUsageApp, storage, waitLoaded } from '../support/amie';
+import { encodeCursor, queryFingerprint } from '../../src/reports/detail/paging';
 import { ReportsLoops } from '../../src/reports/rollups/reports-loops.service';
 import { almanach, drainRollups } from '../support/reports';
 import { startTestApp, TestApp } from '../support/test-app';
@@ -324,6 +325,7 @@ describe('GET /reports/usage/entities (reports.md §3.2)', () => {
     it('refuses a cursor reused with other parameters, and one that is not a cursor', async () => {
       await manyLines();
       const first = await get('period=2025-03&limit=2').expect(200);
+      const whole2 = (await get('period=2025-03').expect(200)).body.rows;
       const cursor = encodeURIComponent(first.body.next_cursor);
       // Another page size is the same query.
       expect((await get(`period=2025-03&limit=3&cursor=${cursor}`).expect(200)).body.rows[0]).toEqual(
@@ -334,6 +336,13 @@ describe('GET /reports/usage/entities (reports.md §3.2)', () => {
       expect((await get(`period=2025-04&limit=2&cursor=${cursor}`).expect(400)).body.error).toMatch(/^cursor: /);
       expect((await get(`period=2025-03&cursor=bm9wZQ`).expect(400)).body.error).toBe('cursor: is not a cursor of this route');
       expect((await get(`period=2025-03&cursor=%7B%7D`).expect(400)).body.error).toBe('cursor: is not a cursor of this route');
+      // A forged cursor of the right query whose keys are not what a page gives never reaches the database.
+      const forged = (keys: string[]) => encodeURIComponent(encodeCursor(queryFingerprint('usage/entities', { period: '2025-03' }), keys));
+      const good = JSON.parse(Buffer.from(first.body.next_cursor, 'base64url').toString('utf8')).k as string[];
+      expect((await get(`period=2025-03&cursor=${forged(good)}`).expect(200)).body.rows[0]).toEqual(whole2[2]);
+      for (const bad of [['p1', 'instance', 'i1', '2025-02-30T00:00:00.000000Z', 'instance.time', '0'], ['p1', 'instance', 'i1', 'soon', 'instance.time', '0'], ['p1\u0000', 'instance', 'i1', '2025-03-01T00:00:00.000000Z', 'instance.time', '0'], ['p1']]) {
+        expect((await get(`period=2025-03&cursor=${forged(bad)}`).expect(400)).body.error).toBe('cursor: is not a cursor of this route');
+      }
     });
   });
 

@@ -97,6 +97,13 @@ export interface DetailExport extends Statement {
 
 const ROUTE = 'usage/entities';
 
+/** span_start in a cursor: the form the lines carry, and a real instant (2025-02-30 would fail the cast). */
+function isMicrosInstant(text: string): boolean {
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/.test(text)) return false;
+  const t = new Date(`${text.slice(0, 23)}Z`);
+  return !Number.isNaN(t.getTime()) && t.toISOString().slice(0, 23) === text.slice(0, 23);
+}
+
 /**
  * `GET /reports/usage/entities` (reports.md §3.2): the lines behind a usage
  * report, from raw history, paged by keyset (§1.6), totals over the whole
@@ -118,7 +125,7 @@ export class DetailService {
       const window = await this.windows.resolve(query, tx);
       const currency = this.currency(query);
       const fingerprint = queryFingerprint(ROUTE, query);
-      const after = query.cursor !== undefined ? decodeCursor(query.cursor, fingerprint, DETAIL_KEYSET.length) : null;
+      const after = query.cursor !== undefined ? decodeCursor(query.cursor, fingerprint, DETAIL_KEYSET.length, (k) => isMicrosInstant(k[3])) : null;
       const limit = query.limit ?? DEFAULT_LIMIT;
       const detail = this.detailQuery(query, projects, window);
       const page = await this.lines.page(detail, after, limit + 1, tx);

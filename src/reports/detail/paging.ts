@@ -56,11 +56,12 @@ export function encodeCursor(fingerprint: string, keys: readonly string[]): stri
 }
 
 /**
- * The keyset values of a cursor of this query (`arity` strings), or a 400
+ * The keyset values of a cursor of this query (`arity` strings, each
+ * passing `wellFormed`, so that a forged cursor never reaches a cast), or a 400
  * `cursor: …` when it is not one of this route's cursors or was issued for
  * other parameters.
  */
-export function decodeCursor(cursor: string, fingerprint: string, arity: number): string[] {
+export function decodeCursor(cursor: string, fingerprint: string, arity: number, wellFormed: (keys: string[]) => boolean = () => true): string[] {
   let parsed: unknown;
   try {
     parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
@@ -68,7 +69,7 @@ export function decodeCursor(cursor: string, fingerprint: string, arity: number)
     throw invalid('cursor', 'is not a cursor of this route');
   }
   const { q, k } = (parsed ?? {}) as { q?: unknown; k?: unknown };
-  if (typeof q !== 'string' || !Array.isArray(k) || k.length !== arity || !k.every((v) => typeof v === 'string')) {
+  if (typeof q !== 'string' || !Array.isArray(k) || k.length !== arity || !k.every((v) => typeof v === 'string' && !v.includes('\u0000')) || !wellFormed(k)) {
     throw invalid('cursor', 'is not a cursor of this route');
   }
   if (q !== fingerprint) throw invalid('cursor', 'was issued for other parameters; start again without a cursor');
