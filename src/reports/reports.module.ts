@@ -2,6 +2,9 @@ import { Module } from '@nestjs/common';
 import { DetailController } from './detail/detail.controller';
 import { DetailRepository } from './detail/detail.repository';
 import { DetailService } from './detail/detail.service';
+import { ProjectsController } from './projects/projects.controller';
+import { ProjectsRepository } from './projects/projects.repository';
+import { ProjectsService } from './projects/projects.service';
 import { ReportsProcessingModule } from './reports-processing.module';
 import { WindowRepository } from './window/window.repository';
 import { WindowService } from './window/window.service';
@@ -9,7 +12,7 @@ import { WindowService } from './window/window.service';
 /** The reports API (reports.md): usage reports, the flavor catalogue and the operator routes. */
 @Module({
   imports: [ReportsProcessingModule],
-  controllers: [DetailController],
-  providers: [WindowRepository, WindowService, DetailRepository, DetailService],
+  controllers: [DetailController, ProjectsController],
+  providers: [WindowRepository, WindowService, DetailRepository, DetailService, ProjectsRepository, ProjectsService],
 })
 export class ReportsModule {}
