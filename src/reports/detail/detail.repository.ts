@@ -158,6 +158,10 @@ function params(q: DetailQuery): unknown[] {
   ];
 }
 
+/** The window's start, and its end cut at as_of: [S, E). */
+const S = `$1::timestamptz`;
+const E = `least($2::timestamptz, $3::timestamptz)`;
+
 /** The flavor catalogue entry a stored flavor string names (a catalogue name, else an alias). */
 const CATALOGUE = `LEFT JOIN LATERAL (
     SELECT c.name, c.vcpus, c.ram_mb, c.disk_gb FROM report_flavor c WHERE c.name = v.flavor
@@ -167,29 +171,25 @@ const CATALOGUE = `LEFT JOIN LATERAL (
   ) f ON true`;
 
 /**
- * `WITH w, lines`: the window w(s, e) with e = min(end, as_of), and every
- * line (timestamps and numerics unformatted), filters applied. Parameters:
+ * `WITH lines`: every line of the window [start, min(end, as_of)) (timestamps and numerics unformatted), filters applied. Parameters:
  * $1 start, $2 end, $3 as_of, $4 cloud site, $5 projects, $6 sites,
  * $7 sources, $8 meters, $9 flavors, $10 volume types, $11 resources,
  * $12 record types (a null list: no filter).
  */
 function withLines(): string {
-  const almanach = (entity: 'instance' | 'volume') => `
-      FROM w
-      JOIN almanach_entity_version v
-        ON v.entity_type = '${entity}' AND v.start < w.e AND coalesce(v."end", 'infinity') > w.s
-       AND ($5::text[] IS NULL OR v.project_id = ANY($5::text[]))
-      CROSS JOIN LATERAL (SELECT greatest(v.start, w.s) AS a, least(coalesce(v."end", w.e), w.e) AS b) sp`;
-  const almanachWhere = `sp.b > sp.a AND ($6::text[] IS NULL OR $4::text = ANY($6::text[])) AND ($7::text[] IS NULL OR v.entity_type = ANY($7::text[]))`;
-  return `WITH w AS (SELECT $1::timestamptz AS s, least($2::timestamptz, $3::timestamptz) AS e),
-  lines AS (
+  const almanach = `
+      FROM almanach_entity_version v
+      CROSS JOIN LATERAL (SELECT greatest(v.start, ${S}) AS a, least(coalesce(v."end", ${E}), ${E}) AS b) sp`;
+  const almanachWhere = `v.start < ${E} AND coalesce(v."end", 'infinity') > ${S} AND sp.b > sp.a
+       AND ($5::text[] IS NULL OR v.project_id = ANY($5::text[])) AND ($6::text[] IS NULL OR $4::text = ANY($6::text[])) AND ($7::text[] IS NULL OR v.entity_type = ANY($7::text[]))`;
+  return `WITH lines AS (
     SELECT * FROM (
       SELECT v.project_id, $4::text AS site, 'instance'::text AS source, v.entity_id, v.name, m.meter,
              coalesce(f.name, v.flavor, '') AS key, ''::text AS subkey, sp.a AS span_start, sp.b AS span_end,
              m.weight * extract(epoch FROM sp.b - sp.a) AS quantity, f.name IS NULL AS unsized,
              f.vcpus, f.ram_mb, f.disk_gb, NULL::integer AS size_gb,
              NULL::text AS username, NULL::text AS local_record_id, NULL::text AS record_type, lpad(v.id::text, 20, '0') AS tie
-      ${almanach('instance')}
+      ${almanach}
       ${CATALOGUE}
       CROSS JOIN LATERAL (
         SELECT 'instance.time'::text, 1
@@ -197,28 +197,27 @@ function withLines(): string {
         UNION ALL SELECT 'instance.ram', f.ram_mb WHERE f.name IS NOT NULL
         UNION ALL SELECT 'instance.disk', f.disk_gb WHERE f.name IS NOT NULL
       ) AS m(meter, weight)
-      WHERE ${almanachWhere}
+      WHERE ${almanachWhere} AND v.entity_type = 'instance'
       UNION ALL
       SELECT v.project_id, $4::text, 'volume', v.entity_id, v.name, 'volume.size',
              coalesce(v.volume_type, ''), '', sp.a, sp.b,
              coalesce(v.size, 0) * extract(epoch FROM sp.b - sp.a), false,
              NULL::integer, NULL::integer, NULL::integer, v.size,
              NULL, NULL, NULL, lpad(v.id::text, 20, '0')
-      ${almanach('volume')}
-      WHERE ${almanachWhere}
+      ${almanach}
+      WHERE ${almanachWhere} AND v.entity_type = 'volume'
       UNION ALL
       SELECT r.local_project_id, r.site, 'amie', i.identity, r.record->'Attributes'->>'JobName', m.meter,
              r.resource, m.subkey, ${AMIE_INSTANT}, ${AMIE_INSTANT},
              m.q, false, NULL::integer, NULL::integer, NULL::integer, NULL::integer,
              r.username, r.local_record_id, m.subkey, i.identity
-      FROM w
-      JOIN amie_usage_record r
-        ON ${AMIE_INSTANT} >= w.s AND ${AMIE_INSTANT} < w.e
-       AND ($5::text[] IS NULL OR r.local_project_id = ANY($5::text[]))
-       AND ($6::text[] IS NULL OR r.site = ANY($6::text[]))
+      FROM amie_usage_record r
       CROSS JOIN LATERAL (SELECT r.site || '/' || lower(r.usage_type) || '/' || r.resource || '/' || r.local_record_id AS identity) i
       CROSS JOIN ${AMIE_METERS}
-      WHERE ($7::text[] IS NULL OR 'amie' = ANY($7::text[]))
+      WHERE ${AMIE_INSTANT} >= ${S} AND ${AMIE_INSTANT} < ${E}
+        AND ($5::text[] IS NULL OR r.local_project_id = ANY($5::text[]))
+        AND ($6::text[] IS NULL OR r.site = ANY($6::text[]))
+        AND ($7::text[] IS NULL OR 'amie' = ANY($7::text[]))
     ) x
     WHERE ($8::text[] IS NULL OR x.meter = ANY($8::text[]))
       AND ($9::text[] IS NULL OR (x.source = 'instance' AND x.key = ANY($9::text[])))
