@@ -1,5 +1,8 @@
 import { adjustment, compute, createSite, SiteCredentials, startUsageApp, storage, waitLoaded } from '../support/amie';
 import { encodeCursor, queryFingerprint } from '../../src/reports/detail/paging';
+import { DetailService } from '../../src/reports/detail/detail.service';
+import { EntitiesQueryDto } from '../../src/reports/detail/dto/entities-query.dto';
+import { validateDto } from '../../src/http/validation.pipe';
 import { ReportsLoops } from '../../src/reports/rollups/reports-loops.service';
 import { almanach, drainRollups } from '../support/reports';
 import { startTestApp, TestApp } from '../support/test-app';
@@ -343,6 +346,23 @@ describe('GET /reports/usage/entities (reports.md §3.2)', () => {
       for (const bad of [['p1', 'instance', 'i1', '2025-02-30T00:00:00.000000Z', 'instance.time', '0'], ['p1', 'instance', 'i1', 'soon', 'instance.time', '0'], ['p1\u0000', 'instance', 'i1', '2025-03-01T00:00:00.000000Z', 'instance.time', '0'], ['p1']]) {
         expect((await get(`period=2025-03&cursor=${forged(bad)}`).expect(400)).body.error).toBe('cursor: is not a cursor of this route');
       }
+    });
+  });
+
+  describe('the CSV hand-over (§1.7)', () => {
+    it('gives one ordered statement whose mapped rows are the JSON rows, field for field, in the CSV column order', async () => {
+      await catalogue('a', 2, 1024, 10);
+      await exactTimeHistory();
+      await amie('Compute', [compute(1, { LocalProjectID: 'p1', Username: 'alice', EndTime: '2025-03-02T00:00:00Z', StartTime: '2025-03-01T23:00:00Z', SubmitTime: '2025-03-01T22:00:00Z' })]);
+      const user = { tokenId: 't', name: 'u', role: 'user' as const, userId: 'bob', projectIds: ['p1'] };
+      const json = await get('period=2025-03', await t.token('user', { userId: 'bob', projectIds: ['p1'] })).expect(200);
+      const query = validateDto(EntitiesQueryDto, { period: '2025-03' }, 'query');
+      const handover = await t.app.get(DetailService).export(user, query);
+      expect(handover.columns).toEqual(Object.keys(json.body.rows[0]));
+      const rows = (await t.runtime.dataSource.query(handover.sql, handover.params)).map(handover.row);
+      expect(rows).toEqual(json.body.rows);
+      expect(rows.filter((r: { source: string }) => r.source === 'amie').map((r: { username: string | null }) => r.username)).toEqual([null, null, null]);
+      expect(handover.window).toEqual({ start: new Date('2025-03-01T00:00:00Z'), end: new Date('2025-04-01T00:00:00Z'), period: '2025-03' });
     });
   });
 

@@ -92,7 +92,8 @@ export interface DetailAnswer {
 export interface DetailExport extends Statement {
   columns: readonly string[];
   row: (row: Record<string, unknown>) => DetailLine;
-  window: { start: string; end: string; period: string | null };
+  /** For the file name (the exporter's CsvFileWindow). */
+  window: { start: Date; end: Date; period: string | null };
 }
 
 const ROUTE = 'usage/entities';
@@ -164,7 +165,7 @@ export class DetailService {
       ...statement,
       columns: DETAIL_COLUMNS,
       row: (row) => map(row as unknown as DetailLineRow),
-      window: { start: window.start, end: window.end, period: window.period },
+      window: { start: new Date(isoMillis(window.start)), end: new Date(isoMillis(window.end)), period: window.period },
     };
   }
 
