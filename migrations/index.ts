@@ -4,10 +4,11 @@ import { UsageRecords1763800200000 } from './1763800200000-UsageRecords';
 import { Allocations1763800300000 } from './1763800300000-Allocations';
 import { AllocationQuotaMapping1763800400000 } from './1763800400000-AllocationQuotaMapping';
 import { NotificationCollector1763800500000 } from './1763800500000-NotificationCollector';
+import { ReportJobs1763800700000 } from './1763800700000-ReportJobs';
 import { Reports1763800600000 } from './1763800600000-Reports';
 
 /**
  * Every migration, oldest first. `npm run migration:generate -- <Name>` writes
  * a new file here and adds it to this list.
  */
-export const MIGRATIONS = [InitialSchema1763800000000, Quotas1763800100000, UsageRecords1763800200000, Allocations1763800300000, AllocationQuotaMapping1763800400000, NotificationCollector1763800500000, Reports1763800600000];
+export const MIGRATIONS = [InitialSchema1763800000000, Quotas1763800100000, UsageRecords1763800200000, Allocations1763800300000, AllocationQuotaMapping1763800400000, NotificationCollector1763800500000, Reports1763800600000, ReportJobs1763800700000];

@@ -7,6 +7,8 @@ import { JOB_NAMES } from './composition';
 import { CoreModule, CoreResources } from './core/core.module';
 import { HealthModule } from './health/health.module';
 import { QuotasModule } from './quotas/quotas.module';
+import { ChecksModule } from './reports/checks/checks.module';
+import { ReportJobsApiModule } from './reports/jobs/report-jobs-api.module';
 import { ReportsModule } from './reports/reports.module';
 import { UsageModule } from './usage/usage.module';
 
@@ -15,7 +17,7 @@ export class AppModule {
   static forRoot(resources: CoreResources): DynamicModule {
     return {
       module: AppModule,
-      imports: [CoreModule.forRoot(resources, JOB_NAMES), AuthModule, HealthModule, AlmanachModule, UsageModule, QuotasModule, AllocationsModule, CollectorApiModule, ReportsModule],
+      imports: [CoreModule.forRoot(resources, JOB_NAMES), AuthModule, HealthModule, AlmanachModule, UsageModule, QuotasModule, AllocationsModule, CollectorApiModule, ReportsModule, ReportJobsApiModule, ChecksModule],
     };
   }
 }

@@ -5,6 +5,7 @@ import { COLLECTOR_FEATURE } from './collector/collector.feature';
 import { Feature } from './core/feature';
 import { COMMON_ERROR_STATUS } from './http/domain-error';
 import { QUOTAS_FEATURE } from './quotas/quotas.feature';
+import { REPORT_JOBS_FEATURE } from './reports/jobs/report-jobs.feature';
 import { REPORTS_FEATURE } from './reports/reports.feature';
 import { USAGE_FEATURE } from './usage/usage.feature';
 
@@ -13,7 +14,7 @@ import { USAGE_FEATURE } from './usage/usage.feature';
  * infrastructure needs from them. Adding a module means adding its Feature
  * here and its Nest module to AppModule (and WorkerModule when it has jobs).
  */
-export const FEATURES: readonly Feature[] = [AUTH_FEATURE, ALMANACH_FEATURE, USAGE_FEATURE, QUOTAS_FEATURE, ALLOCATIONS_FEATURE, COLLECTOR_FEATURE, REPORTS_FEATURE];
+export const FEATURES: readonly Feature[] = [AUTH_FEATURE, ALMANACH_FEATURE, USAGE_FEATURE, QUOTAS_FEATURE, ALLOCATIONS_FEATURE, COLLECTOR_FEATURE, REPORTS_FEATURE, REPORT_JOBS_FEATURE];
 
 /** Every TypeORM entity; migrations/ must describe exactly these (test/e2e/schema-drift). */
 export const ENTITIES: Function[] = FEATURES.flatMap((feature) => feature.entities);

@@ -2,6 +2,8 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { AllocationQuotaLinkModule } from './allocations/quota-link/quota-link.module';
 import { JOB_NAMES } from './composition';
 import { CoreModule, CoreResources } from './core/core.module';
+import { ChecksProcessingModule } from './reports/checks/checks-processing.module';
+import { ReportJobsProcessingModule } from './reports/jobs/report-jobs.module';
 import { ReportsProcessingModule } from './reports/reports-processing.module';
 import { UsageProcessingModule } from './usage/usage-processing.module';
 
@@ -12,6 +14,6 @@ import { UsageProcessingModule } from './usage/usage-processing.module';
 @Module({})
 export class WorkerModule {
   static forRoot(resources: CoreResources): DynamicModule {
-    return { module: WorkerModule, imports: [CoreModule.forRoot(resources, JOB_NAMES), UsageProcessingModule, AllocationQuotaLinkModule, ReportsProcessingModule] };
+    return { module: WorkerModule, imports: [CoreModule.forRoot(resources, JOB_NAMES), UsageProcessingModule, AllocationQuotaLinkModule, ReportsProcessingModule, ReportJobsProcessingModule, ChecksProcessingModule] };
   }
 }

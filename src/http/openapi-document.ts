@@ -27,8 +27,8 @@ const TAGS: { name: string; description: string }[] = [
   { name: 'amie', description: 'AMIE usage: usage records pushed by sites (amie-usage.md), XA-Site + XA-API-Key' },
   { name: 'astakos', description: 'Astakos quotas and commissions (quotas.md), Synnefo faults' },
   { name: 'allocations', description: 'Nectar allocations (allocations.md), under /allocations/v1 and /allocations' },
-  { name: 'reports', description: 'Usage reports (reports.md): usage, per-entity detail, projects, periods (X-Auth-Token)' },
   { name: 'admin', description: 'Administration: tokens, sites, quota resources and holdings, quota mappings (admin token)' },
+  { name: 'reports', description: 'Usage reports from the rollups, the flavor catalogue and the operator views (reports.md), X-Auth-Token' },
   { name: 'health', description: 'Liveness of the service and its dependencies' },
 ];
 

@@ -6,13 +6,16 @@ import { ProjectsController } from './projects/projects.controller';
 import { ProjectsRepository } from './projects/projects.repository';
 import { ProjectsService } from './projects/projects.service';
 import { ReportsProcessingModule } from './reports-processing.module';
+import { UsageReportController } from './usage/usage-report.controller';
+import { UsageReportRepository } from './usage/usage-report.repository';
+import { UsageReportService } from './usage/usage-report.service';
 import { WindowRepository } from './window/window.repository';
 import { WindowService } from './window/window.service';
 
 /** The reports API (reports.md): usage reports, the flavor catalogue and the operator routes. */
 @Module({
   imports: [ReportsProcessingModule],
-  controllers: [DetailController, ProjectsController],
-  providers: [WindowRepository, WindowService, DetailRepository, DetailService, ProjectsRepository, ProjectsService],
+  controllers: [UsageReportController, DetailController, ProjectsController],
+  providers: [WindowRepository, WindowService, UsageReportRepository, UsageReportService, DetailRepository, DetailService, ProjectsRepository, ProjectsService],
 })
 export class ReportsModule {}

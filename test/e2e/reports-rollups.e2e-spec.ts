@@ -1,5 +1,10 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { ConfigError } from '../../src/config/env.schema';
+import { ReportClockService } from '../../src/reports/clock/report-clock.service';
+import { ReportsLoops } from '../../src/reports/rollups/reports-loops.service';
 import { almanach, drainRollups } from '../support/reports';
-import { useTestApp } from '../support/test-app';
+import { startTestApp, useTestApp } from '../support/test-app';
 
 describe('reports rollups: dirty keys and cells (reports.md §7.1–7.2)', () => {
   const t = useTestApp({ REPORT_TIME_ZONE: 'UTC' });
@@ -36,4 +41,55 @@ describe('reports rollups: dirty keys and cells (reports.md §7.1–7.2)', () =>
     const site = await t.runtime.dataSource.query(`SELECT sum(quantity)::text AS q FROM report_usage_site_day_cell WHERE site = 'cloud'`);
     expect(site[0].q).toBe('1641600.000000');
   });
+
+  it('rolls the booked day forward after midnight, booking the finished days and opening today (§7.2 day roll)', async () => {
+    const a = almanach(t, await t.token('service'));
+    const db = t.runtime.dataSource;
+    const [{ today }] = await db.query(`SELECT report_local_day(now(), 'UTC')::text AS today`);
+    // As if the service had been stopped for three days: the booked day is behind.
+    await db.query(`UPDATE report_clock SET booked_day = booked_day - 3`);
+    await a.createInstance('p1', 'i1', '2025-01-01T00:00:00Z', 'a');
+    await drainRollups(t);
+    const [{ behind }] = await db.query(`SELECT booked_day::text AS behind FROM report_clock`);
+    expect(await db.query(`SELECT day::text AS day, open_weight::text AS w FROM report_usage_today_cell`)).toEqual([{ day: behind, w: '1' }]);
+    const stale = await t.http.get(`/reports/usage?start=${behind}&end=${today}`).set('X-Auth-Token', await t.token('reader')).expect(200);
+    expect(stale.body.complete).toBe(false);
+
+    await t.app.get(ReportsLoops).rollDays();
+    expect(await db.query(`SELECT booked_day::text AS d FROM report_clock`)).toEqual([{ d: today }]);
+    expect((await db.query(`SELECT count(*)::int AS n FROM report_dirty_key`))[0].n).toBe(4);
+    await drainRollups(t);
+    expect(await db.query(`SELECT day::text AS day FROM report_usage_today_cell`)).toEqual([{ day: today }]);
+    const booked = await db.query(`SELECT day::text AS day, quantity::text AS q FROM report_usage_day_cell WHERE day >= $1 ORDER BY day`, [behind]);
+    expect(booked).toEqual([0, 1, 2].map((i) => ({ day: addDays(behind, i), q: '86400.000000' })));
+    const fresh = await t.http.get(`/reports/usage?start=${behind}&end=${today}`).set('X-Auth-Token', await t.token('reader', { name: 'r2' })).expect(200);
+    expect(fresh.body).toMatchObject({ complete: true, rows: [expect.objectContaining({ quantity: String(3 * 86400) + '.000000' })] });
+  });
+
+  it('refuses a REPORT_TIME_ZONE or CLOUD_SITE other than the ones recorded at the first start, naming the variable', async () => {
+    await t.runtime.dataSource.query(`UPDATE report_clock SET time_zone = 'Europe/Berlin'`);
+    const clock = t.app.get(ReportClockService);
+    await expect(clock.ensure()).rejects.toThrow(ConfigError);
+    await expect(clock.ensure()).rejects.toThrow(/^REPORT_TIME_ZONE is UTC, but this database's reports were cut in Europe\/Berlin/);
+    await t.runtime.dataSource.query(`UPDATE report_clock SET time_zone = 'UTC', cloud_site = 'region-2'`);
+    await expect(clock.ensure()).rejects.toThrow(/^CLOUD_SITE is cloud, but .* carry region-2/);
+  });
+
+  it('stops a process whose REPORT_TIME_ZONE PostgreSQL does not know with exit status 2', async () => {
+    await expect(startTestApp({ REPORT_TIME_ZONE: 'Mars/Olympus_Mons' })).rejects.toThrow('REPORT_TIME_ZONE: Mars/Olympus_Mons is not a time zone PostgreSQL knows');
+    const root = join(__dirname, '..', '..');
+    execFileSync(process.execPath, [join(root, 'scripts', 'build-if-stale.js')], { stdio: 'ignore', cwd: root });
+    const run = spawnSync(process.execPath, [join(root, 'dist', 'src', 'main.js')], {
+      env: { PATH: process.env.PATH, DATA_DIR: 'memory://', PORT: '39999', LOG_LEVEL: 'silent', REPORT_TIME_ZONE: 'Mars/Olympus_Mons' },
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+    expect({ status: run.status, stderr: run.stderr }).toEqual({ status: 2, stderr: 'usage-ledger: REPORT_TIME_ZONE: Mars/Olympus_Mons is not a time zone PostgreSQL knows (see pg_timezone_names)\n' });
+  }, 300_000);
 });
+
+function addDays(day: string, n: number): string {
+  const d = new Date(`${day}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + n);
+  return d.toISOString().slice(0, 10);
+}

@@ -6,6 +6,7 @@ import { createApp } from '../../src/app.factory';
 import { AppConfig } from '../../src/config/app-config';
 import { createRootLogger } from '../../src/logging/logger';
 import { ReportClockService } from '../../src/reports/clock/report-clock.service';
+import { ReportsLoops } from '../../src/reports/rollups/reports-loops.service';
 import { Runtime } from '../../src/runtime';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
@@ -31,7 +32,16 @@ export const realServers = {
  * Boots the real application exactly as main.ts does, on the configured
  * database (or a fresh in-memory PGlite), migrated.
  */
-export async function startTestApp(overrides: Record<string, string | undefined> = {}): Promise<TestApp> {
+export interface TestAppOptions {
+  /**
+   * Keep the reports loops (rollup drain, day roll) running where the queue
+   * is consumed. Off by default: suites drain the rollups by hand
+   * (test/support/reports.ts) so that what is pending is deterministic.
+   */
+  reportLoops?: boolean;
+}
+
+export async function startTestApp(overrides: Record<string, string | undefined> = {}, options: TestAppOptions = {}): Promise<TestApp> {
   // Each test app has queue keys of its own in a shared Redis, removed on
   // close unless the test chose the prefix (durability tests reuse one).
   const ownPrefix = overrides.QUEUE_PREFIX === undefined ? `test-${randomUUID()}` : undefined;
@@ -47,7 +57,11 @@ export async function startTestApp(overrides: Record<string, string | undefined>
   // CLOUD_SITE): the clock a previous suite recorded in a shared database
   // is forgotten, as if this were the first start.
   await runtime.dataSource.query(`DELETE FROM report_clock`);
-  const app = await createApp(runtime);
+  const app = await createApp(runtime).catch(async (error: unknown) => {
+    await runtime.close();
+    throw error;
+  });
+  if (!options.reportLoops) await app.get(ReportsLoops).stop();
   const http = request(app.getHttpServer());
   const testApp: TestApp = {
     app,
@@ -86,10 +100,10 @@ export async function startTestApp(overrides: Record<string, string | undefined>
  * it, closed after it) and every table emptied before each test. Returns a
  * stand-in that forwards to that app once it has started.
  */
-export function useTestApp(overrides: Record<string, string | undefined> = {}): TestApp {
+export function useTestApp(overrides: Record<string, string | undefined> = {}, options: TestAppOptions = {}): TestApp {
   let current: TestApp | undefined;
   beforeAll(async () => {
-    current = await startTestApp(overrides);
+    current = await startTestApp(overrides, options);
   });
   afterAll(async () => {
     await current?.close();

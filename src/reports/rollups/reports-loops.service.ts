@@ -62,7 +62,7 @@ export class ReportsLoops implements OnModuleInit, OnModuleDestroy {
     try {
       for (;;) {
         const day = await this.db.transaction((tx) => this.rollups.rollOneDay(tx));
-        if (!day || this.stopped) return;
+        if (!day) return;
         this.log.info({ bookedDay: day }, `reports: day roll, booked day is now ${day}`);
       }
     } catch (error) {
@@ -71,6 +71,11 @@ export class ReportsLoops implements OnModuleInit, OnModuleDestroy {
   }
 
   async onModuleDestroy(): Promise<void> {
+    await this.stop();
+  }
+
+  /** Stops both loops for good, waiting for a running pass (tests drain by hand after this). */
+  async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.drainTimer);
     clearTimeout(this.rollTimer);

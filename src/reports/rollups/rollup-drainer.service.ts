@@ -28,6 +28,7 @@ export class RollupDrainer {
   /** Drains one batch; answers how many keys it handled (0: nothing was dirty, or all of it was taken). */
   async drainBatch(limit = DRAIN_BATCH): Promise<number> {
     return this.db.transaction(async (tx) => {
+      await this.rollups.withoutJit(tx);
       const clock = await this.rollups.clock(tx);
       if (!clock) return 0;
       const keys = await this.rollups.takeDirtyKeys(limit, tx);

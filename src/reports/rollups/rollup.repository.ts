@@ -52,6 +52,16 @@ export class RollupRepository {
     return runOne<ClockRow>(sql, `SELECT time_zone, cloud_site, booked_day::text AS booked_day, late_horizon_days FROM report_clock WHERE id = 1`);
   }
 
+  /**
+   * Turns JIT compilation off for the transaction: the planner's row
+   * estimates for the key relations (unnest, generate_series) are far too
+   * high, and JIT would spend seconds compiling statements that run in
+   * milliseconds.
+   */
+  async withoutJit(sql: Sql): Promise<void> {
+    await sql.query(`SET LOCAL jit = off`);
+  }
+
   /** Up to `limit` dirty keys, oldest first, locked; keys another worker holds are skipped. */
   async takeDirtyKeys(limit: number, sql: Sql): Promise<CellKey[]> {
     return runRows<CellKey>(

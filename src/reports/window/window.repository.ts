@@ -27,8 +27,7 @@ export class WindowRepository {
       sql,
       `SELECT to_char(${expr(start, 1)} AT TIME ZONE 'UTC', ${UTC_MICROS}) AS start,
               to_char(${expr(end, 2)} AT TIME ZONE 'UTC', ${UTC_MICROS}) AS "end",
-              to_char(now() AT TIME ZONE 'UTC', ${UTC_MICROS}) AS as_of,
-              $3::text AS zone`, // $3 is named even when both bounds are instants: an unused parameter fails the bind
+              to_char(now() AT TIME ZONE 'UTC', ${UTC_MICROS}) AS as_of, $3::text AS zone`,
       ['date' in start ? start.date : start.instant, 'date' in end ? end.date : end.instant, zone],
     );
     return row!;

@@ -1,0 +1,16 @@
+import { Module } from '@nestjs/common';
+import { ReportJobsProcessingModule } from '../jobs/report-jobs.module';
+import { ConsistencyCheckHandler } from './consistency-check.handler';
+import { ConsistencyCheckRepository } from './consistency-check.repository';
+import { ReportsProcessingModule } from '../reports-processing.module';
+
+/**
+ * Running consistency checks: the `consistency_check` kind on the job
+ * registry (worker process, and the API without Redis).
+ */
+@Module({
+  imports: [ReportJobsProcessingModule, ReportsProcessingModule],
+  providers: [ConsistencyCheckRepository, ConsistencyCheckHandler],
+  exports: [ConsistencyCheckRepository, ReportJobsProcessingModule, ReportsProcessingModule],
+})
+export class ChecksProcessingModule {}

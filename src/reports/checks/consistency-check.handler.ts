@@ -1,0 +1,208 @@
+import { Injectable, OnModuleInit } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
+import { ChunkOutcome, JobContext, JobPlan, ReportJobRegistry } from '../jobs/report-job-registry';
+import { addDays, daysBetween, minDay, monthsOf } from './check-window';
+import { CellMismatch, compareDayCells } from './cell-compare';
+import { ConsistencyCheckRepository, DayKey } from './consistency-check.repository';
+import { RollupRepository } from '../rollups/rollup.repository';
+
+export const CONSISTENCY_CHECK = 'consistency_check';
+
+/** The scope of a consistency_check job, as stored in report_job.scope. */
+export interface CheckScope {
+  start: string;
+  end: string;
+  /** The window as local days [first_day, end_day) of time_zone. */
+  first_day: string;
+  end_day: string;
+  time_zone: string;
+  project_ids: string[] | null;
+  sample: number | null;
+  repair: boolean;
+  rebuild: boolean;
+}
+
+/**
+ * Where the next chunk starts: in a grid of projects × days (project by
+ * project, day by day), or in a list of sampled (project, day) pairs.
+ */
+export type CheckCursor =
+  | { mode: 'grid'; projects: string[]; first: string; days: number; project: number; day: number; site: string }
+  | { mode: 'pairs'; pairs: [string, string][]; next: number; site: string }
+  | { mode: 'sums'; months: string[]; next: number; first: string; end: string; site: string };
+
+export interface CheckResult {
+  cells_checked: number;
+  skipped_dirty: number;
+  skipped_detached: number;
+  mismatches: CellMismatch[];
+  mismatch_count: number;
+  /** With repair: keys marked dirty so far. */
+  keys_repaired?: number;
+}
+
+export interface RebuildResult {
+  keys_marked: number;
+}
+
+type Result = CheckResult | RebuildResult;
+
+/** Project-days per chunk: one transaction's worth of recomputation. */
+export const CHUNK_PROJECT_DAYS = 2000;
+/** The result lists the first 1,000 mismatches (reports.md 7.5). */
+export const MISMATCH_LIST_MAX = 1000;
+
+/**
+ * The consistency_check job kind (reports.md 7.5). Each chunk takes up to
+ * 2,000 (project, day) pairs and, in one REPEATABLE READ snapshot, finds
+ * their keys (a stored cell or raw history), skips those in
+ * report_dirty_key, recomputes the rest from raw through the rollup module
+ * and compares with the stored cells (I1). A full check (no sample) then
+ * compares, one month per chunk, the month cells and the site-day cells with
+ * the sums of their day cells (I3). `repair` marks keys with an I1 mismatch
+ * dirty; `rebuild` checks nothing and marks every key dirty. I1 holds only
+ * for booked days (s(d+1) ≤ H), so a check stops before the booked day; a
+ * rebuild includes that day (its today cell) and nothing later.
+ */
+@Injectable()
+export class ConsistencyCheckHandler implements OnModuleInit {
+  constructor(
+    private readonly registry: ReportJobRegistry,
+    private readonly checks: ConsistencyCheckRepository,
+    private readonly rollups: RollupRepository,
+  ) {}
+
+  onModuleInit(): void {
+    this.registry.register<CheckScope, CheckCursor, Result>(CONSISTENCY_CHECK, {
+      isolation: (scope) => (scope.rebuild ? 'READ COMMITTED' : 'REPEATABLE READ'),
+      plan: (job, sql) => this.plan(job, sql),
+      chunk: (job, sql) => this.chunk(job, sql),
+    });
+  }
+
+  async plan(job: JobContext<CheckScope, null, null>, sql: EntityManager): Promise<JobPlan<CheckCursor, Result>> {
+    const scope = job.scope;
+    const result: Result = scope.rebuild ? { keys_marked: 0 } : emptyCheck(scope.repair);
+    await this.rollups.withoutJit(sql);
+    const clock = await this.rollups.clock(sql);
+    if (!clock) throw new Error('report_clock has no row yet: the reports module has not started');
+    const end = minDay(scope.end_day, scope.rebuild ? addDays(clock.booked_day, 1) : clock.booked_day);
+    const days = end > scope.first_day ? daysBetween(scope.first_day, end) : 0;
+    if (days === 0) return { total: 0, cursor: null, result };
+    if (scope.sample !== null) {
+      const pairs = await this.checks.samplePairs(scope.first_day, end, scope.time_zone, scope.project_ids, scope.sample, sql);
+      return { total: pairs.length, cursor: pairs.length ? { mode: 'pairs', pairs, next: 0, site: clock.cloud_site } : null, result };
+    }
+    const projects = scope.project_ids ? [...new Set(scope.project_ids)].sort(byBytes) : await this.checks.projectsWithData(scope.first_day, end, scope.time_zone, sql);
+    const total = projects.length * days;
+    return { total, cursor: total ? { mode: 'grid', projects, first: scope.first_day, days, project: 0, day: 0, site: clock.cloud_site } : null, result };
+  }
+
+  async chunk(job: JobContext<CheckScope, CheckCursor, Result>, sql: EntityManager): Promise<ChunkOutcome<CheckCursor, Result>> {
+    // As in the drain: the key relations' row estimates would make JIT compile for seconds.
+    await this.rollups.withoutJit(sql);
+    if (job.cursor.mode === 'sums') return this.sums(job.scope, job.cursor, job.result as CheckResult, sql);
+    const { pairs, cursor: next } = nextPairs(job.cursor, CHUNK_PROJECT_DAYS);
+    // A full check ends with the sums (I3) of the months it covered, one month per chunk.
+    const cursor: CheckCursor | null =
+      next === null && job.cursor.mode === 'grid' && !job.scope.rebuild
+        ? { mode: 'sums', months: monthsOf(job.cursor.first, addDays(job.cursor.first, job.cursor.days)), next: 0, first: job.cursor.first, end: addDays(job.cursor.first, job.cursor.days), site: job.cursor.site }
+        : next;
+    const keys = await this.checks.keysOf(pairs, job.scope.time_zone, job.cursor.site, sql);
+    if (job.scope.rebuild) {
+      await this.rollups.markDirty(keys, sql);
+      return { cursor, done: pairs.length, result: { keys_marked: (job.result as RebuildResult).keys_marked + keys.length } };
+    }
+    const previous = job.result as CheckResult;
+    const dirty = new Set((await this.checks.dirtyAmong(keys, sql)).map(keyText));
+    const clean = keys.filter((k) => !dirty.has(keyText(k)));
+    const clock = (await this.rollups.clock(sql))!;
+    const recomputed = await this.rollups.recomputeDayCells(clean, clock, sql);
+    const stored = await this.rollups.storedDayCells(clean, sql);
+    const { checked, mismatches } = compareDayCells(stored, recomputed);
+    const result: CheckResult = {
+      cells_checked: previous.cells_checked + checked,
+      skipped_dirty: previous.skipped_dirty + dirty.size,
+      skipped_detached: previous.skipped_detached,
+      mismatches: [...previous.mismatches, ...mismatches].slice(0, MISMATCH_LIST_MAX),
+      mismatch_count: previous.mismatch_count + mismatches.length,
+    };
+    if (job.scope.repair) {
+      const seen = new Set<string>();
+      const toMark: DayKey[] = [];
+      for (const m of mismatches) {
+        const key = { project_id: m.project_id!, site: m.site, day: m.day };
+        if (seen.has(keyText(key))) continue;
+        seen.add(keyText(key));
+        toMark.push(key);
+      }
+      await this.rollups.markDirty(toMark, sql);
+      result.keys_repaired = (previous.keys_repaired ?? 0) + toMark.length;
+    }
+    return { cursor, done: pairs.length, result };
+  }
+
+  /**
+   * I3 for one month of the window: its month cells against the sums of
+   * their day cells, and (with no project filter: a site-day cell sums every
+   * project) the site-day cells of its days in the window. No project-days
+   * are counted: progress covers the I1 part.
+   */
+  private async sums(scope: CheckScope, cursor: Extract<CheckCursor, { mode: 'sums' }>, previous: CheckResult, sql: EntityManager): Promise<ChunkOutcome<CheckCursor, Result>> {
+    const month = cursor.months[cursor.next];
+    const room = Math.max(0, MISMATCH_LIST_MAX - previous.mismatches.length);
+    const months = await this.checks.monthSums(month, scope.project_ids, room, sql);
+    const found: CellMismatch[] = months.rows.map((row) => ({ invariant: 'I3', ...row, cell: 'month' }));
+    let checked = months.checked;
+    let differing = months.differing;
+    if (scope.project_ids === null) {
+      const days = await this.checks.siteDaySums(month < cursor.first ? cursor.first : month, minDay(nextMonth(month), cursor.end), Math.max(0, room - found.length), sql);
+      found.push(...days.rows.map((row): CellMismatch => ({ invariant: 'I3', ...row, cell: 'site_day' })));
+      checked += days.checked;
+      differing += days.differing;
+    }
+    const result: CheckResult = {
+      ...previous,
+      cells_checked: previous.cells_checked + checked,
+      mismatches: [...previous.mismatches, ...found].slice(0, MISMATCH_LIST_MAX),
+      mismatch_count: previous.mismatch_count + differing,
+    };
+    const next = cursor.next + 1;
+    return { cursor: next < cursor.months.length ? { ...cursor, next } : null, done: 0, result };
+  }
+}
+
+function nextMonth(month: string): string {
+  const [y, m] = month.split('-').map(Number);
+  return m === 12 ? `${String(y + 1).padStart(4, '0')}-01-01` : `${String(y).padStart(4, '0')}-${String(m + 1).padStart(2, '0')}-01`;
+}
+
+function emptyCheck(repair: boolean): CheckResult {
+  return { cells_checked: 0, skipped_dirty: 0, skipped_detached: 0, mismatches: [], mismatch_count: 0, ...(repair ? { keys_repaired: 0 } : {}) };
+}
+
+const keyText = (k: DayKey) => JSON.stringify([k.project_id, k.site, k.day]);
+
+function byBytes(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a), Buffer.from(b));
+}
+
+/** Up to `max` (project, day) pairs from the cursor, and the cursor after them (null at the end). */
+export function nextPairs(cursor: Exclude<CheckCursor, { mode: 'sums' }>, max: number): { pairs: [string, string][]; cursor: CheckCursor | null } {
+  if (cursor.mode === 'pairs') {
+    const pairs = cursor.pairs.slice(cursor.next, cursor.next + max);
+    const next = cursor.next + pairs.length;
+    return { pairs, cursor: next < cursor.pairs.length ? { ...cursor, next } : null };
+  }
+  const pairs: [string, string][] = [];
+  let { project, day } = cursor;
+  while (pairs.length < max && project < cursor.projects.length) {
+    pairs.push([cursor.projects[project], addDays(cursor.first, day)]);
+    day++;
+    if (day >= cursor.days) {
+      day = 0;
+      project++;
+    }
+  }
+  return { pairs, cursor: project < cursor.projects.length ? { ...cursor, project, day } : null };
+}

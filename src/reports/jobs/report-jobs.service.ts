@@ -1,0 +1,39 @@
+import { Injectable } from '@nestjs/common';
+import { JobQueueService } from '../../queue/job-queue.service';
+import { JobView } from './dto/jobs.views';
+import { newJobId } from './job-id';
+import { toView } from './job-view';
+import { ReportJobRepository } from './report-job.repository';
+
+/** What starts a job: its kind, scope, who asked and why. */
+export interface CreateJobCommand {
+  kind: string;
+  scope: Record<string, unknown>;
+  createdBy: string;
+  reason?: string | null;
+}
+
+/**
+ * Starting report jobs (reports.md 4.7): stored, then queued under their own
+ * id. Running them is ReportJobRunner's part; the routes that list, read and
+ * cancel them are ReportJobsAdminService's.
+ */
+@Injectable()
+export class ReportJobsService {
+  constructor(
+    private readonly jobs: ReportJobRepository,
+    private readonly queue: JobQueueService,
+  ) {}
+
+  /** Stores the job, then queues it; a lost enqueue is made good by the sweeper. */
+  async create(command: CreateJobCommand): Promise<JobView> {
+    const row = await this.jobs.insert({ id: newJobId(), kind: command.kind, reason: command.reason ?? null, createdBy: command.createdBy, scope: command.scope });
+    await this.enqueue(row.id);
+    return toView(row);
+  }
+
+  /** Queues `reports.run-job` for a stored job; the BullMQ job id is the job's id. */
+  async enqueue(jobId: string): Promise<void> {
+    await this.queue.enqueue('reports.run-job', { jobId }, { jobId });
+  }
+}

@@ -1,0 +1,182 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { Principal } from '../../auth/principal';
+import { AppConfig } from '../../config/app-config';
+import { Exact } from '../decimal';
+import { RollupRepository } from '../rollups/rollup.repository';
+import { decodeCursor, encodeCursor, queryDigest } from '../paging';
+import { projectScope } from '../scope';
+import { invalid } from '../window/reports-input';
+import { isoMillis, WindowService } from '../window/window.service';
+import { UsageQueryDto } from './dto/usage-query.dto';
+import { Granularity, GroupColumn, UsageReportRepository, UsageRow } from './usage-report.repository';
+
+/** The unit of each meter (§2.1). */
+export const UNITS: Record<string, string> = {
+  'instance.time': 's',
+  'instance.vcpu': 'vcpu·s',
+  'instance.ram': 'MB·s',
+  'instance.disk': 'GB·s',
+  'volume.size': 'GB·s',
+  'amie.charge': 'charge',
+  'amie.node_time': 'node·s',
+  'amie.core_time': 'core·s',
+};
+
+const ALIASES: Record<string, GroupColumn> = { flavor: 'key', volume_type: 'key', resource: 'key', record_type: 'subkey' };
+const SORT_KEY_LENGTH = 11;
+
+/** `quantity_hours` (§1.4): six digits, half-even, from the exact quantity; only for units in seconds. */
+export function quantityHours(meter: string, quantity: string): string | null {
+  return UNITS[meter]?.endsWith('s') ? new Exact(quantity).div(3600).toDecimalPlaces(6, Exact.ROUND_HALF_EVEN).toFixed(6) : null;
+}
+
+export interface UsageWarning {
+  code: 'unpriced' | 'unsized';
+  meter: string;
+  key: string;
+  message: string;
+}
+
+/**
+ * `GET /reports/usage` (reports.md §3.1): reads the window, the grouping and
+ * the caller's scope, asks the rollups in one REPEATABLE READ snapshot, and
+ * shapes the answer (units, hours, warnings, cost columns, the next cursor).
+ */
+@Injectable()
+export class UsageReportService {
+  constructor(
+    private readonly db: DataSource,
+    private readonly config: AppConfig,
+    private readonly windows: WindowService,
+    private readonly reports: UsageReportRepository,
+    private readonly rollups: RollupRepository,
+  ) {}
+
+  async usage(principal: Principal, query: UsageQueryDto) {
+    const groupBy = groupColumns(query.group_by);
+    if (query.view === 'live' && query.lines !== undefined && query.lines !== 'usage') throw invalid('view', 'live answers usage lines only');
+    // Rating (price lists) is not part of this version: a currency asked for
+    // explicitly has no list to price it; REPORT_CURRENCY shows every row unpriced.
+    if (query.currency !== undefined) throw invalid('currency', `no price list for ${query.currency}`);
+    const currency = this.config.reportCurrency ?? null;
+    const projects = projectScope(principal, query.project_id) ?? null;
+    const limit = query.limit ?? 1000;
+    const digest = queryDigest(query, 'usage');
+    const after = query.cursor !== undefined ? decodeCursor(query.cursor, digest, SORT_KEY_LENGTH) : null;
+    const granularity: Granularity = query.granularity ?? 'total';
+
+    return this.db.transaction('REPEATABLE READ', async (tx) => {
+      await this.rollups.withoutJit(tx);
+      const window = await this.windows.resolve(query, tx);
+      const endCut = window.end < window.as_of ? window.end : window.as_of;
+      const empty = projects !== null && projects.length === 0;
+      const answer =
+        query.lines === 'adjustments' || empty
+          ? { rows: [], totals: [], unsized_keys: [], meter_keys: [] }
+          : await this.reports.aggregate(
+              {
+                start: window.start,
+                end: window.end,
+                asOf: window.as_of,
+                tz: window.tz,
+                period: window.period,
+                granularity,
+                groupBy,
+                projects,
+                sites: query.site ?? null,
+                sources: query.source ?? null,
+                meters: query.meter ?? null,
+                flavors: query.flavor ?? null,
+                volumeTypes: query.volume_type ?? null,
+                resources: query.resource ?? null,
+                recordTypes: query.record_type ?? null,
+                siteCells: !groupBy.includes('project_id') && projects === null,
+                after: after as (string | boolean)[] | null,
+                limit,
+              },
+              tx,
+            );
+      const fresh =
+        endCut > window.start && !empty
+          ? await this.reports.freshness(window.start, endCut, projects, query.site ?? null, tx)
+          : { pending_cells: 0, lag_seconds: 0, booked_day: '', last_day: '' };
+      const more = answer.rows.length > limit;
+      const rows = answer.rows.slice(0, limit);
+      const warnings: UsageWarning[] = [
+        ...(currency ? answer.meter_keys.map(([meter, key]) => ({ code: 'unpriced' as const, meter, key, message: `no price item in ${currency} covers ${meter} ${JSON.stringify(key)}` })) : []),
+        ...answer.unsized_keys.map((key) => ({
+          code: 'unsized' as const,
+          meter: 'instance.time',
+          key,
+          message: `flavor ${JSON.stringify(key)} is not in the flavor catalogue: it counts in instance.time but not in vCPU, RAM or disk`,
+        })),
+      ].sort((a, b) => cmp(a.code, b.code) || cmp(a.meter, b.meter) || cmp(a.key, b.key));
+      return {
+        window: { start: isoMillis(window.start), end: isoMillis(window.end), tz: window.tz, period: window.period },
+        as_of: isoMillis(window.as_of),
+        complete: fresh.pending_cells === 0 && !(fresh.last_day > fresh.booked_day),
+        pending_cells: fresh.pending_cells,
+        lag_seconds: fresh.lag_seconds,
+        granularity,
+        group_by: groupBy,
+        currency,
+        rows: rows.map((row) => usageLine(row, currency)),
+        totals: {
+          by_meter: answer.totals.map((t) => ({ meter: t.meter, unit: UNITS[t.meter], quantity: t.quantity, quantity_hours: quantityHours(t.meter, t.quantity) })),
+          cost: null,
+          cost_complete: currency ? answer.totals.length === 0 : null,
+        },
+        next_cursor: more ? encodeCursor(digest, rows[rows.length - 1].sort_key) : null,
+        warnings,
+      };
+    });
+  }
+}
+
+/** One row of §3.1; with a currency but no price list, every row is unpriced (never free). */
+function usageLine(row: UsageRow, currency: string | null) {
+  return {
+    period_start: isoMillis(row.period_start),
+    period_end: isoMillis(row.period_end),
+    period: row.period,
+    line_type: 'usage',
+    applies_to_period: null,
+    project_id: row.project_id,
+    site: row.site,
+    source: row.source,
+    meter: row.meter,
+    key: row.key,
+    subkey: row.subkey,
+    unit: UNITS[row.meter],
+    quantity: row.quantity,
+    quantity_hours: quantityHours(row.meter, row.quantity),
+    unsized: row.unsized,
+    unit_price: null,
+    price_unit: null,
+    cost: null,
+    priced: currency ? false : null,
+  };
+}
+
+/** `group_by` with its aliases resolved; `meter` is always grouped; a column named twice is a 400. */
+function groupColumns(names: string[] | undefined): GroupColumn[] {
+  const given = names ?? ['project_id', 'key', 'subkey'];
+  const columns: GroupColumn[] = [];
+  const namedAs = new Map<GroupColumn, string>();
+  for (const name of given) {
+    if (name === 'meter') continue;
+    const column = ALIASES[name] ?? (name as GroupColumn);
+    const earlier = namedAs.get(column);
+    if (earlier !== undefined) {
+      throw invalid('group_by', earlier === name ? `${name} is named twice` : `${name} and ${earlier} both name ${column}`);
+    }
+    namedAs.set(column, name);
+    columns.push(column);
+  }
+  return columns;
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

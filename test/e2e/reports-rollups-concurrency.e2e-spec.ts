@@ -1,0 +1,83 @@
+import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { almanach, drainRollups } from '../support/reports';
+import { useTestApp } from '../support/test-app';
+
+/**
+ * Two worker processes draining the same dirty keys together produce the
+ * same cells as one drain alone (reports.md §7.2: FOR UPDATE SKIP LOCKED,
+ * per-(project, day) advisory locks, month and site-day sums by delta in key
+ * order). Needs PostgreSQL and Redis: the processes share them.
+ */
+const real = Boolean(process.env.DATABASE_URL && process.env.REDIS_URL);
+const maybe = real ? describe : describe.skip;
+if (!real) console.log('reports-rollups-concurrency: skipped, it needs DATABASE_URL and REDIS_URL (real worker processes share them)');
+
+const root = join(__dirname, '..', '..');
+const CELL_TABLES = {
+  day: `SELECT project_id, site, day::text, meter, key, subkey, quantity::text, items FROM report_usage_day_cell ORDER BY 1, 2, 3, 4, 5, 6`,
+  today: `SELECT project_id, site, day::text, meter, key, subkey, closed_part::text, open_weight::text, open_anchor::text, items FROM report_usage_today_cell ORDER BY 1, 2, 3, 4, 5, 6`,
+  month: `SELECT project_id, site, month::text, meter, key, subkey, quantity::text, cells FROM report_usage_month_cell ORDER BY 1, 2, 3, 4, 5, 6`,
+  siteDay: `SELECT site, day::text, meter, key, subkey, quantity::text, cells FROM report_usage_site_day_cell ORDER BY 1, 2, 3, 4, 5`,
+};
+
+maybe('reports rollups: two worker processes drain like one (real processes)', () => {
+  const prefix = `test-rollups-${randomUUID()}`;
+  const t = useTestApp({ REPORT_TIME_ZONE: 'Europe/Berlin', QUEUE_PREFIX: prefix });
+  const children: ChildProcess[] = [];
+
+  beforeAll(() => {
+    execFileSync(process.execPath, [join(root, 'scripts', 'build-if-stale.js')], { stdio: 'inherit', cwd: root });
+  }, 300_000);
+  afterEach(async () => {
+    for (const child of children.splice(0)) {
+      if (child.exitCode !== null || child.signalCode !== null) continue;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+    }
+  });
+
+  it('ends with the same day, today, month and site-day cells', async () => {
+    const a = almanach(t, await t.token('service'));
+    for (let i = 0; i < 24; i++) {
+      const project = `p${i % 6}`;
+      await a.createInstance(project, `i${i}`, `2025-0${1 + (i % 9)}-1${i % 10}T0${i % 10}:15:00.250Z`, `f${i % 4}`);
+      if (i % 3 === 0) await a.resizeInstance(`i${i}`, `2025-10-0${1 + (i % 9)}T12:00:00Z`, 'big');
+      if (i % 4 === 0) await a.deleteInstance(`i${i}`, `2025-11-2${i % 10}T00:00:00Z`);
+    }
+    const db = t.runtime.dataSource;
+    const keys: { project_id: string; site: string; day: string }[] = await db.query(`SELECT project_id, site, day::text AS day FROM report_dirty_key`);
+    expect(keys.length).toBeGreaterThan(2000);
+    await drainRollups(t);
+    const alone: Record<string, unknown[]> = {};
+    for (const [name, sql] of Object.entries(CELL_TABLES)) alone[name] = await db.query(sql);
+    expect(alone.day.length).toBeGreaterThan(1000);
+
+    // The same work again, from nothing, for two worker processes.
+    await db.query(`TRUNCATE report_usage_day_cell, report_usage_today_cell, report_usage_month_cell, report_usage_site_day_cell`);
+    await db.query(`INSERT INTO report_dirty_key (project_id, site, day) SELECT * FROM unnest($1::text[], $2::text[], $3::date[])`, [
+      keys.map((k) => k.project_id),
+      keys.map((k) => k.site),
+      keys.map((k) => k.day),
+    ]);
+    for (let i = 0; i < 2; i++) {
+      const child = spawn(process.execPath, [join(root, 'dist', 'src', 'worker.js')], {
+        env: { PATH: process.env.PATH, LOG_LEVEL: 'warn', DATABASE_URL: process.env.DATABASE_URL, REDIS_URL: process.env.REDIS_URL, QUEUE_PREFIX: prefix, REPORT_TIME_ZONE: 'Europe/Berlin' },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      child.stderr?.on('data', (d) => process.env.TEST_LOG_LEVEL && process.stderr.write(d));
+      children.push(child);
+    }
+    const deadline = Date.now() + 120_000;
+    for (;;) {
+      const [{ n }] = await db.query(`SELECT count(*)::int AS n FROM report_dirty_key`);
+      if (n === 0) break;
+      if (Date.now() > deadline) throw new Error(`${n} dirty keys left after 120 s`);
+      for (const child of children) if (child.exitCode !== null) throw new Error(`a worker exited with ${child.exitCode}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    for (const [name, sql] of Object.entries(CELL_TABLES)) expect({ name, cells: await db.query(sql) }).toEqual({ name, cells: alone[name] });
+  }, 300_000);
+});

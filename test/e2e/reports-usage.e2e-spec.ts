@@ -1,0 +1,318 @@
+import { JobQueueService } from '../../src/queue/job-queue.service';
+import { createSite, SiteCredentials, waitLoaded } from '../support/amie';
+import { almanach, drainRollups } from '../support/reports';
+import { TestApp, useTestApp } from '../support/test-app';
+
+type Row = Record<string, unknown>;
+
+function reader(t: TestApp, token: string) {
+  return (query: string) => t.http.get(`/reports/usage?${query}`).set('X-Auth-Token', token);
+}
+
+/** Every row of every page of a query, following next_cursor with `limit`. */
+async function allPages(get: (q: string) => ReturnType<ReturnType<typeof reader>>, query: string, limit: number) {
+  const rows: Row[] = [];
+  const totals: unknown[] = [];
+  let cursor: string | null = null;
+  do {
+    const res: { body: { rows: Row[]; totals: unknown; next_cursor: string | null } } = await get(`${query}&limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`).expect(200);
+    rows.push(...res.body.rows);
+    totals.push(res.body.totals);
+    cursor = res.body.next_cursor;
+  } while (cursor);
+  return { rows, totals };
+}
+
+describe('GET /reports/usage in UTC (reports.md §3.1, §13)', () => {
+  const t = useTestApp({ REPORT_TIME_ZONE: 'UTC' });
+  let admin: string;
+  let get: ReturnType<typeof reader>;
+  beforeEach(async () => {
+    admin = await t.token('reader', { name: 'billing' });
+    get = reader(t, admin);
+  });
+
+  it('§13.1 exact time: a resize at half a second splits the month exactly, entity lines agree', async () => {
+    const a = almanach(t, await t.token('service'));
+    await a.createInstance('p1', 'i1', '2025-03-01T00:00:00Z', 'a');
+    await a.resizeInstance('i1', '2025-03-10T12:00:00.500Z', 'b');
+    await a.deleteInstance('i1', '2025-03-20T00:00:00Z');
+    await drainRollups(t);
+    const res = await get('period=2025-03').expect(200);
+    expect(res.body).toMatchObject({
+      window: { start: '2025-03-01T00:00:00.000Z', end: '2025-04-01T00:00:00.000Z', tz: 'UTC', period: '2025-03' },
+      complete: true,
+      pending_cells: 0,
+      lag_seconds: 0,
+      granularity: 'total',
+      group_by: ['project_id', 'key', 'subkey'],
+      currency: null,
+      next_cursor: null,
+    });
+    expect(res.body.rows).toEqual([
+      {
+        period_start: '2025-03-01T00:00:00.000Z',
+        period_end: '2025-04-01T00:00:00.000Z',
+        period: '2025-03',
+        line_type: 'usage',
+        applies_to_period: null,
+        project_id: 'p1',
+        site: null,
+        source: 'instance',
+        meter: 'instance.time',
+        key: 'a',
+        subkey: '',
+        unit: 's',
+        quantity: '820800.500000',
+        quantity_hours: '228.000139',
+        unsized: true,
+        unit_price: null,
+        price_unit: null,
+        cost: null,
+        priced: null,
+      },
+      expect.objectContaining({ key: 'b', quantity: '820799.500000', quantity_hours: '227.999861' }),
+    ]);
+    expect(res.body.totals).toEqual({
+      by_meter: [{ meter: 'instance.time', unit: 's', quantity: '1641600.000000', quantity_hours: '456.000000' }],
+      cost: null,
+      cost_complete: null,
+    });
+    expect(res.body.warnings.map((w: Row) => [w.code, w.key])).toEqual([
+      ['unsized', 'a'],
+      ['unsized', 'b'],
+    ]);
+    // An unaligned window: raw fragments at both cut ends plus day cells between.
+    const cut = await get('start=2025-03-10T12:00:00.250Z&end=2025-03-10T12:00:01Z&group_by=key').expect(200);
+    expect(cut.body.rows.map((r: Row) => [r.key, r.quantity, r.period])).toEqual([
+      ['a', '0.250000', null],
+      ['b', '0.500000', null],
+    ]);
+    const wide = await get('start=2025-03-05T06:00:00Z&end=2025-03-15T18:00:00Z&group_by=key').expect(200);
+    expect(wide.body.rows.map((r: Row) => [r.key, r.quantity])).toEqual([
+      ['a', '453600.500000'],
+      ['b', '453599.500000'],
+    ]);
+  });
+
+  it('§13.3 derived meters: vCPU, RAM and disk from the catalogue; aliases report under the name; unsized flavors flagged', async () => {
+    await t.runtime.dataSource.query(`INSERT INTO report_flavor (name, vcpus, ram_mb, disk_gb, updated_by) VALUES ('m1.large', 4, 8192, 80, 'test')`);
+    await t.runtime.dataSource.query(`INSERT INTO report_flavor_alias (alias, flavor_name) VALUES ('f-large-id', 'm1.large')`);
+    const a = almanach(t, await t.token('service'));
+    await a.createInstance('p1', 'i1', '2025-05-01T00:00:00Z', 'm1.large');
+    await a.deleteInstance('i1', '2025-05-02T00:00:00Z');
+    await a.createInstance('p1', 'i2', '2025-05-01T00:00:00Z', 'f-large-id');
+    await a.deleteInstance('i2', '2025-05-01T12:00:00Z');
+    await a.createInstance('p1', 'i3', '2025-05-01T00:00:00Z', 'mystery');
+    await a.deleteInstance('i3', '2025-05-01T01:00:00Z');
+    await drainRollups(t);
+    const res = await get('period=2025-05&group_by=flavor').expect(200);
+    const byMeter = (meter: string) => res.body.rows.filter((r: Row) => r.meter === meter).map((r: Row) => [r.key, r.quantity, r.unsized]);
+    expect(byMeter('instance.time')).toEqual([
+      ['m1.large', '129600.000000', false],
+      ['mystery', '3600.000000', true],
+    ]);
+    expect(byMeter('instance.vcpu')).toEqual([['m1.large', '518400.000000', false]]);
+    expect(byMeter('instance.ram')).toEqual([['m1.large', String(129600 * 8192) + '.000000', false]]);
+    expect(byMeter('instance.disk')).toEqual([['m1.large', String(129600 * 80) + '.000000', false]]);
+    expect(res.body.warnings).toEqual([{ code: 'unsized', meter: 'instance.time', key: 'mystery', message: expect.stringContaining('mystery') }]);
+    const onlyVcpu = await get('period=2025-05&meter=instance.vcpu&flavor=m1.large&group_by=').expect(200);
+    expect(onlyVcpu.body.rows.map((r: Row) => [r.meter, r.key, r.quantity])).toEqual([['instance.vcpu', null, '518400.000000']]);
+  });
+
+  it('§13.4 volumes: GB·s by volume type through a resize', async () => {
+    const a = almanach(t, await t.token('service'));
+    await t.http.post('/v1/volume_type').set('X-Auth-Token', await t.token('service', { name: 'svc2' })).send({ type_id: 'ssd', type_name: 'ssd' });
+    await a.createVolume('p1', 'v1', '2025-06-01T00:00:00Z', 100, 'ssd');
+    await a.resizeVolume('v1', '2025-06-11T00:00:00Z', 200);
+    await a.deleteVolume('v1', '2025-06-16T00:00:00Z');
+    await drainRollups(t);
+    const res = await get('period=2025-06&source=volume&group_by=volume_type').expect(200);
+    expect(res.body.rows.map((r: Row) => [r.meter, r.key, r.unit, r.quantity])).toEqual([['volume.size', 'ssd', 'GB·s', '172800000.000000']]);
+  });
+
+  it('§13.15 freshness: a write is pending (complete false) until the worker drains it, then visible', async () => {
+    const a = almanach(t, await t.token('service'));
+    await a.createInstance('p9', 'i9', '2025-07-01T00:00:00Z', 'a');
+    await a.deleteInstance('i9', '2025-07-01T02:00:00Z');
+    const before = await get('period=2025-07').expect(200);
+    expect(before.body.complete).toBe(false);
+    expect(before.body.pending_cells).toBeGreaterThan(0);
+    expect(before.body.rows).toEqual([]);
+    await drainRollups(t);
+    const after = await get('period=2025-07').expect(200);
+    expect(after.body).toMatchObject({ complete: true, pending_cells: 0, lag_seconds: 0 });
+    expect(after.body.rows.map((r: Row) => r.quantity)).toEqual(['7200.000000']);
+  });
+
+  it('measures today from the today cell up to as_of, and an open instance keeps growing', async () => {
+    const a = almanach(t, await t.token('service'));
+    const todayStart = new Date(new Date().toISOString().slice(0, 10) + 'T00:00:00Z');
+    const created = new Date(Math.min(Date.now() - 60_000, Math.max(todayStart.getTime(), Date.now() - 3_600_000)));
+    await a.createInstance('p1', 'live', created.toISOString(), 'a');
+    await drainRollups(t);
+    const cells = await t.runtime.dataSource.query(`SELECT open_weight::text AS w FROM report_usage_today_cell WHERE project_id = 'p1'`);
+    expect(cells).toEqual([{ w: '1' }]);
+    const res = await get(`start=${todayStart.toISOString()}&end=${new Date(todayStart.getTime() + 86_400_000).toISOString()}`).expect(200);
+    const asOf = new Date(res.body.as_of).getTime();
+    const quantity = Number(res.body.rows[0].quantity);
+    // The exact figure is as_of − created; as_of is shown to the millisecond.
+    expect(Math.abs(quantity - (asOf - created.getTime()) / 1000)).toBeLessThan(0.002);
+    expect(res.body.complete).toBe(true);
+  });
+
+  it('§13.7 paging: limit=1 pages are exactly one unpaged call, totals identical on every page', async () => {
+    const a = almanach(t, await t.token('service'));
+    for (const [p, i, f] of [
+      ['p1', 'i1', 'a'],
+      ['p1', 'i2', 'b'],
+      ['p2', 'i3', 'a'],
+      ['p3', 'i4', 'c'],
+    ]) {
+      await a.createInstance(p, i, '2025-08-03T10:00:00Z', f);
+      await a.deleteInstance(i, '2025-08-05T10:00:00Z');
+    }
+    await drainRollups(t);
+    for (const query of ['period=2025-08', 'period=2025-08&granularity=day&group_by=project_id', 'period=2025-08&group_by=site,key']) {
+      const whole = await get(query).expect(200);
+      const paged = await allPages(get, query, 1);
+      expect(paged.rows).toEqual(whole.body.rows);
+      expect(paged.rows.length).toBeGreaterThan(1);
+      for (const totals of paged.totals) expect(totals).toEqual(whole.body.totals);
+    }
+    const first = await get('period=2025-08&limit=1').expect(200);
+    const reused = await get(`period=2025-07&limit=1&cursor=${encodeURIComponent(first.body.next_cursor)}`).expect(400);
+    expect(reused.body).toEqual({ error: 'cursor: belongs to a query with other parameters', fields: { cursor: 'belongs to a query with other parameters' } });
+    await get('period=2025-08&cursor=bm9wZQ').expect(400);
+  });
+
+  it('§13.6 scoping: a user sees its projects only, a foreign project is 403, totals equal the reader’s', async () => {
+    const a = almanach(t, await t.token('service'));
+    await a.createInstance('p1', 'i1', '2025-09-01T00:00:00Z', 'a');
+    await a.deleteInstance('i1', '2025-09-02T00:00:00Z');
+    await a.createInstance('p2', 'i2', '2025-09-01T00:00:00Z', 'a');
+    await a.deleteInstance('i2', '2025-09-03T00:00:00Z');
+    await drainRollups(t);
+    const user = reader(t, await t.token('user', { projectIds: ['p1'] }));
+    const own = await user('period=2025-09').expect(200);
+    expect(own.body.rows.map((r: Row) => r.project_id)).toEqual(['p1']);
+    const denied = await user('period=2025-09&project_id=p2').expect(403);
+    expect(denied.body).toEqual({ error: expect.any(String) });
+    await user('period=2025-09&project_id=p1,p2').expect(403);
+    const bySite = await user('period=2025-09&group_by=site').expect(200);
+    const readerFiltered = await get('period=2025-09&group_by=site&project_id=p1').expect(200);
+    expect(bySite.body.totals).toEqual(readerFiltered.body.totals);
+    expect(bySite.body.rows).toEqual(readerFiltered.body.rows);
+    const fleet = await get('period=2025-09&group_by=site').expect(200);
+    expect(fleet.body.totals.by_meter[0].quantity).toBe('259200.000000');
+    const none = reader(t, await t.token('user', { name: 'nobody', projectIds: [] }));
+    expect((await none('period=2025-09').expect(200)).body.rows).toEqual([]);
+  });
+
+  it('answers 400 naming the field for every bad parameter, 401 without a token', async () => {
+    const cases: [string, string][] = [
+      ['period=2025-03&grop_by=key', 'grop_by: not a known parameter'],
+      ['start=2025-03-01T00:00:00&end=2025-04-01', 'start: needs Z or an offset'],
+      ['period=2025-13', 'period: not a valid month'],
+      ['period=2025-03&start=2025-03-01', 'period: give either period or start and end, not both'],
+      ['end=2025-03-01', 'start: required (or give period)'],
+      ['start=2025-03-02&end=2025-03-01', 'end: must be later than start'],
+      ['period=2025-03&tz=Mars/Olympus', 'tz: not a time zone PostgreSQL knows'],
+      ['period=2025-03&limit=10001', 'limit: must be a whole number between 1 and 10000'],
+      ['period=2025-03&limit=0', 'limit: must be a whole number between 1 and 10000'],
+      ['period=2025-03&granularity=week', 'granularity: must be total, day or month'],
+      ['period=2025-03&group_by=flavor,resource', 'group_by: resource and flavor both name key'],
+      ['period=2025-03&group_by=key,key', 'group_by: key is named twice'],
+      ['period=2025-03&meter=instance.gpu', expect.stringMatching(/^meter: values must be among/) as unknown as string],
+      ['period=2025-03&currency=EUR', 'currency: no price list for EUR'],
+      ['period=2025-03&currency=euro', 'currency: must be a three-letter ISO 4217 code or SU'],
+      ['period=2025-03&view=live&lines=all', 'view: live answers usage lines only'],
+    ];
+    for (const [query, error] of cases) {
+      const res = await get(query);
+      expect({ query, status: res.status, error: res.body.error }).toEqual({ query, status: 400, error });
+      expect(res.body.fields).toEqual(expect.any(Object));
+    }
+    const res = await t.http.get('/reports/usage?period=2025-03').expect(401);
+    expect(res.body).toEqual({ error: expect.any(String) });
+  });
+});
+
+describe('GET /reports/usage across DST (reports.md §1.5, §13.2)', () => {
+  const t = useTestApp({ REPORT_TIME_ZONE: 'Europe/Berlin' });
+
+  it('counts 743 h in March, 745 h in October, 23 h on 2025-03-30, 31 day rows; Santiago’s skipped midnight', async () => {
+    const a = almanach(t, await t.token('service'));
+    await a.createInstance('p1', 'i1', '2024-12-31T23:00:00Z', 'a');
+    await drainRollups(t);
+    const get = reader(t, await t.token('reader'));
+    const hours = async (query: string) => (await get(query).expect(200)).body.rows.map((r: Row) => r.quantity_hours);
+    expect(await hours('period=2025-03')).toEqual(['743.000000']);
+    expect(await hours('period=2025-10')).toEqual(['745.000000']);
+    expect(await hours('period=2025-03-30')).toEqual(['23.000000']);
+    expect(await hours('period=2025-10-26')).toEqual(['25.000000']);
+    const march = await get('period=2025-03&granularity=day').expect(200);
+    expect(march.body.window).toEqual({ start: '2025-02-28T23:00:00.000Z', end: '2025-03-31T22:00:00.000Z', tz: 'Europe/Berlin', period: '2025-03' });
+    expect(march.body.rows).toHaveLength(31);
+    expect(march.body.rows[29]).toMatchObject({ period: '2025-03-30', period_start: '2025-03-29T23:00:00.000Z', period_end: '2025-03-30T22:00:00.000Z', quantity_hours: '23.000000' });
+    const months = await get('period=2025&granularity=month').expect(200);
+    expect(months.body.rows.map((r: Row) => [r.period, r.quantity_hours])).toEqual(
+      [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31].map((days, i) => [`2025-${String(i + 1).padStart(2, '0')}`, `${days * 24 + (i === 2 ? -1 : i === 9 ? 1 : 0)}.000000`]),
+    );
+    const santiago = await get('period=2025-09-07&tz=America/Santiago').expect(200);
+    expect(santiago.body.window).toMatchObject({ start: '2025-09-07T04:00:00.000Z', end: '2025-09-08T03:00:00.000Z' });
+    expect(santiago.body.rows.map((r: Row) => r.quantity_hours)).toEqual(['23.000000']);
+    const melbourne = await get('period=2025-04-06&tz=Australia/Melbourne').expect(200);
+    expect(melbourne.body.rows.map((r: Row) => r.quantity_hours)).toEqual(['25.000000']);
+  });
+});
+
+describe('GET /reports/usage of AMIE records (reports.md §2.2, §13.5)', () => {
+  const t = useTestApp({ REPORT_TIME_ZONE: 'UTC' });
+  let site: SiteCredentials;
+  const post = (usageType: string, records: Row[]) => t.http.post('/amie/usage/').set(site.headers).send({ UsageType: usageType, Records: records }).expect(200);
+  const record = (overrides: Row) => ({ Username: 'jdoe', LocalProjectID: 'TG-1', Resource: 'cluster-a', ...overrides });
+
+  beforeAll(() => {
+    // With Redis, AMIE batches load in a BullMQ worker (here, in this process); without, in-process.
+    t.app.get(JobQueueService).startWorker();
+  });
+  beforeEach(async () => {
+    site = await createSite(t, 'hpc');
+  });
+
+  it('groups charges by resource and record type, refunds negative; a resubmission moves its charge; a failed one does not', async () => {
+    await post('Compute', [
+      record({ LocalRecordID: 'job-1', SubmitTime: '2025-04-10T09:00:00Z', StartTime: '2025-04-10T10:00:00Z', EndTime: '2025-04-10T12:00:00Z', Charge: '10.5', Attributes: { NodeCount: 2, CpuCoreCount: '64' } }),
+    ]);
+    await post('Storage', [record({ LocalRecordID: 'st-1', Resource: 'store-a', CollectionTime: '2025-04-11T00:00:00Z', Charge: 100, Attributes: {} })]);
+    await post('Adjustment', [record({ LocalRecordID: 'job-1', AdjustmentType: 'refund', StartTime: '2025-04-10T09:00:00Z', Charge: '2.25', Comment: 'node fault' })]);
+    await waitLoaded(t);
+    await drainRollups(t);
+    const get = reader(t, await t.token('reader'));
+    const res = await get('period=2025-04&source=amie&group_by=site,resource,record_type').expect(200);
+    expect(res.body.rows.map((r: Row) => [r.site, r.meter, r.key, r.subkey, r.unit, r.quantity])).toEqual([
+      ['hpc', 'amie.charge', 'cluster-a', 'adjustment:refund', 'charge', '-2.25'],
+      ['hpc', 'amie.charge', 'cluster-a', 'compute', 'charge', '10.5'],
+      ['hpc', 'amie.core_time', 'cluster-a', 'compute', 'core·s', '460800.000000'],
+      ['hpc', 'amie.node_time', 'cluster-a', 'compute', 'node·s', '14400.000000'],
+      ['hpc', 'amie.charge', 'store-a', 'storage', 'charge', '100'],
+    ]);
+    const day = (query: string) => get(`${query}&meter=amie.charge&record_type=compute&granularity=day&group_by=`).expect(200);
+    expect((await day('period=2025-04')).body.rows.map((r: Row) => [r.period, r.quantity])).toEqual([['2025-04-10', '10.5']]);
+    // Resubmitted with a later EndTime: the charge moves to the new day.
+    await post('Compute', [
+      record({ LocalRecordID: 'job-1', SubmitTime: '2025-04-10T09:00:00Z', StartTime: '2025-04-10T10:00:00Z', EndTime: '2025-04-12T12:00:00Z', Charge: '12', Attributes: { NodeCount: 2 } }),
+    ]);
+    await waitLoaded(t);
+    const pending = await day('period=2025-04');
+    expect(pending.body.complete).toBe(false);
+    await drainRollups(t);
+    expect((await day('period=2025-04')).body.rows.map((r: Row) => [r.period, r.quantity])).toEqual([['2025-04-12', '12']]);
+    // A resubmission that fails validation leaves the loaded version counting.
+    await post('Compute', [record({ LocalRecordID: 'job-1', SubmitTime: '2025-04-10T09:00:00Z', StartTime: '2025-04-10T10:00:00Z', EndTime: '2025-04-13T12:00:00Z', Charge: -1, Attributes: { NodeCount: 2 } })]);
+    await waitLoaded(t);
+    await drainRollups(t);
+    expect((await day('period=2025-04')).body.rows.map((r: Row) => [r.period, r.quantity])).toEqual([['2025-04-12', '12']]);
+  });
+});
