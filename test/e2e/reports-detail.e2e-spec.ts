@@ -1,9 +1,8 @@
 import { adjustment, compute, createSite, SiteCredentials, startUsageApp, storage, waitLoaded } from '../support/amie';
-import { encodeCursor, queryFingerprint } from '../../src/reports/detail/paging';
+import { encodeCursor, queryDigest } from '../../src/reports/paging';
 import { DetailService } from '../../src/reports/detail/detail.service';
 import { EntitiesQueryDto } from '../../src/reports/detail/dto/entities-query.dto';
 import { validateDto } from '../../src/http/validation.pipe';
-import { ReportsLoops } from '../../src/reports/rollups/reports-loops.service';
 import { almanach, drainRollups } from '../support/reports';
 import { startTestApp, TestApp } from '../support/test-app';
 
@@ -21,8 +20,6 @@ describe('GET /reports/usage/entities (reports.md §3.2)', () => {
 
   beforeAll(async () => {
     t = await startUsageApp({ REPORT_TIME_ZONE: 'UTC', CLOUD_SITE: 'cloud' });
-    // The rollups are drained by the test alone, so that pending cells can be seen.
-    await t.app.get(ReportsLoops).onModuleDestroy();
   });
   afterAll(async () => {
     await t?.close();
@@ -102,8 +99,8 @@ describe('GET /reports/usage/entities (reports.md §3.2)', () => {
         cost_complete: null,
       });
       expect(res.body.warnings).toEqual([
-        { code: 'unsized', meter: 'instance.time', key: 'a', message: expect.stringContaining('not in the catalogue') },
-        { code: 'unsized', meter: 'instance.time', key: 'b', message: expect.stringContaining('not in the catalogue') },
+        { code: 'unsized', meter: 'instance.time', key: 'a', message: expect.stringContaining('not in the flavor catalogue') },
+        { code: 'unsized', meter: 'instance.time', key: 'b', message: expect.stringContaining('not in the flavor catalogue') },
       ]);
     });
 
@@ -122,6 +119,10 @@ describe('GET /reports/usage/entities (reports.md §3.2)', () => {
         `SELECT key, quantity::text AS quantity FROM report_usage_month_cell WHERE project_id = 'p1' AND meter = 'instance.time' ORDER BY key`,
       );
       expect(after.body.rows.map((r: { key: string; quantity: string }) => ({ key: r.key, quantity: r.quantity }))).toEqual(cells);
+      // §3.2's acceptance check: the lines add up to /reports/usage for the same window and filters.
+      const usage = await t.http.get('/reports/usage?period=2025-03').set('X-Auth-Token', reader).expect(200);
+      expect(usage.body.rows.map((r: { key: string; quantity: string }) => ({ key: r.key, quantity: r.quantity }))).toEqual(cells);
+      expect(usage.body.totals.by_meter).toEqual(after.body.totals.by_meter);
     });
 
     it('adds derived lines for a catalogued flavor, reports an alias under the catalogue name, and none for an unsized one', async () => {
@@ -323,6 +324,12 @@ describe('GET /reports/usage/entities (reports.md §3.2)', () => {
       } while (cursor && calls < 100);
       expect(pages).toEqual(whole.body.rows);
       expect(calls).toBe(whole.body.rows.length);
+      // The lines add up to /reports/usage, meter by meter (§3.2), for every source at once.
+      await drainRollups(t);
+      const usage = await t.http.get('/reports/usage?period=2025-03&group_by=source').set('X-Auth-Token', reader).expect(200);
+      expect(usage.body.totals.by_meter).toEqual(whole.body.totals.by_meter);
+      const p1 = await t.http.get('/reports/usage?period=2025-03&project_id=p1&meter=instance.time').set('X-Auth-Token', reader).expect(200);
+      expect(p1.body.totals.by_meter).toEqual((await get('period=2025-03&project_id=p1&meter=instance.time').expect(200)).body.totals.by_meter);
     });
 
     it('refuses a cursor reused with other parameters, and one that is not a cursor', async () => {
@@ -337,14 +344,14 @@ describe('GET /reports/usage/entities (reports.md §3.2)', () => {
       const other = await get(`period=2025-03&limit=2&project_id=p1&cursor=${cursor}`).expect(400);
       expect(other.body).toEqual({ error: expect.stringMatching(/^cursor: /), fields: { cursor: expect.any(String) } });
       expect((await get(`period=2025-04&limit=2&cursor=${cursor}`).expect(400)).body.error).toMatch(/^cursor: /);
-      expect((await get(`period=2025-03&cursor=bm9wZQ`).expect(400)).body.error).toBe('cursor: is not a cursor of this route');
-      expect((await get(`period=2025-03&cursor=%7B%7D`).expect(400)).body.error).toBe('cursor: is not a cursor of this route');
+      expect((await get(`period=2025-03&cursor=bm9wZQ`).expect(400)).body.error).toBe('cursor: is not a cursor of this report');
+      expect((await get(`period=2025-03&cursor=%7B%7D`).expect(400)).body.error).toBe('cursor: is not a cursor of this report');
       // A forged cursor of the right query whose keys are not what a page gives never reaches the database.
-      const forged = (keys: string[]) => encodeURIComponent(encodeCursor(queryFingerprint('usage/entities', { period: '2025-03' }), keys));
+      const forged = (keys: string[]) => encodeURIComponent(encodeCursor(queryDigest({ period: '2025-03' }, 'usage/entities'), keys));
       const good = JSON.parse(Buffer.from(first.body.next_cursor, 'base64url').toString('utf8')).k as string[];
       expect((await get(`period=2025-03&cursor=${forged(good)}`).expect(200)).body.rows[0]).toEqual(whole2[2]);
       for (const bad of [['p1', 'instance', 'i1', '2025-02-30T00:00:00.000000Z', 'instance.time', '0'], ['p1', 'instance', 'i1', 'soon', 'instance.time', '0'], ['p1\u0000', 'instance', 'i1', '2025-03-01T00:00:00.000000Z', 'instance.time', '0'], ['p1']]) {
-        expect((await get(`period=2025-03&cursor=${forged(bad)}`).expect(400)).body.error).toBe('cursor: is not a cursor of this route');
+        expect((await get(`period=2025-03&cursor=${forged(bad)}`).expect(400)).body.error).toBe('cursor: is not a cursor of this report');
       }
     });
   });
@@ -422,11 +429,11 @@ describe('GET /reports/usage/entities (reports.md §3.2)', () => {
       ['period=2025-03&group_by=project_id', 'group_by: not a known parameter'],
       ['period=2025-03&meter=instance.gpu', 'meter: values must be among instance.time, instance.vcpu, instance.ram, instance.disk, volume.size, amie.charge, amie.node_time, amie.core_time'],
       ['period=2025-03&source=cloud', 'source: values must be among instance, volume, amie'],
-      ['period=2025-03&limit=0', 'limit: must be at least 1'],
-      ['period=2025-03&limit=10001', 'limit: must be at most 10000'],
-      ['period=2025-03&limit=ten', 'limit: must be a whole number from 1 to 10000'],
-      ['period=2025-03&limit=1.5', 'limit: must be a whole number from 1 to 10000'],
-      ['period=2025-03&currency=eur', 'currency: must be an ISO 4217 code or SU'],
+      ['period=2025-03&limit=0', 'limit: must be a whole number between 1 and 10000'],
+      ['period=2025-03&limit=10001', 'limit: must be a whole number between 1 and 10000'],
+      ['period=2025-03&limit=ten', 'limit: must be a whole number between 1 and 10000'],
+      ['period=2025-03&limit=1.5', 'limit: must be a whole number between 1 and 10000'],
+      ['period=2025-03&currency=eur', 'currency: must be a three-letter ISO 4217 code or SU'],
       ['period=2025-03&currency=EUR', 'currency: no price list for EUR'],
       ['period=2025-03&format=xml', 'format: must be json or csv'],
     ])('%s → %s', async (query, error) => {
@@ -451,7 +458,7 @@ describe('GET /reports/usage/entities with REPORT_CURRENCY set and no price list
     await t?.close();
   });
 
-  it('echoes the currency and marks every line unpriced (cost null, priced false, cost_complete false, a warning per meter and key)', async () => {
+  it('echoes the currency and marks every line unpriced (cost null, priced false, totals.cost null and cost_complete false, a warning per meter and key)', async () => {
     const service = await t.token('service');
     const a = almanach(t, service);
     await a.createInstance('p1', 'i1', '2025-03-01T00:00:00Z', 'a');
@@ -459,12 +466,12 @@ describe('GET /reports/usage/entities with REPORT_CURRENCY set and no price list
     const res = await t.http.get('/reports/usage/entities?period=2025-03').set('X-Auth-Token', service).expect(200);
     expect(res.body.currency).toBe('EUR');
     expect(res.body.rows).toEqual([expect.objectContaining({ key: 'a', cost: null, priced: false })]);
-    expect(res.body.totals).toEqual({ by_meter: [expect.objectContaining({ meter: 'instance.time', quantity: '3600.000000' })], cost: '0.000000', cost_complete: false });
+    expect(res.body.totals).toEqual({ by_meter: [expect.objectContaining({ meter: 'instance.time', quantity: '3600.000000' })], cost: null, cost_complete: false });
     expect(res.body.warnings).toEqual([
       { code: 'unpriced', meter: 'instance.time', key: 'a', message: expect.stringContaining('EUR') },
       { code: 'unsized', meter: 'instance.time', key: 'a', message: expect.any(String) },
     ]);
     const empty = await t.http.get('/reports/usage/entities?period=2024-03').set('X-Auth-Token', service).expect(200);
-    expect(empty.body.totals).toEqual({ by_meter: [], cost: '0.000000', cost_complete: true });
+    expect(empty.body.totals).toEqual({ by_meter: [], cost: null, cost_complete: true });
   });
 });

@@ -1,4 +1,3 @@
-import { ReportsLoops } from '../../src/reports/rollups/reports-loops.service';
 import { action, createAllocation } from '../support/allocation-fixtures';
 import { compute, createSite, startUsageApp, waitLoaded } from '../support/amie';
 import { almanach, drainRollups } from '../support/reports';
@@ -15,7 +14,6 @@ describe('GET /reports/projects and /reports/periods (reports.md §3.3, §3.4)',
 
   beforeAll(async () => {
     t = await startUsageApp({ REPORT_TIME_ZONE: 'Europe/Berlin' });
-    await t.app.get(ReportsLoops).onModuleDestroy();
   });
   afterAll(async () => {
     await t?.close();
@@ -96,7 +94,7 @@ describe('GET /reports/projects and /reports/periods (reports.md §3.3, §3.4)',
       const detail = await get('/reports/usage/entities?period=2025-03&limit=1').expect(200);
       const foreign = await get(`/reports/projects?cursor=${encodeURIComponent(detail.body.next_cursor)}`).expect(400);
       expect(foreign.body).toEqual({ error: expect.stringMatching(/^cursor: /), fields: { cursor: expect.any(String) } });
-      expect((await get('/reports/projects?cursor=xyz').expect(400)).body.error).toBe('cursor: is not a cursor of this route');
+      expect((await get('/reports/projects?cursor=xyz').expect(400)).body.error).toBe('cursor: is not a cursor of this report');
     });
 
     it('gives a user token its own projects, with or without data, unpaged', async () => {
@@ -118,9 +116,9 @@ describe('GET /reports/projects and /reports/periods (reports.md §3.3, §3.4)',
 
     it.each([
       ['grop_by=project_id', 'grop_by: not a known parameter'],
-      ['limit=0', 'limit: must be at least 1'],
-      ['limit=10001', 'limit: must be at most 10000'],
-      ['limit=many', 'limit: must be a whole number from 1 to 10000'],
+      ['limit=0', 'limit: must be a whole number between 1 and 10000'],
+      ['limit=10001', 'limit: must be a whole number between 1 and 10000'],
+      ['limit=many', 'limit: must be a whole number between 1 and 10000'],
     ])('%s → 400 %s', async (query, error) => {
       expect((await get(`/reports/projects?${query}`).expect(400)).body).toEqual({ error, fields: expect.any(Object) });
     });

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { runOne, runRows, Sql } from '../../database/query-result';
+import { runRows, Sql } from '../../database/query-result';
 import { AMIE_INSTANT, AMIE_METERS } from '../rollups/usage-sql';
 import { UTC_MICROS } from '../window/window.repository';
 
@@ -107,28 +107,6 @@ export class DetailRepository {
        ORDER BY l.meter COLLATE "C", GROUPING(l.key) DESC, l.key COLLATE "C"`,
       params(query),
     );
-  }
-
-  /**
-   * Dirty keys (§7.2) in the query's scope: the projects and sites asked
-   * for, the local days of the accounting zone the window meets up to
-   * as_of; and the whole-second age of the oldest.
-   */
-  async pending(query: DetailQuery, sql: Sql = this.db): Promise<{ pending_cells: number; lag_seconds: number }> {
-    const row = await runOne<{ pending_cells: number; lag_seconds: number }>(
-      sql,
-      `SELECT count(d.*)::int AS pending_cells,
-              coalesce(greatest(0, floor(extract(epoch FROM $3::timestamptz - min(d.first_dirtied_at)))), 0)::int AS lag_seconds
-       FROM report_clock c
-       JOIN report_dirty_key d
-         ON d.day >= report_local_day($1::timestamptz, c.time_zone)
-        AND d.day <= report_local_day(least($2::timestamptz, $3::timestamptz) - interval '1 microsecond', c.time_zone)
-        AND ($4::text[] IS NULL OR d.project_id = ANY($4::text[]))
-        AND ($5::text[] IS NULL OR d.site = ANY($5::text[]))
-       WHERE c.id = 1`,
-      [query.start, query.end, query.asOf, query.projects ?? null, query.sites ?? null],
-    );
-    return row ?? { pending_cells: 0, lag_seconds: 0 };
   }
 }
 

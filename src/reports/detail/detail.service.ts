@@ -7,8 +7,10 @@ import { invalid } from '../window/reports-input';
 import { isoMillis, WindowService } from '../window/window.service';
 import { DetailLineRow, DetailQuery, DetailRepository, DetailSumRow, DETAIL_KEYSET, Statement } from './detail.repository';
 import { EntitiesQueryDto } from './dto/entities-query.dto';
-import { quantityHours, unitOf } from './meter-units';
-import { decodeCursor, DEFAULT_LIMIT, encodeCursor, queryFingerprint } from './paging';
+import { decodeCursor, encodeCursor, queryDigest } from '../paging';
+import { RollupRepository } from '../rollups/rollup.repository';
+import { quantityHours, UNITS, UsageWarning } from '../usage/usage-report.service';
+import { UsageReportRepository } from '../usage/usage-report.repository';
 
 /** One line of `/reports/usage/entities` (§3.2), keys in the contract's order (also the CSV columns). */
 export interface DetailLine {
@@ -64,12 +66,7 @@ export const DETAIL_COLUMNS: readonly (keyof DetailLine)[] = [
   'priced',
 ];
 
-export interface Warning {
-  code: 'unpriced' | 'unsized';
-  meter: string;
-  key: string;
-  message: string;
-}
+export type Warning = UsageWarning;
 
 export interface DetailAnswer {
   window: { start: string; end: string; tz: string; period: string | null };
@@ -98,7 +95,18 @@ export interface DetailExport extends Statement {
 
 const ROUTE = 'usage/entities';
 
-/** span_start in a cursor: the form the lines carry, and a real instant (2025-02-30 would fail the cast). */
+/**
+ * The keyset a cursor carries, checked before it reaches a cast: strings
+ * without NUL, span_start in the form the lines carry and a real instant
+ * (2025-02-30 would fail the cast: a forged cursor is a 400, never a 500).
+ */
+function lineKey(key: unknown[]): string[] {
+  if (!key.every((v): v is string => typeof v === 'string' && !v.includes('\u0000')) || !isMicrosInstant(key[3] as string)) {
+    throw invalid('cursor', 'is not a cursor of this report');
+  }
+  return key as string[];
+}
+
 function isMicrosInstant(text: string): boolean {
   if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/.test(text)) return false;
   const t = new Date(`${text.slice(0, 23)}Z`);
@@ -118,33 +126,43 @@ export class DetailService {
     private readonly config: AppConfig,
     private readonly windows: WindowService,
     private readonly lines: DetailRepository,
+    private readonly usage: UsageReportRepository,
+    private readonly rollups: RollupRepository,
   ) {}
 
   async entities(principal: Principal, query: EntitiesQueryDto): Promise<DetailAnswer> {
     const projects = projectScope(principal, query.project_id);
     return this.db.transaction('REPEATABLE READ', async (tx) => {
+      await this.rollups.withoutJit(tx);
+      // Field errors in the order of the route's parameters: window, currency, cursor.
       const window = await this.windows.resolve(query, tx);
       const currency = this.currency(query);
-      const fingerprint = queryFingerprint(ROUTE, query);
-      const after = query.cursor !== undefined ? decodeCursor(query.cursor, fingerprint, DETAIL_KEYSET.length, (k) => isMicrosInstant(k[3])) : null;
-      const limit = query.limit ?? DEFAULT_LIMIT;
+      const digest = queryDigest(query, ROUTE);
+      const after = query.cursor !== undefined ? lineKey(decodeCursor(query.cursor, digest, DETAIL_KEYSET.length)) : null;
+      const limit = query.limit ?? 1000;
       const detail = this.detailQuery(query, projects, window);
       const page = await this.lines.page(detail, after, limit + 1, tx);
       const sums = await this.lines.sums(detail, tx);
-      const pending = await this.lines.pending(detail, tx);
+      // Freshness as /reports/usage gives it for the same scope: whether the
+      // aggregate report agrees with these lines yet (§3.1, §5.5).
+      const endCut = window.end < window.as_of ? window.end : window.as_of;
+      const fresh =
+        endCut > window.start && !(projects !== undefined && projects.length === 0)
+          ? await this.usage.freshness(window.start, endCut, projects ?? null, detail.sites ?? null, tx)
+          : { pending_cells: 0, lag_seconds: 0, booked_day: '', last_day: '' };
       const more = page.length > limit;
       const rows = more ? page.slice(0, limit) : page;
       const last = rows[rows.length - 1];
       return {
         window: { start: isoMillis(window.start), end: isoMillis(window.end), tz: window.tz, period: window.period },
         as_of: isoMillis(window.as_of),
-        complete: pending.pending_cells === 0,
-        pending_cells: pending.pending_cells,
-        lag_seconds: pending.lag_seconds,
+        complete: fresh.pending_cells === 0 && !(fresh.last_day > fresh.booked_day),
+        pending_cells: fresh.pending_cells,
+        lag_seconds: fresh.lag_seconds,
         currency,
         rows: rows.map(lineMapper(principal, currency)),
         totals: totalsOf(sums, currency),
-        next_cursor: more ? encodeCursor(fingerprint, DETAIL_KEYSET.map((k) => String(last[k]))) : null,
+        next_cursor: more ? encodeCursor(digest, DETAIL_KEYSET.map((k) => last[k])) : null,
         warnings: warningsOf(sums, currency),
       };
     });
@@ -210,7 +228,7 @@ function distinct(values: string[] | undefined): string[] | undefined {
 function lineMapper(principal: Principal, currency: string | null): (row: DetailLineRow) => DetailLine {
   const hide = (username: string | null) => principal.role === 'user' && username !== null && username !== principal.userId;
   return (row) => {
-    const unit = unitOf(row.meter);
+    const unit = UNITS[row.meter];
     return {
       source: row.source,
       project_id: row.project_id,
@@ -224,7 +242,7 @@ function lineMapper(principal: Principal, currency: string | null): (row: Detail
       span_start: row.span_start,
       span_end: row.span_end,
       quantity: row.quantity,
-      quantity_hours: quantityHours(unit, row.quantity),
+      quantity_hours: quantityHours(row.meter, row.quantity),
       unsized: row.unsized,
       vcpus: row.vcpus,
       ram_mb: row.ram_mb,
@@ -243,12 +261,10 @@ function totalsOf(sums: DetailSumRow[], currency: string | null): DetailAnswer['
   const byMeter = sums
     .filter((s) => s.key === null)
     .map((s) => {
-      const unit = unitOf(s.meter);
-      return { meter: s.meter, unit, quantity: s.quantity, quantity_hours: quantityHours(unit, s.quantity) };
+      return { meter: s.meter, unit: UNITS[s.meter], quantity: s.quantity, quantity_hours: quantityHours(s.meter, s.quantity) };
     });
-  if (currency === null) return { by_meter: byMeter, cost: null, cost_complete: null };
-  // No price item exists yet: the priced part is empty.
-  return { by_meter: byMeter, cost: '0.000000', cost_complete: byMeter.length === 0 };
+  // No price list exists yet: with a currency every line is unpriced, as in /reports/usage.
+  return { by_meter: byMeter, cost: null, cost_complete: currency === null ? null : byMeter.length === 0 };
 }
 
 /** §3.1 warnings, sorted by code, meter, key: unpriced usage (with a currency) and flavors missing from the catalogue. */
@@ -257,14 +273,14 @@ function warningsOf(sums: DetailSumRow[], currency: string | null): Warning[] {
   const unpriced: Warning[] =
     currency === null
       ? []
-      : perKey.map((s) => ({ code: 'unpriced', meter: s.meter, key: s.key, message: `no price item covers ${s.meter} ${JSON.stringify(s.key)} in ${currency}` }));
+      : perKey.map((s) => ({ code: 'unpriced', meter: s.meter, key: s.key, message: `no price item in ${currency} covers ${s.meter} ${JSON.stringify(s.key)}` }));
   const unsized: Warning[] = perKey
     .filter((s) => s.unsized)
     .map((s) => ({
       code: 'unsized',
       meter: s.meter,
       key: s.key,
-      message: `flavor ${JSON.stringify(s.key)} is not in the catalogue: it counts in instance.time but not in instance.vcpu, instance.ram or instance.disk`,
+      message: `flavor ${JSON.stringify(s.key)} is not in the flavor catalogue: it counts in instance.time but not in vCPU, RAM or disk`,
     }));
   return [...unpriced, ...unsized];
 }

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { Principal } from '../../auth/principal';
 import { AppConfig } from '../../config/app-config';
-import { decodeCursor, DEFAULT_LIMIT, encodeCursor, queryFingerprint } from '../detail/paging';
+import { decodeCursor, encodeCursor, queryDigest } from '../paging';
+import { invalid } from '../window/reports-input';
 import { ProjectsQueryDto } from './dto/projects-query.dto';
 import { PeriodsAnswerView, ProjectsAnswerView } from './dto/projects.views';
 import { ProjectsRepository } from './projects.repository';
@@ -31,13 +32,13 @@ export class ProjectsService {
       const own = [...new Set(principal.projectIds)];
       return { ...head, projects: await this.repository.these(own), next_cursor: null };
     }
-    const fingerprint = queryFingerprint(ROUTE, query);
-    const after = query.cursor !== undefined ? decodeCursor(query.cursor, fingerprint, 1)[0] : null;
-    const limit = query.limit ?? DEFAULT_LIMIT;
+    const digest = queryDigest(query, ROUTE);
+    const after = query.cursor !== undefined ? projectKey(decodeCursor(query.cursor, digest, 1)) : null;
+    const limit = query.limit ?? 1000;
     const rows = await this.repository.visible(after, limit + 1);
     const more = rows.length > limit;
     const projects = more ? rows.slice(0, limit) : rows;
-    return { ...head, projects, next_cursor: more ? encodeCursor(fingerprint, [projects[projects.length - 1].project_id]) : null };
+    return { ...head, projects, next_cursor: more ? encodeCursor(digest, [projects[projects.length - 1].project_id]) : null };
   }
 
   /** From the first month with data (for a `user`, data of its projects) to the current month of REPORT_TIME_ZONE. */
@@ -48,4 +49,11 @@ export class ProjectsService {
       periods: rows.map((row) => ({ ...row, state: 'open' as const, closed_at: null, closed_by: null, auto_close_at: null })),
     };
   }
+}
+
+/** The project id a cursor carries: a string without NUL (a forged key never reaches the database). */
+function projectKey(key: unknown[]): string {
+  const [id] = key;
+  if (typeof id !== 'string' || id.includes('\u0000')) throw invalid('cursor', 'is not a cursor of this report');
+  return id;
 }

@@ -1,7 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsOptional, IsString, Matches } from 'class-validator';
+import { IsIn, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import { UsageFiltersDto } from '../../usage/dto/usage-filters.dto';
-import { CursorParam, LimitParam } from '../paging';
+import { LimitParam } from '../../usage/dto/usage-query.dto';
 
 /** ISO 4217 code or `SU` (§3.1). */
 export const CURRENCY = /^([A-Z]{3}|SU)$/;
@@ -15,13 +15,16 @@ export class EntitiesQueryDto extends UsageFiltersDto {
   @ApiPropertyOptional({ description: 'cost in this currency (ISO 4217 or SU); absent: REPORT_CURRENCY if set, else no cost', example: 'EUR' })
   @IsOptional()
   @IsString({ message: 'must be a string' })
-  @Matches(CURRENCY, { message: 'must be an ISO 4217 code or SU' })
+  @Matches(CURRENCY, { message: 'must be a three-letter ISO 4217 code or SU' })
   currency?: string;
 
   @LimitParam()
   limit?: number;
 
-  @CursorParam()
+  @ApiPropertyOptional({ description: 'opaque cursor from the previous page' })
+  @IsOptional()
+  @IsString({ message: 'must be a string' })
+  @MaxLength(4096, { message: 'is not a cursor of this report' })
   cursor?: string;
 
   @ApiPropertyOptional({ enum: ['json', 'csv'], description: 'json (default) or csv' })

@@ -1,5 +1,7 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { IsOptional, IsString, MaxLength } from 'class-validator';
+import { LimitParam } from '../../usage/dto/usage-query.dto';
 import { ReportsInput } from '../../window/reports-input';
-import { CursorParam, LimitParam } from '../../detail/paging';
 
 /** `GET /reports/projects` (reports.md §3.3): paged (§1.6) for every role but `user`. */
 @ReportsInput()
@@ -7,6 +9,9 @@ export class ProjectsQueryDto {
   @LimitParam()
   limit?: number;
 
-  @CursorParam()
+  @ApiPropertyOptional({ description: 'opaque cursor from the previous page (not for a user token: its list is not paged)' })
+  @IsOptional()
+  @IsString({ message: 'must be a string' })
+  @MaxLength(4096, { message: 'is not a cursor of this report' })
   cursor?: string;
 }
