@@ -87,6 +87,7 @@ export class Reports1763800600000 implements MigrationInterface {
         "subkey" text NOT NULL,
         "quantity" numeric NOT NULL,
         "items" integer NOT NULL,
+        "summed" numeric NOT NULL,
         CONSTRAINT "report_usage_day_cell_pk" PRIMARY KEY ("project_id", "site", "day", "meter", "key", "subkey")
       )`);
     await queryRunner.query(`CREATE INDEX "report_usage_day_cell_day_idx" ON "report_usage_day_cell" ("day", "project_id")`);

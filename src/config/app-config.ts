@@ -86,6 +86,10 @@ export class AppConfig {
   get cloudSite(): string {
     return this.env.CLOUD_SITE;
   }
+  /** CSV exports streaming at once in this process (reports.md 1.7). */
+  get reportMaxExports(): number {
+    return this.env.REPORT_MAX_EXPORTS;
+  }
   get embeddedDatabase(): boolean {
     return this.databaseUrl === undefined;
   }

@@ -45,6 +45,14 @@ describe(validateEnv.name, () => {
     expect(() => validateEnv({ PORT: 'abc' })).toThrow(/^[^\n]*\n  PORT: PORT must be between 1 and 65535; PORT must be a whole number$/);
   });
 
+  it('REPORT_MAX_EXPORTS: default 4, at least 1, a whole number', () => {
+    expect(AppConfig.fromValues({}).reportMaxExports).toBe(4);
+    expect(AppConfig.fromValues({ REPORT_MAX_EXPORTS: '1' }).reportMaxExports).toBe(1);
+    expect(() => validateEnv({ REPORT_MAX_EXPORTS: '0' })).toThrow(/\n  REPORT_MAX_EXPORTS: REPORT_MAX_EXPORTS must be at least 1$/);
+    expect(() => validateEnv({ REPORT_MAX_EXPORTS: '2.5' })).toThrow(/REPORT_MAX_EXPORTS: REPORT_MAX_EXPORTS must be a whole number/);
+    expect(() => validateEnv({ REPORT_MAX_EXPORTS: 'four' })).toThrow(/REPORT_MAX_EXPORTS: /);
+  });
+
   it('never echoes a secret value in its message', () => {
     expect(() => validateEnv({ ADMIN_TOKEN: 'secret12' })).toThrow(/ADMIN_TOKEN: ADMIN_TOKEN must be at least 16 characters/);
     expect(() => validateEnv({ ADMIN_TOKEN: 'secret12' })).not.toThrow(/secret12/);

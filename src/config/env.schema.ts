@@ -149,6 +149,12 @@ export class EnvSchema {
   @Matches(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, { message: 'CLOUD_SITE must be 1 to 100 letters, digits, ".", "_" or "-", starting with a letter or digit' })
   CLOUD_SITE = 'cloud';
 
+  /** CSV exports streaming at once in one API process (reports.md 1.7); more answer 429. */
+  @Transform(({ value }) => (value === undefined || value === '' ? 4 : Number(value)))
+  @IsInt({ message: 'REPORT_MAX_EXPORTS must be a whole number' })
+  @Min(1, { message: 'REPORT_MAX_EXPORTS must be at least 1' })
+  REPORT_MAX_EXPORTS = 4;
+
   /** Honour X-Forwarded-* headers (Fastify trustProxy). */
   @Transform(({ value }) => value === 'true' || value === '1')
   TRUST_PROXY = false;

@@ -22,6 +22,8 @@ export interface DomainErrorExtra {
   data?: unknown;
   /** Methods served on the path, for 405. */
   allow?: string[];
+  /** Seconds for a `Retry-After` header (429 of a busy resource, such as the CSV export slots). */
+  retryAfter?: number;
 }
 
 export enum CommonError {

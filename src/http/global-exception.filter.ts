@@ -59,6 +59,7 @@ export class GlobalExceptionFilter implements ExceptionFilter {
       message = 'Invalid parameter or payload';
     }
     if (extra.allow) void reply.header('Allow', extra.allow.join(', '));
+    if (extra.retryAfter !== undefined) void reply.header('Retry-After', String(extra.retryAfter));
     // The rest of an over-long body is never read: the connection cannot carry another request.
     if (status === 413) void reply.header('Connection', 'close');
     const body = JSON.stringify(renderErrorBody(mount, status, message, extra));

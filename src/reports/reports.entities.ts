@@ -156,6 +156,15 @@ export class ReportUsageDayCell {
   /** Contributing entities or records. */
   @Column('integer')
   items: number;
+
+  /**
+   * The quantity the site-day sums hold for this cell (they move by delta):
+   * equal to `quantity` unless someone edited `quantity` by hand, in which
+   * case the repair (the consistency check marks the key dirty) restores both
+   * without shifting the sums.
+   */
+  @Column('numeric')
+  summed: string;
 }
 
 /**

@@ -76,7 +76,11 @@ describe('consistency check (/admin/reports/consistency-checks)', () => {
     const cells = (quantity === null ? 0 : 1) - (old ? 1 : 0);
     await db().query(`DELETE FROM report_usage_day_cell WHERE project_id = $1 AND site = $2 AND day = $3 AND meter = $4 AND key = $5 AND subkey = $6`, key);
     if (quantity !== null) {
-      await db().query(`INSERT INTO report_usage_day_cell (project_id, site, day, meter, key, subkey, quantity, items) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, [...key, quantity, items]);
+      await db().query(`INSERT INTO report_usage_day_cell (project_id, site, day, meter, key, subkey, quantity, items, summed) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $7)`, [
+        ...key,
+        quantity,
+        items,
+      ]);
     }
     await db().query(
       `INSERT INTO report_usage_month_cell AS m (project_id, site, month, meter, key, subkey, quantity, cells)
@@ -210,26 +214,42 @@ describe('consistency check (/admin/reports/consistency-checks)', () => {
       expect((await check({ period: '2025-03' })).result).toMatchObject({ mismatch_count: 0, cells_checked: 72 });
     });
 
+    it('§13.19 a day cell edited by hand (its sums untouched) is an I1 mismatch; repair and a drain mend it and its sums', async () => {
+      await db().query(`UPDATE report_usage_day_cell SET quantity = quantity + 5 WHERE project_id = 'p2' AND day = '2025-03-07'`);
+      const plain = await check({ period: '2025-03' });
+      expect(plain.result.mismatches).toEqual([
+        expect.objectContaining({ invariant: 'I1', project_id: 'p2', day: '2025-03-07', stored: '8640005.000000', recomputed: '8640000.000000' }),
+        expect.objectContaining({ invariant: 'I3', cell: 'month', project_id: 'p2', stored: '86400000.000000', recomputed: '86400005.000000' }),
+        expect.objectContaining({ invariant: 'I3', cell: 'site_day', day: '2025-03-07', stored: '8640000.000000', recomputed: '8640005.000000' }),
+      ]);
+      // With repair the I1 key is dirty at once, so its sums are skipped (dirty) by the same job.
+      const found = await check({ period: '2025-03', repair: true });
+      expect(found.result).toMatchObject({ mismatch_count: 1, keys_repaired: 1, mismatches: [expect.objectContaining({ invariant: 'I1', day: '2025-03-07' })] });
+      await drainRollups(t);
+      expect((await check({ period: '2025-03' })).result).toMatchObject({ mismatch_count: 0, cells_checked: 72 });
+    });
+
     it('reports a month or site-day cell that is not the sum of its day cells as an I3 mismatch', async () => {
       await db().query(`UPDATE report_usage_month_cell SET quantity = quantity - 100 WHERE project_id = 'p2'`);
       await db().query(`UPDATE report_usage_site_day_cell SET cells = 2 WHERE site = 'hpc-a'  AND meter = 'amie.charge'`);
       try {
+        // A project filter checks that project's month cells, and no site-day cell.
+        expect((await check({ period: '2025-03', project_ids: ['p2'] })).result).toMatchObject({ mismatch_count: 1, mismatches: [expect.objectContaining({ cell: 'month' })] });
         const job = await check({ period: '2025-03', repair: true });
         expect(job.result).toMatchObject({
           cells_checked: 72,
           mismatch_count: 2,
-          // Marking day keys dirty cannot mend a sum: repair leaves I3 to the operator.
-          keys_repaired: 0,
+          // One dirty key of the month mends its month sum; a site-day sum is left to the operator.
+          keys_repaired: 1,
           mismatches: [
             { invariant: 'I3', cell: 'month', project_id: 'p2', site: 'cloud', day: '2025-03-01', meter: 'volume.size', key: 'ssd', subkey: '', stored: '86399900.000000', recomputed: '86400000.000000', stored_items: 10, recomputed_items: 10 },
             { invariant: 'I3', cell: 'site_day', project_id: null, site: 'hpc-a', day: '2025-03-12', meter: 'amie.charge', key: 'cluster-a', subkey: 'compute', stored: '21.0', recomputed: '21.0', stored_items: 2, recomputed_items: 1 },
           ],
         });
-        expect(await dirtyKeys()).toEqual([]);
-        // A project filter checks that project's month cells, and no site-day cell.
-        expect((await check({ period: '2025-03', project_ids: ['p2'] })).result).toMatchObject({ mismatch_count: 1, mismatches: [expect.objectContaining({ cell: 'month' })] });
+        expect(await dirtyKeys()).toEqual([{ project_id: 'p2', site: 'cloud', day: '2025-03-01' }]);
+        await drainRollups(t);
+        expect((await check({ period: '2025-03' })).result).toMatchObject({ mismatch_count: 1, mismatches: [expect.objectContaining({ cell: 'site_day' })] });
       } finally {
-        await db().query(`UPDATE report_usage_month_cell SET quantity = quantity + 100 WHERE project_id = 'p2'`);
         await db().query(`UPDATE report_usage_site_day_cell SET cells = 1 WHERE site = 'hpc-a' AND meter = 'amie.charge'`);
       }
       expect((await check({ period: '2025-03' })).result.mismatch_count).toBe(0);

@@ -167,6 +167,17 @@ export class ConsistencyCheckHandler implements OnModuleInit {
       mismatches: [...previous.mismatches, ...found].slice(0, MISMATCH_LIST_MAX),
       mismatch_count: previous.mismatch_count + differing,
     };
+    if (scope.repair) {
+      // The drain recomputes the month sums of every month it touches: one
+      // dirty key of the month mends its month cell. A site-day sum moves by
+      // delta and is left to the operator.
+      const keys = [...new Set(found.filter((m) => m.cell === 'month').map((m) => `${m.project_id}\u0001${m.site}`))].map((pair) => {
+        const [project_id, site] = pair.split('\u0001');
+        return { project_id, site, day: month };
+      });
+      await this.rollups.markDirty(keys, sql);
+      result.keys_repaired = (previous.keys_repaired ?? 0) + keys.length;
+    }
     const next = cursor.next + 1;
     return { cursor: next < cursor.months.length ? { ...cursor, next } : null, done: 0, result };
   }

@@ -13,8 +13,8 @@ export const DRAIN_BATCH = 500;
  * takes up to 500 keys with FOR UPDATE SKIP LOCKED (so several workers
  * share the load), takes the (project, day) advisory locks, recomputes the
  * day cells of booked days and the today cells of the booked day from raw
- * history, applies the differences to the month and site-day sums, and
- * deletes the keys. Every step recomputes from current state, so a retried
+ * history, recomputes the month sums of the months it touched and applies
+ * the differences to the site-day sums, and deletes the keys. Every step recomputes from current state, so a retried
  * or repeated batch changes nothing.
  */
 @Injectable()
@@ -39,7 +39,8 @@ export class RollupDrainer {
       const today = keys.filter((k) => k.day >= clock.booked_day);
       const old = await this.rollups.deleteDayCells(booked, tx);
       const fresh = await this.rollups.insertRecomputedDayCells(booked, clock, tx);
-      await this.rollups.applyDeltas(cellDeltas(old, fresh), tx);
+      await this.rollups.recomputeMonthCells(booked, tx);
+      await this.rollups.applySiteDayDeltas(cellDeltas(old, fresh), tx);
       await this.rollups.deleteTodayCellsOf(booked, tx);
       await this.rollups.replaceTodayCells(today, clock, tx);
       await this.rollups.deleteDirtyKeys(keys, tx);

@@ -112,7 +112,7 @@ export class RollupRepository {
     );
   }
 
-  /** Removes the stored day cells of `keys`, answering what they held. */
+  /** Removes the stored day cells of `keys`, answering what the site-day sums hold for them (`summed`). */
   async deleteDayCells(keys: CellKey[], sql: Sql): Promise<DayCell[]> {
     if (keys.length === 0) return [];
     return runRows<DayCell>(
@@ -120,7 +120,7 @@ export class RollupRepository {
       `DELETE FROM report_usage_day_cell c
        USING unnest($1::text[], $2::text[], $3::date[]) AS u(project_id, site, day)
        WHERE c.project_id = u.project_id AND c.site = u.site AND c.day = u.day
-       RETURNING c.project_id, c.site, c.day::text AS day, c.meter, c.key, c.subkey, c.quantity::text AS quantity, c.items`,
+       RETURNING c.project_id, c.site, c.day::text AS day, c.meter, c.key, c.subkey, c.summed::text AS quantity, c.items`,
       keyArrays(keys),
     );
   }
@@ -130,8 +130,8 @@ export class RollupRepository {
     if (keys.length === 0) return [];
     return runRows<DayCell>(
       sql,
-      `INSERT INTO report_usage_day_cell (project_id, site, day, meter, key, subkey, quantity, items)
-       SELECT * FROM (${usageCellsSql(keysRelation('$4'), '$5')}) c ORDER BY 1, 2, 3, 4, 5, 6
+      `INSERT INTO report_usage_day_cell (project_id, site, day, meter, key, subkey, quantity, items, summed)
+       SELECT c.*, c.quantity FROM (${usageCellsSql(keysRelation('$4'), '$5')}) c ORDER BY 1, 2, 3, 4, 5, 6
        RETURNING project_id, site, day::text AS day, meter, key, subkey, quantity::text AS quantity, items`,
       [...keyArrays(keys), clock.time_zone, clock.cloud_site],
     );
@@ -169,11 +169,43 @@ export class RollupRepository {
     );
   }
 
-  /** Adds `deltas` to the month and site-day sums in key order, removing sums that hold no day cell any more. */
-  async applyDeltas(deltas: CellDelta[], sql: Sql): Promise<void> {
+  /**
+   * Recomputes the month sums of `keys`' (project, site, month) from their
+   * day cells (I3), under a transaction-scoped advisory lock per (project,
+   * site, month) taken in sorted order after the (project, day) locks: two
+   * workers changing days of one month take turns, and a month sum edited
+   * by hand is mended by the next change of any of its days.
+   */
+  async recomputeMonthCells(keys: CellKey[], sql: Sql): Promise<void> {
+    const months = [...new Set(keys.map((k) => `${k.project_id}\u0001${k.site}\u0001${k.day.slice(0, 7)}-01`))].sort();
+    if (months.length === 0) return;
+    const parts = months.map((m) => m.split('\u0001'));
+    const params = [parts.map((p) => p[0]), parts.map((p) => p[1]), parts.map((p) => p[2])];
+    await sql.query(
+      `SELECT pg_advisory_xact_lock(hashtextextended('month' || chr(1) || m, 7919)) FROM (SELECT m FROM unnest($1::text[]) AS u(m) ORDER BY m COLLATE "C") s`,
+      [months],
+    );
+    const touched = `unnest($1::text[], $2::text[], $3::date[]) AS t(project_id, site, month)`;
+    await sql.query(
+      `DELETE FROM report_usage_month_cell m USING ${touched}
+       WHERE m.project_id = t.project_id AND m.site = t.site AND m.month = t.month`,
+      params,
+    );
+    await sql.query(
+      `INSERT INTO report_usage_month_cell (project_id, site, month, meter, key, subkey, quantity, cells)
+       SELECT d.project_id, d.site, t.month, d.meter, d.key, d.subkey, sum(d.quantity), count(*)::int
+       FROM ${touched}
+       JOIN report_usage_day_cell d
+         ON d.project_id = t.project_id AND d.site = t.site AND d.day >= t.month AND d.day < (t.month + interval '1 month')::date
+       GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5, 6`,
+      params,
+    );
+  }
+
+  /** Adds `deltas` to the site-day sums in key order, removing sums that hold no day cell any more. */
+  async applySiteDayDeltas(deltas: CellDelta[], sql: Sql): Promise<void> {
     if (deltas.length === 0) return;
     const params = [
-      deltas.map((d) => d.project_id),
       deltas.map((d) => d.site),
       deltas.map((d) => d.day),
       deltas.map((d) => d.meter),
@@ -182,17 +214,8 @@ export class RollupRepository {
       deltas.map((d) => d.quantity),
       deltas.map((d) => d.cells),
     ];
-    const source = `unnest($1::text[], $2::text[], $3::date[], $4::text[], $5::text[], $6::text[], $7::numeric[], $8::int[])
-                    AS d(project_id, site, day, meter, key, subkey, quantity, cells)`;
-    await sql.query(
-      `INSERT INTO report_usage_month_cell AS m (project_id, site, month, meter, key, subkey, quantity, cells)
-       SELECT project_id, site, date_trunc('month', day)::date, meter, key, subkey, sum(quantity), sum(cells)::int
-       FROM ${source}
-       GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5, 6
-       ON CONFLICT (project_id, site, month, meter, key, subkey)
-       DO UPDATE SET quantity = m.quantity + excluded.quantity, cells = m.cells + excluded.cells`,
-      params,
-    );
+    const source = `unnest($1::text[], $2::date[], $3::text[], $4::text[], $5::text[], $6::numeric[], $7::int[])
+                    AS d(site, day, meter, key, subkey, quantity, cells)`;
     await sql.query(
       `INSERT INTO report_usage_site_day_cell AS s (site, day, meter, key, subkey, quantity, cells)
        SELECT site, day, meter, key, subkey, sum(quantity), sum(cells)::int
@@ -200,12 +223,6 @@ export class RollupRepository {
        GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5
        ON CONFLICT (site, day, meter, key, subkey)
        DO UPDATE SET quantity = s.quantity + excluded.quantity, cells = s.cells + excluded.cells`,
-      params,
-    );
-    await sql.query(
-      `DELETE FROM report_usage_month_cell m USING ${source}
-       WHERE m.cells = 0 AND m.project_id = d.project_id AND m.site = d.site AND m.month = date_trunc('month', d.day)::date
-         AND m.meter = d.meter AND m.key = d.key AND m.subkey = d.subkey`,
       params,
     );
     await sql.query(

@@ -1,0 +1,62 @@
+import { randomBytes } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { runOne, Sql } from '../../database/query-result';
+
+/** One audit entry (reports.md 4.4). */
+export interface AuditEntry {
+  actor: string;
+  action: 'create' | 'update' | 'end' | 'delete' | 'supersede' | 'correct';
+  object: 'price_list' | 'price_item' | 'flavor';
+  objectId: string;
+  priceListId?: string | null;
+  before: object | null;
+  after: object | null;
+  reason?: string | null;
+}
+
+export interface StoredAuditEntry {
+  id: string;
+  at: Date;
+  actor: string;
+  action: string;
+  object: string;
+  object_id: string;
+  price_list_id: string | null;
+  before: unknown;
+  after: unknown;
+  reason: string | null;
+}
+
+/** `au_` and 24 hex digits (reports.md 1.9: opaque, with a type prefix). */
+export function newAuditId(): string {
+  return `au_${randomBytes(12).toString('hex')}`;
+}
+
+/**
+ * report_audit (reports.md 4.4): entries are appended in the transaction of
+ * the write they describe, and never changed or deleted.
+ */
+@Injectable()
+export class ReportAuditRepository {
+  /** Always inside the transaction of the write it describes: hence no default `sql`. */
+  async append(entry: AuditEntry, sql: Sql): Promise<StoredAuditEntry> {
+    const row = await runOne<StoredAuditEntry>(
+      sql,
+      `INSERT INTO report_audit (id, actor, action, object, object_id, price_list_id, before, after, reason)
+       VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb, $9)
+       RETURNING id, at, actor, action, object, object_id, price_list_id, before, after, reason`,
+      [
+        newAuditId(),
+        entry.actor,
+        entry.action,
+        entry.object,
+        entry.objectId,
+        entry.priceListId ?? null,
+        entry.before === null ? null : JSON.stringify(entry.before),
+        entry.after === null ? null : JSON.stringify(entry.after),
+        entry.reason ?? null,
+      ],
+    );
+    return row!;
+  }
+}
