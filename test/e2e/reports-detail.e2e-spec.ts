@@ -373,6 +373,32 @@ describe('GET /reports/usage/entities (reports.md §3.2)', () => {
     });
   });
 
+  describe('CSV (§1.7)', () => {
+    it('answers every line as CSV with format=csv or Accept: text/csv, the rows equal to the JSON rows field for field', async () => {
+      await catalogue('a', 2, 1024, 10);
+      await exactTimeHistory();
+      const json = await get('period=2025-03').expect(200);
+      const res = await get('period=2025-03&format=csv').buffer(true).parse((r, done) => {
+        let text = '';
+        r.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+        r.on('end', () => done(null, text));
+      });
+      expect(res.status).toBe(200);
+      expect(res.headers['content-type']).toBe('text/csv; charset=utf-8');
+      expect(res.headers['content-disposition']).toBe('attachment; filename="usage-entities-2025-03.csv"');
+      const lines = (res.body as string).split('\r\n');
+      expect(lines.pop()).toBe('');
+      expect(lines[0]).toBe(Object.keys(json.body.rows[0]).join(','));
+      const csvOf = (v: unknown) => (v === null ? '' : String(v));
+      expect(lines.slice(1)).toEqual(json.body.rows.map((r: Record<string, unknown>) => Object.values(r).map(csvOf).join(',')));
+      const byAccept = await t.http.get('/reports/usage/entities?start=2025-03-01&end=2025-03-02').set('X-Auth-Token', reader).set('Accept', 'text/csv').expect(200);
+      expect(byAccept.headers['content-disposition']).toBe('attachment; filename="usage-entities-20250301T000000Z--20250302T000000Z.csv"');
+      expect((await get('period=2025-03&format=csv&limit=5').expect(400)).body.error).toBe('limit: not accepted with CSV: an export has no pages');
+      const user = await t.token('user', { userId: 'u', projectIds: ['p9'] });
+      await get('period=2025-03&format=csv&project_id=p1', user).expect(403);
+    });
+  });
+
   describe('scope and roles (§1.2, §1.3)', () => {
     beforeEach(async () => {
       const a = almanach(t, service);
@@ -436,6 +462,7 @@ describe('GET /reports/usage/entities (reports.md §3.2)', () => {
       ['period=2025-03&currency=eur', 'currency: must be a three-letter ISO 4217 code or SU'],
       ['period=2025-03&currency=EUR', 'currency: no price list for EUR'],
       ['period=2025-03&format=xml', 'format: must be json or csv'],
+      ['period=2025-03&format=csv&bom=2', 'bom: must be 0 or 1'],
     ])('%s → %s', async (query, error) => {
       const res = await get(query).expect(400);
       const [field, rule] = [error.slice(0, error.indexOf(': ')), error.slice(error.indexOf(': ') + 2)];

@@ -1,9 +1,10 @@
-import { Controller, Get, Query, Req } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { Controller, Get, Query, Req, StreamableFile } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiProduces, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { FastifyRequest } from 'fastify';
 import { ALL_ROLES, Roles } from '../../auth/auth.decorators';
 import { ApiErrors, SECURITY_TOKEN } from '../../http/openapi';
-import { invalid } from '../window/reports-input';
+import { CsvExportService } from '../export/csv-export.service';
+import { negotiateFormat } from '../export/csv-negotiation';
 import { DetailService } from './detail.service';
 import { EntitiesQueryDto } from './dto/entities-query.dto';
 import { DetailAnswerView } from './dto/entities.views';
@@ -14,15 +15,19 @@ import { DetailAnswerView } from './dto/entities.views';
 @Roles(...ALL_ROLES)
 @Controller('reports')
 export class DetailController {
-  constructor(private readonly detail: DetailService) {}
+  constructor(
+    private readonly detail: DetailService,
+    private readonly csv: CsvExportService,
+  ) {}
 
   @Get('usage/entities')
   @ApiOperation({ operationId: 'reports.usageEntities', summary: 'Per-entity and per-record usage lines from raw history, clipped to the window' })
-  @ApiOkResponse({ type: DetailAnswerView })
-  @ApiErrors('own', 400, 401, 403)
-  entities(@Req() req: FastifyRequest, @Query() query: EntitiesQueryDto): Promise<DetailAnswerView> {
-    // The CSV form streams DetailService.export through the CSV exporter once it is part of the module.
-    if (query.format === 'csv') throw invalid('format', 'csv is not served by this version yet; use json');
-    return this.detail.entities(req.principal!, query);
+  @ApiProduces('application/json', 'text/csv')
+  @ApiOkResponse({ type: DetailAnswerView, description: 'JSON (paged), or with format=csv / Accept: text/csv every line as CSV (§1.7)' })
+  @ApiErrors('own', 400, 401, 403, 429)
+  async entities(@Req() req: FastifyRequest, @Query() query: EntitiesQueryDto): Promise<DetailAnswerView | StreamableFile> {
+    if (negotiateFormat(query, req.headers.accept) === 'json') return this.detail.entities(req.principal!, query);
+    const { window, ...handover } = await this.detail.export(req.principal!, query);
+    return this.csv.stream({ route: 'usage/entities', window, ...handover, bom: query.bom === '1', settings: { jit: 'off' } });
   }
 }

@@ -13,7 +13,7 @@ import { quantityHours, UNITS, UsageWarning } from '../usage/usage-report.servic
 import { UsageReportRepository } from '../usage/usage-report.repository';
 
 /** One line of `/reports/usage/entities` (§3.2), keys in the contract's order (also the CSV columns). */
-export interface DetailLine {
+export type DetailLine = {
   source: string;
   project_id: string;
   site: string;
@@ -37,7 +37,7 @@ export interface DetailLine {
   record_type: string | null;
   cost: string | null;
   priced: boolean | null;
-}
+};
 
 /** The CSV columns of the route: the fields of its JSON lines, in order (§1.7). */
 export const DETAIL_COLUMNS: readonly (keyof DetailLine)[] = [

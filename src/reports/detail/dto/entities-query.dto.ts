@@ -27,8 +27,13 @@ export class EntitiesQueryDto extends UsageFiltersDto {
   @MaxLength(4096, { message: 'is not a cursor of this report' })
   cursor?: string;
 
-  @ApiPropertyOptional({ enum: ['json', 'csv'], description: 'json (default) or csv' })
+  @ApiPropertyOptional({ enum: ['json', 'csv'], description: 'json (default) or csv; wins over the Accept header (Accept: text/csv also asks for CSV)' })
   @IsOptional()
   @IsIn(['json', 'csv'], { message: 'must be json or csv' })
   format?: 'json' | 'csv';
+
+  @ApiPropertyOptional({ enum: ['0', '1'], description: 'CSV only: 1 adds a UTF-8 byte-order mark' })
+  @IsOptional()
+  @IsIn(['0', '1'], { message: 'must be 0 or 1' })
+  bom?: '0' | '1';
 }
