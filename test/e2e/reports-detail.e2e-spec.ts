@@ -4,13 +4,12 @@ import { DetailService } from '../../src/reports/detail/detail.service';
 import { EntitiesQueryDto } from '../../src/reports/detail/dto/entities-query.dto';
 import { validateDto } from '../../src/http/validation.pipe';
 import { almanach, drainRollups } from '../support/reports';
-import { startTestApp, TestApp } from '../support/test-app';
+import { ADMIN_TOKEN, startTestApp, TestApp } from '../support/test-app';
 
 /**
  * GET /reports/usage/entities (reports.md §3.2): lines from raw history,
  * clipped to the window, through the front door. History is written through
- * the Almanach and AMIE APIs; the flavor catalogue has no route yet on this
- * branch, so its rows are inserted directly.
+ * the Almanach and AMIE APIs, the flavor catalogue through its admin route.
  */
 describe('GET /reports/usage/entities (reports.md §3.2)', () => {
   let t: TestApp;
@@ -32,10 +31,8 @@ describe('GET /reports/usage/entities (reports.md §3.2)', () => {
   });
 
   const get = (query: string, token = reader) => t.http.get(`/reports/usage/entities?${query}`).set('X-Auth-Token', token);
-  const catalogue = async (name: string, vcpus: number, ramMb: number, diskGb: number, aliases: string[] = []) => {
-    await t.runtime.dataSource.query(`INSERT INTO report_flavor (name, vcpus, ram_mb, disk_gb, updated_by) VALUES ($1, $2, $3, $4, 'test')`, [name, vcpus, ramMb, diskGb]);
-    for (const alias of aliases) await t.runtime.dataSource.query(`INSERT INTO report_flavor_alias (alias, flavor_name) VALUES ($1, $2)`, [alias, name]);
-  };
+  const catalogue = (name: string, vcpus: number, ramMb: number, diskGb: number, aliases: string[] = []) =>
+    t.http.put(`/admin/reports/flavors/${name}`).set('X-Auth-Token', ADMIN_TOKEN).send({ vcpus, ram_mb: ramMb, disk_gb: diskGb, aliases }).expect(201);
   const amie = async (type: string, records: Record<string, unknown>[]) => {
     const res = await t.http.post('/amie/usage').set(site.headers).send({ UsageType: type, Records: records }).expect(200);
     expect(res.body.ValidationFailedRecords).toEqual([]);

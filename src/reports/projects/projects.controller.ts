@@ -5,7 +5,7 @@ import { ALL_ROLES, Roles } from '../../auth/auth.decorators';
 import { ApiErrors, SECURITY_TOKEN } from '../../http/openapi';
 import { ProjectsQueryDto } from './dto/projects-query.dto';
 import { PeriodsAnswerView, ProjectsAnswerView } from './dto/projects.views';
-import { NoParametersGuard } from './no-parameters.guard';
+import { NoQueryGuard } from '../catalogue/no-query.guard';
 import { ProjectsService } from './projects.service';
 
 /** `GET /reports/projects` (§3.3) and `GET /reports/periods` (§3.4): every role, a `user` narrowed to its projects (§1.3). */
@@ -25,7 +25,7 @@ export class ProjectsController {
   }
 
   @Get('periods')
-  @UseGuards(NoParametersGuard)
+  @UseGuards(NoQueryGuard)
   @ApiOperation({ operationId: 'reports.periods', summary: 'Accounting periods (months of REPORT_TIME_ZONE) from the first with data to the current one, newest first' })
   @ApiOkResponse({ type: PeriodsAnswerView })
   @ApiErrors('own', 400, 401)
