@@ -1,6 +1,12 @@
 import { Module } from '@nestjs/common';
 import { FlavorCatalogueModule } from './catalogue/catalogue.module';
+import { DetailController } from './detail/detail.controller';
+import { DetailRepository } from './detail/detail.repository';
+import { DetailService } from './detail/detail.service';
 import { CsvExportModule } from './export/csv-export.module';
+import { ProjectsController } from './projects/projects.controller';
+import { ProjectsRepository } from './projects/projects.repository';
+import { ProjectsService } from './projects/projects.service';
 import { ReportsProcessingModule } from './reports-processing.module';
 import { UsageReportController } from './usage/usage-report.controller';
 import { UsageReportRepository } from './usage/usage-report.repository';
@@ -11,7 +17,7 @@ import { WindowService } from './window/window.service';
 /** The reports API (reports.md): usage reports, the flavor catalogue and the operator routes. */
 @Module({
   imports: [ReportsProcessingModule, CsvExportModule, FlavorCatalogueModule],
-  controllers: [UsageReportController],
-  providers: [WindowRepository, WindowService, UsageReportRepository, UsageReportService],
+  controllers: [UsageReportController, DetailController, ProjectsController],
+  providers: [WindowRepository, WindowService, UsageReportRepository, UsageReportService, DetailRepository, DetailService, ProjectsRepository, ProjectsService],
 })
 export class ReportsModule {}
