@@ -10,9 +10,10 @@ import { ReportDayCellSummed1763800800000 } from './1763800800000-ReportDayCellS
 import { ReportsDirtyKeyOrder1763800900000 } from './1763800900000-ReportsDirtyKeyOrder';
 import { ReportsVersionCoverIndex1763800910000 } from './1763800910000-ReportsVersionCoverIndex';
 import { ReportsTriggersWithoutJit1763800920000 } from './1763800920000-ReportsTriggersWithoutJit';
+import { ReportsDirtyKeyDay1763800930000 } from './1763800930000-ReportsDirtyKeyDay';
 
 /**
  * Every migration, oldest first. `npm run migration:generate -- <Name>` writes
  * a new file here and adds it to this list.
  */
-export const MIGRATIONS = [InitialSchema1763800000000, Quotas1763800100000, UsageRecords1763800200000, Allocations1763800300000, AllocationQuotaMapping1763800400000, NotificationCollector1763800500000, Reports1763800600000, ReportJobs1763800700000, ReportDayCellSummed1763800800000, ReportsDirtyKeyOrder1763800900000, ReportsVersionCoverIndex1763800910000, ReportsTriggersWithoutJit1763800920000];
+export const MIGRATIONS = [InitialSchema1763800000000, Quotas1763800100000, UsageRecords1763800200000, Allocations1763800300000, AllocationQuotaMapping1763800400000, NotificationCollector1763800500000, Reports1763800600000, ReportJobs1763800700000, ReportDayCellSummed1763800800000, ReportsDirtyKeyOrder1763800900000, ReportsVersionCoverIndex1763800910000, ReportsTriggersWithoutJit1763800920000, ReportsDirtyKeyDay1763800930000];
