@@ -71,7 +71,18 @@ export async function startTestApp(overrides: Record<string, string | undefined>
       const tables: { tablename: string }[] = await runtime.dataSource.query(
         `SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND tablename <> 'schema_migration'`,
       );
-      if (tables.length) await runtime.dataSource.query(`TRUNCATE ${tables.map((t) => `"${t.tablename}"`).join(', ')} RESTART IDENTITY CASCADE`);
+      // A worker still loading the previous test's batch writes the AMIE
+      // tables and, through the reports triggers, the dirty keys: TRUNCATE's
+      // locks can then deadlock with it, and PostgreSQL aborts one side.
+      // The truncate is tried again; the worker's job retries on its own.
+      for (let attempt = 1; tables.length; attempt++) {
+        try {
+          await runtime.dataSource.query(`TRUNCATE ${tables.map((t) => `"${t.tablename}"`).join(', ')} RESTART IDENTITY CASCADE`);
+          break;
+        } catch (error) {
+          if ((error as { code?: string }).code !== '40P01' || attempt >= 5) throw error;
+        }
+      }
       await app.get(ReportClockService).ensure();
     },
     async token(role, options = {}) {
