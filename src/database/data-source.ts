@@ -102,13 +102,18 @@ interface PooledClient {
  * The request that was cut answers 503 (src/http/connection-loss.ts).
  */
 function keepPoolHealthy(dataSource: DataSource): void {
-  const pool = (dataSource.driver as unknown as { master?: { on(event: 'connect', listener: (client: PooledClient) => void): void } }).master;
-  pool?.on('connect', (client) => {
+  const pool = (dataSource.driver as unknown as { master?: { on(event: 'connect', listener: (client: PooledClient) => void): void; _clients?: PooledClient[] } }).master;
+  const guard = (client: PooledClient) => {
     client.on('error', () => undefined);
     client.connection?.on('errorMessage', (message) => {
       if (message.severity === 'FATAL') client._queryable = false;
     });
-  });
+  };
+  pool?.on('connect', guard);
+  // TypeORM's initialize() has already opened a client (its version check),
+  // which stays in the pool: it needs the same guard, or a FATAL on it
+  // returns it to the pool looking healthy.
+  for (const client of pool?._clients ?? []) guard(client);
 }
 
 export function redactUrl(url: string): string {
