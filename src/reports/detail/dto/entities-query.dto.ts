@@ -1,7 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { IsIn, IsOptional, IsString, Matches } from 'class-validator';
 import { UsageFiltersDto } from '../../usage/dto/usage-filters.dto';
-import { LimitParam } from '../../usage/dto/usage-query.dto';
+import { BomParam, CursorParam, LimitParam } from '../../usage/dto/usage-query.dto';
 
 /** ISO 4217 code or `SU` (§3.1). */
 export const CURRENCY = /^([A-Z]{3}|SU)$/;
@@ -21,10 +21,7 @@ export class EntitiesQueryDto extends UsageFiltersDto {
   @LimitParam()
   limit?: number;
 
-  @ApiPropertyOptional({ description: 'opaque cursor from the previous page' })
-  @IsOptional()
-  @IsString({ message: 'must be a string' })
-  @MaxLength(4096, { message: 'is not a cursor of this report' })
+  @CursorParam()
   cursor?: string;
 
   @ApiPropertyOptional({ enum: ['json', 'csv'], description: 'json (default) or csv; wins over the Accept header (Accept: text/csv also asks for CSV)' })
@@ -32,8 +29,6 @@ export class EntitiesQueryDto extends UsageFiltersDto {
   @IsIn(['json', 'csv'], { message: 'must be json or csv' })
   format?: 'json' | 'csv';
 
-  @ApiPropertyOptional({ enum: ['0', '1'], description: 'CSV only: 1 adds a UTF-8 byte-order mark' })
-  @IsOptional()
-  @IsIn(['0', '1'], { message: 'must be 0 or 1' })
+  @BomParam()
   bom?: '0' | '1';
 }

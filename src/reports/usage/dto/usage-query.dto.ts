@@ -15,6 +15,21 @@ export const LimitParam = () => (target: object, property: string) => {
   Max(10000, { message: 'must be a whole number between 1 and 10000' })(target, property);
 };
 
+/** `cursor` of a paged report (§1.6): the opaque `next_cursor` of the previous page. */
+export const CursorParam = () => (target: object, property: string) => {
+  ApiPropertyOptional({ description: 'opaque cursor from the previous page' })(target, property);
+  IsOptional()(target, property);
+  IsString({ message: 'must be a string' })(target, property);
+  MaxLength(4096, { message: 'is not a cursor of this report' })(target, property);
+};
+
+/** `bom` of a CSV answer (§1.7). */
+export const BomParam = () => (target: object, property: string) => {
+  ApiPropertyOptional({ enum: ['0', '1'], description: 'CSV only: 1 adds a UTF-8 byte-order mark' })(target, property);
+  IsOptional()(target, property);
+  IsIn(['0', '1'], { message: 'must be 0 or 1' })(target, property);
+};
+
 /** The query of `GET /reports/usage` (§3.1), in the order the contract lists its parameters. */
 export class UsageQueryDto extends UsageFiltersDto {
   @ApiPropertyOptional({ enum: ['total', 'day', 'month'], description: 'one row per bucket of tz per group (default total)' })
@@ -46,10 +61,7 @@ export class UsageQueryDto extends UsageFiltersDto {
   @LimitParam()
   limit?: number;
 
-  @ApiPropertyOptional({ description: 'opaque cursor from the previous page' })
-  @IsOptional()
-  @IsString({ message: 'must be a string' })
-  @MaxLength(4096, { message: 'is not a cursor of this report' })
+  @CursorParam()
   cursor?: string;
 
   @ApiPropertyOptional({ enum: ['json', 'csv'], description: 'answer format (the query parameter wins over Accept)' })
@@ -57,8 +69,6 @@ export class UsageQueryDto extends UsageFiltersDto {
   @IsIn(['json', 'csv'], { message: 'must be json or csv' })
   format?: 'json' | 'csv';
 
-  @ApiPropertyOptional({ enum: ['0', '1'], description: 'CSV only: 1 adds a UTF-8 byte-order mark' })
-  @IsOptional()
-  @IsIn(['0', '1'], { message: 'must be 0 or 1' })
+  @BomParam()
   bom?: '0' | '1';
 }
