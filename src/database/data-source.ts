@@ -70,10 +70,33 @@ export async function openDatabase(config: AppConfig, options: OpenDatabaseOptio
     embedded,
     description,
     async close() {
+      const pool = poolOf(dataSource);
       if (dataSource.isInitialized) await dataSource.destroy();
+      failWaitingConnects(pool);
       await embedded?.stop();
     },
   };
+}
+
+/** The parts of node-postgres's pool the hooks below touch (pg-pool 3). */
+interface Pool {
+  on(event: 'connect', listener: (client: PooledClient) => void): void;
+  _clients?: PooledClient[];
+  _pendingQueue?: { callback(error: Error): void }[];
+}
+
+function poolOf(dataSource: DataSource): Pool | undefined {
+  return (dataSource.driver as unknown as { master?: Pool }).master;
+}
+
+/**
+ * pg-pool's end() waits for the clients in use but never answers the requests
+ * still queued for a client: their queries would wait for ever (with embedded
+ * PGlite's single connection, a sweep queued behind a request when the
+ * database was closed hung the process's shutdown). They get an error.
+ */
+function failWaitingConnects(pool: Pool | undefined): void {
+  for (const waiting of pool?._pendingQueue?.splice(0) ?? []) waiting.callback(new Error('the database connection pool is closed'));
 }
 
 /** The parts of a node-postgres client the pool hooks below touch. */
@@ -102,7 +125,7 @@ interface PooledClient {
  * The request that was cut answers 503 (src/http/connection-loss.ts).
  */
 function keepPoolHealthy(dataSource: DataSource): void {
-  const pool = (dataSource.driver as unknown as { master?: { on(event: 'connect', listener: (client: PooledClient) => void): void; _clients?: PooledClient[] } }).master;
+  const pool = poolOf(dataSource);
   const guard = (client: PooledClient) => {
     client.on('error', () => undefined);
     client.connection?.on('errorMessage', (message) => {
