@@ -1,13 +1,13 @@
-import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { Client } from 'pg';
 import { QUEUE_NAME } from '../../src/queue/job-payloads';
 import { compute, createSite, startUsageApp, waitLoaded } from '../support/amie';
+import { buildDist, freePort, startDist as startProcess, stopProcess, until } from '../support/processes';
 import { ADMIN_TOKEN, TestApp } from '../support/test-app';
 
 /**
@@ -19,42 +19,6 @@ import { ADMIN_TOKEN, TestApp } from '../support/test-app';
 const real = Boolean(process.env.DATABASE_URL && process.env.REDIS_URL);
 const maybe = real ? describe : describe.skip;
 if (!real) console.log('amie-usage-durability: skipped, it needs DATABASE_URL and REDIS_URL (real worker processes share them)');
-
-const root = join(__dirname, '..', '..');
-
-function startProcess(script: 'worker' | 'main', env: Record<string, string | undefined>): ChildProcess {
-  const child = spawn(process.execPath, [join(root, 'dist', 'src', `${script}.js`)], {
-    env: { PATH: process.env.PATH, LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  child.stderr?.on('data', (d) => process.env.TEST_LOG_LEVEL && process.stderr.write(d));
-  return child;
-}
-
-async function stopProcess(child: ChildProcess | undefined, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill(signal);
-  await exited;
-}
-
-async function until(what: string, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as { port: number }).port;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 const batchOf = (message: number, size: number) => ({
   UsageType: 'Compute',
@@ -68,7 +32,7 @@ maybe('AMIE usage durability (real processes)', () => {
 
   beforeAll(() => {
     // The worker and API processes run the compiled code.
-    execFileSync(process.execPath, [join(root, 'scripts', 'build-if-stale.js')], { stdio: 'inherit', cwd: root });
+    buildDist();
   }, 300_000);
 
   beforeEach(async () => {

@@ -3,6 +3,7 @@ import { createServer, Server, Socket } from 'node:net';
 import { join } from 'node:path';
 import { connect } from 'amqplib';
 import { Client } from 'pg';
+import { buildDist, startDist, stopProcess } from '../support/processes';
 import { brokerUnavailableReason, closeConnections, createVhost, Notification, payloads, publish, queueDepth, until, Vhost } from '../collector/broker';
 
 /**
@@ -21,19 +22,7 @@ const root = join(__dirname, '..', '..');
 const QUEUE = 'usage-ledger.notifications';
 
 function startCollector(env: Record<string, string>): ChildProcess {
-  const child = spawn(process.execPath, [join(root, 'dist', 'src', 'collector.js')], {
-    env: { PATH: process.env.PATH, LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn', NOTIFICATIONS_RETRY_DELAY_S: '1', ...env },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  child.stderr?.on('data', (d) => process.env.TEST_LOG_LEVEL && process.stderr.write(d));
-  return child;
-}
-
-async function stopCollector(child: ChildProcess | undefined, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill(signal);
-  await exited;
+  return startDist('collector', { NOTIFICATIONS_RETRY_DELAY_S: '1', ...env });
 }
 
 /** create, resize to m1.large, resize to m1.xlarge: three versions per instance when each applies once, in order. */
@@ -90,7 +79,7 @@ maybe('collector durability (real processes)', () => {
   let child: ChildProcess | undefined;
 
   beforeAll(async () => {
-    execFileSync(process.execPath, [join(root, 'scripts', 'build-if-stale.js')], { stdio: 'inherit', cwd: root });
+    buildDist();
     db = new Client({ connectionString: process.env.DATABASE_URL });
     await db.connect();
   }, 300_000);
@@ -106,7 +95,7 @@ maybe('collector durability (real processes)', () => {
   });
 
   afterEach(async () => {
-    await stopCollector(child, 'SIGKILL');
+    await stopProcess(child, 'SIGKILL');
     child = undefined;
     vhost.remove();
   });
@@ -145,7 +134,7 @@ maybe('collector durability (real processes)', () => {
     child = await readyCollector();
     const published = publish(vhost, lifecycle('k', 300));
     await until('the stream to be under way', async () => (await versions()) >= 100, 120_000, 50);
-    await stopCollector(child, 'SIGKILL');
+    await stopProcess(child, 'SIGKILL');
     const applied = await versions();
     expect(applied).toBeLessThan(900);
     child = await readyCollector();

@@ -1,11 +1,11 @@
-import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { Client } from 'pg';
 import { QUEUE_NAME } from '../../src/queue/job-payloads';
 import { startUsageApp } from '../support/amie';
 import { almanach, drainRollups } from '../support/reports';
+import { buildDist, startDist, stopProcess as stop, until } from '../support/processes';
 import { ADMIN_TOKEN, TestApp } from '../support/test-app';
 
 /**
@@ -19,27 +19,8 @@ const real = Boolean(process.env.DATABASE_URL && process.env.REDIS_URL);
 const maybe = real ? describe : describe.skip;
 if (!real) console.log('reports-jobs-durability: skipped, it needs DATABASE_URL and REDIS_URL (real worker processes share them)');
 
-const root = join(__dirname, '..', '..');
-
 function startWorker(env: Record<string, string | undefined>): ChildProcess {
-  const child = spawn(process.execPath, [join(root, 'dist', 'src', 'worker.js')], { env: { PATH: process.env.PATH, LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
-  child.stderr?.on('data', (d) => process.env.TEST_LOG_LEVEL && process.stderr.write(d));
-  return child;
-}
-
-async function stop(child: ChildProcess | undefined, signal: NodeJS.Signals): Promise<void> {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill(signal);
-  await exited;
-}
-
-async function until(what: string, check: () => Promise<boolean>, timeoutMs = 60_000, everyMs = 20): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
+  return startDist('worker', env);
 }
 
 maybe('report jobs durability (real processes)', () => {
@@ -48,7 +29,7 @@ maybe('report jobs durability (real processes)', () => {
   const children: ChildProcess[] = [];
 
   beforeAll(() => {
-    execFileSync(process.execPath, [join(root, 'scripts', 'build-if-stale.js')], { stdio: 'inherit', cwd: root });
+    buildDist();
   }, 300_000);
   beforeEach(async () => {
     prefix = `test-report-jobs-${randomUUID()}`;

@@ -1,8 +1,9 @@
-import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { almanach, drainRollups } from '../support/reports';
 import { useTestApp } from '../support/test-app';
+import { buildDist } from '../support/processes';
 
 /**
  * Two worker processes draining the same dirty keys together produce the
@@ -28,7 +29,7 @@ maybe('reports rollups: two worker processes drain like one (real processes)', (
   const children: ChildProcess[] = [];
 
   beforeAll(() => {
-    execFileSync(process.execPath, [join(root, 'scripts', 'build-if-stale.js')], { stdio: 'inherit', cwd: root });
+    buildDist();
   }, 300_000);
   afterEach(async () => {
     for (const child of children.splice(0)) {

@@ -1,10 +1,11 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { ConfigError } from '../../src/config/env.schema';
 import { ReportClockService } from '../../src/reports/clock/report-clock.service';
 import { ReportsLoops } from '../../src/reports/rollups/reports-loops.service';
 import { almanach, drainRollups } from '../support/reports';
 import { startTestApp, useTestApp } from '../support/test-app';
+import { buildDist } from '../support/processes';
 
 describe('reports rollups: dirty keys and cells (reports.md §7.1–7.2)', () => {
   const t = useTestApp({ REPORT_TIME_ZONE: 'UTC' });
@@ -77,8 +78,8 @@ describe('reports rollups: dirty keys and cells (reports.md §7.1–7.2)', () =>
 
   it('stops a process whose REPORT_TIME_ZONE PostgreSQL does not know with exit status 2', async () => {
     await expect(startTestApp({ REPORT_TIME_ZONE: 'Mars/Olympus_Mons' })).rejects.toThrow('REPORT_TIME_ZONE: Mars/Olympus_Mons is not a time zone PostgreSQL knows');
+    buildDist();
     const root = join(__dirname, '..', '..');
-    execFileSync(process.execPath, [join(root, 'scripts', 'build-if-stale.js')], { stdio: 'ignore', cwd: root });
     const run = spawnSync(process.execPath, [join(root, 'dist', 'src', 'main.js')], {
       env: { PATH: process.env.PATH, DATA_DIR: 'memory://', PORT: '39999', LOG_LEVEL: 'silent', REPORT_TIME_ZONE: 'Mars/Olympus_Mons' },
       encoding: 'utf8',
