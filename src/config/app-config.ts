@@ -90,6 +90,10 @@ export class AppConfig {
   get reportMaxExports(): number {
     return this.env.REPORT_MAX_EXPORTS;
   }
+  /** Project-days of the nightly sampled consistency check; 0 when it is off (reports.md 7.5). */
+  get checkSamplePerNight(): number {
+    return this.env.CHECK_SAMPLE_PER_NIGHT;
+  }
   get embeddedDatabase(): boolean {
     return this.databaseUrl === undefined;
   }

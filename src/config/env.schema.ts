@@ -155,6 +155,12 @@ export class EnvSchema {
   @Min(1, { message: 'REPORT_MAX_EXPORTS must be at least 1' })
   REPORT_MAX_EXPORTS = 4;
 
+  /** Project-days of the nightly sampled consistency check (reports.md 7.5); 0 turns it off. */
+  @Transform(({ value }) => (value === undefined || value === '' ? 2000 : Number(value)))
+  @IsInt({ message: 'CHECK_SAMPLE_PER_NIGHT must be a whole number' })
+  @Min(0, { message: 'CHECK_SAMPLE_PER_NIGHT must be at least 0' })
+  CHECK_SAMPLE_PER_NIGHT = 2000;
+
   /** Honour X-Forwarded-* headers (Fastify trustProxy). */
   @Transform(({ value }) => value === 'true' || value === '1')
   TRUST_PROXY = false;

@@ -13,6 +13,6 @@ import { RollupRepository } from './rollups/rollup.repository';
 @Module({
   imports: [QueueModule],
   providers: [RollupRepository, RollupDrainer, ReportClockService, ReportsLoops],
-  exports: [RollupRepository, RollupDrainer, ReportClockService],
+  exports: [RollupRepository, RollupDrainer, ReportClockService, ReportsLoops],
 })
 export class ReportsProcessingModule {}

@@ -1,9 +1,8 @@
-import { ChildProcess, spawn } from 'node:child_process';
+import { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
 import { almanach, drainRollups } from '../support/reports';
 import { useTestApp } from '../support/test-app';
-import { buildDist } from '../support/processes';
+import { buildDist, startDist } from '../support/processes';
 
 /**
  * Two worker processes draining the same dirty keys together produce the
@@ -15,7 +14,6 @@ const real = Boolean(process.env.DATABASE_URL && process.env.REDIS_URL);
 const maybe = real ? describe : describe.skip;
 if (!real) console.log('reports-rollups-concurrency: skipped, it needs DATABASE_URL and REDIS_URL (real worker processes share them)');
 
-const root = join(__dirname, '..', '..');
 const CELL_TABLES = {
   day: `SELECT project_id, site, day::text, meter, key, subkey, quantity::text, items FROM report_usage_day_cell ORDER BY 1, 2, 3, 4, 5, 6`,
   today: `SELECT project_id, site, day::text, meter, key, subkey, closed_part::text, open_weight::text, open_anchor::text, items FROM report_usage_today_cell ORDER BY 1, 2, 3, 4, 5, 6`,
@@ -64,12 +62,7 @@ maybe('reports rollups: two worker processes drain like one (real processes)', (
       keys.map((k) => k.day),
     ]);
     for (let i = 0; i < 2; i++) {
-      const child = spawn(process.execPath, [join(root, 'dist', 'src', 'worker.js')], {
-        env: { PATH: process.env.PATH, LOG_LEVEL: 'warn', DATABASE_URL: process.env.DATABASE_URL, REDIS_URL: process.env.REDIS_URL, QUEUE_PREFIX: prefix, REPORT_TIME_ZONE: 'Europe/Berlin' },
-        stdio: ['ignore', 'ignore', 'pipe'],
-      });
-      child.stderr?.on('data', (d) => process.env.TEST_LOG_LEVEL && process.stderr.write(d));
-      children.push(child);
+      children.push(startDist('worker', { DATABASE_URL: process.env.DATABASE_URL, REDIS_URL: process.env.REDIS_URL, QUEUE_PREFIX: prefix, REPORT_TIME_ZONE: 'Europe/Berlin' }));
     }
     const deadline = Date.now() + 120_000;
     for (;;) {

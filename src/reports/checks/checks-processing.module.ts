@@ -3,14 +3,16 @@ import { ReportJobsProcessingModule } from '../jobs/report-jobs.module';
 import { ConsistencyCheckHandler } from './consistency-check.handler';
 import { ConsistencyCheckRepository } from './consistency-check.repository';
 import { ReportsProcessingModule } from '../reports-processing.module';
+import { NightlyCheckService } from './nightly-check.service';
 
 /**
  * Running consistency checks: the `consistency_check` kind on the job
- * registry (worker process, and the API without Redis).
+ * registry and the nightly sampled check (worker process, and the API
+ * without Redis).
  */
 @Module({
   imports: [ReportJobsProcessingModule, ReportsProcessingModule],
-  providers: [ConsistencyCheckRepository, ConsistencyCheckHandler],
+  providers: [ConsistencyCheckRepository, ConsistencyCheckHandler, NightlyCheckService],
   exports: [ConsistencyCheckRepository, ReportJobsProcessingModule, ReportsProcessingModule],
 })
 export class ChecksProcessingModule {}

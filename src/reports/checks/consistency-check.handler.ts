@@ -20,6 +20,31 @@ export interface CheckScope {
   sample: number | null;
   repair: boolean;
   rebuild: boolean;
+  /** The booked day a nightly sampled check was scheduled for (only on those). */
+  nightly_for?: string;
+}
+
+/** The options of a check beyond its window (reports.md 7.5). */
+export interface CheckOptions {
+  projectIds?: string[];
+  sample?: number;
+  repair?: boolean;
+  rebuild?: boolean;
+}
+
+/** The stored scope of a check of the local days [first, end) whose start instants are `instants`. */
+export function checkScope(first: string, end: string, instants: { start: string; end: string }, timeZone: string, options: CheckOptions): CheckScope {
+  return {
+    start: instants.start,
+    end: instants.end,
+    first_day: first,
+    end_day: end,
+    time_zone: timeZone,
+    project_ids: options.projectIds ? [...new Set(options.projectIds)] : null,
+    sample: options.sample ?? null,
+    repair: options.repair ?? false,
+    rebuild: options.rebuild ?? false,
+  };
 }
 
 /**

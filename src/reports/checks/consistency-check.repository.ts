@@ -3,6 +3,9 @@ import { DataSource } from 'typeorm';
 import { CellKey } from '../rollups/rollup.repository';
 import { runOne, runRows, Sql } from '../../database/query-result';
 
+/** `created_by` of the nightly sampled checks (reports.md 7.5). */
+export const NIGHTLY_CREATOR = 'nightly';
+
 /** A month or site-day sum against its day cells (I3). */
 export interface SumRow {
   /** null for a site-day cell. */
@@ -58,6 +61,21 @@ export class ConsistencyCheckRepository {
       [first, end, zone],
     );
     return row!;
+  }
+
+  /**
+   * Takes the nightly check's transaction lock and answers whether a nightly
+   * check for this booked day is already stored (any process may schedule
+   * it; the first one does).
+   */
+  async nightlyScheduled(bookedDay: string, sql: Sql): Promise<boolean> {
+    await runRows(sql, `SELECT pg_advisory_xact_lock(hashtextextended('nightly_check', 7919))`);
+    const row = await runOne(
+      sql,
+      `SELECT 1 FROM report_job WHERE kind = 'consistency_check' AND created_by = $1 AND scope->>'nightly_for' = $2 LIMIT 1`,
+      [NIGHTLY_CREATOR, bookedDay],
+    );
+    return row !== undefined;
   }
 
   /** Projects with a stored day cell or raw history in the local days [first, end), in byte order. */

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { JobView } from '../jobs/dto/jobs.views';
 import { ReportJobsService } from '../jobs/report-jobs.service';
 import { periodDays } from './check-window';
-import { CheckScope, CONSISTENCY_CHECK } from './consistency-check.handler';
+import { checkScope, CONSISTENCY_CHECK } from './consistency-check.handler';
 import { RollupRepository } from '../rollups/rollup.repository';
 import { ConsistencyCheckRepository } from './consistency-check.repository';
 
@@ -33,17 +33,7 @@ export class ConsistencyCheckService {
     const clock = await this.rollups.clock();
     if (!clock) throw new Error('report_clock has no row yet: the reports module has not started');
     const instants = await this.checks.dayStarts(first, end, clock.time_zone);
-    const scope: CheckScope = {
-      start: instants.start,
-      end: instants.end,
-      first_day: first,
-      end_day: end,
-      time_zone: clock.time_zone,
-      project_ids: command.projectIds ? [...new Set(command.projectIds)] : null,
-      sample: command.sample ?? null,
-      repair: command.repair ?? false,
-      rebuild: command.rebuild ?? false,
-    };
+    const scope = checkScope(first, end, instants, clock.time_zone, command);
     return this.jobs.create({ kind: CONSISTENCY_CHECK, scope: { ...scope }, createdBy: command.createdBy, reason: command.reason ?? null });
   }
 }

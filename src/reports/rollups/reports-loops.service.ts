@@ -23,6 +23,7 @@ export class ReportsLoops implements OnModuleInit, OnModuleDestroy {
   private drainTimer?: NodeJS.Timeout;
   private rollTimer?: NodeJS.Timeout;
   private running: Promise<unknown>[] = [];
+  private readonly caughtUp: (() => Promise<void>)[] = [];
 
   constructor(
     private readonly jobs: JobQueueService,
@@ -57,16 +58,30 @@ export class ReportsLoops implements OnModuleInit, OnModuleDestroy {
     void drain();
   }
 
+  /**
+   * Work to do once the booked day has caught up with today, after every day
+   * roll pass that found nothing more to roll (the nightly sampled check).
+   * A listener's failure is logged; the next pass calls it again.
+   */
+  whenCaughtUp(listener: () => Promise<void>): void {
+    this.caughtUp.push(listener);
+  }
+
   /** Rolls the booked day forward, one day per transaction, until it is today. */
   async rollDays(): Promise<void> {
     try {
       for (;;) {
         const day = await this.db.transaction((tx) => this.rollups.rollOneDay(tx));
-        if (!day) return;
+        if (!day) break;
         this.log.info({ bookedDay: day }, `reports: day roll, booked day is now ${day}`);
       }
     } catch (error) {
       this.log.warn({ err: { message: (error as Error).message } }, 'reports day roll failed; retrying');
+      return;
+    }
+    for (const listener of this.caughtUp) {
+      if (this.stopped) return;
+      await listener().catch((error: unknown) => this.log.warn({ err: { message: (error as Error).message } }, 'reports: work after the day roll failed; retrying'));
     }
   }
 
