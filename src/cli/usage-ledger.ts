@@ -5,10 +5,12 @@
  * src/cli/commands/, one file each; add a group to GROUPS.
  */
 import { reportsCommands } from './commands/reports';
+import { sitesCommands } from './commands/sites';
+import { tokensCommands } from './commands/tokens';
 import { processOutput } from './output';
 import { buildProgram, CommandGroup, runProgram } from './program';
 
-const GROUPS: CommandGroup[] = [reportsCommands];
+const GROUPS: CommandGroup[] = [tokensCommands, sitesCommands, reportsCommands];
 
 void runProgram(buildProgram(processOutput, GROUPS), process.argv.slice(2), processOutput).then((status) => {
   process.exitCode = status;
