@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, WriteStream } from 'node:fs';
+import { createWriteStream, unlinkSync, WriteStream } from 'node:fs';
 import { rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { SingleBar } from 'cli-progress';
@@ -68,6 +68,21 @@ export async function saveDownload(download: Download, target: string, options: 
     options.progress && options.output.interactive
       ? new SingleBar({ format: `${basename(target)}: {size}, {rows} rows, {duration_formatted}`, stream: process.stderr, hideCursor: true })
       : undefined;
+  // Interrupted (Ctrl-C, kill), the process ends without running the
+  // finally below: the temporary file is removed here, then it exits as the
+  // signal would have ended it (128 + its number).
+  const onSignal = (signal: NodeJS.Signals) => {
+    bar?.stop();
+    try {
+      unlinkSync(temp);
+    } catch {
+      // already gone
+    }
+    options.output.err(`usage-ledger: interrupted (${signal}): no file written`);
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   let bytes = 0;
   // Line ends outside quotes (RFC 4180: a quoted field may hold line breaks; a doubled quote toggles twice).
   let rows = 0;
@@ -96,6 +111,8 @@ export async function saveDownload(download: Download, target: string, options: 
     await place(temp, target, options.overwrite);
     finished = true;
   } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     bar?.stop();
     if (!finished) {
       stream.destroy();

@@ -358,12 +358,16 @@ describe('usage-ledger CLI (tokens, sites, flavors, reports export)', () => {
           res.write('period_start,period_end\r\n');
           res.write('2025-03-01,2025-04-01\r\n');
           if (req.url?.includes('complete')) res.end();
-          else setTimeout(() => res.socket?.destroy(), 300);
+          else if (!req.url?.includes('slow')) setTimeout(() => res.socket?.destroy(), 300);
+          // slow: the body stays open until the client goes.
         });
         await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
         stand = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
       });
-      afterAll(() => new Promise((r) => server.close(r)));
+      afterAll(() => {
+        server.closeAllConnections();
+        return new Promise((r) => server.close(r));
+      });
 
       it('is an error, and no file is left, neither the target nor a partial one', async () => {
         const res = await cli(['reports', 'export', 'usage', '--period', '2025-03', '--url', stand, '--token', ADMIN_TOKEN], { cwd: dir });
@@ -378,6 +382,29 @@ describe('usage-ledger CLI (tokens, sites, flavors, reports export)', () => {
         // The same stand-in ending its body properly is a file.
         const whole = await cli(['reports', 'export', 'usage', '--period', '2025-03', '--param', 'complete=1', '--url', stand, '--token', ADMIN_TOKEN], { cwd: dir });
         expect(whole).toMatchObject({ code: 0, stdout: 'wrote usage-2025-03.csv: 1 rows, 48 bytes\n' });
+      });
+
+      it.each([
+        ['SIGINT', 130],
+        ['SIGTERM', 143],
+      ] as const)('interrupted by %s, it removes the partial file and exits %i', async (signal, status) => {
+        const child = spawn(process.execPath, [CLI, 'reports', 'export', 'usage', '--period', '2025-03', '--param', 'slow=1', '--url', stand, '--token', ADMIN_TOKEN], {
+          env: { PATH: process.env.PATH ?? '' },
+          cwd: dir,
+        });
+        let stderr = '';
+        child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+        const closed = new Promise<number | null>((r) => child.on('close', r));
+        // Wait until the rows have reached the temporary file.
+        const deadline = Date.now() + 20_000;
+        while (!readdirSync(dir).some((f) => f.endsWith('.part') && readFileSync(join(dir, f), 'utf8').length === 48)) {
+          if (Date.now() > deadline) throw new Error(`no partial file: ${JSON.stringify(readdirSync(dir))} ${stderr}`);
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        child.kill(signal);
+        expect(await closed).toBe(status);
+        expect(stderr).toBe(`usage-ledger: interrupted (${signal}): no file written\n`);
+        expect(readdirSync(dir)).toEqual([]);
       });
     });
   });
