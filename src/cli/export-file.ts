@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createWriteStream, unlinkSync, WriteStream } from 'node:fs';
 import { rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { finished } from 'node:stream/promises';
 import { SingleBar } from 'cli-progress';
 import { CliError } from './cli-error';
 import { Download } from './ledger-client';
@@ -31,25 +32,45 @@ export function suggestedName(headers: Headers): string | undefined {
 
 const formatBytes = (n: number) => (n < 1024 ? `${n} B` : n < 1024 ** 2 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / 1024 ** 2).toFixed(1)} MiB`);
 
-function write(stream: WriteStream, chunk: Uint8Array): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onError = (error: Error) => reject(error);
-    stream.once('error', onError);
-    const ok = stream.write(chunk, () => undefined);
-    const done = () => {
-      stream.off('error', onError);
-      resolve();
-    };
-    if (ok) done();
-    else stream.once('drain', done);
-  });
-}
+/**
+ * The temporary file as a sink whose failure is kept, not thrown at the
+ * process: a write that fails after write() has returned (the bytes were
+ * only buffered) surfaces at the next write or at the close.
+ */
+class FileSink {
+  private failure: Error | undefined;
 
-function close(stream: WriteStream): Promise<void> {
-  return new Promise((resolve, reject) => {
-    stream.once('error', reject);
-    stream.end(() => resolve());
-  });
+  constructor(private readonly stream: WriteStream) {
+    stream.on('error', (error) => (this.failure ??= error));
+  }
+
+  async write(chunk: Uint8Array): Promise<void> {
+    this.check();
+    if (!this.stream.write(chunk)) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          this.stream.off('drain', done).off('close', done);
+          resolve();
+        };
+        this.stream.once('drain', done).once('close', done);
+      });
+    }
+    this.check();
+  }
+
+  async close(): Promise<void> {
+    this.check();
+    await finished(this.stream.end()).catch((error: Error) => (this.failure ??= error));
+    this.check();
+  }
+
+  destroy(): void {
+    this.stream.destroy();
+  }
+
+  private check(): void {
+    if (this.failure) throw this.failure;
+  }
 }
 
 export async function saveDownload(download: Download, target: string, options: { overwrite: boolean; output: Output; progress: boolean }): Promise<ExportResult> {
@@ -64,6 +85,7 @@ export async function saveDownload(download: Download, target: string, options: 
   } catch (error) {
     throw new CliError(`cannot write ${target}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
+  const sink = new FileSink(stream);
   const bar =
     options.progress && options.output.interactive
       ? new SingleBar({ format: `${basename(target)}: {size}, {rows} rows, {duration_formatted}`, stream: process.stderr, hideCursor: true })
@@ -87,12 +109,12 @@ export async function saveDownload(download: Download, target: string, options: 
   // Line ends outside quotes (RFC 4180: a quoted field may hold line breaks; a doubled quote toggles twice).
   let rows = 0;
   let inQuotes = false;
-  let finished = false;
+  let done = false;
   bar?.start(0, 0, { size: formatBytes(0), rows: 0 });
   try {
     try {
       for await (const chunk of download.body) {
-        await write(stream, chunk);
+        await sink.write(chunk);
         bytes += chunk.length;
         for (const b of chunk) {
           if (b === 0x22) inQuotes = !inQuotes;
@@ -107,15 +129,19 @@ export async function saveDownload(download: Download, target: string, options: 
       if ((error as NodeJS.ErrnoException).syscall) throw new CliError(`cannot write ${target}: ${(error as NodeJS.ErrnoException).code}`);
       throw new CliError(`the transfer broke off after ${formatBytes(bytes)} (${detail}): the service aborted the export or the connection was lost; no file written`);
     }
-    await close(stream);
+    try {
+      await sink.close();
+    } catch (error) {
+      throw new CliError(`cannot write ${target}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    }
     await place(temp, target, options.overwrite);
-    finished = true;
+    done = true;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     bar?.stop();
-    if (!finished) {
-      stream.destroy();
+    if (!done) {
+      sink.destroy();
       await unlink(temp).catch(() => undefined);
     }
   }

@@ -325,7 +325,7 @@ describe('usage-ledger CLI (tokens, sites, flavors, reports export)', () => {
       expect(readFileSync(out, 'utf8')).toBe(await served('/reports/usage?period=2025-03&granularity=day&meter=instance.time&format=csv'));
     });
 
-    it('exits 2 with the server\'s message on a 4xx, and leaves no file', async () => {
+    it('exits 2 with the server\'s message on a 4xx, or when the file cannot be written, and leaves no file', async () => {
       const bad = await cli(['reports', 'export', 'usage', '--period', '2025-13', ...connection()], { cwd: dir });
       expect(bad).toMatchObject({ code: 2, stdout: '', stderr: expect.stringMatching(/^usage-ledger: GET \/reports\/usage: 400 \S/) });
       const unknown = await cli(['reports', 'export', 'entities', '--period', '2025-03', '--granularity', 'day', ...connection()], { cwd: dir });
@@ -334,6 +334,8 @@ describe('usage-ledger CLI (tokens, sites, flavors, reports export)', () => {
       const foreign = await cli(['reports', 'export', 'usage', '--period', '2025-03', '--project', 'p1', '--url', url, '--token', user], { cwd: dir });
       expect(foreign).toMatchObject({ code: 2, stderr: expect.stringMatching(/^usage-ledger: GET \/reports\/usage: 403 /) });
       expect(readdirSync(dir)).toEqual([]);
+      const nowhere = join(dir, 'no', 'such', 'usage.csv');
+      expect(await cli(['reports', 'export', 'usage', '--period', '2025-03', '-o', nowhere, ...connection()])).toEqual({ code: 2, stdout: '', stderr: `usage-ledger: cannot write ${nowhere}: ENOENT\n` });
     });
 
     it.each([
