@@ -19,3 +19,14 @@ export function table(headers: string[], rows: (string | number | null)[][]): st
   const line = (row: string[]) => row.map((c, i) => (c ?? '').padEnd(widths[i])).join('  ').trimEnd();
   return [line(cells[0]), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.slice(1).map(line)].join('\n');
 }
+
+/** One object as aligned `name  value` lines (no header): what a create or rotate prints. */
+export function fields(pairs: [string, string | number | null][]): string {
+  const width = Math.max(...pairs.map(([name]) => name.length));
+  return pairs.map(([name, value]) => `${name.padEnd(width)}  ${value === null ? '' : String(value)}`.trimEnd()).join('\n');
+}
+
+/** Prints a value as indented JSON on stdout (`--json`). */
+export function printJson(output: Output, value: unknown): void {
+  output.out(JSON.stringify(value, null, 2));
+}

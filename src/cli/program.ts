@@ -10,7 +10,7 @@ export interface CliContext {
   client(command: Command): LedgerClient;
 }
 
-/** A command group (`reports`; later `tokens`, `sites`, `flavors`): adds its commands under the program. */
+/** A command group (`tokens`, `sites`, `flavors`, `reports`): adds its commands under the program. */
 export type CommandGroup = (program: Command, context: CliContext) => void;
 
 export const DEFAULT_URL = 'http://127.0.0.1:3000';

@@ -1,12 +1,17 @@
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { Argument, Command, InvalidArgumentError, Option } from 'commander';
 import { CliError, EXIT_MISMATCH, EXIT_OK } from '../cli-error';
+import { saveDownload, suggestedName } from '../export-file';
 import { followJob, Job, jobFailure } from '../follow-job';
-import { table } from '../output';
+import { Query } from '../ledger-client';
+import { printJson, table } from '../output';
 import { CliContext, setExitStatus } from '../program';
 
 /*
  * `usage-ledger reports …` (reports.md 7.5): check and rebuild through
- * POST /admin/reports/consistency-checks, then follow the job.
+ * POST /admin/reports/consistency-checks, then follow the job; export
+ * streams the CSV form of a report route (1.7) to a file.
  */
 
 const MISMATCH_ROWS_SHOWN = 50;
@@ -27,6 +32,54 @@ function positiveInteger(value: string): number {
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
+const collectList = (value: string, previous: string[]) => [...previous, ...value.split(',').filter(Boolean)];
+
+/** `--param name=value`: any other query parameter of the route, passed as is. */
+function param(value: string, previous: [string, string][]): [string, string][] {
+  const at = value.indexOf('=');
+  if (at < 1) throw new InvalidArgumentError('must be name=value');
+  return [...previous, [value.slice(0, at), value.slice(at + 1)]];
+}
+
+/** The report routes with a CSV form (reports.md 3.1, 3.2), by the name `reports export` takes. */
+const EXPORT_ROUTES: Record<string, string> = { usage: '/reports/usage', entities: '/reports/usage/entities' };
+
+interface ExportOptions {
+  period?: string;
+  start?: string;
+  end?: string;
+  tz?: string;
+  project: string[];
+  granularity?: string;
+  groupBy?: string;
+  currency?: string;
+  bom?: boolean;
+  param: [string, string][];
+  out?: string;
+  force?: boolean;
+  json?: boolean;
+}
+
+function exportQuery(options: ExportOptions): Query {
+  if (!options.period && !(options.start && options.end)) throw new CliError('a window is required: --period, or --start and --end');
+  const query: Query = {
+    format: 'csv',
+    period: options.period,
+    start: options.start,
+    end: options.end,
+    tz: options.tz,
+    project_id: options.project.length ? options.project.join(',') : undefined,
+    granularity: options.granularity,
+    group_by: options.groupBy,
+    currency: options.currency,
+    bom: options.bom ? '1' : undefined,
+  };
+  for (const [name, value] of options.param) {
+    const previous = query[name];
+    query[name] = previous === undefined ? value : [...(Array.isArray(previous) ? previous : [previous]), value];
+  }
+  return query;
+}
 
 /** `--to` is included: the window ends at the start of the day after it. */
 function windowOf(from: string, to: string): { start: string; end: string } {
@@ -70,7 +123,7 @@ async function startAndFollow(context: CliContext, command: Command, options: Wi
 }
 
 export function reportsCommands(program: Command, context: CliContext): void {
-  const reports = program.command('reports').description('rollup checks and rebuilds');
+  const reports = program.command('reports').description('rollup checks and rebuilds, CSV exports');
 
   reports.addCommand(
     windowCommand('check', 'check the rollups of local days against raw history; exit 1 when a cell differs')
@@ -122,4 +175,36 @@ export function reportsCommands(program: Command, context: CliContext): void {
       setExitStatus(command, EXIT_OK);
     }),
   );
+
+  reports
+    .command('export')
+    .description('stream the CSV form of a report to a file, with a progress bar on a terminal')
+    .addArgument(new Argument('<report>', 'usage (GET /reports/usage) or entities (GET /reports/usage/entities)').choices(Object.keys(EXPORT_ROUTES)))
+    .option('--period <label>', 'the window as a local period: 2025-03 or 2025-03-14')
+    .option('--start <instant>', 'window start (ISO 8601, or a local day)')
+    .option('--end <instant>', 'window end, excluded')
+    .option('--tz <zone>', 'the time zone of local days (default: the service\'s)')
+    .option('--project <id>', 'only these projects (repeatable or comma-separated)', collectList, [] as string[])
+    .option('--granularity <g>', 'usage: total, day or month')
+    .option('--group-by <columns>', 'usage: comma-separated columns')
+    .option('--currency <code>', 'include cost in this currency')
+    .option('--bom', 'start the file with a UTF-8 BOM (for spreadsheet programs)')
+    .option('--param <name=value>', 'any other query parameter of the route (repeatable)', param, [] as [string, string][])
+    .option('-o, --out <file>', "the file to write (default: the service's file name, in the current directory)")
+    .option('--force', 'replace the file when it exists')
+    .option('--json', 'print {"file", "bytes", "rows"} as JSON when done')
+    .action(async (report: string, options: ExportOptions, command: Command) => {
+      const query = exportQuery(options);
+      const client = context.client(command);
+      if (options.out !== undefined && !options.force && (await stat(options.out).then(() => true, () => false))) {
+        throw new CliError(`${options.out} exists: choose another --out, or --force to replace it`);
+      }
+      const download = await client.download(EXPORT_ROUTES[report], query, 'text/csv');
+      if (!/^text\/csv\b/i.test(download.headers.get('content-type') ?? '')) throw new CliError(`GET ${EXPORT_ROUTES[report]}: the answer is not CSV (${download.headers.get('content-type') ?? 'no Content-Type'})`);
+      const target = options.out ?? suggestedName(download.headers) ?? `${report}.csv`;
+      const result = await saveDownload(download, target, { overwrite: Boolean(options.force), output: context.output, progress: !options.json });
+      if (options.json) printJson(context.output, { ...result, file: resolve(result.file) });
+      else context.output.out(`wrote ${result.file}: ${result.rows} rows, ${result.bytes} bytes`);
+      setExitStatus(command, EXIT_OK);
+    });
 }
