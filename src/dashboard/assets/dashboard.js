@@ -259,7 +259,7 @@
   }
 
   function numberCell(value, places) {
-    if (value === null || value === undefined) return cell('—', { className: 'num', 'data-value': '' });
+    if (value === null || value === undefined) return cell('—', { className: 'num' });
     return cell(decimal.display(value, places), { className: 'num', 'data-value': value, title: value });
   }
 
@@ -554,7 +554,7 @@
           cells[n].forEach(function (c, i) {
             if (!c.seen) return;
             rows.push(el('tr', { 'data-project': n }, [cell(buckets[i].period || buckets[i].period_start), cell(n),
-              c.unpriced ? cell('unpriced', { className: 'num unpriced', 'data-value': '' }) : numberCell(c.cost, 2)]));
+              c.unpriced ? cell('unpriced', { className: 'num unpriced', title: 'no price item covers some of this usage: not free, not known' }) : numberCell(c.cost, 2)]));
           });
         });
         table(section, [{ label: 'bucket' }, { label: 'project' }, { label: 'cost (' + totals.currency + ')', num: true }], rows, [
