@@ -398,6 +398,86 @@ maybe('dashboard in headless Chromium (reports.md 8.3)', () => {
     }
   });
 
+  it('operations panels render the §9.2 answer shapes (served here by the browser from fixtures), the silent-source banner above every chart, and refresh every 15 s (data every 60 s)', async () => {
+    // The routes of the operations views are another change's (issue12-ops): this check holds the
+    // page to the contract's shapes now, whatever the server answers; the two checks below use the real routes.
+    const now = Date.now();
+    const ago = (s: number) => new Date(now - s * 1000).toISOString();
+    const fixtures: Record<string, Row> = {
+      '/reports/ops/freshness': {
+        sources: [
+          { source: 'almanach', site: 'cloud', collector: 'nova', last_event_at: ago(30), age_seconds: 30, silent: false, threshold_seconds: 3600 },
+          { source: 'amie', site: 'hpc', collector: 'hpc', last_event_at: ago(7260), age_seconds: 7260, silent: true, threshold_seconds: 3600 },
+        ],
+        rollup: { dirty_keys: 0, lag_seconds: 0, booked_horizon: '2026-11-29', day_roll_at: ago(600) },
+      },
+      '/reports/ops/queues': {
+        queues: [{ queue: 'jobs', waiting: 3, active: 1, delayed: 0, failed: 2, oldest_waiting_age_seconds: 12 }],
+        history: [0, 1, 2].map((i) => ({ at: ago(45 - i * 15), queue: 'jobs', waiting: 5 + i * 4, active: 1, delayed: i, failed: 2 })),
+      },
+      '/reports/amie/failures': {
+        groups: [
+          { site: 'hpc', resource: '', error: 'Resource: is required', usage_type: 'Storage', count: 1, oldest_failed_at: ago(900), newest_failed_at: ago(900) },
+          { site: 'hpc', resource: 'cluster-a', error: 'Charge: is required', usage_type: 'Compute', count: 2, oldest_failed_at: ago(800), newest_failed_at: ago(700) },
+        ],
+        total: 3,
+      },
+    };
+    const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+    const page = await context.newPage();
+    const calls: string[] = [];
+    page.on('request', (request) => calls.push(new URL(request.url()).pathname));
+    await page.clock.install();
+    for (const [path, body] of Object.entries(fixtures)) await page.route(`${base}${path}**`, (route) => route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(body) }));
+    try {
+      await page.goto(`${base}/dashboard#month=2025-03&granularity=day`);
+      await page.fill('#token', reader);
+      await page.click('#token-use');
+      await page.waitForSelector('body[data-state="ready"]', { timeout: 60_000 });
+      await panelsSettled(page);
+      // The banner names the silent source, above every chart; the badge says so.
+      expect(await page.isVisible('#silent-banner')).toBe(true);
+      expect(await page.textContent('#silent-banner')).toMatch(/amie at hpc \(hpc\), last event 2 h 1 min ago, threshold 60 min/);
+      expect((await page.locator('#silent-banner').boundingBox())!.y).toBeLessThan((await page.locator('.panel').first().boundingBox())!.y);
+      expect(await page.textContent('#freshness-badge')).toBe('1 source silent');
+      const freshness = await tableOf(page, 'ops-freshness');
+      expect(freshness.body.map((r) => [r[0], r[1], r[2], r[4], r[6]])).toEqual([['almanach', 'cloud', 'nova', '=30', 'ok'], ['amie', 'hpc', 'hpc', '=7260', 'silent']]);
+      expect(await page.$$eval('#panel-ops-freshness tbody tr.silent', (rows) => rows.length)).toBe(1);
+      // Queues: the current depth and every history sample, the chart drawn.
+      const queues = await tableOf(page, 'ops-queues');
+      expect(queues.body.map((r) => [r[1], ...r.slice(2)])).toEqual([
+        ['jobs', '=3', '=1', '=0', '=2'],
+        ['jobs', '=5', '=1', '=0', '=2'],
+        ['jobs', '=9', '=1', '=1', '=2'],
+        ['jobs', '=13', '=1', '=2', '=2'],
+      ]);
+      expect(await dataHref(page, 'ops-queues')).toBe('/reports/ops/queues?history=6h');
+      expect(await barPixels(page, 'ops-queues')).toBeGreaterThan(20);
+      // Failed AMIE records grouped by error with their counts, the total from the answer.
+      const failures = await tableOf(page, 'ops-failures');
+      expect(failures.body.map((r) => r.slice(0, 5))).toEqual([
+        ['hpc', '', 'Resource: is required', 'Storage', '=1'],
+        ['hpc', 'cluster-a', 'Charge: is required', 'Compute', '=2'],
+      ]);
+      expect(failures.foot[0][4]).toBe('=3');
+      expect(await barPixels(page, 'ops-failures')).toBeGreaterThan(20);
+      await page.screenshot({ path: join(RESULTS, 'dashboard-reader-operations-fixtures.png'), fullPage: true });
+      // Refresh: the operations panels every 15 s, the data panels every 60 s.
+      const count = (path: string) => calls.filter((c) => c === path).length;
+      const before = { ops: count('/reports/ops/freshness'), usage: count('/reports/usage') };
+      await page.clock.runFor(15_500);
+      await page.waitForFunction(() => !document.querySelector('.panel[data-state="loading"]'));
+      expect(count('/reports/ops/freshness')).toBe(before.ops + 1);
+      expect(count('/reports/usage')).toBe(before.usage);
+      await page.clock.runFor(45_000);
+      await page.waitForFunction(() => !document.querySelector('.panel[data-state="loading"]'));
+      expect(count('/reports/ops/freshness')).toBe(before.ops + 4);
+      expect(count('/reports/usage')).toBeGreaterThan(before.usage);
+    } finally {
+      await context.close();
+    }
+  });
+
   opsIt('operations panels: freshness table, queue depth and failed AMIE records equal their "data" answers, refreshed every 15 s', async () => {
     const s = await open();
     try {

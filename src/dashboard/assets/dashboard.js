@@ -589,8 +589,9 @@
             cell(formatAge(s.age_seconds), { className: 'num', 'data-value': String(s.age_seconds) }), cell(formatAge(s.threshold_seconds), { className: 'num', 'data-value': String(s.threshold_seconds) }), cell(s.silent ? 'silent' : 'ok')]);
         }),
         [el('tr', {}, [cell('rollups'), cell('dirty keys ' + answer.rollup.dirty_keys), cell('lag ' + formatAge(answer.rollup.lag_seconds)), cell('booked to ' + (answer.rollup.booked_horizon || '—')), cell(''), cell(''), cell('day roll ' + formatInstant(answer.rollup.day_roll_at))])]);
-      // The table is the view: no chart for a table of ages.
+      // The table is the view: no chart for a table of ages, so it is open.
       section.querySelector('.chart').textContent = '';
+      section.querySelector('details').open = true;
       setStatus(section, 'as of ' + formatInstant(new Date().toISOString()), '');
       section.setAttribute('data-state', 'ready');
     });
