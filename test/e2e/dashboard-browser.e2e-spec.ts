@@ -408,6 +408,24 @@ maybe('dashboard in headless Chromium (reports.md 8.3)', () => {
     }
   });
 
+  it('complete: false is shown as "updating, n cells pending" until the rollups catch up', async () => {
+    const a = almanach(t, service);
+    await a.createInstance('p-beta', 'i-late', '2025-03-25T10:00:00Z', 'm1.small');
+    await a.deleteInstance('i-late', '2025-03-25T12:00:00Z');
+    const s = await open('#project=p-beta&month=2025-03&granularity=day');
+    try {
+      await signIn(s, reader);
+      await panelsSettled(s.page);
+      const answer = await fetchAnswer(await dataHref(s.page, 'usage-instance'), reader);
+      expect(answer.complete).toBe(false);
+      expect(await s.page.textContent('#panel-usage-instance .status')).toBe(`updating, ${answer.pending_cells} cells pending`);
+      expect(answer.pending_cells).toBeGreaterThan(0);
+    } finally {
+      await s.close();
+      await drainRollups(t);
+    }
+  });
+
   it('operations panels render the §9.2 answer shapes (served here by the browser from fixtures), the silent-source banner above every chart, and refresh every 15 s (data every 60 s)', async () => {
     // The routes of the operations views are another change's (issue12-ops): this check holds the
     // page to the contract's shapes now, whatever the server answers; the two checks below use the real routes.
