@@ -426,6 +426,60 @@ maybe('dashboard in headless Chromium (reports.md 8.3)', () => {
     }
   });
 
+  it('cost: the 10 costliest projects by exact cost, and "other" as the exact difference (priced answers served from fixtures: rating is not built yet)', async () => {
+    const projects = Array.from({ length: 12 }, (_x, i) => `p${String(i + 1).padStart(2, '0')}`);
+    const days = [['2025-03-01', '2025-02-28T23:00:00.000Z', '2025-03-01T23:00:00.000Z'], ['2025-03-02', '2025-03-01T23:00:00.000Z', '2025-03-02T23:00:00.000Z']];
+    const row = (period: string, start: string, end: string, project: string | null, cost: string) => ({
+      period_start: start, period_end: end, period, line_type: 'usage', applies_to_period: null, project_id: project, site: null, source: 'instance',
+      meter: 'instance.time', key: null, subkey: null, unit: 's', quantity: '3600.000000', quantity_hours: '1.000000', unsized: false, unit_price: null, price_unit: null, cost, priced: true,
+    });
+    // Project i costs i.000001 on the 1st and 0.1 on the 2nd: p12 … p03 are the ten, other = p01 + p02.
+    const dayCost = (i: number, d: number) => (d === 0 ? `${i}.000001` : '0.1');
+    const answer = (rows: Row[], cost: string) => ({
+      window: { start: '2025-02-28T23:00:00.000Z', end: '2025-03-31T22:00:00.000Z', tz: 'Europe/Berlin', period: '2025-03' }, as_of: new Date().toISOString(),
+      complete: true, pending_cells: 0, lag_seconds: 0, granularity: 'day', group_by: ['project_id'], currency: 'EUR', rows,
+      totals: { by_meter: [], cost, cost_complete: true }, next_cursor: null, warnings: [],
+    });
+    const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+    const page = await context.newPage();
+    const costCalls: string[] = [];
+    await page.route(`${base}/reports/usage?**`, (route) => {
+      const url = new URL(route.request().url());
+      const q = url.searchParams;
+      if (q.has('meter')) return route.continue();
+      costCalls.push(url.search);
+      if (q.get('granularity') === 'total') {
+        return route.fulfill({ json: answer(projects.map((p, i) => row('2025-03', '2025-02-28T23:00:00.000Z', '2025-03-31T22:00:00.000Z', p, `${i + 1}.100001`)), '79.200012') });
+      }
+      if (q.get('group_by') === 'project_id') {
+        const asked = q.get('project_id')!.split(',');
+        return route.fulfill({ json: answer(days.flatMap(([d, st, en], di) => asked.map((p) => row(d, st, en, p, dayCost(Number(p.slice(1)), di)))), '0') });
+      }
+      return route.fulfill({ json: answer([row(days[0][0], days[0][1], days[0][2], null, '78.000012'), row(days[1][0], days[1][1], days[1][2], null, '1.2')], '79.200012') });
+    });
+    try {
+      await page.goto(`${base}/dashboard#month=2025-03&granularity=day&currency=EUR`);
+      await page.fill('#token', reader);
+      await page.click('#token-use');
+      await page.waitForSelector('body[data-state="ready"]', { timeout: 60_000 });
+      await panelsSettled(page);
+      const top = projects.slice(2).reverse();
+      expect(costCalls).toHaveLength(3);
+      expect(new URL(`${base}/reports/usage${costCalls[1]}`).searchParams.get('project_id')).toBe(top.join(','));
+      const table = await tableOf(page, 'cost');
+      const cells = Object.fromEntries(table.body.map((r) => [`${r[0]} ${r[1]}`, r[2]]));
+      expect(cells['2025-03-01 p12']).toBe('=12.000001');
+      expect(cells['2025-03-01 other']).toBe('=3.000002');
+      expect(cells['2025-03-02 other']).toBe('=0.2');
+      expect(Object.keys(cells).filter((k) => /p0[12]$/.test(k))).toEqual([]);
+      expect(table.foot).toEqual([['total', 'all projects', '=79.200012']]);
+      expect(await barPixels(page, 'cost')).toBeGreaterThan(20);
+      expect(await page.$$eval('#panel-cost a.data-link', (links) => links.map((a) => a.textContent))).toEqual(['data totals', 'data series', 'data all projects']);
+    } finally {
+      await context.close();
+    }
+  });
+
   it('operations panels render the §9.2 answer shapes (served here by the browser from fixtures), the silent-source banner above every chart, and refresh every 15 s (data every 60 s)', async () => {
     // The routes of the operations views are another change's (issue12-ops): this check holds the
     // page to the contract's shapes now, whatever the server answers; the two checks below use the real routes.
