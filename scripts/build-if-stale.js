@@ -33,3 +33,7 @@ if (!existsSync(stamp) || statSync(stamp).mtimeMs < sources) {
     cwd: root,
   });
 }
+// tsc copies only what it compiles: the dashboard's page, script and style
+// are copied every time (a few small files), so a dist/ built by a bare tsc
+// still finds them.
+require('./copy-assets.js');

@@ -5,6 +5,7 @@ import { AuthModule } from './auth/auth.module';
 import { CollectorApiModule } from './collector/collector.module';
 import { JOB_NAMES } from './composition';
 import { CoreModule, CoreResources } from './core/core.module';
+import { DashboardModule } from './dashboard/dashboard.module';
 import { HealthModule } from './health/health.module';
 import { QuotasModule } from './quotas/quotas.module';
 import { ChecksModule } from './reports/checks/checks.module';
@@ -17,7 +18,7 @@ export class AppModule {
   static forRoot(resources: CoreResources): DynamicModule {
     return {
       module: AppModule,
-      imports: [CoreModule.forRoot(resources, JOB_NAMES), AuthModule, HealthModule, AlmanachModule, UsageModule, QuotasModule, AllocationsModule, CollectorApiModule, ReportsModule, ReportJobsApiModule, ChecksModule],
+      imports: [CoreModule.forRoot(resources, JOB_NAMES), AuthModule, HealthModule, AlmanachModule, UsageModule, QuotasModule, AllocationsModule, CollectorApiModule, ReportsModule, ReportJobsApiModule, ChecksModule, DashboardModule],
     };
   }
 }

@@ -2,6 +2,7 @@ import { ALLOCATIONS_FEATURE } from './allocations/allocations.feature';
 import { ALMANACH_FEATURE } from './almanach/almanach.feature';
 import { AUTH_FEATURE } from './auth/auth.feature';
 import { COLLECTOR_FEATURE } from './collector/collector.feature';
+import { DASHBOARD_FEATURE } from './dashboard/dashboard.feature';
 import { Feature } from './core/feature';
 import { COMMON_ERROR_STATUS } from './http/domain-error';
 import { QUOTAS_FEATURE } from './quotas/quotas.feature';
@@ -16,7 +17,7 @@ import { USAGE_FEATURE } from './usage/usage.feature';
  * infrastructure needs from them. Adding a module means adding its Feature
  * here and its Nest module to AppModule (and WorkerModule when it has jobs).
  */
-export const FEATURES: readonly Feature[] = [AUTH_FEATURE, ALMANACH_FEATURE, USAGE_FEATURE, QUOTAS_FEATURE, ALLOCATIONS_FEATURE, COLLECTOR_FEATURE, REPORTS_FEATURE, REPORT_JOBS_FEATURE, REPORTS_EXPORT_FEATURE, REPORTS_CATALOGUE_FEATURE];
+export const FEATURES: readonly Feature[] = [AUTH_FEATURE, ALMANACH_FEATURE, USAGE_FEATURE, QUOTAS_FEATURE, ALLOCATIONS_FEATURE, COLLECTOR_FEATURE, REPORTS_FEATURE, REPORT_JOBS_FEATURE, REPORTS_EXPORT_FEATURE, REPORTS_CATALOGUE_FEATURE, DASHBOARD_FEATURE];
 
 /** Every TypeORM entity; migrations/ must describe exactly these (test/e2e/schema-drift). */
 export const ENTITIES: Function[] = FEATURES.flatMap((feature) => feature.entities);

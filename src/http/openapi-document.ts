@@ -29,6 +29,7 @@ const TAGS: { name: string; description: string }[] = [
   { name: 'allocations', description: 'Nectar allocations (allocations.md), under /allocations/v1 and /allocations' },
   { name: 'admin', description: 'Administration: tokens, sites, quota resources and holdings, quota mappings (admin token)' },
   { name: 'reports', description: 'Usage reports from the rollups, the flavor catalogue and the operator views (reports.md), X-Auth-Token' },
+  { name: 'dashboard', description: 'The dashboard page and its static files (reports.md §8): no credential, no data' },
   { name: 'health', description: 'Liveness of the service and its dependencies' },
 ];
 
