@@ -14,10 +14,10 @@ describe(parseCsv.name, () => {
   });
 
   it.each([
-    ['"open', /line 1: a quoted field is not closed/],
-    ['a,b"c', /line 1: a quote inside an unquoted field/],
-    ['a\n"x"y', /line 2: text after a closing quote/],
-  ])('refuses %j', (text, message) => {
+    ['"open', /^line 1: Quote Not Closed/],
+    ['a,b"c', /^line 1: Invalid Opening Quote/],
+    ['a\n"x"y', /^line 2: Invalid Closing Quote/],
+  ])('refuses %j naming the line', (text, message) => {
     expect(() => parseCsv(text)).toThrow(CsvSyntaxError);
     expect(() => parseCsv(text)).toThrow(message);
   });

@@ -49,7 +49,7 @@ describe(parseFlavorFile.name, () => {
     ['a name twice', '[{"Name": "a", "VCPUs": 1, "RAM": 1, "Disk": 1}, {"Name": "a", "VCPUs": 1, "RAM": 1, "Disk": 1}]', 'json', /a is listed twice/],
     ['an id that is another name', '[{"ID": "b", "Name": "a", "VCPUs": 1, "RAM": 1, "Disk": 1}, {"Name": "b", "VCPUs": 1, "RAM": 1, "Disk": 1}]', 'json', /"b" names both a and b/],
     ['a short CSV row', 'Name,VCPUs,RAM,Disk\nm1,1,2\n', 'csv', /row 2: 3 fields where the header has 4/],
-    ['broken CSV', 'Name,VCPUs\n"m1,1\n', 'csv', /not CSV: line 2: a quoted field is not closed/],
+    ['broken CSV', 'Name,VCPUs\n"m1,1\n', 'csv', /not CSV: line 2: Quote Not Closed/],
     ['an empty CSV', '', 'csv', /needs a header row/],
   ])('refuses %s', (_what, text, format, message) => {
     expect(() => parseFlavorFile(text, format as 'json' | 'csv', { addEphemeral: false })).toThrow(FlavorFileError);

@@ -255,7 +255,7 @@ describe('usage-ledger CLI (tokens, sites, flavors, reports export)', () => {
         [write('object.json', '{"Name": "m1"}'), /must be a list of flavors/],
         [write('fields.json', JSON.stringify([OPENSTACK_FLAVORS[0], { Name: 'bad', VCPUs: 'two', RAM: 1, Disk: -1 }])), /entry 2 \(bad\): VCPUs must be a whole number[^\n]*\nentry 2 \(bad\): Disk must be/],
         [write('short.csv', 'Name,VCPUs,RAM,Disk\nm1,1,2\n'), /row 2: 3 fields where the header has 4/],
-        [write('quote.csv', 'Name,VCPUs,RAM,Disk\n"m1,1,2,3\n'), /not CSV: line 2: a quoted field is not closed/],
+        [write('quote.csv', 'Name,VCPUs,RAM,Disk\n"m1,1,2,3\n'), /not CSV: line 2: Quote Not Closed/],
       ];
       for (const [file, message] of cases) {
         const res = await cli(['flavors', 'import', file, ...connection()]);
