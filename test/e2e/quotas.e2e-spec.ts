@@ -107,9 +107,11 @@ describe('quotas (Astakos protocol)', () => {
       expect(endpoint.versionId).toBe('v1.0');
       expect(endpoint.region).toBe('default');
       expect(endpoint.publicURL).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/astakos\/account\/v1\.0$/);
-      expect(endpoint['SNF:uiURL']).toMatch(/\/astakos\/ui$/);
+      // The page for people is the dashboard (astakos/ui was never served).
+      expect(endpoint['SNF:uiURL']).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/dashboard$/);
       const identity = res.body.access.serviceCatalog.find((s: { name: string }) => s.name === 'astakos_identity');
       expect(identity.endpoints[0]).toMatchObject({ versionId: 'v2.0', publicURL: expect.stringMatching(/\/astakos\/identity\/v2\.0$/) });
+      expect(identity.endpoints[0]['SNF:uiURL']).toBe(endpoint['SNF:uiURL']);
       expect(res.body.access.token).toBeUndefined();
     });
 
@@ -123,6 +125,7 @@ describe('quotas (Astakos protocol)', () => {
       try {
         const res = await other.http.post('/astakos/identity/v2.0/tokens').expect(200);
         expect(res.body.access.serviceCatalog[0].endpoints[0].publicURL).toBe('https://ledger.example.org/astakos/account/v1.0');
+        expect(res.body.access.serviceCatalog[0].endpoints[0]['SNF:uiURL']).toBe('https://ledger.example.org/dashboard');
       } finally {
         await other.close();
       }
