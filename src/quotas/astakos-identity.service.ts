@@ -37,7 +37,7 @@ export class AstakosIdentityService {
     if (body === undefined) return { access: { serviceCatalog } };
     const tenantName = body.auth.tenantName;
     const principal = await this.auth.authenticateToken(body.auth.token.id);
-    if (!principal) throw new DomainError(QuotasError.Unauthorized, 'Invalid token');
+    if (!principal) throw new DomainError(QuotasError.Unauthorized, 'The token in the body (auth.token.id) is not a known token (never issued, or revoked)');
     if (typeof tenantName === 'string' && tenantName !== principal.userId) {
       throw badRequest(`tenantName ${tenantName} does not match the token's user`);
     }

@@ -108,7 +108,8 @@ describe('admin API', () => {
         return token ? req.set('X-Auth-Token', token) : req;
       };
       const none = await call().expect(401);
-      expect(none.body).toEqual({ error: 'Unauthorized' });
+      expect(none.body).toEqual({ error: 'No X-Auth-Token header: this call needs a token' });
+      expect((await call('not-a-token').expect(401)).body).toEqual({ error: 'The X-Auth-Token is not a known token (never issued, or revoked)' });
       for (const role of ['service', 'reader', 'user'] as const) {
         const res = await call(await t.token(role));
         expect(res.status).toBe(403);

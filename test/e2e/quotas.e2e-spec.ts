@@ -160,7 +160,7 @@ describe('quotas (Astakos protocol)', () => {
 
     it('answers 401 unauthorized for an unknown token in the body', async () => {
       const res = await t.http.post('/astakos/identity/v2.0/tokens').send({ auth: { token: { id: 'nope' } } }).expect(401);
-      expect(res.body).toEqual({ unauthorized: { code: 401, message: expect.any(String), details: '' } });
+      expect(res.body).toEqual({ unauthorized: { code: 401, message: 'The token in the body (auth.token.id) is not a known token (never issued, or revoked)', details: '' } });
     });
 
     it('answers 400 badRequest for a malformed body', async () => {
@@ -259,8 +259,9 @@ describe('quotas (Astakos protocol)', () => {
 
     it('answers 401 unauthorized without a token or with an unknown one', async () => {
       const res = await t.http.get(`${ACCOUNT}/quotas`).expect(401);
-      expect(res.body).toEqual({ unauthorized: { code: 401, message: 'Unauthorized', details: '' } });
-      await t.http.get(`${ACCOUNT}/quotas`).set('X-Auth-Token', 'bogus').expect(401);
+      expect(res.body).toEqual({ unauthorized: { code: 401, message: 'No X-Auth-Token header: this call needs a token', details: '' } });
+      const unknown = await t.http.get(`${ACCOUNT}/quotas`).set('X-Auth-Token', 'bogus').expect(401);
+      expect(unknown.body).toEqual({ unauthorized: { code: 401, message: 'The X-Auth-Token is not a known token (never issued, or revoked)', details: '' } });
     });
   });
 
