@@ -44,9 +44,12 @@ describe('admin API', () => {
       [{ name: 'x', role: 'reader', project_ids: 'p1' }, 'project_ids'],
       [{ name: 'x', role: 'reader', project_ids: [1] }, 'project_ids'],
       [{ name: 'x', role: 'reader', colour: 'blue' }, 'colour'],
-    ])('answers 400 naming the field for %p', async (body, field) => {
+    ])('answers 400 naming the field once for %p', async (body, field) => {
       const res = await admin().post('/admin/tokens', body).expect(400);
-      expect(res.body.error).toMatch(new RegExp(`^${field}: `));
+      expect(res.body.error).toMatch(new RegExp(`^${field} `));
+      // Not `user_id: user_id must be …` nor the same rule twice.
+      expect(res.body.error.split(field)).toHaveLength(2);
+      expect(res.body.fields[field]).toBe(res.body.error);
     });
 
     it('answers 400 without a body', async () => {
@@ -90,7 +93,7 @@ describe('admin API', () => {
       expect(dup.body.error).toMatch(/site-a/);
       await admin().post('/admin/sites/nope/rotate').expect(404);
       const bad = await admin().post('/admin/sites', { name: 'has space' }).expect(400);
-      expect(bad.body.error).toMatch(/^name: /);
+      expect(bad.body.error).toMatch(/^name must be /);
     });
   });
 
