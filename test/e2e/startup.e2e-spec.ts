@@ -1,0 +1,100 @@
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import request from 'supertest';
+import { buildIfStale, freePort, ROOT, startBuilt } from '../support/processes';
+
+/**
+ * What `npm start` prints, read as a new operator reads it: the built API
+ * spawned on the embedded default (a fresh data folder), then started again
+ * on the same folder. Logs are JSON lines on stdout; a failure to start is
+ * one line on stderr.
+ */
+const ADMIN = 'startup-admin-token-0123456789';
+
+interface LogLine {
+  level: number;
+  msg: string;
+  context?: string;
+}
+
+const lines = (stdout: string): LogLine[] =>
+  stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as LogLine);
+
+const messages = (stdout: string) => lines(stdout).map((l) => l.msg);
+
+describe('starting the API (node dist/src/main.js)', () => {
+  let dataDir: string;
+
+  beforeAll(() => {
+    buildIfStale();
+    dataDir = mkdtempSync(join(tmpdir(), 'ledger-startup-'));
+  }, 300_000);
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  it('a first start on a fresh data folder says what it does in a few lines, route mapping not among them', async () => {
+    const port = await freePort();
+    const api = startBuilt('main', { DATA_DIR: dataDir, PORT: String(port) });
+    try {
+      await api.waitForLine(/usage-ledger listening on/);
+    } finally {
+      expect(await api.stop()).toBe(0);
+    }
+    const out = lines(api.stdout());
+    const said = messages(api.stdout());
+    expect(said).toContainEqual(`database: first start in ${dataDir}: creating the embedded PostgreSQL database`);
+    expect(said).toContainEqual(expect.stringMatching(/^database: creating the schema \(\d+ migrations\)$/));
+    expect(said).toContainEqual(expect.stringMatching(/^database: \d+ migrations applied in \d+\.\d s$/));
+    // The creation is announced before it runs.
+    expect(said.findIndex((m) => m.startsWith('database: creating the schema'))).toBeLessThan(said.findIndex((m) => /migrations applied/.test(m)));
+    // Nest's wiring (a line per module and per route) is debug.
+    expect(out.filter((l) => ['RoutesResolver', 'RouterExplorer', 'InstanceLoader'].includes(l.context ?? ''))).toEqual([]);
+    expect(said.filter((m) => /Mapped \{/.test(m))).toEqual([]);
+    expect(out.length).toBeLessThan(16);
+    expect(api.stderr()).toBe('');
+  }, 300_000);
+
+  it('a second start on the same folder says nothing about creating; debug shows the route mapping', async () => {
+    const port = await freePort();
+    const api = startBuilt('main', { DATA_DIR: dataDir, PORT: String(port), ADMIN_TOKEN: ADMIN, LOG_LEVEL: 'debug' });
+    try {
+      await api.waitForLine(/usage-ledger listening on/);
+      await request(`http://127.0.0.1:${port}`).post('/admin/tokens').set('X-Auth-Token', ADMIN).send({ name: 'ops', role: 'admin' }).expect(201);
+    } finally {
+      expect(await api.stop()).toBe(0);
+    }
+    const said = messages(api.stdout());
+    expect(said.filter((m) => /first start|creating the schema|migrations? applied/.test(m))).toEqual([]);
+    expect(lines(api.stdout()).filter((l) => l.context === 'RouterExplorer' && l.level === 20).length).toBeGreaterThan(50);
+    expect(api.stdout()).not.toContain(ADMIN);
+  }, 300_000);
+
+  describe('npm start on a fresh clone (scripts/build-if-stale.js)', () => {
+    // The script on a one-file project of its own: the same code, without
+    // rebuilding this repository's dist/ under the other suites.
+    let project: string;
+    const run = () => execFileSync(process.execPath, [join(project, 'scripts', 'build-if-stale.js')], { encoding: 'utf8', cwd: project });
+    beforeAll(() => {
+      project = mkdtempSync(join(tmpdir(), 'ledger-build-'));
+      for (const dir of ['scripts', 'src', 'migrations', 'bench']) mkdirSync(join(project, dir));
+      copyFileSync(join(ROOT, 'scripts', 'build-if-stale.js'), join(project, 'scripts', 'build-if-stale.js'));
+      symlinkSync(join(ROOT, 'node_modules'), join(project, 'node_modules'));
+      writeFileSync(join(project, 'tsconfig.json'), JSON.stringify({ compilerOptions: { outDir: 'dist', rootDir: '.', types: [], skipLibCheck: true }, include: ['src'] }));
+      writeFileSync(join(project, 'tsconfig.build.json'), JSON.stringify({ extends: './tsconfig.json' }));
+      writeFileSync(join(project, 'src', 'main.ts'), 'export const started = true;\n');
+    });
+    afterAll(() => rmSync(project, { recursive: true, force: true }));
+
+    it('says that the first start compiles, says nothing when dist/ is current, and says why it rebuilds', () => {
+      expect(run()).toBe('building dist/ (first start: compiling the TypeScript sources, about a minute)\n');
+      expect(run()).toBe('');
+      const later = new Date(Date.now() + 60_000);
+      utimesSync(join(project, 'src', 'main.ts'), later, later);
+      expect(run()).toBe('building dist/ (sources changed since the last build)\n');
+    }, 120_000);
+  });
+});
