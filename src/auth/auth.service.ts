@@ -60,6 +60,11 @@ export class AuthService {
     throw new DomainError(AuthError.Unauthorized, SITE_KEY_UNKNOWN);
   }
 
+  /** Whether anything can reach /admin: ADMIN_TOKEN is set, or an admin token is stored. */
+  async adminReachable(): Promise<boolean> {
+    return this.config.adminToken !== undefined || (await this.credentials.hasTokenWithRole('admin'));
+  }
+
   async createToken(dto: CreateTokenDto): Promise<CreatedTokenView> {
     const token = newSecret();
     const saved = await this.credentials.insertToken({

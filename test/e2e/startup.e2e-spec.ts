@@ -36,7 +36,7 @@ describe('starting the API (node dist/src/main.js)', () => {
   }, 300_000);
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
-  it('a first start on a fresh data folder says what it does in a few lines, route mapping not among them', async () => {
+  it('a first start on a fresh data folder says what it does in a few lines, route mapping not among them, and that nothing can be administered', async () => {
     const port = await freePort();
     const api = startBuilt('main', { DATA_DIR: dataDir, PORT: String(port) });
     try {
@@ -51,6 +51,9 @@ describe('starting the API (node dist/src/main.js)', () => {
     expect(said).toContainEqual(expect.stringMatching(/^database: \d+ migrations applied in \d+\.\d s$/));
     // The creation is announced before it runs.
     expect(said.findIndex((m) => m.startsWith('database: creating the schema'))).toBeLessThan(said.findIndex((m) => /migrations applied/.test(m)));
+    expect(said.filter((m) => m.startsWith('no admin credential'))).toEqual([
+      'no admin credential: ADMIN_TOKEN is unset and no admin token is stored, so nothing can be administered (tokens, AMIE sites); set ADMIN_TOKEN (16 characters or more) and restart',
+    ]);
     // Nest's wiring (a line per module and per route) is debug.
     expect(out.filter((l) => ['RoutesResolver', 'RouterExplorer', 'InstanceLoader'].includes(l.context ?? ''))).toEqual([]);
     expect(said.filter((m) => /Mapped \{/.test(m))).toEqual([]);
@@ -58,7 +61,7 @@ describe('starting the API (node dist/src/main.js)', () => {
     expect(api.stderr()).toBe('');
   }, 300_000);
 
-  it('a second start on the same folder says nothing about creating; debug shows the route mapping', async () => {
+  it('a second start on the same folder says nothing about creating; debug shows the route mapping; a stored admin token silences the admin notice', async () => {
     const port = await freePort();
     const api = startBuilt('main', { DATA_DIR: dataDir, PORT: String(port), ADMIN_TOKEN: ADMIN, LOG_LEVEL: 'debug' });
     try {
@@ -68,9 +71,18 @@ describe('starting the API (node dist/src/main.js)', () => {
       expect(await api.stop()).toBe(0);
     }
     const said = messages(api.stdout());
-    expect(said.filter((m) => /first start|creating the schema|migrations? applied/.test(m))).toEqual([]);
+    expect(said.filter((m) => /first start|creating the schema|migrations? applied|no admin credential/.test(m))).toEqual([]);
     expect(lines(api.stdout()).filter((l) => l.context === 'RouterExplorer' && l.level === 20).length).toBeGreaterThan(50);
     expect(api.stdout()).not.toContain(ADMIN);
+
+    // Without ADMIN_TOKEN, but with an admin token stored: /admin is reachable, nothing to say.
+    const again = startBuilt('main', { DATA_DIR: dataDir, PORT: String(await freePort()) });
+    try {
+      await again.waitForLine(/usage-ledger listening on/);
+    } finally {
+      expect(await again.stop()).toBe(0);
+    }
+    expect(messages(again.stdout()).filter((m) => /no admin credential|creating/.test(m))).toEqual([]);
   }, 300_000);
 
   describe('npm start on a fresh clone (scripts/build-if-stale.js)', () => {
