@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { createServer, Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
@@ -84,6 +85,34 @@ describe('starting the API (node dist/src/main.js)', () => {
     }
     expect(messages(again.stdout()).filter((m) => /no admin credential|creating/.test(m))).toEqual([]);
   }, 300_000);
+
+  describe('refusals', () => {
+    let taken: Server;
+    let port: number;
+    beforeAll(async () => {
+      port = await freePort();
+      taken = createServer();
+      await new Promise<void>((resolve) => taken.listen(port, '0.0.0.0', resolve));
+    });
+    afterAll(async () => {
+      await new Promise((resolve) => taken.close(resolve));
+    });
+
+    it('a taken port is one line naming the port and PORT, exit status 1, no stack and no error log', async () => {
+      const api = startBuilt('main', { DATA_DIR: 'memory://', PORT: String(port), ADMIN_TOKEN: ADMIN });
+      expect(await api.exited).toBe(1);
+      expect(api.stderr()).toBe(`usage-ledger: cannot listen on 0.0.0.0:${port} (the port is taken by another process); set PORT (or HOST) to another value\n`);
+      expect(api.stdout()).not.toMatch(/EADDRINUSE|"level":50/);
+    }, 300_000);
+
+    it('a bad PORT names the variable and its rule once, exit status 2', async () => {
+      for (const value of ['abc', '0', '70000']) {
+        const api = startBuilt('main', { DATA_DIR: 'memory://', PORT: value });
+        expect(await api.exited).toBe(2);
+        expect(api.stderr()).toBe('usage-ledger: invalid configuration:\n  PORT must be a whole number between 1 and 65535\n');
+      }
+    }, 300_000);
+  });
 
   describe('npm start on a fresh clone (scripts/build-if-stale.js)', () => {
     // The script on a one-file project of its own: the same code, without
