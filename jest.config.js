@@ -5,7 +5,8 @@ const swc = JSON.parse(readFileSync(`${__dirname}/.swcrc`, 'utf8'));
 
 module.exports = {
   rootDir: '.',
-  testEnvironment: 'node',
+  // Node's environment, telling test/support/test-log.ts when a test failed.
+  testEnvironment: '<rootDir>/test/support/log-environment.js',
   testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/test/**/*.e2e-spec.ts'],
   transform: { '^.+\\.ts$': ['@swc/jest', { ...swc, swcrc: false }] },
   moduleFileExtensions: ['ts', 'js', 'json'],

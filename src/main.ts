@@ -14,7 +14,10 @@ async function main(): Promise<void> {
     await runtime.close();
   });
   try {
-    await app.listen({ port: config.port, host: config.host });
+    // Fastify's listen, not Nest's app.listen: Nest logs a failed listen as an
+    // error line of its own before rejecting, and a taken port must print one
+    // line (below), not two. Nest's close() still closes the server.
+    await app.getHttpAdapter().getInstance().listen({ port: config.port, host: config.host });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE' || code === 'EACCES') {

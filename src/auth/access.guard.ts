@@ -7,6 +7,15 @@ import { AuthError } from './auth.errors';
 import { AuthService } from './auth.service';
 
 /**
+ * The two 401 messages (auth.md): what is wrong with the credential, never
+ * anything about the object asked for. Under /astakos they are the fault's
+ * `message`; Almanach keeps its reference body `Unauthorized` (the global
+ * filter, almanach-v1.md 4).
+ */
+export const TOKEN_MISSING = 'No X-Auth-Token header: this call needs a token';
+export const TOKEN_UNKNOWN = 'The X-Auth-Token is not a known token (never issued, or revoked)';
+
+/**
  * The one credential check for every route (auth.md). Each handler or
  * controller declares its rule with @Public, @Roles or @SiteKey; a route that
  * declares nothing is refused, so a forgotten decorator fails closed.
@@ -27,8 +36,9 @@ export class AccessGuard implements CanActivate {
       request.siteName = await this.auth.authenticateSite(header(request, 'xa-site'), header(request, 'xa-api-key'));
       return true;
     }
-    const principal = await this.auth.authenticateToken(header(request, 'x-auth-token'));
-    if (!principal) throw new DomainError(AuthError.Unauthorized, 'Unauthorized');
+    const token = header(request, 'x-auth-token');
+    const principal = await this.auth.authenticateToken(token);
+    if (!principal) throw new DomainError(AuthError.Unauthorized, token === undefined ? TOKEN_MISSING : TOKEN_UNKNOWN);
     request.principal = principal;
     if (!rule.roles.includes(principal.role)) throw new DomainError(AuthError.Forbidden, 'Forbidden');
     return true;

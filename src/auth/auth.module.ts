@@ -2,13 +2,14 @@ import { Global, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { AccessGuard } from './access.guard';
 import { AdminController } from './admin.controller';
+import { AdminCredentialNotice } from './admin-credential.notice';
 import { AuthRepository } from './auth.repository';
 import { AuthService } from './auth.service';
 
 @Global()
 @Module({
   controllers: [AdminController],
-  providers: [AuthRepository, AuthService, { provide: APP_GUARD, useClass: AccessGuard }],
+  providers: [AuthRepository, AuthService, AdminCredentialNotice, { provide: APP_GUARD, useClass: AccessGuard }],
   exports: [AuthService],
 })
 export class AuthModule {}

@@ -31,6 +31,11 @@ export class AuthRepository {
     return tokens.save(tokens.create(token));
   }
 
+  /** Whether any stored token has this role. */
+  hasTokenWithRole(role: Role, sql: Sql = this.db): Promise<boolean> {
+    return sql.getRepository(ApiToken).exists({ where: { role } });
+  }
+
   /** Oldest first. */
   listTokens(sql: Sql = this.db): Promise<ApiToken[]> {
     return sql.getRepository(ApiToken).find({ order: { createdAt: 'ASC', id: 'ASC' } });

@@ -10,6 +10,18 @@ import { CreatedSiteView, CreatedTokenView, RotatedSiteView, SiteView, TokenView
 import { Principal } from './principal';
 import { hashSecret, newSecret, secretsEqual } from './secrets';
 
+/**
+ * AMIE's 401 messages (amie-usage.md 2): which header is missing, or that the
+ * pair is not known. An unknown site and a wrong key read the same, so the
+ * answer never tells whether a site exists.
+ */
+export const SITE_KEY_UNKNOWN = 'XA-API-Key is not the current key of the site named in XA-Site (unknown site, or a key rotated out)';
+
+function siteKeyMissing(siteName: string | undefined, key: string | undefined): string {
+  const missing = [siteName ? undefined : 'XA-Site', key ? undefined : 'XA-API-Key'].filter(Boolean);
+  return `No ${missing.join(' and ')} header${missing.length > 1 ? 's' : ''}: /amie needs both XA-Site and XA-API-Key (an X-Auth-Token is not read here)`;
+}
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Credentials of auth.md: tokens, AMIE site keys and the ADMIN_TOKEN bootstrap. Decisions only; SQL is in AuthRepository. */
@@ -38,14 +50,19 @@ export class AuthService {
    * current key → 403, anything else → 401.
    */
   async authenticateSite(siteName: string | undefined, key: string | undefined): Promise<string> {
-    if (!siteName || !key) throw new DomainError(AuthError.Unauthorized, 'XA-Site and XA-API-Key headers are required');
+    if (!siteName || !key) throw new DomainError(AuthError.Unauthorized, siteKeyMissing(siteName, key));
     const site = await this.credentials.findSiteByName(siteName);
-    if (!site) throw new DomainError(AuthError.Unauthorized, 'Invalid site or API key');
+    if (!site) throw new DomainError(AuthError.Unauthorized, SITE_KEY_UNKNOWN);
     const hash = hashSecret(key);
     if (secretsEqual(hash, site.apiKeyHash)) return site.name;
     const owner = await this.credentials.findSiteByKeyHash(hash);
     if (owner) throw new DomainError(AuthError.Forbidden, `This API key does not belong to site ${siteName}`);
-    throw new DomainError(AuthError.Unauthorized, 'Invalid site or API key');
+    throw new DomainError(AuthError.Unauthorized, SITE_KEY_UNKNOWN);
+  }
+
+  /** Whether anything can reach /admin: ADMIN_TOKEN is set, or an admin token is stored. */
+  async adminReachable(): Promise<boolean> {
+    return this.config.adminToken !== undefined || (await this.credentials.hasTokenWithRole('admin'));
   }
 
   async createToken(dto: CreateTokenDto): Promise<CreatedTokenView> {

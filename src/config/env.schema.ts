@@ -8,6 +8,9 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 const BROKER_HOST = String.raw`([^\s/?#,@]*@)?(\[[0-9A-Fa-f:.]+\]|[^\s/?#,@:\[\]]+)(:\d{1,5})?`;
 const BROKER_URL = new RegExp(String.raw`^(amqps?|rabbit):\/\/${BROKER_HOST}(,${BROKER_HOST})*(\/[^\s?#]*)?(\?\S*)?$`);
 
+/** Each numeric variable has one message for all its rules: a bad value is reported once, not once per rule. */
+const PORT_RULE = 'PORT must be a whole number between 1 and 65535';
+
 const emptyToUndefined = ({ value }: { value: unknown }) => (value === '' ? undefined : value);
 
 /**
@@ -28,9 +31,9 @@ export class EnvSchema {
   REDIS_URL?: string;
 
   @Transform(({ value }) => (value === undefined || value === '' ? 3000 : Number(value)))
-  @IsInt({ message: 'PORT must be a whole number' })
-  @Min(1, { message: 'PORT must be between 1 and 65535' })
-  @Max(65535, { message: 'PORT must be between 1 and 65535' })
+  @IsInt({ message: PORT_RULE })
+  @Min(1, { message: PORT_RULE })
+  @Max(65535, { message: PORT_RULE })
   PORT = 3000;
 
   /** Address to listen on. */
@@ -71,8 +74,8 @@ export class EnvSchema {
 
   /** First retry delay of a failed job; each further retry doubles it (8 attempts in all). */
   @Transform(({ value }) => (value === undefined || value === '' ? 1000 : Number(value)))
-  @IsInt({ message: 'QUEUE_RETRY_DELAY_MS must be a whole number' })
-  @Min(1, { message: 'QUEUE_RETRY_DELAY_MS must be at least 1' })
+  @IsInt({ message: 'QUEUE_RETRY_DELAY_MS must be a whole number of milliseconds, at least 1' })
+  @Min(1, { message: 'QUEUE_RETRY_DELAY_MS must be a whole number of milliseconds, at least 1' })
   QUEUE_RETRY_DELAY_MS = 1000;
 
   /**
@@ -104,9 +107,9 @@ export class EnvSchema {
 
   /** Unacknowledged messages per collector (basic.qos). */
   @Transform(({ value }) => (value === undefined || value === '' ? 32 : Number(value)))
-  @IsInt({ message: 'NOTIFICATIONS_PREFETCH must be a whole number' })
-  @Min(1, { message: 'NOTIFICATIONS_PREFETCH must be between 1 and 1000' })
-  @Max(1000, { message: 'NOTIFICATIONS_PREFETCH must be between 1 and 1000' })
+  @IsInt({ message: 'NOTIFICATIONS_PREFETCH must be a whole number between 1 and 1000' })
+  @Min(1, { message: 'NOTIFICATIONS_PREFETCH must be a whole number between 1 and 1000' })
+  @Max(1000, { message: 'NOTIFICATIONS_PREFETCH must be a whole number between 1 and 1000' })
   NOTIFICATIONS_PREFETCH = 32;
 
   /** Durability of an exchange the collector has to declare; must equal the services' amqp_durable_queues. */
@@ -116,16 +119,16 @@ export class EnvSchema {
 
   /** How long a deferred notification waits in `<queue>.retry`, in seconds. */
   @Transform(({ value }) => (value === undefined || value === '' ? 5 : Number(value)))
-  @IsInt({ message: 'NOTIFICATIONS_RETRY_DELAY_S must be a whole number' })
-  @Min(1, { message: 'NOTIFICATIONS_RETRY_DELAY_S must be between 1 and 3600' })
-  @Max(3600, { message: 'NOTIFICATIONS_RETRY_DELAY_S must be between 1 and 3600' })
+  @IsInt({ message: 'NOTIFICATIONS_RETRY_DELAY_S must be a whole number between 1 and 3600' })
+  @Min(1, { message: 'NOTIFICATIONS_RETRY_DELAY_S must be a whole number between 1 and 3600' })
+  @Max(3600, { message: 'NOTIFICATIONS_RETRY_DELAY_S must be a whole number between 1 and 3600' })
   NOTIFICATIONS_RETRY_DELAY_S = 5;
 
   /** Deferrals before a notification is dead-lettered. */
   @Transform(({ value }) => (value === undefined || value === '' ? 12 : Number(value)))
-  @IsInt({ message: 'NOTIFICATIONS_MAX_RETRIES must be a whole number' })
-  @Min(0, { message: 'NOTIFICATIONS_MAX_RETRIES must be between 0 and 1000' })
-  @Max(1000, { message: 'NOTIFICATIONS_MAX_RETRIES must be between 0 and 1000' })
+  @IsInt({ message: 'NOTIFICATIONS_MAX_RETRIES must be a whole number between 0 and 1000' })
+  @Min(0, { message: 'NOTIFICATIONS_MAX_RETRIES must be a whole number between 0 and 1000' })
+  @Max(1000, { message: 'NOTIFICATIONS_MAX_RETRIES must be a whole number between 0 and 1000' })
   NOTIFICATIONS_MAX_RETRIES = 12;
 
   /** Instance metadata keys kept from notifications, comma-separated; `*` keeps every key. */
@@ -151,8 +154,8 @@ export class EnvSchema {
 
   /** CSV exports streaming at once in one API process (reports.md 1.7); more answer 429. */
   @Transform(({ value }) => (value === undefined || value === '' ? 4 : Number(value)))
-  @IsInt({ message: 'REPORT_MAX_EXPORTS must be a whole number' })
-  @Min(1, { message: 'REPORT_MAX_EXPORTS must be at least 1' })
+  @IsInt({ message: 'REPORT_MAX_EXPORTS must be a whole number, at least 1' })
+  @Min(1, { message: 'REPORT_MAX_EXPORTS must be a whole number, at least 1' })
   REPORT_MAX_EXPORTS = 4;
 
   /** Project-days of the nightly sampled consistency check (reports.md 7.5); 0 turns it off. */
@@ -176,7 +179,12 @@ export function validateEnv(env: Record<string, string | undefined>): EnvSchema 
   const parsed = plainToInstance(EnvSchema, picked, { exposeDefaultValues: true });
   const errors = validateSync(parsed, { skipMissingProperties: false });
   if (errors.length > 0) {
-    const lines = errors.map((e) => `  ${e.property}: ${[...new Set(Object.values(e.constraints ?? {}))].join('; ')}`);
+    // Each message names its variable: the line is the messages, each once, and
+    // the name is added only to a message that does not start with it.
+    const lines = errors.map((e) => {
+      const messages = [...new Set(Object.values(e.constraints ?? {}))].join('; ');
+      return `  ${messages.startsWith(`${e.property} `) ? messages : `${e.property}: ${messages}`}`;
+    });
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   }
   return parsed;

@@ -1,5 +1,7 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { Logger as PinoLogger } from 'pino';
-import { DataSource, DataSourceOptions } from 'typeorm';
+import { DataSource, DataSourceOptions, MigrationExecutor } from 'typeorm';
 import { MIGRATIONS } from '../../migrations';
 import { AppConfig } from '../config/app-config';
 import { EmbeddedPostgres, startEmbeddedPostgres } from './embedded-postgres';
@@ -35,6 +37,11 @@ export async function openDatabase(config: AppConfig, options: OpenDatabaseOptio
     connection = { url: config.databaseUrl };
     description = `PostgreSQL at ${redactUrl(config.databaseUrl)}`;
   } else {
+    // A first start creates the database files and then the whole schema:
+    // seconds of silence otherwise (the migration lines follow).
+    if (config.dataDir !== 'memory://' && !existsSync(join(config.dataDir, 'pglite'))) {
+      options.log?.info({ dataDir: config.dataDir }, `database: first start in ${config.dataDir}: creating the embedded PostgreSQL database`);
+    }
     embedded = await startEmbeddedPostgres(config.dataDir);
     connection = { host: embedded.host, port: embedded.port, username: 'postgres', database: 'postgres' };
     description = `embedded PostgreSQL (PGlite) in ${config.dataDir}`;
@@ -59,7 +66,7 @@ export async function openDatabase(config: AppConfig, options: OpenDatabaseOptio
   try {
     await dataSource.initialize();
     keepPoolHealthy(dataSource);
-    if (options.runMigrations) await runMigrationsExclusively(dataSource, embedded !== undefined);
+    if (options.runMigrations) await runMigrationsExclusively(dataSource, embedded !== undefined, options.log);
   } catch (error) {
     if (dataSource.isInitialized) await dataSource.destroy();
     await embedded?.stop();
@@ -149,21 +156,40 @@ export function redactUrl(url: string): string {
   }
 }
 
-/** Any number of processes may start at once: one applies the migrations, the others wait for it. */
-export async function runMigrationsExclusively(dataSource: DataSource, embedded: boolean): Promise<string[]> {
+/**
+ * Any number of processes may start at once: one applies the migrations, the
+ * others wait for it. With a logger, pending migrations are announced before
+ * they run (a fresh database takes a while) and counted when done; a start
+ * with nothing to apply says nothing.
+ */
+export async function runMigrationsExclusively(dataSource: DataSource, embedded: boolean, log?: PinoLogger): Promise<string[]> {
   // Embedded PostgreSQL belongs to one process (its lock file) and has a
   // single connection, which the lock's own connection would starve.
-  if (embedded) return (await dataSource.runMigrations({ transaction: 'each' })).map((m) => m.name);
+  if (embedded) return applyPending(dataSource, log);
   const lock = dataSource.createQueryRunner();
   await lock.connect();
   try {
     await lock.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
-    const applied = await dataSource.runMigrations({ transaction: 'each' });
-    return applied.map((m) => m.name);
+    return await applyPending(dataSource, log);
   } finally {
     await lock.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(() => undefined);
     await lock.release();
   }
+}
+
+async function applyPending(dataSource: DataSource, log: PinoLogger | undefined): Promise<string[]> {
+  if (log) {
+    const pending = (await new MigrationExecutor(dataSource).getPendingMigrations()).length;
+    if (pending === 0) return [];
+    const fresh = pending === dataSource.migrations.length;
+    log.info({ pending }, fresh ? `database: creating the schema (${pending} migrations)` : `database: applying ${pending} new migration${pending === 1 ? '' : 's'}`);
+  }
+  const started = Date.now();
+  const applied = (await dataSource.runMigrations({ transaction: 'each' })).map((m) => m.name);
+  if (log && applied.length > 0) {
+    log.info({ applied: applied.length, ms: Date.now() - started }, `database: ${applied.length} migration${applied.length === 1 ? '' : 's'} applied in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  }
+  return applied;
 }
 
 /** Arbitrary constant naming the migration lock among advisory locks. */

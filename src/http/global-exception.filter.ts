@@ -58,6 +58,9 @@ export class GlobalExceptionFilter implements ExceptionFilter {
     if (mount === 'almanach' && status === 400 && !(exception instanceof DomainError && exception.code.startsWith('almanach.'))) {
       message = 'Invalid parameter or payload';
     }
+    // Almanach's 401 body is fixed as `{"error": "Unauthorized"}` (almanach-v1.md 4,
+    // "reference wording; keep it"); the other mounts say what is wrong with the credential.
+    if (mount === 'almanach' && status === 401) message = 'Unauthorized';
     if (extra.allow) void reply.header('Allow', extra.allow.join(', '));
     if (extra.retryAfter !== undefined) void reply.header('Retry-After', String(extra.retryAfter));
     // The rest of an over-long body is never read: the connection cannot carry another request.

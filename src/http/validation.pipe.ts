@@ -54,8 +54,8 @@ function policyOf(type: Function): DtoValidationPolicy {
 /**
  * Validates `@Body()`, `@Query()` and `@Param()` arguments typed with a
  * class-validator DTO and turns failures into a DomainError whose message
- * names the field, e.g. `role: role must be one of admin, service, reader,
- * user` (or the error of the class's ValidationPolicy). Arguments typed
+ * names the field once, e.g. `role must be one of admin, service, reader,
+ * user` or `holdings[1].limit: limit must be …` (or the error of the class's ValidationPolicy). Arguments typed
  * otherwise (`@Param('id') id: string`, raw protocol bodies validated by a
  * module pipe of their own) pass as they are.
  */
@@ -100,21 +100,36 @@ export function validateDto<T extends object>(type: new () => T, value: unknown,
   if (errors.length > 0) {
     if (policy.failure) throw policy.failure(errors, where);
     const fields = flattenValidationErrors(errors);
-    const first = Object.entries(fields)[0];
-    throw new DomainError(CommonError.Validation, `${first[0]}: ${first[1]}`, { fields });
+    const [path, message] = Object.entries(fields)[0];
+    throw new DomainError(CommonError.Validation, namedMessage(path, message), { fields });
   }
   return instance;
 }
 
-/** Every failing field as `path: messages` (list members as `holdings[1].limit`), each message once. */
+/**
+ * `path: message`, unless the message already starts with the path (`user_id
+ * must be …`): the field is named once, not `user_id: user_id must be …`.
+ */
+export function namedMessage(path: string, message: string): string {
+  return message.startsWith(`${path} `) ? message : `${path}: ${message}`;
+}
+
+/**
+ * Every failing field as `path: message` (list members as `holdings[1].limit`):
+ * one message per field, that of the first rule declared on it. Once the
+ * first rule (usually the type: `@IsString`, `@IsArray`) fails the later ones
+ * say nothing useful (`name must be 1 to 200 characters; name must be a
+ * string` for an absent name, `project_ids must have at most 10000 entries`
+ * for a string). TypeScript applies a property's decorators bottom-up, so
+ * class-validator runs and reports them last-declared first: the first
+ * declared is the last reported.
+ */
 export function flattenValidationErrors(errors: ValidationError[], prefix = ''): Record<string, string> {
   const fields: Record<string, string> = {};
   for (const error of errors) {
     const path = !prefix ? error.property : /^\d+$/.test(error.property) ? `${prefix}[${error.property}]` : `${prefix}.${error.property}`;
-    if (error.constraints) {
-      const messages = Object.values(error.constraints).map((m) => m.replace(/^property (\S+) should not exist$/, '$1 is not a known field'));
-      fields[path] = [...new Set(messages)].join('; ');
-    }
+    const reported = Object.values(error.constraints ?? {});
+    if (reported.length > 0) fields[path] = reported[reported.length - 1].replace(/^property (\S+) should not exist$/, '$1 is not a known field');
     if (error.children?.length) Object.assign(fields, flattenValidationErrors(error.children, path));
   }
   return fields;

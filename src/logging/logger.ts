@@ -8,8 +8,8 @@ import { LogLevel } from '../config/env.schema';
  * headers; the redact list is a second line of defence should a serializer
  * ever add them.
  */
-export function createRootLogger(level: LogLevel): Logger {
-  return pino({
+export function createRootLogger(level: LogLevel, destination?: pino.DestinationStream): Logger {
+  const options: pino.LoggerOptions = {
     level,
     base: { service: 'usage-ledger', pid: process.pid },
     timestamp: pino.stdTimeFunctions.isoTime,
@@ -26,7 +26,9 @@ export function createRootLogger(level: LogLevel): Logger {
       ],
       censor: '[redacted]',
     },
-  });
+  };
+  // Without a destination, stdout (processes); the tests pass a buffer of their own.
+  return destination ? pino(options, destination) : pino(options);
 }
 
 /** Nest's start-up chatter: module and route wiring, logged at debug. */

@@ -8,7 +8,12 @@ import { badRequest } from './quotas-values';
 
 export const ACCOUNT_PREFIX = '/astakos/account/v1.0';
 export const IDENTITY_PREFIX = '/astakos/identity/v2.0';
-const UI_PATH = '/astakos/ui';
+/**
+ * Where `SNF:uiURL` points: astakosclient only reads the key (quotas.md 3),
+ * and the service's one page for people is the dashboard (reports.md 8).
+ * quotas.md's table names `<public>/astakos/ui`, a path nothing serves.
+ */
+const UI_PATH = '/dashboard';
 
 /**
  * POST /astakos/identity/v2.0/tokens (quotas.md 3): the service catalog
@@ -32,7 +37,7 @@ export class AstakosIdentityService {
     if (body === undefined) return { access: { serviceCatalog } };
     const tenantName = body.auth.tenantName;
     const principal = await this.auth.authenticateToken(body.auth.token.id);
-    if (!principal) throw new DomainError(QuotasError.Unauthorized, 'Invalid token');
+    if (!principal) throw new DomainError(QuotasError.Unauthorized, 'The token in the body (auth.token.id) is not a known token (never issued, or revoked)');
     if (typeof tenantName === 'string' && tenantName !== principal.userId) {
       throw badRequest(`tenantName ${tenantName} does not match the token's user`);
     }

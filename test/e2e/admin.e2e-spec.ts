@@ -44,9 +44,12 @@ describe('admin API', () => {
       [{ name: 'x', role: 'reader', project_ids: 'p1' }, 'project_ids'],
       [{ name: 'x', role: 'reader', project_ids: [1] }, 'project_ids'],
       [{ name: 'x', role: 'reader', colour: 'blue' }, 'colour'],
-    ])('answers 400 naming the field for %p', async (body, field) => {
+    ])('answers 400 naming the field once for %p', async (body, field) => {
       const res = await admin().post('/admin/tokens', body).expect(400);
-      expect(res.body.error).toMatch(new RegExp(`^${field}: `));
+      expect(res.body.error).toMatch(new RegExp(`^${field} `));
+      // Not `user_id: user_id must be …` nor the same rule twice.
+      expect(res.body.error.split(field)).toHaveLength(2);
+      expect(res.body.fields[field]).toBe(res.body.error);
     });
 
     it('answers 400 without a body', async () => {
@@ -90,7 +93,7 @@ describe('admin API', () => {
       expect(dup.body.error).toMatch(/site-a/);
       await admin().post('/admin/sites/nope/rotate').expect(404);
       const bad = await admin().post('/admin/sites', { name: 'has space' }).expect(400);
-      expect(bad.body.error).toMatch(/^name: /);
+      expect(bad.body.error).toMatch(/^name must be /);
     });
   });
 
@@ -108,7 +111,8 @@ describe('admin API', () => {
         return token ? req.set('X-Auth-Token', token) : req;
       };
       const none = await call().expect(401);
-      expect(none.body).toEqual({ error: 'Unauthorized' });
+      expect(none.body).toEqual({ error: 'No X-Auth-Token header: this call needs a token' });
+      expect((await call('not-a-token').expect(401)).body).toEqual({ error: 'The X-Auth-Token is not a known token (never issued, or revoked)' });
       for (const role of ['service', 'reader', 'user'] as const) {
         const res = await call(await t.token(role));
         expect(res.status).toBe(403);

@@ -112,6 +112,7 @@ maybe('AMIE usage durability (real processes)', () => {
   }, 60_000);
 
   const redisServer = ['/usr/bin/redis-server', '/usr/local/bin/redis-server'].find((p) => existsSync(p));
+  if (real && !redisServer) console.log('amie-usage-durability: the Redis restart test skipped, it needs redis-server installed (a private Redis is restarted)');
   (redisServer ? it : it.skip)('loads every record across a Redis restart with AOF (as in docker-compose.yml)', async () => {
     // A private Redis (the shared one must not restart), configured like docker-compose.yml.
     const port = await freePort();

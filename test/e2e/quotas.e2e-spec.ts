@@ -107,9 +107,11 @@ describe('quotas (Astakos protocol)', () => {
       expect(endpoint.versionId).toBe('v1.0');
       expect(endpoint.region).toBe('default');
       expect(endpoint.publicURL).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/astakos\/account\/v1\.0$/);
-      expect(endpoint['SNF:uiURL']).toMatch(/\/astakos\/ui$/);
+      // The page for people is the dashboard (astakos/ui was never served).
+      expect(endpoint['SNF:uiURL']).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/dashboard$/);
       const identity = res.body.access.serviceCatalog.find((s: { name: string }) => s.name === 'astakos_identity');
       expect(identity.endpoints[0]).toMatchObject({ versionId: 'v2.0', publicURL: expect.stringMatching(/\/astakos\/identity\/v2\.0$/) });
+      expect(identity.endpoints[0]['SNF:uiURL']).toBe(endpoint['SNF:uiURL']);
       expect(res.body.access.token).toBeUndefined();
     });
 
@@ -123,6 +125,7 @@ describe('quotas (Astakos protocol)', () => {
       try {
         const res = await other.http.post('/astakos/identity/v2.0/tokens').expect(200);
         expect(res.body.access.serviceCatalog[0].endpoints[0].publicURL).toBe('https://ledger.example.org/astakos/account/v1.0');
+        expect(res.body.access.serviceCatalog[0].endpoints[0]['SNF:uiURL']).toBe('https://ledger.example.org/dashboard');
       } finally {
         await other.close();
       }
@@ -157,7 +160,7 @@ describe('quotas (Astakos protocol)', () => {
 
     it('answers 401 unauthorized for an unknown token in the body', async () => {
       const res = await t.http.post('/astakos/identity/v2.0/tokens').send({ auth: { token: { id: 'nope' } } }).expect(401);
-      expect(res.body).toEqual({ unauthorized: { code: 401, message: expect.any(String), details: '' } });
+      expect(res.body).toEqual({ unauthorized: { code: 401, message: 'The token in the body (auth.token.id) is not a known token (never issued, or revoked)', details: '' } });
     });
 
     it('answers 400 badRequest for a malformed body', async () => {
@@ -256,8 +259,9 @@ describe('quotas (Astakos protocol)', () => {
 
     it('answers 401 unauthorized without a token or with an unknown one', async () => {
       const res = await t.http.get(`${ACCOUNT}/quotas`).expect(401);
-      expect(res.body).toEqual({ unauthorized: { code: 401, message: 'Unauthorized', details: '' } });
-      await t.http.get(`${ACCOUNT}/quotas`).set('X-Auth-Token', 'bogus').expect(401);
+      expect(res.body).toEqual({ unauthorized: { code: 401, message: 'No X-Auth-Token header: this call needs a token', details: '' } });
+      const unknown = await t.http.get(`${ACCOUNT}/quotas`).set('X-Auth-Token', 'bogus').expect(401);
+      expect(unknown.body).toEqual({ unauthorized: { code: 401, message: 'The X-Auth-Token is not a known token (never issued, or revoked)', details: '' } });
     });
   });
 

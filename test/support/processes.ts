@@ -8,15 +8,16 @@ import { join } from 'node:path';
  * started with a clean environment. Their stderr is shown only with
  * TEST_LOG_LEVEL set, so a passing run stays quiet.
  */
-const root = join(__dirname, '..', '..');
+/** The repository root: the built entry points are under dist/src. */
+export const ROOT = join(__dirname, '..', '..');
 
 /** Builds dist/ when a source is newer than it (scripts/build-if-stale.js): suites call it in beforeAll. */
 export function buildDist(): void {
-  execFileSync(process.execPath, [join(root, 'scripts', 'build-if-stale.js')], { stdio: 'ignore', cwd: root });
+  execFileSync(process.execPath, [join(ROOT, 'scripts', 'build-if-stale.js')], { stdio: 'ignore', cwd: ROOT });
 }
 
 export function startDist(script: 'main' | 'worker' | 'collector', env: Record<string, string | undefined>): ChildProcess {
-  const child = spawn(process.execPath, [join(root, 'dist', 'src', `${script}.js`)], {
+  const child = spawn(process.execPath, [join(ROOT, 'dist', 'src', `${script}.js`)], {
     // No nightly sampled check (it has its own suite): its job would run beside the job a suite is timing.
     env: { PATH: process.env.PATH, LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn', CHECK_SAMPLE_PER_NIGHT: '0', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -51,4 +52,62 @@ export async function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
+}
+
+/** A built process whose output is kept, as an operator would read it. */
+export interface WatchedProcess {
+  child: ChildProcess;
+  stdout(): string;
+  stderr(): string;
+  /** Resolves once stdout has a line matching `pattern`; rejects when the process exits first or after `timeoutMs`. */
+  waitForLine(pattern: RegExp, timeoutMs?: number): Promise<string>;
+  /** Resolves with the exit code (or the signal's name). */
+  exited: Promise<number | string>;
+  /** SIGTERM (or `signal`) and waits for the exit. */
+  stop(signal?: NodeJS.Signals): Promise<number | string>;
+}
+
+/**
+ * Spawns `node dist/src/<script>.js` with exactly `env` (plus PATH): nothing
+ * of the test run's environment leaks in (no DATABASE_URL unless given).
+ */
+export function startBuilt(script: 'main' | 'worker' | 'collector', env: Record<string, string | undefined>): WatchedProcess {
+  const child = spawn(process.execPath, [join(ROOT, 'dist', 'src', `${script}.js`)], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  const waiters = new Set<() => void>();
+  child.stdout!.on('data', (d) => {
+    out += d;
+    for (const check of waiters) check();
+  });
+  child.stderr!.on('data', (d) => (err += d));
+  const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
+  return {
+    child,
+    stdout: () => out,
+    stderr: () => err,
+    exited,
+    waitForLine(pattern, timeoutMs = 120_000) {
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => finish(new Error(`no line matching ${pattern} within ${timeoutMs} ms; stdout:\n${out}\nstderr:\n${err}`)), timeoutMs);
+        const check = () => {
+          const line = out.split('\n').find((l) => pattern.test(l));
+          if (line !== undefined) finish(undefined, line);
+        };
+        const finish = (error?: Error, line?: string) => {
+          clearTimeout(timer);
+          waiters.delete(check);
+          if (error) reject(error);
+          else resolve(line!);
+        };
+        waiters.add(check);
+        void exited.then((code) => finish(new Error(`exited (${code}) before a line matching ${pattern}; stdout:\n${out}\nstderr:\n${err}`)));
+        check();
+      });
+    },
+    async stop(signal = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
 }

@@ -8,6 +8,7 @@ import { createRootLogger } from '../../src/logging/logger';
 import { ReportClockService } from '../../src/reports/clock/report-clock.service';
 import { ReportsLoops } from '../../src/reports/rollups/reports-loops.service';
 import { Runtime } from '../../src/runtime';
+import { testLog, testLogLevel } from './test-log';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
 
@@ -52,7 +53,10 @@ export async function startTestApp(overrides: Record<string, string | undefined>
     ADMIN_TOKEN,
     ...overrides,
   });
-  const runtime = await Runtime.open(config, createRootLogger(config.logLevel), { runMigrations: true });
+  // Warnings and errors go to the test's log buffer, printed only if the test
+  // fails (test/support/test-log.ts); TEST_LOG_LEVEL prints at that level instead.
+  const log = testLogLevel ? createRootLogger(config.logLevel) : createRootLogger('warn', testLog.stream);
+  const runtime = await Runtime.open(config, log, { runMigrations: true });
   // Each suite chooses its own accounting zone and site (REPORT_TIME_ZONE,
   // CLOUD_SITE): the clock a previous suite recorded in a shared database
   // is forgotten, as if this were the first start.
