@@ -160,8 +160,8 @@ export class EnvSchema {
 
   /** Project-days of the nightly sampled consistency check (reports.md 7.5); 0 turns it off. */
   @Transform(({ value }) => (value === undefined || value === '' ? 2000 : Number(value)))
-  @IsInt({ message: 'CHECK_SAMPLE_PER_NIGHT must be a whole number' })
-  @Min(0, { message: 'CHECK_SAMPLE_PER_NIGHT must be at least 0' })
+  @IsInt({ message: 'CHECK_SAMPLE_PER_NIGHT must be a whole number, at least 0' })
+  @Min(0, { message: 'CHECK_SAMPLE_PER_NIGHT must be a whole number, at least 0' })
   CHECK_SAMPLE_PER_NIGHT = 2000;
 
   /** Honour X-Forwarded-* headers (Fastify trustProxy). */

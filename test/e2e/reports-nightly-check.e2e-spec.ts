@@ -96,7 +96,7 @@ describe('nightly sampled consistency check', () => {
     expect(await nightly(t)).toEqual([]);
     await t.close();
     t = undefined;
-    await expect(startTestApp({ CHECK_SAMPLE_PER_NIGHT: '-1' })).rejects.toThrow('CHECK_SAMPLE_PER_NIGHT must be at least 0');
-    await expect(startTestApp({ CHECK_SAMPLE_PER_NIGHT: 'lots' })).rejects.toThrow('CHECK_SAMPLE_PER_NIGHT must be a whole number');
+    await expect(startTestApp({ CHECK_SAMPLE_PER_NIGHT: '-1' })).rejects.toThrow('CHECK_SAMPLE_PER_NIGHT must be a whole number, at least 0');
+    await expect(startTestApp({ CHECK_SAMPLE_PER_NIGHT: 'lots' })).rejects.toThrow('CHECK_SAMPLE_PER_NIGHT must be a whole number, at least 0');
   });
 });
