@@ -3,13 +3,14 @@ import { ReportJobsProcessingModule } from '../jobs/report-jobs.module';
 import { ConsistencyCheckHandler } from './consistency-check.handler';
 import { ConsistencyCheckRepository } from './consistency-check.repository';
 import { ReportsProcessingModule } from '../reports-processing.module';
+import { OpsCountersModule } from '../ops/ops-counters.module';
 
 /**
  * Running consistency checks: the `consistency_check` kind on the job
  * registry (worker process, and the API without Redis).
  */
 @Module({
-  imports: [ReportJobsProcessingModule, ReportsProcessingModule],
+  imports: [ReportJobsProcessingModule, ReportsProcessingModule, OpsCountersModule],
   providers: [ConsistencyCheckRepository, ConsistencyCheckHandler],
   exports: [ConsistencyCheckRepository, ReportJobsProcessingModule, ReportsProcessingModule],
 })
