@@ -1,10 +1,14 @@
 import { Module } from '@nestjs/common';
+import { QueueModule } from '../../queue/queue.module';
+import { OpsController } from './ops.controller';
 import { OpsProcessingModule } from './ops-processing.module';
+import { OpsService } from './ops.service';
 import { SourceSeenRecorder } from './source-seen.recorder';
 
 /** Metrics and operations views (reports.md §9) in the API process. */
 @Module({
-  imports: [OpsProcessingModule],
-  providers: [SourceSeenRecorder],
+  imports: [QueueModule, OpsProcessingModule],
+  controllers: [OpsController],
+  providers: [SourceSeenRecorder, OpsService],
 })
 export class OpsModule {}

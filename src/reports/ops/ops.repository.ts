@@ -144,7 +144,7 @@ export class OpsRepository {
        FROM amie_usage_failed_record
        WHERE state = 'failed' AND ($1::text IS NULL OR site = $1) AND ($2::text IS NULL OR coalesce(resource, '') = $2)
        GROUP BY site, coalesce(resource, ''), error, usage_type
-       ORDER BY site COLLATE "C", 2 COLLATE "C", error COLLATE "C", usage_type COLLATE "C"`,
+       ORDER BY site COLLATE "C", coalesce(resource, '') COLLATE "C", error COLLATE "C", usage_type COLLATE "C"`,
       [filter.site ?? null, filter.resource ?? null],
     );
     return rows.map((r) => ({ ...r, count: Number(r.count) }));
