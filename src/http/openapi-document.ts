@@ -30,6 +30,7 @@ const TAGS: { name: string; description: string }[] = [
   { name: 'admin', description: 'Administration: tokens, sites, quota resources and holdings, quota mappings (admin token)' },
   { name: 'reports', description: 'Usage reports from the rollups, the flavor catalogue and the operator views (reports.md), X-Auth-Token' },
   { name: 'health', description: 'Liveness of the service and its dependencies' },
+  { name: 'metrics', description: 'Prometheus metrics (reports.md §9.1), no credential' },
 ];
 
 /** The swagger-ui-dist files the page loads, served by the app itself (no CDN, no static-file plugin). */

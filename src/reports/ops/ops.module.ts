@@ -1,5 +1,7 @@
 import { Module } from '@nestjs/common';
 import { QueueModule } from '../../queue/queue.module';
+import { MetricsController } from './metrics.controller';
+import { MetricsService } from './metrics.service';
 import { OpsController } from './ops.controller';
 import { OpsProcessingModule } from './ops-processing.module';
 import { OpsService } from './ops.service';
@@ -8,7 +10,7 @@ import { SourceSeenRecorder } from './source-seen.recorder';
 /** Metrics and operations views (reports.md §9) in the API process. */
 @Module({
   imports: [QueueModule, OpsProcessingModule],
-  controllers: [OpsController],
-  providers: [SourceSeenRecorder, OpsService],
+  controllers: [OpsController, MetricsController],
+  providers: [SourceSeenRecorder, OpsService, MetricsService],
 })
 export class OpsModule {}
