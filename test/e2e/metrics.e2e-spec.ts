@@ -1,4 +1,5 @@
 import { MetricCounts } from '../../src/reports/ops/metric-counts.service';
+import { SourceSeenRecorder } from '../../src/reports/ops/source-seen.recorder';
 import { compute, createSite, startUsageApp, waitLoaded } from '../support/amie';
 import { parsePrometheusText, valueOf } from '../support/prometheus-text';
 import { almanach, drainRollups } from '../support/reports';
@@ -19,6 +20,9 @@ describe('GET /metrics (reports.md §9.1)', () => {
     await t?.close();
   });
   beforeEach(async () => {
+    // What the previous test counted or recorded must not land after the reset.
+    await t.app.get(MetricCounts).flush();
+    t.app.get(SourceSeenRecorder).forgetWrites();
     await t.reset();
   });
 

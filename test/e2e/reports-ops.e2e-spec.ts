@@ -1,4 +1,6 @@
+import { MetricCounts } from '../../src/reports/ops/metric-counts.service';
 import { OpsLoops } from '../../src/reports/ops/ops-loops.service';
+import { SourceSeenRecorder } from '../../src/reports/ops/source-seen.recorder';
 import { compute, createSite, startUsageApp, waitLoaded } from '../support/amie';
 import { almanach, drainRollups } from '../support/reports';
 import { ADMIN_TOKEN, TestApp } from '../support/test-app';
@@ -19,6 +21,9 @@ describe('reports operations views (reports.md §9.2)', () => {
     await t?.close();
   });
   beforeEach(async () => {
+    // What the previous test counted or recorded must not land after the reset.
+    await t.app.get(MetricCounts).flush();
+    t.app.get(SourceSeenRecorder).forgetWrites();
     await t.reset();
     reader = await t.token('reader');
   });

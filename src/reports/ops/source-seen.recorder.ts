@@ -65,6 +65,11 @@ export class SourceSeenRecorder implements OnModuleInit {
     });
   }
 
+  /** Forgets which keys were written this second: for a database emptied under a running app (tests' reset). */
+  forgetWrites(): void {
+    this.written.clear();
+  }
+
   private seen(request: FastifyRequest, reply: FastifyReply): void {
     const at = new Date(Date.now() - reply.elapsedTime);
     if (request.amieCounts && request.siteName) {
