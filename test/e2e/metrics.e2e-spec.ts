@@ -1,4 +1,5 @@
 import { MetricCounts } from '../../src/reports/ops/metric-counts.service';
+import { MetricsService } from '../../src/reports/ops/metrics.service';
 import { SourceSeenRecorder } from '../../src/reports/ops/source-seen.recorder';
 import { compute, createSite, startUsageApp, waitLoaded } from '../support/amie';
 import { parsePrometheusText, valueOf } from '../support/prometheus-text';
@@ -23,6 +24,7 @@ describe('GET /metrics (reports.md §9.1)', () => {
     // What the previous test counted or recorded must not land after the reset.
     await t.app.get(MetricCounts).flush();
     t.app.get(SourceSeenRecorder).forgetWrites();
+    t.app.get(MetricsService).forgetCache();
     await t.reset();
   });
 
@@ -176,6 +178,22 @@ describe('GET /metrics (reports.md §9.1)', () => {
     }
     const { families } = await scrape();
     expect(valueOf(families, 'ledger_rollup_mismatches_total', { invariant: 'I1' })).toBeGreaterThanOrEqual(1);
+  });
+
+  it('counts the flavors of instance usage that the catalogue does not size', async () => {
+    const service = await t.token('service');
+    await t.http.put('/admin/reports/flavors/m1.sized').set('X-Auth-Token', await t.token('admin')).set('Content-Type', 'application/json').send(JSON.stringify({ vcpus: 1, ram_mb: 1024, disk_gb: 10, aliases: ['sized-alias'] })).expect(201);
+    const a = almanach(t, service);
+    await a.createInstance('p1', 'i1', '2025-03-01T00:00:00Z', 'm1.sized');
+    await a.createInstance('p1', 'i2', '2025-03-01T00:00:00Z', 'sized-alias');
+    await a.createInstance('p1', 'i3', '2025-03-01T00:00:00Z', 'm1.unknown');
+    await a.createInstance('p2', 'i4', hourAgo(), 'm1.unknown');
+    await a.createInstance('p2', 'i5', hourAgo(), 'x1.unknown');
+    await a.createInstance('p2', 'i6', hourAgo(), null);
+    await drainRollups(t);
+    const { families } = await scrape();
+    expect(families.get('ledger_unsized_flavors')?.type).toBe('gauge');
+    expect(valueOf(families, 'ledger_unsized_flavors')).toBe(2);
   });
 
   it('answers 400 naming an unknown parameter', async () => {

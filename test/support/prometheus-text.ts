@@ -133,8 +133,11 @@ function parseSample(line: string, at: string): Sample {
   const v = /^ (\S+)( -?\d+)?$/.exec(rest);
   if (!v) throw new Error(`bad value, ${at}`);
   const raw = v[1];
-  const value = raw === '+Inf' ? Infinity : raw === '-Inf' ? -Infinity : raw === 'NaN' ? NaN : Number(raw);
-  if (Number.isNaN(value) && raw !== 'NaN') throw new Error(`bad number, ${at}`);
+  // Prometheus reads values with Go's strconv.ParseFloat: NaN and Inf in any case
+  // (prom-client writes `Nan` for NaN, e.g. an event-loop percentile before its first sample).
+  const special = /^([+-]?)(nan|inf|infinity)$/i.exec(raw);
+  const value = special ? (special[2].toLowerCase() === 'nan' ? NaN : special[1] === '-' ? -Infinity : Infinity) : Number(raw);
+  if (!special && (raw.trim() === '' || Number.isNaN(value))) throw new Error(`bad number, ${at}`);
   return { name, labels, value };
 }
 

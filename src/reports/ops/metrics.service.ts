@@ -11,6 +11,8 @@ import { OpsService } from './ops.service';
 
 /** Buckets of `ledger_report_duration_seconds`: 5 ms … 30 s (reports.md §9.1). */
 export const REPORT_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+/** `ledger_unsized_flavors` scans the month cells: computed at most once a minute. */
+const UNSIZED_TTL_MS = 60_000;
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 
 /**
@@ -29,6 +31,7 @@ export class MetricsService implements OnModuleInit {
   private readonly httpRequests: Counter<'mount' | 'method' | 'status_class'>;
   private readonly httpDuration: Histogram<'mount' | 'method' | 'status_class'>;
   private readonly reportDuration: Histogram<'route' | 'format'>;
+  private unsized?: { at: number; value: Promise<number> };
 
   constructor(
     private readonly adapter: HttpAdapterHost,
@@ -76,9 +79,24 @@ export class MetricsService implements OnModuleInit {
     return own + renderFamilies(shared);
   }
 
+  /** Forgets the cached scrape-time figures: for a database emptied under a running app (tests' reset). */
+  forgetCache(): void {
+    this.unsized = undefined;
+  }
+
+  private unsizedFlavors(now = Date.now()): Promise<number> {
+    if (!this.unsized || now - this.unsized.at > UNSIZED_TTL_MS) {
+      const value = this.repository.unsizedFlavors();
+      this.unsized = { at: now, value };
+      // A failed count is asked again at the next scrape.
+      value.catch(() => (this.unsized = undefined));
+    }
+    return this.unsized.value;
+  }
+
   private async sharedFamilies(): Promise<MetricFamily[]> {
     const thresholds = this.config.sourceSilenceSeconds;
-    const [sources, rollup, counts, notifications, failed, sites, queues, progress] = await Promise.all([
+    const [sources, rollup, counts, notifications, failed, sites, queues, progress, unsized] = await Promise.all([
       this.repository.sources(),
       this.repository.rollupState(),
       this.repository.metricCounts(),
@@ -87,6 +105,7 @@ export class MetricsService implements OnModuleInit {
       this.repository.amieSites(),
       this.ops.queueDepths(),
       this.repository.runningJobProgress(),
+      this.unsizedFlavors(),
     ]);
     const key = (s: (typeof sources)[number]) => ({ source: s.source, site: s.site, collector: s.collector });
     const counter = (name: string, help: string): MetricFamily => ({
@@ -116,6 +135,7 @@ export class MetricsService implements OnModuleInit {
       histogramFromCounts('ledger_rollup_batch_duration_seconds', 'Time of one rollup drain batch, every worker', ROLLUP_BATCH_BUCKETS, counts),
       { name: 'ledger_day_roll_last_timestamp_seconds', help: 'Time of the last day roll (or of the first start)', type: 'gauge', samples: rollup.day_roll_at ? [{ labels: {}, value: rollup.day_roll_at.getTime() / 1000 }] : [] },
       counter('ledger_rollup_mismatches_total', 'Mismatches found by consistency checks, by invariant'),
+      { name: 'ledger_unsized_flavors', help: 'Flavors of instance usage in the rollups that the catalogue does not size (name or alias)', type: 'gauge', samples: [{ labels: {}, value: unsized }] },
       { name: 'ledger_job_progress_ratio', help: 'Progress of the running report job of each kind', type: 'gauge', samples: progress.map((p) => ({ labels: { kind: p.kind }, value: p.ratio })) },
       {
         name: 'ledger_notifications_total',

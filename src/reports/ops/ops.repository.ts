@@ -191,6 +191,26 @@ export class OpsRepository {
     return rows.map((r) => ({ ...r, count: Number(r.count) }));
   }
 
+  /**
+   * Flavors of instance usage (`instance.time` cells: month cells for
+   * booked days, today cells for the current one) that neither a catalogue
+   * name nor an alias sizes (`ledger_unsized_flavors`). Read from the rollups,
+   * not from raw history, so history not yet drained is not counted.
+   */
+  async unsizedFlavors(sql: Sql = this.db): Promise<number> {
+    const row = await runOne<{ n: string }>(
+      sql,
+      `SELECT count(*)::bigint AS n FROM (
+         SELECT key FROM report_usage_month_cell WHERE meter = 'instance.time' AND key <> ''
+         UNION
+         SELECT key FROM report_usage_today_cell WHERE meter = 'instance.time' AND key <> ''
+       ) k
+       WHERE NOT EXISTS (SELECT 1 FROM report_flavor f WHERE f.name = k.key)
+         AND NOT EXISTS (SELECT 1 FROM report_flavor_alias a WHERE a.alias = k.key)`,
+    );
+    return Number(row?.n ?? 0);
+  }
+
   /** Progress of the running report job of each kind (`ledger_job_progress_ratio`, §4.7). */
   async runningJobProgress(sql: Sql = this.db): Promise<{ kind: string; ratio: number }[]> {
     const rows = await runRows<{ kind: string; ratio: string }>(
