@@ -10,6 +10,7 @@ import { HealthModule } from './health/health.module';
 import { QuotasModule } from './quotas/quotas.module';
 import { ChecksModule } from './reports/checks/checks.module';
 import { ReportJobsApiModule } from './reports/jobs/report-jobs-api.module';
+import { OpsModule } from './reports/ops/ops.module';
 import { ReportsModule } from './reports/reports.module';
 import { UsageModule } from './usage/usage.module';
 
@@ -18,7 +19,7 @@ export class AppModule {
   static forRoot(resources: CoreResources): DynamicModule {
     return {
       module: AppModule,
-      imports: [CoreModule.forRoot(resources, JOB_NAMES), AuthModule, HealthModule, AlmanachModule, UsageModule, QuotasModule, AllocationsModule, CollectorApiModule, ReportsModule, ReportJobsApiModule, ChecksModule, DashboardModule],
+      imports: [CoreModule.forRoot(resources, JOB_NAMES), AuthModule, HealthModule, AlmanachModule, UsageModule, QuotasModule, AllocationsModule, CollectorApiModule, ReportsModule, ReportJobsApiModule, ChecksModule, DashboardModule, OpsModule],
     };
   }
 }

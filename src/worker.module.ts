@@ -4,6 +4,7 @@ import { JOB_NAMES } from './composition';
 import { CoreModule, CoreResources } from './core/core.module';
 import { ChecksProcessingModule } from './reports/checks/checks-processing.module';
 import { ReportJobsProcessingModule } from './reports/jobs/report-jobs.module';
+import { OpsProcessingModule } from './reports/ops/ops-processing.module';
 import { ReportsProcessingModule } from './reports/reports-processing.module';
 import { UsageProcessingModule } from './usage/usage-processing.module';
 
@@ -14,6 +15,6 @@ import { UsageProcessingModule } from './usage/usage-processing.module';
 @Module({})
 export class WorkerModule {
   static forRoot(resources: CoreResources): DynamicModule {
-    return { module: WorkerModule, imports: [CoreModule.forRoot(resources, JOB_NAMES), UsageProcessingModule, AllocationQuotaLinkModule, ReportsProcessingModule, ReportJobsProcessingModule, ChecksProcessingModule] };
+    return { module: WorkerModule, imports: [CoreModule.forRoot(resources, JOB_NAMES), UsageProcessingModule, AllocationQuotaLinkModule, ReportsProcessingModule, ReportJobsProcessingModule, ChecksProcessingModule, OpsProcessingModule] };
   }
 }

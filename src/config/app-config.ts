@@ -94,6 +94,20 @@ export class AppConfig {
   get checkSamplePerNight(): number {
     return this.env.CHECK_SAMPLE_PER_NIGHT;
   }
+  /** Silence threshold in seconds per freshness source (reports.md §9.1, SOURCE_SILENCE_SECONDS). */
+  get sourceSilenceSeconds(): Record<'almanach' | 'amie' | 'notifications', number> {
+    const raw = this.env.SOURCE_SILENCE_SECONDS.trim();
+    if (/^\d+$/.test(raw)) {
+      const all = Number(raw);
+      return { almanach: all, amie: all, notifications: all };
+    }
+    const thresholds = { almanach: 3600, amie: 3600, notifications: 3600 };
+    for (const part of raw.split(',')) {
+      const [source, seconds] = part.split('=').map((x) => x.trim());
+      thresholds[source as keyof typeof thresholds] = Number(seconds);
+    }
+    return thresholds;
+  }
   get embeddedDatabase(): boolean {
     return this.databaseUrl === undefined;
   }

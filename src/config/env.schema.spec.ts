@@ -67,6 +67,15 @@ describe(validateEnv.name, () => {
     for (const value of ['0', '2.5', 'four']) expect(() => validateEnv({ REPORT_MAX_EXPORTS: value })).toThrow(/\n  REPORT_MAX_EXPORTS must be a whole number, at least 1$/);
   });
 
+  it('SOURCE_SILENCE_SECONDS: one number for every source, or source=seconds pairs (others 3600)', () => {
+    expect(AppConfig.fromValues({}).sourceSilenceSeconds).toEqual({ almanach: 3600, amie: 3600, notifications: 3600 });
+    expect(AppConfig.fromValues({ SOURCE_SILENCE_SECONDS: '60' }).sourceSilenceSeconds).toEqual({ almanach: 60, amie: 60, notifications: 60 });
+    expect(AppConfig.fromValues({ SOURCE_SILENCE_SECONDS: 'amie=86400, notifications=600' }).sourceSilenceSeconds).toEqual({ almanach: 3600, amie: 86400, notifications: 600 });
+    for (const bad of ['0', '-5', '1.5', 'amie', 'amie=0', 'ceilometer=60', 'amie=60,', 'ten']) {
+      expect(() => validateEnv({ SOURCE_SILENCE_SECONDS: bad })).toThrow(/\n  SOURCE_SILENCE_SECONDS: SOURCE_SILENCE_SECONDS must be a whole number of seconds/);
+    }
+  });
+
   it('never echoes a secret value in its message', () => {
     expect(() => validateEnv({ ADMIN_TOKEN: 'secret12' })).toThrow(/\n  ADMIN_TOKEN must be at least 16 characters$/);
     expect(() => validateEnv({ ADMIN_TOKEN: 'secret12' })).not.toThrow(/secret12/);

@@ -164,6 +164,17 @@ export class EnvSchema {
   @Min(0, { message: 'CHECK_SAMPLE_PER_NIGHT must be a whole number, at least 0' })
   CHECK_SAMPLE_PER_NIGHT = 2000;
 
+  /**
+   * Silence threshold of the freshness figures (reports.md §9.1): one number
+   * of seconds (≥ 1) for every source, or `source=seconds,…` over almanach,
+   * amie and notifications (a source not named: 3600).
+   */
+  @Transform(({ value }) => (value === undefined || value === '' ? '3600' : value))
+  @Matches(/^\s*([1-9]\d{0,9}|(almanach|amie|notifications)\s*=\s*[1-9]\d{0,9}(\s*,\s*(almanach|amie|notifications)\s*=\s*[1-9]\d{0,9})*)\s*$/, {
+    message: 'SOURCE_SILENCE_SECONDS must be a whole number of seconds (at least 1) or a list source=seconds,… over almanach, amie and notifications',
+  })
+  SOURCE_SILENCE_SECONDS = '3600';
+
   /** Honour X-Forwarded-* headers (Fastify trustProxy). */
   @Transform(({ value }) => value === 'true' || value === '1')
   TRUST_PROXY = false;

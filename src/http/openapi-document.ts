@@ -31,6 +31,7 @@ const TAGS: { name: string; description: string }[] = [
   { name: 'reports', description: 'Usage reports from the rollups, the flavor catalogue and the operator views (reports.md), X-Auth-Token' },
   { name: 'dashboard', description: 'The dashboard page and its static files (reports.md §8): no credential, no data' },
   { name: 'health', description: 'Liveness of the service and its dependencies' },
+  { name: 'metrics', description: 'Prometheus metrics (reports.md §9.1), no credential' },
 ];
 
 /** The swagger-ui-dist files the page loads, served by the app itself (no CDN, no static-file plugin). */

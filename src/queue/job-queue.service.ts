@@ -23,6 +23,17 @@ interface LocalJob {
   payload: unknown;
   jobId: string;
   attempt: number;
+  /** When it was enqueued (or put back after a retry delay): the oldest waiting job's age (reports.md §9.1). */
+  queuedAt: number;
+}
+
+/** The queue's depth by state, and the enqueue time of the oldest waiting job (reports.md §9.1, §9.2). */
+export interface QueueDepth {
+  waiting: number;
+  active: number;
+  delayed: number;
+  failed: number;
+  oldestWaitingAt: Date | null;
 }
 
 /**
@@ -124,7 +135,7 @@ export class JobQueueService implements OnApplicationBootstrap, OnModuleDestroy 
     }
     if (this.closed || this.localIds.has(options.jobId)) return;
     this.localIds.add(options.jobId);
-    this.local.push({ name, payload, jobId: options.jobId, attempt: 0 });
+    this.local.push({ name, payload, jobId: options.jobId, attempt: 0, queuedAt: Date.now() });
     this.drainLocal();
   }
 
@@ -201,11 +212,34 @@ export class JobQueueService implements OnApplicationBootstrap, OnModuleDestroy 
       this.log.warn({ job: job.jobId, attempt: job.attempt, err: { message: (error as Error).message } }, 'job attempt failed; retrying');
       const timer = setTimeout(() => {
         this.timers.delete(timer);
+        job.queuedAt = Date.now();
         this.local.push(job);
         this.drainLocal();
       }, this.config.queueRetryDelayMs * 2 ** (job.attempt - 1));
       this.timers.add(timer);
     }
+  }
+
+  /**
+   * How deep the queue is. BullMQ: its counts (waiting includes prioritized
+   * jobs) and the oldest job of the wait list. In-process: the
+   * local list, the running job, the retry timers; a job that failed for good
+   * is logged and dropped, so `failed` is 0 there.
+   */
+  async depth(): Promise<QueueDepth> {
+    if (this.queue) {
+      const counts = await this.queue.getJobCounts('wait', 'prioritized', 'active', 'delayed', 'failed');
+      const [oldest] = await this.queue.getJobs(['wait'], 0, 0, true);
+      return {
+        waiting: (counts.wait ?? 0) + (counts.prioritized ?? 0),
+        active: counts.active ?? 0,
+        delayed: counts.delayed ?? 0,
+        failed: counts.failed ?? 0,
+        oldestWaitingAt: oldest?.timestamp ? new Date(oldest.timestamp) : null,
+      };
+    }
+    const oldest = this.local.reduce<number | null>((min, job) => (min === null || job.queuedAt < min ? job.queuedAt : min), null);
+    return { waiting: this.local.length, active: this.localRunning ? 1 : 0, delayed: this.timers.size, failed: 0, oldestWaitingAt: oldest === null ? null : new Date(oldest) };
   }
 
   /** Waits until the in-process queue is idle (tests); immediate with BullMQ. */

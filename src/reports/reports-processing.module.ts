@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { QueueModule } from '../queue/queue.module';
 import { ReportClockService } from './clock/report-clock.service';
+import { OpsCountersModule } from './ops/ops-counters.module';
 import { ReportsLoops } from './rollups/reports-loops.service';
 import { RollupDrainer } from './rollups/rollup-drainer.service';
 import { RollupRepository } from './rollups/rollup.repository';
@@ -11,7 +12,7 @@ import { RollupRepository } from './rollups/rollup.repository';
  * there only when the queue is in-process (REDIS_URL unset).
  */
 @Module({
-  imports: [QueueModule],
+  imports: [QueueModule, OpsCountersModule],
   providers: [RollupRepository, RollupDrainer, ReportClockService, ReportsLoops],
   exports: [RollupRepository, RollupDrainer, ReportClockService, ReportsLoops],
 })

@@ -189,7 +189,7 @@ describe('usage-ledger CLI (tokens, sites, flavors, reports export)', () => {
       expect(await cli(['sites', 'create', 'site-a', ...connection()])).toEqual({ code: 2, stdout: '', stderr: 'usage-ledger: POST /admin/sites: 409 site site-a already exists\n' });
       expect(await cli(['sites', 'create', '-bad', ...connection()])).toMatchObject({ code: 2 });
       const bad = await cli(['sites', 'create', 'a b', ...connection()]);
-      expect(bad).toMatchObject({ code: 2, stdout: '', stderr: expect.stringMatching(/^usage-ledger: POST \/admin\/sites: 400 name: name must be 1 to 100 letters/) });
+      expect(bad).toMatchObject({ code: 2, stdout: '', stderr: expect.stringMatching(/^usage-ledger: POST \/admin\/sites: 400 name must be 1 to 100 letters/) });
       expect(await cli(['sites', 'rotate', 'nowhere', ...connection()])).toEqual({ code: 2, stdout: '', stderr: 'usage-ledger: POST /admin/sites/nowhere/rotate: 404 site nowhere not found\n' });
       const service = await t.token('service');
       expect(await cli(['sites', 'list', '--url', url, '--token', service])).toMatchObject({ code: 2, stderr: expect.stringMatching(/^usage-ledger: GET \/admin\/sites: 403 \S/) });

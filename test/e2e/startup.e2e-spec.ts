@@ -122,7 +122,7 @@ describe('starting the API (node dist/src/main.js)', () => {
     beforeAll(() => {
       project = mkdtempSync(join(tmpdir(), 'ledger-build-'));
       for (const dir of ['scripts', 'src', 'migrations', 'bench']) mkdirSync(join(project, dir));
-      copyFileSync(join(ROOT, 'scripts', 'build-if-stale.js'), join(project, 'scripts', 'build-if-stale.js'));
+      for (const script of ['build-if-stale.js', 'copy-assets.js']) copyFileSync(join(ROOT, 'scripts', script), join(project, 'scripts', script));
       symlinkSync(join(ROOT, 'node_modules'), join(project, 'node_modules'));
       writeFileSync(join(project, 'tsconfig.json'), JSON.stringify({ compilerOptions: { outDir: 'dist', rootDir: '.', types: [], skipLibCheck: true }, include: ['src'] }));
       writeFileSync(join(project, 'tsconfig.build.json'), JSON.stringify({ extends: './tsconfig.json' }));

@@ -4,6 +4,7 @@ import { ConsistencyCheckHandler } from './consistency-check.handler';
 import { ConsistencyCheckRepository } from './consistency-check.repository';
 import { ReportsProcessingModule } from '../reports-processing.module';
 import { NightlyCheckService } from './nightly-check.service';
+import { OpsCountersModule } from '../ops/ops-counters.module';
 
 /**
  * Running consistency checks: the `consistency_check` kind on the job
@@ -11,7 +12,7 @@ import { NightlyCheckService } from './nightly-check.service';
  * without Redis).
  */
 @Module({
-  imports: [ReportJobsProcessingModule, ReportsProcessingModule],
+  imports: [ReportJobsProcessingModule, ReportsProcessingModule, OpsCountersModule],
   providers: [ConsistencyCheckRepository, ConsistencyCheckHandler, NightlyCheckService],
   exports: [ConsistencyCheckRepository, ReportJobsProcessingModule, ReportsProcessingModule],
 })

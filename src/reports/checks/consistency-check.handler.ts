@@ -5,6 +5,7 @@ import { addDays, daysBetween, minDay, monthsOf } from './check-window';
 import { CellMismatch, compareDayCells } from './cell-compare';
 import { ConsistencyCheckRepository, DayKey } from './consistency-check.repository';
 import { RollupRepository } from '../rollups/rollup.repository';
+import { OpsRepository } from '../ops/ops.repository';
 
 export const CONSISTENCY_CHECK = 'consistency_check';
 
@@ -95,6 +96,7 @@ export class ConsistencyCheckHandler implements OnModuleInit {
     private readonly registry: ReportJobRegistry,
     private readonly checks: ConsistencyCheckRepository,
     private readonly rollups: RollupRepository,
+    private readonly ops: OpsRepository,
   ) {}
 
   onModuleInit(): void {
@@ -145,6 +147,8 @@ export class ConsistencyCheckHandler implements OnModuleInit {
     const recomputed = await this.rollups.recomputeDayCells(clean, clock, sql);
     const stored = await this.rollups.storedDayCells(clean, sql);
     const { checked, mismatches } = compareDayCells(stored, recomputed);
+    // ledger_rollup_mismatches_total (reports.md §9.1), in the chunk's transaction: counted once with its commit.
+    await this.ops.addMetricCounts(mismatches.length ? [{ metric: 'ledger_rollup_mismatches_total', labels: { invariant: 'I1' }, value: mismatches.length }] : [], sql);
     const result: CheckResult = {
       cells_checked: previous.cells_checked + checked,
       skipped_dirty: previous.skipped_dirty + dirty.size,
@@ -186,6 +190,7 @@ export class ConsistencyCheckHandler implements OnModuleInit {
       checked += days.checked;
       differing += days.differing;
     }
+    await this.ops.addMetricCounts(differing ? [{ metric: 'ledger_rollup_mismatches_total', labels: { invariant: 'I3' }, value: differing }] : [], sql);
     const result: CheckResult = {
       ...previous,
       cells_checked: previous.cells_checked + checked,

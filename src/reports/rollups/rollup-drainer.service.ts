@@ -3,6 +3,7 @@ import { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import { LOGGER } from '../../core/tokens';
 import { Exact } from '../decimal';
+import { MetricCounts } from '../ops/metric-counts.service';
 import { CellDelta, CellKey, DayCell, RollupRepository } from './rollup.repository';
 
 /** Dirty keys taken per transaction (§7.2). */
@@ -17,16 +18,31 @@ export const DRAIN_BATCH = 500;
  * the differences to the site-day sums, and deletes the keys. Every step recomputes from current state, so a retried
  * or repeated batch changes nothing.
  */
+/** Buckets of `ledger_rollup_batch_duration_seconds`, in seconds. */
+export const ROLLUP_BATCH_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30] as const;
+
 @Injectable()
 export class RollupDrainer {
   constructor(
     private readonly db: DataSource,
     private readonly rollups: RollupRepository,
     @Inject(LOGGER) private readonly log: Logger,
+    private readonly counts: MetricCounts,
   ) {}
 
   /** Drains one batch; answers how many keys it handled (0: nothing was dirty, or all of it was taken). */
   async drainBatch(limit = DRAIN_BATCH): Promise<number> {
+    const started = process.hrtime.bigint();
+    const done = await this.drainBatchOnce(limit);
+    // Worker throughput (reports.md §9.1): batches that handled keys, counted once committed.
+    if (done > 0) {
+      this.counts.add('ledger_rollup_batches_total', {});
+      this.counts.observe('ledger_rollup_batch_duration_seconds', {}, ROLLUP_BATCH_BUCKETS, Number(process.hrtime.bigint() - started) / 1e9);
+    }
+    return done;
+  }
+
+  private async drainBatchOnce(limit: number): Promise<number> {
     return this.db.transaction(async (tx) => {
       await this.rollups.withoutJit(tx);
       const clock = await this.rollups.clock(tx);

@@ -1,0 +1,202 @@
+import { MetricCounts } from '../../src/reports/ops/metric-counts.service';
+import { MetricsService } from '../../src/reports/ops/metrics.service';
+import { SourceSeenRecorder } from '../../src/reports/ops/source-seen.recorder';
+import { compute, createSite, startUsageApp, waitLoaded } from '../support/amie';
+import { parsePrometheusText, valueOf } from '../support/prometheus-text';
+import { almanach, drainRollups } from '../support/reports';
+import { TestApp } from '../support/test-app';
+
+/**
+ * `GET /metrics` (reports.md §9.1), parsed as Prometheus would: no
+ * credential, every series the service produces today, a silent source
+ * flips ledger_source_silent, and no seeded project id or user name appears.
+ */
+describe('GET /metrics (reports.md §9.1)', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await startUsageApp({ CLOUD_SITE: 'cloud-m', SOURCE_SILENCE_SECONDS: '900' });
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+  beforeEach(async () => {
+    // What the previous test counted or recorded must not land after the reset.
+    await t.app.get(MetricCounts).flush();
+    t.app.get(SourceSeenRecorder).forgetWrites();
+    t.app.get(MetricsService).forgetCache();
+    await t.reset();
+  });
+
+  const scrape = async () => {
+    const res = await t.http.get('/metrics').expect(200);
+    expect(res.headers['content-type']).toBe('text/plain; version=0.0.4; charset=utf-8');
+    return { text: res.text, families: parsePrometheusText(res.text) };
+  };
+  const flush = () => t.app.get(MetricCounts).flush();
+  const hourAgo = () => new Date(Date.now() - 3_600_000).toISOString();
+  async function seenRows(n: number): Promise<void> {
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline) {
+      const [{ c }] = await t.runtime.dataSource.query(`SELECT count(*)::int AS c FROM report_source_seen`);
+      if (c >= n) return;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  /** Seeds identifiable project ids and user names through every ingest path. */
+  async function seed() {
+    const service = await t.token('service', { name: 'nova-writer' });
+    const a = almanach(t, service);
+    await a.createInstance('proj-secret-4711', 'inst-1', hourAgo());
+    await a.createInstance('proj-user-0815', 'inst-2', hourAgo());
+    // A user token reads its own project's report.
+    const user = await t.token('user', { userId: 'alice-secret-user', projectIds: ['proj-user-0815'], name: 'user-token' });
+    await t.http.get('/reports/usage?start=2020-01-01T00:00:00Z&end=2030-01-01T00:00:00Z').set('X-Auth-Token', user).expect(200);
+    const site = await createSite(t, 'site-m');
+    await t.http
+      .post('/amie/usage')
+      .set(site.headers)
+      .send({ UsageType: 'Compute', Records: [compute(1, { Username: 'bob-secret-user', LocalProjectID: 'TG-SECRET-99' }), compute(2, { Username: 'carol-secret-user', LocalProjectID: 'TG-SECRET-98', Charge: '-1' })] })
+      .expect(200);
+    await createSite(t, 'site-quiet');
+    await t.runtime.dataSource.query(`INSERT INTO notification_counts (event_type, outcome, count) VALUES ('compute.instance.create.end', 'processed', 7)`);
+    await waitLoaded(t);
+    await seenRows(2);
+    await t.http.get('/reports/usage?start=2020-01-01T00:00:00Z&end=2030-01-01T00:00:00Z').set('X-Auth-Token', await t.token('reader'));
+  }
+
+  it('answers without a credential, in the 0.0.4 text format, with every family of the series produced today', async () => {
+    await seed();
+    const { families } = await scrape();
+    const expected: Record<string, string> = {
+      ledger_source_last_event_timestamp_seconds: 'gauge',
+      ledger_source_last_event_age_seconds: 'gauge',
+      ledger_source_silent: 'gauge',
+      ledger_ingest_total: 'counter',
+      ledger_amie_failed_records: 'gauge',
+      ledger_queue_jobs: 'gauge',
+      ledger_queue_oldest_waiting_age_seconds: 'gauge',
+      ledger_rollup_dirty_keys: 'gauge',
+      ledger_rollup_lag_seconds: 'gauge',
+      ledger_rollup_batches_total: 'counter',
+      ledger_rollup_batch_duration_seconds: 'histogram',
+      ledger_day_roll_last_timestamp_seconds: 'gauge',
+      ledger_rollup_mismatches_total: 'counter',
+      ledger_job_progress_ratio: 'gauge',
+      ledger_report_duration_seconds: 'histogram',
+      ledger_http_requests_total: 'counter',
+      ledger_http_request_duration_seconds: 'histogram',
+      ledger_notifications_total: 'counter',
+      process_cpu_user_seconds_total: 'counter',
+      nodejs_heap_size_used_bytes: 'gauge',
+    };
+    for (const [name, type] of Object.entries(expected)) expect({ name, type: families.get(name)?.type }).toEqual({ name, type });
+    expect(valueOf(families, 'ledger_queue_jobs', { queue: 'jobs', state: 'waiting' })).toEqual(expect.any(Number));
+    expect(families.get('ledger_queue_jobs')!.samples.map((s) => s.labels.state).sort()).toEqual(['active', 'delayed', 'failed', 'waiting']);
+    expect(valueOf(families, 'ledger_queue_oldest_waiting_age_seconds', { queue: 'jobs' })).toEqual(expect.any(Number));
+    expect(valueOf(families, 'ledger_day_roll_last_timestamp_seconds')).toBeGreaterThan(1.7e9);
+    expect(valueOf(families, 'ledger_notifications_total', { event_type: 'compute.instance.create.end', outcome: 'processed' })).toBe(7);
+    // A site with no failure shows 0; the other its outstanding failures.
+    expect(valueOf(families, 'ledger_amie_failed_records', { site: 'site-m' })).toBe(1);
+    expect(valueOf(families, 'ledger_amie_failed_records', { site: 'site-quiet' })).toBe(0);
+    // The report route by its pattern, never the path asked.
+    expect(valueOf(families, 'ledger_report_duration_seconds_count', { route: '/reports/usage', format: 'json' })).toBeGreaterThanOrEqual(1);
+    expect(families.get('ledger_http_requests_total')!.samples.every((s) => ['almanach', 'amie', 'astakos', 'allocations', 'admin', 'own'].includes(s.labels.mount) && /^[1-5]xx$/.test(s.labels.status_class))).toBe(true);
+    expect(valueOf(families, 'ledger_http_requests_total', { mount: 'almanach', method: 'POST', status_class: '2xx' })).toBe(2);
+  });
+
+  it('keeps the ingest counters as deployment totals in report_metric_counts', async () => {
+    await seed();
+    await flush();
+    const { families } = await scrape();
+    expect(valueOf(families, 'ledger_ingest_total', { source: 'almanach', site: 'cloud-m', outcome: 'accepted' })).toBe(2);
+    expect(valueOf(families, 'ledger_ingest_total', { source: 'amie', site: 'site-m', outcome: 'accepted' })).toBe(1);
+    expect(valueOf(families, 'ledger_ingest_total', { source: 'amie', site: 'site-m', outcome: 'failed' })).toBe(1);
+    const [{ value }] = await t.runtime.dataSource.query(`SELECT value FROM report_metric_counts WHERE metric = 'ledger_ingest_total' AND labels = '{"source": "almanach", "site": "cloud-m", "outcome": "accepted"}'::jsonb`);
+    expect(Number(value)).toBe(2);
+  });
+
+  it('a site silent beyond its threshold shows ledger_source_silent 1; the others 0', async () => {
+    await seed();
+    const before = (await scrape()).families;
+    expect(valueOf(before, 'ledger_source_silent', { source: 'amie', site: 'site-m', collector: 'site-m' })).toBe(0);
+    await t.runtime.dataSource.query(`UPDATE report_source_seen SET last_event_at = now() - interval '901 seconds' WHERE source = 'amie'`);
+    const { families } = await scrape();
+    expect(valueOf(families, 'ledger_source_silent', { source: 'amie', site: 'site-m', collector: 'site-m' })).toBe(1);
+    expect(valueOf(families, 'ledger_source_last_event_age_seconds', { source: 'amie', site: 'site-m', collector: 'site-m' })).toBeGreaterThan(900);
+    expect(valueOf(families, 'ledger_source_silent', { source: 'almanach', site: 'cloud-m', collector: 'nova-writer' })).toBe(0);
+    const at = valueOf(families, 'ledger_source_last_event_timestamp_seconds', { source: 'amie', site: 'site-m', collector: 'site-m' })!;
+    expect(Math.abs(Date.now() / 1000 - 901 - at)).toBeLessThan(30);
+  });
+
+  it('contains no seeded project id and no user name, and only label names of the contract', async () => {
+    await seed();
+    await drainRollups(t);
+    await flush();
+    const { text, families } = await scrape();
+    for (const secret of ['proj-secret-4711', 'proj-user-0815', 'TG-SECRET-99', 'TG-SECRET-98', 'alice-secret-user', 'bob-secret-user', 'carol-secret-user', 'jdoe', 'inst-1', 'inst-2']) {
+      expect({ secret, found: text.includes(secret) }).toEqual({ secret, found: false });
+    }
+    const allowed = new Set(['source', 'site', 'collector', 'outcome', 'queue', 'state', 'invariant', 'kind', 'event_type', 'route', 'format', 'mount', 'method', 'status_class', 'le']);
+    for (const family of families.values()) {
+      if (!family.name.startsWith('ledger_')) continue;
+      for (const sample of family.samples) for (const label of Object.keys(sample.labels)) expect({ metric: sample.name, label, allowed: allowed.has(label) }).toEqual({ metric: sample.name, label, allowed: true });
+    }
+  });
+
+  it('ledger_rollup_lag_seconds and dirty keys return to 0 once the rollups are drained; the batches are counted', async () => {
+    await almanach(t, await t.token('service')).createInstance('p1', 'i1', hourAgo());
+    await t.runtime.dataSource.query(`UPDATE report_dirty_key SET first_dirtied_at = now() - interval '42 seconds'`);
+    const busy = (await scrape()).families;
+    expect(valueOf(busy, 'ledger_rollup_dirty_keys')).toBeGreaterThan(0);
+    expect(valueOf(busy, 'ledger_rollup_lag_seconds')).toBeGreaterThanOrEqual(42);
+    await drainRollups(t);
+    await flush();
+    const { families } = await scrape();
+    expect(valueOf(families, 'ledger_rollup_dirty_keys')).toBe(0);
+    expect(valueOf(families, 'ledger_rollup_lag_seconds')).toBe(0);
+    const batches = valueOf(families, 'ledger_rollup_batches_total')!;
+    expect(batches).toBeGreaterThanOrEqual(1);
+    expect(valueOf(families, 'ledger_rollup_batch_duration_seconds_count')).toBe(batches);
+    expect(valueOf(families, 'ledger_rollup_batch_duration_seconds_bucket', { le: '+Inf' })).toBe(batches);
+  });
+
+  it('counts consistency-check mismatches by invariant', async () => {
+    const service = await t.token('service');
+    await almanach(t, service).createInstance('p1', 'i1', '2025-03-01T00:00:00Z');
+    await almanach(t, service).deleteInstance('i1', '2025-03-03T00:00:00Z');
+    await drainRollups(t);
+    await t.runtime.dataSource.query(`UPDATE report_usage_day_cell SET quantity = quantity + 1 WHERE day = '2025-03-01'`);
+    const res = await t.http.post('/admin/reports/consistency-checks').set('X-Auth-Token', await t.token('admin')).send({ period: '2025-03' }).expect(202);
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const job = await t.http.get(`/admin/reports/jobs/${res.body.id}`).set('X-Auth-Token', await t.token('admin')).expect(200);
+      if (['succeeded', 'failed'].includes(job.body.state)) break;
+      if (Date.now() > deadline) throw new Error('check did not finish');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const { families } = await scrape();
+    expect(valueOf(families, 'ledger_rollup_mismatches_total', { invariant: 'I1' })).toBeGreaterThanOrEqual(1);
+  });
+
+  it('counts the flavors of instance usage that the catalogue does not size', async () => {
+    const service = await t.token('service');
+    await t.http.put('/admin/reports/flavors/m1.sized').set('X-Auth-Token', await t.token('admin')).set('Content-Type', 'application/json').send(JSON.stringify({ vcpus: 1, ram_mb: 1024, disk_gb: 10, aliases: ['sized-alias'] })).expect(201);
+    const a = almanach(t, service);
+    await a.createInstance('p1', 'i1', '2025-03-01T00:00:00Z', 'm1.sized');
+    await a.createInstance('p1', 'i2', '2025-03-01T00:00:00Z', 'sized-alias');
+    await a.createInstance('p1', 'i3', '2025-03-01T00:00:00Z', 'm1.unknown');
+    await a.createInstance('p2', 'i4', hourAgo(), 'm1.unknown');
+    await a.createInstance('p2', 'i5', hourAgo(), 'x1.unknown');
+    await a.createInstance('p2', 'i6', hourAgo(), null);
+    await drainRollups(t);
+    const { families } = await scrape();
+    expect(families.get('ledger_unsized_flavors')?.type).toBe('gauge');
+    expect(valueOf(families, 'ledger_unsized_flavors')).toBe(2);
+  });
+
+  it('answers 400 naming an unknown parameter', async () => {
+    expect((await t.http.get('/metrics?name=x').expect(400)).body).toEqual({ error: 'name: not a known parameter', fields: { name: 'not a known parameter' } });
+  });
+});
