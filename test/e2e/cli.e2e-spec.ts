@@ -1,9 +1,11 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CLI, runCli } from '../support/cli';
+import { buildDist, freePort } from '../support/processes';
 import { almanach, drainRollups } from '../support/reports';
 import { ADMIN_TOKEN, startTestApp, TestApp } from '../support/test-app';
 
@@ -17,41 +19,9 @@ import { ADMIN_TOKEN, startTestApp, TestApp } from '../support/test-app';
  * they must not be.
  */
 
-const ROOT = join(__dirname, '..', '..');
-const CLI = join(ROOT, 'dist', 'src', 'cli', 'usage-ledger.js');
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(args: string[], options: { env?: Record<string, string>; cwd?: string; stdin?: string } = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH ?? '', ...options.env }, cwd: options.cwd ?? ROOT });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-    const timer = setTimeout(() => child.kill(), 60_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? -1, stdout, stderr });
-    });
-    child.stdin.end(options.stdin ?? '');
-  });
-}
-
-/** A port nothing listens on: a probe server's, once it has closed. */
-async function deadPort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
-  const port = (probe.address() as AddressInfo).port;
-  await new Promise((r) => probe.close(r));
-  return port;
-}
+const cli = runCli;
 
 /** As `openstack flavor list --long -f json` prints it. */
 const OPENSTACK_FLAVORS = [
@@ -68,7 +38,7 @@ describe('usage-ledger CLI (tokens, sites, flavors, reports export)', () => {
 
   beforeAll(async () => {
     // The CLI runs the compiled code.
-    execFileSync(process.execPath, [join(ROOT, 'scripts', 'build-if-stale.js')], { stdio: 'ignore', cwd: ROOT });
+    buildDist();
     t = await startTestApp({ REPORT_TIME_ZONE: 'UTC', CLOUD_SITE: 'cloud' });
     await t.app.listen(0, '127.0.0.1');
     url = `http://127.0.0.1:${(t.app.getHttpServer().address() as AddressInfo).port}`;
@@ -139,7 +109,7 @@ describe('usage-ledger CLI (tokens, sites, flavors, reports export)', () => {
 
     it('revoke refuses what is not a token id before sending it, without repeating it (a secret pasted by mistake)', async () => {
       const secret = await t.token('reader');
-      const res = await cli(['tokens', 'revoke', secret, '--url', `http://127.0.0.1:${await deadPort()}`, '--token', ADMIN_TOKEN]);
+      const res = await cli(['tokens', 'revoke', secret, '--url', `http://127.0.0.1:${await freePort()}`, '--token', ADMIN_TOKEN]);
       // Refused before any connection: the dead port is never tried.
       expect(res).toMatchObject({ code: 2, stdout: '', stderr: expect.stringContaining('not a token id') });
       expect(res.stderr).not.toContain(secret);
@@ -424,7 +394,7 @@ describe('usage-ledger CLI (tokens, sites, flavors, reports export)', () => {
     ];
 
     it.each(commands)('exits 2 when the service cannot be reached, and without a token: %s %s', async (...args) => {
-      const port = await deadPort();
+      const port = await freePort();
       const stdin = JSON.stringify(OPENSTACK_FLAVORS);
       const down = await cli([...args, '--url', `http://127.0.0.1:${port}`, '--token', ADMIN_TOKEN], { cwd: dir, stdin });
       expect(down).toEqual({ code: 2, stdout: '', stderr: `usage-ledger: cannot reach the service at http://127.0.0.1:${port}: ECONNREFUSED\n` });

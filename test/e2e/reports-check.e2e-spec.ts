@@ -1,7 +1,7 @@
-import { execFile, execFileSync } from 'node:child_process';
 import { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import { compute, createSite, startUsageApp, waitLoaded } from '../support/amie';
+import { runCli } from '../support/cli';
+import { buildDist } from '../support/processes';
 import { almanach, drainRollups } from '../support/reports';
 import { ADMIN_TOKEN, TestApp } from '../support/test-app';
 
@@ -14,8 +14,6 @@ import { ADMIN_TOKEN, TestApp } from '../support/test-app';
  * CLI runs as a child process against the listening app.
  */
 
-const ROOT = join(__dirname, '..', '..');
-const CLI = join(ROOT, 'dist', 'src', 'cli', 'usage-ledger.js');
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 
 describe('consistency check (/admin/reports/consistency-checks)', () => {
@@ -24,7 +22,7 @@ describe('consistency check (/admin/reports/consistency-checks)', () => {
 
   beforeAll(async () => {
     // The CLI runs the compiled code.
-    execFileSync(process.execPath, [join(ROOT, 'scripts', 'build-if-stale.js')], { stdio: 'ignore', cwd: ROOT });
+    buildDist();
     t = await startUsageApp({ REPORT_TIME_ZONE: 'UTC', CLOUD_SITE: 'cloud' });
     await t.app.listen(0, '127.0.0.1');
     url = `http://127.0.0.1:${(t.app.getHttpServer().address() as AddressInfo).port}`;
@@ -341,13 +339,7 @@ describe('consistency check (/admin/reports/consistency-checks)', () => {
   describe('the usage-ledger CLI', () => {
     beforeAll(seed, 120_000);
 
-    function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-      return new Promise((resolve) => {
-        execFile(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH ?? '', ...env }, timeout: 60_000 }, (error, stdout, stderr) => {
-          resolve({ code: error ? ((error as { code?: number }).code ?? -1) : 0, stdout, stderr });
-        });
-      });
-    }
+    const cli = (args: string[], env: Record<string, string> = {}) => runCli(args, { env });
     const connection = () => ['--url', url, '--token', ADMIN_TOKEN];
 
     it('exits 1 on a mismatch, repairs it with --repair, then exits 0', async () => {

@@ -3,12 +3,13 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 
 /**
- * The real processes of the durability and concurrency suites: the built
- * entry points (`dist/src/<script>.js`, built by the suites' `npm run build`)
- * started with a clean environment. Their stderr is shown only with
- * TEST_LOG_LEVEL set, so a passing run stays quiet.
+ * The real processes of the durability, concurrency and start-up suites: the
+ * built entry points (`dist/src/<script>.js`, built by `buildDist`) started
+ * with a clean environment. Their stderr is shown only with TEST_LOG_LEVEL
+ * set, so a passing run stays quiet.
+ *
+ * ROOT is the repository root: the built entry points are under dist/src.
  */
-/** The repository root: the built entry points are under dist/src. */
 export const ROOT = join(__dirname, '..', '..');
 
 /** Builds dist/ when a source is newer than it (scripts/build-if-stale.js): suites call it in beforeAll. */
@@ -16,14 +17,10 @@ export function buildDist(): void {
   execFileSync(process.execPath, [join(ROOT, 'scripts', 'build-if-stale.js')], { stdio: 'ignore', cwd: ROOT });
 }
 
+/** A built process for the suites that only start and stop it (logs at warn, no nightly check). */
 export function startDist(script: 'main' | 'worker' | 'collector', env: Record<string, string | undefined>): ChildProcess {
-  const child = spawn(process.execPath, [join(ROOT, 'dist', 'src', `${script}.js`)], {
-    // No nightly sampled check (it has its own suite): its job would run beside the job a suite is timing.
-    env: { PATH: process.env.PATH, LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn', CHECK_SAMPLE_PER_NIGHT: '0', ...env },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  child.stderr?.on('data', (d) => process.env.TEST_LOG_LEVEL && process.stderr.write(d));
-  return child;
+  // No nightly sampled check (it has its own suite): its job would run beside the job a suite is timing.
+  return startBuilt(script, { LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn', CHECK_SAMPLE_PER_NIGHT: '0', ...env }).child;
 }
 
 /** Sends the signal and waits for the exit; nothing to do for a process already gone. */
@@ -80,7 +77,10 @@ export function startBuilt(script: 'main' | 'worker' | 'collector', env: Record<
     out += d;
     for (const check of waiters) check();
   });
-  child.stderr!.on('data', (d) => (err += d));
+  child.stderr!.on('data', (d) => {
+    err += d;
+    if (process.env.TEST_LOG_LEVEL) process.stderr.write(d);
+  });
   const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
   return {
     child,
