@@ -56,7 +56,6 @@ const MARK = env.REPORTS_BENCH_MARK ?? 'range';
 const AMIE_BATCH = 500;
 const AMIE_EVERY_MS = 2000;
 const SEED_CHUNK = 1_000_000;
-const DAY_MS = 86_400_000;
 const FLAVORS = 50;
 const VOLUME_TYPES = 10;
 

@@ -1,5 +1,5 @@
 import { form, ROOT } from '../support/allocation-fixtures';
-import { ADMIN_TOKEN, startTestApp, useTestApp } from '../support/test-app';
+import { ADMIN_TOKEN, useTestApp } from '../support/test-app';
 
 describe('allocation catalogue (allocations.md 8)', () => {
   let service: string;

@@ -1,5 +1,5 @@
 import { action, Catalogue, createAllocation, form, ROOT, seedCatalogue } from '../support/allocation-fixtures';
-import { ADMIN_TOKEN, startTestApp, useTestApp } from '../support/test-app';
+import { ADMIN_TOKEN, useTestApp } from '../support/test-app';
 
 describe('records of an allocation (allocations.md 7, 9)', () => {
   let cat: Catalogue;

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { JobQueueService } from '../../src/queue/job-queue.service';
 import { Exact } from '../../src/reports/decimal';
 import { createSite, SiteCredentials, waitLoaded } from '../support/amie';
-import { almanach, drainRollups } from '../support/reports';
+import { drainRollups } from '../support/reports';
 import { useTestApp } from '../support/test-app';
 
 /**

@@ -8,7 +8,6 @@ import {
   ALLOCATION_MOUNTS,
   AllocationAnswers,
   AllocationMount,
-  AllocationOperation,
   nameController,
   operationsOf,
   CHIEF_INVESTIGATOR_SCHEMA,
