@@ -176,6 +176,15 @@ maybe('dashboard in headless Chromium (reports.md 8.3)', () => {
     return (await res.json()) as Row;
   }
 
+  /** A "CSV" link fetched as a script would (the token in X-Auth-Token): 200 text/csv, its records keyed by the header. */
+  async function fetchCsv(href: string, token: string): Promise<Row[]> {
+    const res = await fetch(`${base}${href}`, { headers: { 'X-Auth-Token': token } });
+    const text = await res.text();
+    expect({ status: res.status, type: res.headers.get('content-type'), text: res.status === 200 ? '' : text }).toEqual({ status: 200, type: 'text/csv; charset=utf-8', text: '' });
+    const [header, ...records] = parseCsv(text);
+    return records.map((record) => Object.fromEntries(header.map((column, i) => [column, record[i]])));
+  }
+
   async function setHash(page: Page, hash: string) {
     await page.evaluate((h) => { location.hash = h; }, hash);
     await page.waitForTimeout(50);
@@ -290,8 +299,8 @@ maybe('dashboard in headless Chromium (reports.md 8.3)', () => {
         expect(href).toContain(`meter=${encodeURIComponent(panel.meter)}`);
         expect(href).toContain('granularity=day');
         expect(href).toContain('group_by=key%2Csubkey');
-        const csv = await s.page.$eval(`#panel-${panel.id} a.csv-link`, (a) => a.getAttribute('href'));
-        expect(csv).toBe(`${href}&format=csv`);
+        const csv = (await s.page.$eval(`#panel-${panel.id} a.csv-link`, (a) => a.getAttribute('href')))!;
+        expect(sameQueryAsCsv(href, csv)).toBe(true);
         const answer = await fetchAnswer(href, reader);
         expect(answer.complete).toBe(true);
         const value = (r: Row) => (panel.hours ? r.quantity_hours : r.quantity);
@@ -299,6 +308,24 @@ maybe('dashboard in headless Chromium (reports.md 8.3)', () => {
         expect(table.body).toEqual(answer.rows.map((r: Row) => [r.period, r.key, r.subkey, r.line_type, `=${value(r)}`]));
         const total = answer.totals.by_meter.find((m: Row) => m.meter === panel.meter);
         expect(table.foot).toEqual([['total', '', '', '', `=${panel.hours ? total.quantity_hours : total.quantity}`]]);
+        // The CSV link, fetched as a script would, holds the table's rows (CSV fields: '' for null).
+        const records = await fetchCsv(csv, reader);
+        expect(records.map((r) => [r.period, r.key, r.subkey, r.line_type, `=${value(r)}`])).toEqual(table.body.map((row) => row.map((c) => c ?? '')));
+      }
+      // The cost panel's CSV links: the totals name the table's projects, the series holds the table's cells.
+      const costLinks = await s.page.$$eval('#panel-cost .links a', (links) => links.map((a) => ({ kind: a.className, text: a.textContent, href: a.getAttribute('href')! })));
+      const costCsv = costLinks.filter((l) => l.kind === 'csv-link');
+      expect(costCsv.map((l) => l.text)).toEqual(['CSV totals', 'CSV series']);
+      for (const link of costCsv) expect(sameQueryAsCsv(costLinks[costLinks.indexOf(link) - 1].href, link.href)).toBe(true);
+      const cost = await tableOf(s.page, 'cost');
+      const totalsCsv = await fetchCsv(costCsv[0].href, reader);
+      expect([...new Set(totalsCsv.map((r) => r.project_id))].sort()).toEqual([...new Set(cost.body.map((r) => r[1]))].sort());
+      const cells = new Map<string, Row[]>();
+      for (const r of await fetchCsv(costCsv[1].href, reader)) cells.set(`${r.period} ${r.project_id}`, [...(cells.get(`${r.period} ${r.project_id}`) ?? []), r]);
+      expect([...cells.keys()].sort()).toEqual(cost.body.map((r) => `${r[0]} ${r[1]}`).sort());
+      for (const row of cost.body) {
+        const parts = cells.get(`${row[0]} ${row[1]}`)!;
+        expect(parts.some((r) => r.priced === 'false' || r.cost === '') ? 'unpriced' : `=${sumDecimals(parts.map((r) => r.cost))}`).toBe(row[2]);
       }
       const status = await s.page.textContent('#panel-usage-instance .status');
       expect(status).toMatch(/^complete as of/);
@@ -608,6 +635,59 @@ maybe('dashboard in headless Chromium (reports.md 8.3)', () => {
     }
   });
 });
+
+/** Whether `csv` asks the query of `data` as CSV: the same parameters but `format=csv`, without `limit` and `cursor` (400 with CSV, reports.md 1.7). */
+function sameQueryAsCsv(data: string, csv: string): boolean {
+  const d = new URL(data, 'http://x');
+  const c = new URL(csv, 'http://x');
+  if (d.pathname !== c.pathname || c.searchParams.get('format') !== 'csv' || c.searchParams.has('limit') || c.searchParams.has('cursor')) return false;
+  d.searchParams.delete('limit');
+  d.searchParams.delete('cursor');
+  c.searchParams.delete('format');
+  return [...d.searchParams].sort().join('&') === [...c.searchParams].sort().join('&');
+}
+
+/** RFC 4180 records of a body (quoted fields, CRLF ends). */
+function parseCsv(text: string): string[][] {
+  const records: string[][] = [];
+  let field = '';
+  let record: string[] = [];
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (c === '"') quoted = false;
+      else field += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') {
+      record.push(field);
+      field = '';
+    } else if (c === '\r' && text[i + 1] === '\n') {
+      record.push(field);
+      records.push(record);
+      record = [];
+      field = '';
+      i++;
+    } else field += c;
+  }
+  if (field !== '' || record.length) throw new Error('the CSV does not end with CRLF');
+  return records;
+}
+
+/** The exact sum of plain decimal strings (reports.md 1.4). */
+function sumDecimals(values: string[]): string {
+  const scale = Math.max(0, ...values.map((v) => (v.split('.')[1] ?? '').length));
+  const units = values.reduce((acc, v) => {
+    const [whole, frac = ''] = v.replace('-', '').split('.');
+    const n = BigInt(whole + frac.padEnd(scale, '0'));
+    return acc + (v.startsWith('-') ? -n : n);
+  }, 0n);
+  const digits = (units < 0n ? -units : units).toString().padStart(scale + 1, '0');
+  return `${units < 0n ? '-' : ''}${scale ? `${digits.slice(0, -scale)}.${digits.slice(-scale)}` : digits}`;
+}
 
 function nodes403(n: number): string[] {
   return Array.from({ length: n }, () => '403');

@@ -139,8 +139,14 @@
     return path + (text ? '?' + text : '');
   }
 
+  /** The same query as CSV (1.7): an export has no pages, so `limit` and `cursor` (400 with CSV) are left out. */
   function csvUrl(url) {
-    return url + (url.indexOf('?') >= 0 ? '&' : '?') + 'format=csv';
+    var cut = url.indexOf('?');
+    var search = new URLSearchParams(cut >= 0 ? url.slice(cut + 1) : '');
+    search.delete('limit');
+    search.delete('cursor');
+    search.set('format', 'csv');
+    return (cut >= 0 ? url.slice(0, cut) : url) + '?' + search.toString();
   }
 
   // ---- HTTP ----------------------------------------------------------------
