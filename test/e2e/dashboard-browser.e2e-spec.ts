@@ -185,6 +185,9 @@ maybe('dashboard in headless Chromium (reports.md 8.3)', () => {
     return records.map((record) => Object.fromEntries(header.map((column, i) => [column, record[i]])));
   }
 
+  /** The page's generation (body data-generation): each reload of the panels makes a new one. */
+  const generationOf = (page: Page) => page.evaluate(() => Number(document.body.getAttribute('data-generation') ?? 0));
+
   async function setHash(page: Page, hash: string) {
     await page.evaluate((h) => { location.hash = h; }, hash);
     await page.waitForTimeout(50);
@@ -537,7 +540,27 @@ maybe('dashboard in headless Chromium (reports.md 8.3)', () => {
     const calls: string[] = [];
     page.on('request', (request) => calls.push(new URL(request.url()).pathname));
     await page.clock.install();
-    for (const [path, body] of Object.entries(fixtures)) await page.route(`${base}${path}**`, (route) => route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(body) }));
+    // While `hold` is set, the operations answers wait for it: requests in flight, as on a slow server.
+    let hold: { released: Promise<void>; release: () => void; held: number; onHeld: () => void } | null = null;
+    const holdOps = (count: number) => {
+      let release = () => {};
+      const released = new Promise<void>((done) => (release = done));
+      let reached = () => {};
+      const heldAll = new Promise<void>((done) => (reached = done));
+      const h = { released, release, held: 0, onHeld: () => { if (++h.held === count) reached(); } };
+      hold = h;
+      return { heldAll, release: () => { hold = null; h.release(); } };
+    };
+    for (const [path, body] of Object.entries(fixtures)) {
+      await page.route(`${base}${path}**`, async (route) => {
+        const h = hold;
+        if (h) {
+          h.onHeld();
+          await h.released;
+        }
+        await route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(body) });
+      });
+    }
     try {
       await page.goto(`${base}/dashboard#month=2025-03&granularity=day`);
       await page.fill('#token', reader);
@@ -582,6 +605,27 @@ maybe('dashboard in headless Chromium (reports.md 8.3)', () => {
       await page.waitForFunction(() => !document.querySelector('.panel[data-state="loading"]'));
       expect(count('/reports/ops/freshness')).toBe(before.ops + 4);
       expect(count('/reports/usage')).toBeGreaterThan(before.usage);
+      // New filters while the operations answers are in flight: those answers belong to the old
+      // generation and are dropped, so the operations panels must be asked again, not left "loading"
+      // until the next 15 s tick (the hash edit and the filter controls alike).
+      const ops = ['ops-freshness', 'ops-queues', 'ops-failures'];
+      const opsStates = () => page.$$eval('.panel[data-panel^="ops-"]', (nodes) => nodes.map((n) => `${n.getAttribute('data-panel')} ${n.getAttribute('data-state')}`));
+      for (const change of [
+        () => page.evaluate(() => { location.hash = '#month=2025-02&granularity=day'; }),
+        () => page.selectOption('#f-granularity', 'month'),
+      ]) {
+        const inFlight = holdOps(3);
+        await page.clock.runFor(15_000);
+        await inFlight.heldAll;
+        const generation = await generationOf(page);
+        await change();
+        // The new generation has started (and dropped the answers in flight) before they arrive.
+        await page.waitForFunction((g) => Number(document.body.getAttribute('data-generation')) > g, generation);
+        inFlight.release();
+        await page.waitForFunction(() => !document.querySelector('.panel[data-state="loading"]'), undefined, { timeout: 10_000 });
+        expect(await opsStates()).toEqual(ops.map((id) => `${id} ready`));
+      }
+      expect(await page.evaluate(() => location.hash)).toBe('#month=2025-02&granularity=month');
     } finally {
       await context.close();
     }

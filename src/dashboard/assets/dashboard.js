@@ -694,6 +694,19 @@
     ]);
   }
 
+  /** A new generation: answers of the older one are dropped. The body's data-generation shows it (what the tests wait on). */
+  function nextGeneration() {
+    state.generation++;
+    document.body.setAttribute('data-generation', String(state.generation));
+  }
+
+  /** Every panel again for new filters: the data panels, and the operations panels (for roles that have them), whose in-flight answers the new generation drops. */
+  function reload() {
+    nextGeneration();
+    loadData();
+    loadOps();
+  }
+
   function clearTimers() {
     state.timers.forEach(function (t) { clearInterval(t); });
     state.timers = [];
@@ -701,7 +714,7 @@
 
   function start() {
     clearTimers();
-    state.generation++;
+    nextGeneration();
     document.body.setAttribute('data-state', 'loading');
     showMessage('');
     return loadIdentity().then(function () {
@@ -732,7 +745,7 @@
 
   function forgetToken(clearMessage) {
     clearTimers();
-    state.generation++;
+    nextGeneration();
     state.token = null;
     sessionStorage.removeItem(TOKEN_KEY);
     Object.keys(state.plots).forEach(destroyPlot);
@@ -753,8 +766,7 @@
       currency: $('f-currency').value.trim().toUpperCase(),
     };
     writeHash();
-    state.generation++;
-    loadData();
+    reload();
   }
 
   document.addEventListener('DOMContentLoaded', function () {
@@ -776,8 +788,7 @@
       var f = readHash();
       state.filters = { project: f.project, month: f.month || state.filters.month, granularity: f.granularity, currency: f.currency };
       syncFilterControls();
-      state.generation++;
-      loadData();
+      reload();
     });
     var stored = sessionStorage.getItem(TOKEN_KEY);
     if (stored) {
