@@ -171,10 +171,17 @@ maybe('dashboard in headless Chromium (reports.md 8.3)', () => {
   /** The page's generation (body data-generation): each reload of the panels makes a new one. */
   const generationOf = (page: Page) => page.evaluate(() => Number(document.body.getAttribute('data-generation') ?? 0));
 
-  async function setHash(page: Page, hash: string) {
-    await page.evaluate((h) => { location.hash = h; }, hash);
-    await page.waitForTimeout(50);
-    await panelsSettled(page);
+  /** Runs `action`, waits until the page has started a new generation of its panels, then until every panel has settled. */
+  async function reloaded(page: Page, action: () => Promise<unknown>, timeout = 60_000) {
+    const before = await generationOf(page);
+    await action();
+    await page.waitForFunction((g) => Number(document.body.getAttribute('data-generation') ?? 0) > g, before, { timeout });
+    await page.waitForFunction(() => !document.querySelector('.panel[data-state="loading"]'), undefined, { timeout });
+  }
+
+  async function setHash(page: Page, hash: string, timeout = 60_000) {
+    if (await page.evaluate(() => location.hash) === hash) return panelsSettled(page);
+    await reloaded(page, () => page.evaluate((h) => { location.hash = h; }, hash), timeout);
   }
 
   /** The table view of a panel: each body row's cells, numbers by their exact data-value. */
