@@ -139,8 +139,14 @@
     return path + (text ? '?' + text : '');
   }
 
+  /** The same query as CSV (1.7): an export has no pages, so `limit` and `cursor` (400 with CSV) are left out. */
   function csvUrl(url) {
-    return url + (url.indexOf('?') >= 0 ? '&' : '?') + 'format=csv';
+    var cut = url.indexOf('?');
+    var search = new URLSearchParams(cut >= 0 ? url.slice(cut + 1) : '');
+    search.delete('limit');
+    search.delete('cursor');
+    search.set('format', 'csv');
+    return (cut >= 0 ? url.slice(0, cut) : url) + '?' + search.toString();
   }
 
   // ---- HTTP ----------------------------------------------------------------
@@ -688,6 +694,19 @@
     ]);
   }
 
+  /** A new generation: answers of the older one are dropped. The body's data-generation shows it (what the tests wait on). */
+  function nextGeneration() {
+    state.generation++;
+    document.body.setAttribute('data-generation', String(state.generation));
+  }
+
+  /** Every panel again for new filters: the data panels, and the operations panels (for roles that have them), whose in-flight answers the new generation drops. */
+  function reload() {
+    nextGeneration();
+    loadData();
+    loadOps();
+  }
+
   function clearTimers() {
     state.timers.forEach(function (t) { clearInterval(t); });
     state.timers = [];
@@ -695,7 +714,7 @@
 
   function start() {
     clearTimers();
-    state.generation++;
+    nextGeneration();
     document.body.setAttribute('data-state', 'loading');
     showMessage('');
     return loadIdentity().then(function () {
@@ -726,7 +745,7 @@
 
   function forgetToken(clearMessage) {
     clearTimers();
-    state.generation++;
+    nextGeneration();
     state.token = null;
     sessionStorage.removeItem(TOKEN_KEY);
     Object.keys(state.plots).forEach(destroyPlot);
@@ -747,8 +766,7 @@
       currency: $('f-currency').value.trim().toUpperCase(),
     };
     writeHash();
-    state.generation++;
-    loadData();
+    reload();
   }
 
   document.addEventListener('DOMContentLoaded', function () {
@@ -770,8 +788,7 @@
       var f = readHash();
       state.filters = { project: f.project, month: f.month || state.filters.month, granularity: f.granularity, currency: f.currency };
       syncFilterControls();
-      state.generation++;
-      loadData();
+      reload();
     });
     var stored = sessionStorage.getItem(TOKEN_KEY);
     if (stored) {
