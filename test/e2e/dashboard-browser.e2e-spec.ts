@@ -5,6 +5,7 @@ import { JobQueueService } from '../../src/queue/job-queue.service';
 import { createSite, SiteCredentials, waitLoaded } from '../support/amie';
 import { almanach, drainRollups } from '../support/reports';
 import { ADMIN_TOKEN, startTestApp, TestApp } from '../support/test-app';
+import { parseCsv } from '../support/csv';
 
 /**
  * The dashboard in headless Chromium (reports.md 8.3): Debian's `chromium`
@@ -58,6 +59,8 @@ maybe('dashboard in headless Chromium (reports.md 8.3)', () => {
   beforeAll(async () => {
     // SOURCE_SILENCE_SECONDS: the AMIE site falls silent a second after the seed (the banner's check).
     t = await startTestApp({ REPORT_TIME_ZONE: 'Europe/Berlin', REPORT_CURRENCY: 'EUR', SOURCE_SILENCE_SECONDS: 'amie=1' });
+    // A shared database (DATABASE_URL) holds the earlier suites' projects: the seeded figures must be all there is.
+    await t.reset();
     await t.app.listen({ port: 0, host: '127.0.0.1' });
     const address = t.app.getHttpServer().address() as { port: number };
     base = `http://127.0.0.1:${address.port}`;
@@ -703,36 +706,6 @@ function sameQueryAsCsv(data: string, csv: string): boolean {
   d.searchParams.delete('cursor');
   c.searchParams.delete('format');
   return [...d.searchParams].sort().join('&') === [...c.searchParams].sort().join('&');
-}
-
-/** RFC 4180 records of a body (quoted fields, CRLF ends). */
-function parseCsv(text: string): string[][] {
-  const records: string[][] = [];
-  let field = '';
-  let record: string[] = [];
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else field += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') {
-      record.push(field);
-      field = '';
-    } else if (c === '\r' && text[i + 1] === '\n') {
-      record.push(field);
-      records.push(record);
-      record = [];
-      field = '';
-      i++;
-    } else field += c;
-  }
-  if (field !== '' || record.length) throw new Error('the CSV does not end with CRLF');
-  return records;
 }
 
 /** The exact sum of plain decimal strings (reports.md 1.4). */

@@ -1,5 +1,6 @@
 import { almanach, drainRollups } from '../support/reports';
 import { useTestApp } from '../support/test-app';
+import { parseCsv } from '../support/csv';
 
 /**
  * The usage report as CSV (reports.md §1.7, §13.8): the same rows as the
@@ -7,36 +8,6 @@ import { useTestApp } from '../support/test-app';
  * itself (chunking, slots, aborted transfers) is held by
  * reports-export.e2e-spec.ts.
  */
-
-/** RFC 4180 records of a body (quoted fields, CRLF ends). */
-function parseCsv(text: string): string[][] {
-  const records: string[][] = [];
-  let field = '';
-  let record: string[] = [];
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else field += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') {
-      record.push(field);
-      field = '';
-    } else if (c === '\r' && text[i + 1] === '\n') {
-      record.push(field);
-      records.push(record);
-      record = [];
-      field = '';
-      i++;
-    } else field += c;
-  }
-  if (field !== '' || record.length) throw new Error('the CSV does not end with CRLF');
-  return records;
-}
 
 const asCsvField = (value: unknown) => (value === null ? '' : String(value));
 
