@@ -72,7 +72,7 @@ describe(validateEnv.name, () => {
     expect(AppConfig.fromValues({ SOURCE_SILENCE_SECONDS: '60' }).sourceSilenceSeconds).toEqual({ almanach: 60, amie: 60, notifications: 60 });
     expect(AppConfig.fromValues({ SOURCE_SILENCE_SECONDS: 'amie=86400, notifications=600' }).sourceSilenceSeconds).toEqual({ almanach: 3600, amie: 86400, notifications: 600 });
     for (const bad of ['0', '-5', '1.5', 'amie', 'amie=0', 'ceilometer=60', 'amie=60,', 'ten']) {
-      expect(() => validateEnv({ SOURCE_SILENCE_SECONDS: bad })).toThrow(/\n  SOURCE_SILENCE_SECONDS: SOURCE_SILENCE_SECONDS must be a whole number of seconds/);
+      expect(() => validateEnv({ SOURCE_SILENCE_SECONDS: bad })).toThrow(/\n  SOURCE_SILENCE_SECONDS must be a whole number of seconds/);
     }
   });
 
