@@ -117,6 +117,22 @@ describe('GET /metrics (reports.md §9.1)', () => {
     expect(Number(value)).toBe(2);
   });
 
+  it('counts AMIE records loaded, and versions superseded by a later submission of the same record, where the batches load', async () => {
+    const site = await createSite(t, 'site-l');
+    const submit = (records: Record<string, unknown>[]) => t.http.post('/amie/usage').set(site.headers).send({ UsageType: 'Compute', Records: records }).expect(200);
+    await submit([compute(1), compute(2)]);
+    await waitLoaded(t);
+    // Record 1 again with another charge: the new version loads, the stored one is superseded.
+    await submit([compute(1, { Charge: '25' })]);
+    await waitLoaded(t);
+    await flush();
+    const { families } = await scrape();
+    const ingest = (outcome: string) => valueOf(families, 'ledger_ingest_total', { source: 'amie', site: 'site-l', outcome });
+    expect({ accepted: ingest('accepted'), loaded: ingest('loaded'), superseded: ingest('superseded') }).toEqual({ accepted: 3, loaded: 3, superseded: 1 });
+    // Not counted before the load: refused_horizon waits for the late-data horizon (docs/operations.md).
+    expect(ingest('refused_horizon')).toBeUndefined();
+  });
+
   it('a site silent beyond its threshold shows ledger_source_silent 1; the others 0', async () => {
     await seed();
     const before = (await scrape()).families;
