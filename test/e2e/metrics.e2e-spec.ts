@@ -133,6 +133,30 @@ describe('GET /metrics (reports.md §9.1)', () => {
     expect(ingest('refused_horizon')).toBeUndefined();
   });
 
+  it('counts the rows each report route answered, by format: the JSON rows, the CSV lines streamed', async () => {
+    const service = await t.token('service');
+    const a = almanach(t, service);
+    await a.createInstance('p1', 'i1', '2025-03-01T00:00:00Z', 'm1.a');
+    await a.createInstance('p2', 'i2', '2025-03-01T00:00:00Z', 'm1.b');
+    await a.deleteInstance('i1', '2025-03-03T00:00:00Z');
+    await drainRollups(t);
+    const reader = await t.token('reader');
+    const rowsOf = (families: Awaited<ReturnType<typeof scrape>>['families'], route: string, format: string) => valueOf(families, 'ledger_report_rows_total', { route, format }) ?? 0;
+    const before = (await scrape()).families;
+    const usage = '/reports/usage?period=2025-03&granularity=day';
+    const json = await t.http.get(usage).set('X-Auth-Token', reader).expect(200);
+    expect(json.body.rows.length).toBeGreaterThan(2);
+    const csv = await t.http.get(`${usage}&format=csv`).set('X-Auth-Token', reader).expect(200);
+    const csvLines = csv.text.split('\r\n').filter((l) => l !== '').length - 1;
+    expect(csvLines).toBe(json.body.rows.length);
+    const entities = await t.http.get('/reports/usage/entities?period=2025-03').set('X-Auth-Token', reader).expect(200);
+    const { families } = await scrape();
+    expect(families.get('ledger_report_rows_total')?.type).toBe('counter');
+    expect(rowsOf(families, '/reports/usage', 'json') - rowsOf(before, '/reports/usage', 'json')).toBe(json.body.rows.length);
+    expect(rowsOf(families, '/reports/usage', 'csv') - rowsOf(before, '/reports/usage', 'csv')).toBe(csvLines);
+    expect(rowsOf(families, '/reports/usage/entities', 'json') - rowsOf(before, '/reports/usage/entities', 'json')).toBe(entities.body.rows.length);
+  });
+
   it('a site silent beyond its threshold shows ledger_source_silent 1; the others 0', async () => {
     await seed();
     const before = (await scrape()).families;
