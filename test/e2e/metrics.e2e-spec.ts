@@ -101,7 +101,9 @@ describe('GET /metrics (reports.md §9.1)', () => {
     expect(valueOf(families, 'ledger_amie_failed_records', { site: 'site-m' })).toBe(1);
     expect(valueOf(families, 'ledger_amie_failed_records', { site: 'site-quiet' })).toBe(0);
     // The report route by its pattern, never the path asked.
-    expect(valueOf(families, 'ledger_report_duration_seconds_count', { route: '/reports/usage', format: 'json' })).toBeGreaterThanOrEqual(1);
+    const usageCounts = families.get('ledger_report_duration_seconds')!.samples.filter((x) => x.name === 'ledger_report_duration_seconds_count' && x.labels.route === '/reports/usage' && x.labels.format === 'json');
+    expect(usageCounts.reduce((sum, x) => sum + x.value, 0)).toBeGreaterThanOrEqual(1);
+    expect(usageCounts.every((x) => ['month', 'day', 'site', 'raw'].includes(x.labels.level))).toBe(true);
     expect(families.get('ledger_http_requests_total')!.samples.every((s) => ['almanach', 'amie', 'astakos', 'allocations', 'admin', 'own'].includes(s.labels.mount) && /^[1-5]xx$/.test(s.labels.status_class))).toBe(true);
     expect(valueOf(families, 'ledger_http_requests_total', { mount: 'almanach', method: 'POST', status_class: '2xx' })).toBe(2);
   });
@@ -157,6 +159,34 @@ describe('GET /metrics (reports.md §9.1)', () => {
     expect(rowsOf(families, '/reports/usage/entities', 'json') - rowsOf(before, '/reports/usage/entities', 'json')).toBe(entities.body.rows.length);
   });
 
+  it('labels each report answer with the finest cell level it read: month, day, site or raw', async () => {
+    const service = await t.token('service');
+    await almanach(t, service).createInstance('p1', 'i1', '2025-02-20T00:00:00Z');
+    await drainRollups(t);
+    const reader = await t.token('reader');
+    const count = (families: Awaited<ReturnType<typeof scrape>>['families'], route: string, format: string, level: string) =>
+      valueOf(families, 'ledger_report_duration_seconds_count', { route, format, level }) ?? 0;
+    const cases: { query: string; route?: string; format?: string; level: string }[] = [
+      // A whole booked month of project figures: the month cells.
+      { query: '/reports/usage?period=2025-03', level: 'month' },
+      { query: '/reports/usage?period=2025-03&format=csv', format: 'csv', level: 'month' },
+      // Whole days that are not a whole month: the day cells.
+      { query: '/reports/usage?start=2025-03-01T00:00:00Z&end=2025-03-04T00:00:00Z', level: 'day' },
+      // Fleet figures (no project in the grouping or the filters): the site-day cells.
+      { query: '/reports/usage?period=2025-03&group_by=site', level: 'site' },
+      // A whole month and a cut day: the finest level read is raw history.
+      { query: '/reports/usage?start=2025-03-01T00:00:00Z&end=2025-04-01T06:00:00Z', level: 'raw' },
+      { query: '/reports/usage/entities?period=2025-03', route: '/reports/usage/entities', level: 'raw' },
+    ];
+    for (const c of cases) {
+      const route = c.route ?? '/reports/usage';
+      const format = c.format ?? 'json';
+      const before = count((await scrape()).families, route, format, c.level);
+      await t.http.get(c.query).set('X-Auth-Token', reader).expect(200);
+      expect({ query: c.query, level: c.level, answered: count((await scrape()).families, route, format, c.level) - before }).toEqual({ query: c.query, level: c.level, answered: 1 });
+    }
+  });
+
   it('a site silent beyond its threshold shows ledger_source_silent 1; the others 0', async () => {
     await seed();
     const before = (await scrape()).families;
@@ -178,7 +208,7 @@ describe('GET /metrics (reports.md §9.1)', () => {
     for (const secret of ['proj-secret-4711', 'proj-user-0815', 'TG-SECRET-99', 'TG-SECRET-98', 'alice-secret-user', 'bob-secret-user', 'carol-secret-user', 'jdoe', 'inst-1', 'inst-2']) {
       expect({ secret, found: text.includes(secret) }).toEqual({ secret, found: false });
     }
-    const allowed = new Set(['source', 'site', 'collector', 'outcome', 'queue', 'state', 'invariant', 'kind', 'event_type', 'route', 'format', 'mount', 'method', 'status_class', 'le']);
+    const allowed = new Set(['source', 'site', 'collector', 'outcome', 'queue', 'state', 'invariant', 'kind', 'event_type', 'route', 'format', 'level', 'mount', 'method', 'status_class', 'le']);
     for (const family of families.values()) {
       if (!family.name.startsWith('ledger_')) continue;
       for (const sample of family.samples) for (const label of Object.keys(sample.labels)) expect({ metric: sample.name, label, allowed: allowed.has(label) }).toEqual({ metric: sample.name, label, allowed: true });

@@ -5,6 +5,7 @@ import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client
 import { AppConfig } from '../../config/app-config';
 import { mountOf } from '../../http/mounts';
 import { csvRowsStreamed } from '../export/csv-export.service';
+import '../report-level';
 import { ROLLUP_BATCH_BUCKETS } from '../rollups/rollup-drainer.service';
 import { histogramFromCounts, MetricFamily, renderFamilies } from './exposition';
 import { OpsRepository } from './ops.repository';
@@ -40,7 +41,7 @@ export class MetricsService implements OnModuleInit {
   readonly registry = new Registry();
   private readonly httpRequests: Counter<'mount' | 'method' | 'status_class'>;
   private readonly httpDuration: Histogram<'mount' | 'method' | 'status_class'>;
-  private readonly reportDuration: Histogram<'route' | 'format'>;
+  private readonly reportDuration: Histogram<'route' | 'format' | 'level'>;
   private readonly reportRows: Counter<'route' | 'format'>;
   private unsized?: { at: number; value: Promise<number> };
 
@@ -56,8 +57,8 @@ export class MetricsService implements OnModuleInit {
     this.httpDuration = new Histogram({ name: 'ledger_http_request_duration_seconds', help: 'HTTP answer time of this process', labelNames: ['mount', 'method', 'status_class'], registers });
     this.reportDuration = new Histogram({
       name: 'ledger_report_duration_seconds',
-      help: 'Answer time of the /reports routes in this process, by route pattern and format',
-      labelNames: ['route', 'format'],
+      help: 'Answer time of the /reports routes in this process, by route pattern, format and (where the route knows it) the finest cell level read',
+      labelNames: ['route', 'format', 'level'],
       buckets: REPORT_BUCKETS,
       registers,
     });
@@ -94,7 +95,7 @@ export class MetricsService implements OnModuleInit {
     const route = request.routeOptions.url;
     if (route?.startsWith('/reports/') && reply.statusCode < 400) {
       const format = String(reply.getHeader('content-type') ?? '').startsWith('text/csv') ? 'csv' : 'json';
-      this.reportDuration.observe({ route, format }, seconds);
+      this.reportDuration.observe(request.reportLevel ? { route, format, level: request.reportLevel } : { route, format }, seconds);
       const rows = request.reportCsv ? csvRowsStreamed(request.reportCsv) : request.reportRows;
       if (rows !== undefined) this.reportRows.inc({ route, format }, rows);
     }
