@@ -7,8 +7,49 @@ import { almanach, drainRollups } from '../support/reports';
 import { TestApp } from '../support/test-app';
 
 /**
+ * The table of reports.md §9.1, as the contract names its series (two series
+ * sharing a row are listed one by one), with their types and label names, in
+ * two lists whose union is the table: what is served today, and what waits
+ * for a later issue with the reason. Serving a deferred series means moving
+ * its line from DEFERRED to SERVED; the test fails until it is moved.
+ * (The `events` queue of `ledger_queue_jobs` waits for the budgets issue too.)
+ */
+const SERVED: Record<string, { type: string; labels: string[] }> = {
+  ledger_source_last_event_timestamp_seconds: { type: 'gauge', labels: ['source', 'site', 'collector'] },
+  ledger_source_last_event_age_seconds: { type: 'gauge', labels: ['source', 'site', 'collector'] },
+  ledger_source_silent: { type: 'gauge', labels: ['source', 'site', 'collector'] },
+  ledger_ingest_total: { type: 'counter', labels: ['source', 'site', 'outcome'] },
+  ledger_amie_failed_records: { type: 'gauge', labels: ['site'] },
+  ledger_queue_jobs: { type: 'gauge', labels: ['queue', 'state'] },
+  ledger_queue_oldest_waiting_age_seconds: { type: 'gauge', labels: ['queue'] },
+  ledger_rollup_dirty_keys: { type: 'gauge', labels: [] },
+  ledger_rollup_lag_seconds: { type: 'gauge', labels: [] },
+  ledger_rollup_batches_total: { type: 'counter', labels: [] },
+  ledger_rollup_batch_duration_seconds: { type: 'histogram', labels: [] },
+  ledger_day_roll_last_timestamp_seconds: { type: 'gauge', labels: [] },
+  ledger_rollup_mismatches_total: { type: 'counter', labels: ['invariant'] },
+  ledger_report_duration_seconds: { type: 'histogram', labels: ['route', 'format', 'level'] },
+  ledger_report_rows_total: { type: 'counter', labels: ['route', 'format'] },
+  ledger_job_progress_ratio: { type: 'gauge', labels: ['kind'] },
+  ledger_unsized_flavors: { type: 'gauge', labels: [] },
+  ledger_http_requests_total: { type: 'counter', labels: ['mount', 'method', 'status_class'] },
+  ledger_http_request_duration_seconds: { type: 'histogram', labels: ['mount', 'method', 'status_class'] },
+};
+const DEFERRED: Record<string, { type: string; labels: string[]; reason: string }> = {
+  ledger_rerate_jobs: { type: 'gauge', labels: ['state'], reason: 're-rate jobs come with rating (reports.md 4.6, the rating issue)' },
+  ledger_unpriced_cells: { type: 'gauge', labels: ['meter'], reason: 'price lists and rated cells come with rating (reports.md §4, the rating issue)' },
+  ledger_budget_events_total: { type: 'counter', labels: ['type', 'threshold'], reason: 'budgets and their threshold events come with the budgets issue (reports.md §6)' },
+  ledger_webhook_deliveries_total: { type: 'counter', labels: ['outcome'], reason: 'webhook delivery of budget events comes with the budgets issue (reports.md 6.7)' },
+  ledger_webhook_pending: { type: 'gauge', labels: [], reason: 'webhook delivery of budget events comes with the budgets issue (reports.md 6.7)' },
+  ledger_default_partition_rows: { type: 'gauge', labels: ['table'], reason: 'history partitions come with the partitioning issue (reports.md 7.3)' },
+};
+/** Named by §9.1 below its table: the collector's counter (collector.md §6); plus prom-client's defaults. */
+const ALSO_SERVED: Record<string, string> = { ledger_notifications_total: 'counter' };
+
+/**
  * `GET /metrics` (reports.md §9.1), parsed as Prometheus would: no
- * credential, every series the service produces today, a silent source
+ * credential, every series of the contract's table but the deferred ones
+ * (SERVED, DEFERRED above), a silent source
  * flips ledger_source_silent, and no seeded project id or user name appears.
  */
 describe('GET /metrics (reports.md §9.1)', () => {
@@ -66,32 +107,23 @@ describe('GET /metrics (reports.md §9.1)', () => {
     await t.http.get('/reports/usage?start=2020-01-01T00:00:00Z&end=2030-01-01T00:00:00Z').set('X-Auth-Token', await t.token('reader'));
   }
 
-  it('answers without a credential, in the 0.0.4 text format, with every family of the series produced today', async () => {
+  it("answers without a credential, in the 0.0.4 text format, with every series of the contract's table but the deferred ones", async () => {
     await seed();
     const { families } = await scrape();
-    const expected: Record<string, string> = {
-      ledger_source_last_event_timestamp_seconds: 'gauge',
-      ledger_source_last_event_age_seconds: 'gauge',
-      ledger_source_silent: 'gauge',
-      ledger_ingest_total: 'counter',
-      ledger_amie_failed_records: 'gauge',
-      ledger_queue_jobs: 'gauge',
-      ledger_queue_oldest_waiting_age_seconds: 'gauge',
-      ledger_rollup_dirty_keys: 'gauge',
-      ledger_rollup_lag_seconds: 'gauge',
-      ledger_rollup_batches_total: 'counter',
-      ledger_rollup_batch_duration_seconds: 'histogram',
-      ledger_day_roll_last_timestamp_seconds: 'gauge',
-      ledger_rollup_mismatches_total: 'counter',
-      ledger_job_progress_ratio: 'gauge',
-      ledger_report_duration_seconds: 'histogram',
-      ledger_http_requests_total: 'counter',
-      ledger_http_request_duration_seconds: 'histogram',
-      ledger_notifications_total: 'counter',
-      process_cpu_user_seconds_total: 'counter',
-      nodejs_heap_size_used_bytes: 'gauge',
-    };
-    for (const [name, type] of Object.entries(expected)) expect({ name, type: families.get(name)?.type }).toEqual({ name, type });
+    // Every series the contract lists is served with its type and nothing but its labels (`le` for buckets)…
+    for (const [name, { type, labels }] of Object.entries(SERVED)) {
+      expect({ name, type: families.get(name)?.type }).toEqual({ name, type });
+      const extra = families.get(name)!.samples.flatMap((x) => Object.keys(x.labels).filter((l) => !labels.includes(l) && !(type === 'histogram' && l === 'le')));
+      expect({ name, extra }).toEqual({ name, extra: [] });
+    }
+    // …a deferred one is absent: serving it means moving it from DEFERRED to SERVED…
+    for (const name of Object.keys(DEFERRED)) expect({ name, served: families.has(name) }).toEqual({ name, served: false });
+    // …and no ledger_ series is served that the contract does not name.
+    const named = new Set([...Object.keys(SERVED), ...Object.keys(DEFERRED), ...Object.keys(ALSO_SERVED)]);
+    expect([...families.keys()].filter((n) => n.startsWith('ledger_') && !named.has(n))).toEqual([]);
+    for (const [name, type] of Object.entries({ ...ALSO_SERVED, process_cpu_user_seconds_total: 'counter', nodejs_heap_size_used_bytes: 'gauge' })) {
+      expect({ name, type: families.get(name)?.type }).toEqual({ name, type });
+    }
     expect(valueOf(families, 'ledger_queue_jobs', { queue: 'jobs', state: 'waiting' })).toEqual(expect.any(Number));
     expect(families.get('ledger_queue_jobs')!.samples.map((s) => s.labels.state).sort()).toEqual(['active', 'delayed', 'failed', 'waiting']);
     expect(valueOf(families, 'ledger_queue_oldest_waiting_age_seconds', { queue: 'jobs' })).toEqual(expect.any(Number));
