@@ -3,7 +3,8 @@ import { MetricsService } from '../../src/reports/ops/metrics.service';
 import { SourceSeenRecorder } from '../../src/reports/ops/source-seen.recorder';
 import { compute, createSite, startUsageApp, waitLoaded } from '../support/amie';
 import { parsePrometheusText, valueOf } from '../support/prometheus-text';
-import { almanach, drainRollups } from '../support/reports';
+import { until } from '../support/processes';
+import { almanach, drainRollups, seenRows } from '../support/reports';
 import { TestApp } from '../support/test-app';
 
 /**
@@ -76,14 +77,6 @@ describe('GET /metrics (reports.md §9.1)', () => {
   };
   const flush = () => t.app.get(MetricCounts).flush();
   const hourAgo = () => new Date(Date.now() - 3_600_000).toISOString();
-  async function seenRows(n: number): Promise<void> {
-    const deadline = Date.now() + 10_000;
-    while (Date.now() < deadline) {
-      const [{ c }] = await t.runtime.dataSource.query(`SELECT count(*)::int AS c FROM report_source_seen`);
-      if (c >= n) return;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
 
   /** Seeds identifiable project ids and user names through every ingest path. */
   async function seed() {
@@ -103,7 +96,7 @@ describe('GET /metrics (reports.md §9.1)', () => {
     await createSite(t, 'site-quiet');
     await t.runtime.dataSource.query(`INSERT INTO notification_counts (event_type, outcome, count) VALUES ('compute.instance.create.end', 'processed', 7)`);
     await waitLoaded(t);
-    await seenRows(2);
+    await seenRows(t, 2);
     await t.http.get('/reports/usage?start=2020-01-01T00:00:00Z&end=2030-01-01T00:00:00Z').set('X-Auth-Token', await t.token('reader'));
   }
 
@@ -271,13 +264,8 @@ describe('GET /metrics (reports.md §9.1)', () => {
     await drainRollups(t);
     await t.runtime.dataSource.query(`UPDATE report_usage_day_cell SET quantity = quantity + 1 WHERE day = '2025-03-01'`);
     const res = await t.http.post('/admin/reports/consistency-checks').set('X-Auth-Token', await t.token('admin')).send({ period: '2025-03' }).expect(202);
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      const job = await t.http.get(`/admin/reports/jobs/${res.body.id}`).set('X-Auth-Token', await t.token('admin')).expect(200);
-      if (['succeeded', 'failed'].includes(job.body.state)) break;
-      if (Date.now() > deadline) throw new Error('check did not finish');
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    const admin = await t.token('admin');
+    await until('the consistency check to finish', async () => ['succeeded', 'failed'].includes((await t.http.get(`/admin/reports/jobs/${res.body.id}`).set('X-Auth-Token', admin).expect(200)).body.state), 30_000);
     const { families } = await scrape();
     expect(valueOf(families, 'ledger_rollup_mismatches_total', { invariant: 'I1' })).toBeGreaterThanOrEqual(1);
   });
