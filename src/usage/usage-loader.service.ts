@@ -3,11 +3,14 @@ import { DataSource } from 'typeorm';
 import { UsageBatchRepository } from './usage-batch.repository';
 import { UsageFailedRecordRepository } from './usage-failed-record.repository';
 import { receiptSeq } from './usage-receipt';
-import { UsageRecordRepository } from './usage-record.repository';
+import { LoadedBatch, UsageRecordRepository } from './usage-record.repository';
 import { echoRecord } from './usage-validation';
 
 /** The error of records whose batch failed every processing attempt (amie-usage.md 5.5). */
 export const PROCESSING_ERROR = 'internal processing error';
+
+/** Told of each batch once its load has committed (UsageLoaderService.onLoaded). */
+export type BatchLoadedListener = (batch: LoadedBatch) => void;
 
 /**
  * Loads accepted batches into the ledger (amie-usage.md 5.2-5.3). Called by
@@ -22,10 +25,28 @@ export class UsageLoaderService {
     private readonly failures: UsageFailedRecordRepository,
   ) {}
 
-  /** Applies a pending batch (one statement: UsageRecordRepository.loadBatch); null when it was not pending. */
+  private readonly listeners: BatchLoadedListener[] = [];
+
+  /**
+   * Calls `listener` after each load that applied a batch, with its site and
+   * counts. The module's one outward seam: whoever watches loads (the
+   * reports' ingest counters) subscribes here, so usage imports none of them.
+   */
+  onLoaded(listener: BatchLoadedListener): void {
+    this.listeners.push(listener);
+  }
+
+  /**
+   * Applies a pending batch (one statement: UsageRecordRepository.loadBatch);
+   * null when it was not pending. Listeners are told after the statement has
+   * committed, and only by the call that moved the batch out of `pending`: a
+   * retried or repeated job finds it loaded and tells no one again.
+   */
   async loadBatch(batchId: string): Promise<{ loaded: number } | null> {
-    const loaded = await this.records.loadBatch(batchId);
-    return loaded === null ? null : { loaded };
+    const batch = await this.records.loadBatch(batchId);
+    if (batch === null) return null;
+    for (const listener of this.listeners) listener(batch);
+    return { loaded: batch.loaded };
   }
 
   /**

@@ -9,6 +9,13 @@ import { inWindow, windowParams } from './usage-window';
  * amie_usage_record: the ledger, one row per identity (site, UsageType,
  * Resource, LocalRecordID) holding its current version (amie-usage.md 5.3).
  */
+/** What one load applied (UsageRecordRepository.loadBatch). */
+export interface LoadedBatch {
+  site: string;
+  loaded: number;
+  superseded: number;
+}
+
 @Injectable()
 export class UsageRecordRepository {
   constructor(private readonly db: DataSource) {}
@@ -21,11 +28,15 @@ export class UsageRecordRepository {
    * ("latest received wins" whatever order workers finish in), clear every
    * older outstanding failure of each applied identity, and mark the batch
    * loaded. Rows are inserted in key order so that concurrent batches lock
-   * shared identities in the same order. Returns how many versions were
-   * applied, or null when the batch was not pending.
+   * shared identities in the same order. Returns the batch's site, how
+   * many of its versions were applied (`loaded`) and how many versions lost
+   * to a later received version of the same record (`superseded`: the
+   * batch's versions not applied, plus the stored versions the applied ones
+   * replaced, found in the statement's snapshot), or null when the batch was
+   * not pending.
    */
-  async loadBatch(batchId: string, sql: Sql = this.db): Promise<number | null> {
-    const row = await runOne<{ loaded_count: number }>(
+  async loadBatch(batchId: string, sql: Sql = this.db): Promise<LoadedBatch | null> {
+    const row = await runOne<LoadedBatch>(
       sql,
       `
       WITH b AS (
@@ -62,10 +73,14 @@ export class UsageRecordRepository {
       SET state = 'loaded', processed_at = now(), last_error = NULL,
           loaded_count = (SELECT count(*) FROM up)
       WHERE id IN (SELECT id FROM b)
-      RETURNING loaded_count`,
+      RETURNING site, loaded_count AS loaded,
+        jsonb_array_length(records) - loaded_count
+          + (SELECT count(*) FROM up JOIN amie_usage_record prior
+               ON prior.site = up.site AND prior.usage_type = up.usage_type
+              AND prior.resource = up.resource AND prior.local_record_id = up.local_record_id)::int AS superseded`,
       [batchId],
     );
-    return row ? row.loaded_count : null;
+    return row ?? null;
   }
 
   /** LoadedRecordCount and TotalCharge (exact decimal text) per resource, by processing time (5.4). */

@@ -2,7 +2,8 @@ import { MetricCounts } from '../../src/reports/ops/metric-counts.service';
 import { OpsLoops } from '../../src/reports/ops/ops-loops.service';
 import { SourceSeenRecorder } from '../../src/reports/ops/source-seen.recorder';
 import { compute, createSite, startUsageApp, waitLoaded } from '../support/amie';
-import { almanach, drainRollups } from '../support/reports';
+import { until } from '../support/processes';
+import { almanach, drainRollups, seenRows } from '../support/reports';
 import { ADMIN_TOKEN, TestApp } from '../support/test-app';
 
 /**
@@ -30,15 +31,6 @@ describe('reports operations views (reports.md §9.2)', () => {
 
   const get = (path: string, token = reader) => t.http.get(path).set('X-Auth-Token', token);
   const hourAgo = () => new Date(Date.now() - 3_600_000).toISOString();
-  /** The rows of report_source_seen are written after the answer (onResponse): wait for them. */
-  async function seenRows(n: number): Promise<{ source: string; site: string; collector: string }[]> {
-    const deadline = Date.now() + 10_000;
-    for (;;) {
-      const rows = await t.runtime.dataSource.query(`SELECT source, site, collector FROM report_source_seen ORDER BY 1, 2, 3`);
-      if (rows.length >= n || Date.now() > deadline) return rows;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
 
   describe('GET /reports/ops/freshness', () => {
     it('answers no sources and an idle rollup on an empty ledger', async () => {
@@ -64,7 +56,7 @@ describe('reports operations views (reports.md §9.2)', () => {
       await t.runtime.dataSource.query(`INSERT INTO notification_receipts (message_id, event_type, received_at) VALUES ('m-1', 'compute.instance.create.end', now() - interval '5 minutes')`);
       await t.app.get(OpsLoops).copyReceipt();
       await waitLoaded(t);
-      await seenRows(3);
+      await seenRows(t, 3);
 
       const res = await get('/reports/ops/freshness').expect(200);
       expect(res.body.sources).toEqual([
@@ -81,21 +73,16 @@ describe('reports operations views (reports.md §9.2)', () => {
     it('says a source is silent once its age passes its threshold (SOURCE_SILENCE_SECONDS), and keeps the row', async () => {
       const siteB = await createSite(t, 'site-b');
       await t.http.post('/amie/usage').set(siteB.headers).send({ UsageType: 'Compute', Records: [compute(1)] }).expect(200);
-      await seenRows(1);
+      await seenRows(t, 1);
       await t.runtime.dataSource.query(`UPDATE report_source_seen SET last_event_at = now() - interval '601 seconds'`);
       const [row] = (await get('/reports/ops/freshness').expect(200)).body.sources;
       expect(row).toMatchObject({ source: 'amie', site: 'site-b', silent: true, threshold_seconds: 600 });
       expect(row.age_seconds).toBeGreaterThan(600);
-      // A new accepted submission makes it fresh again (a second later: at most one write per key and second).
-      await new Promise((r) => setTimeout(r, 1100));
+      // A new accepted submission makes it fresh again (the recorder writes a key at most once a
+      // second: forget this second's write, as a later second would).
+      t.app.get(SourceSeenRecorder).forgetWrites();
       await t.http.post('/amie/usage').set(siteB.headers).send({ UsageType: 'Compute', Records: [compute(2)] }).expect(200);
-      const deadline = Date.now() + 10_000;
-      let fresh = row;
-      while (Date.now() < deadline && fresh.silent) {
-        fresh = (await get('/reports/ops/freshness').expect(200)).body.sources[0];
-        await new Promise((r) => setTimeout(r, 20));
-      }
-      expect(fresh).toMatchObject({ silent: false });
+      await until('the source to be fresh again', async () => !(await get('/reports/ops/freshness').expect(200)).body.sources[0].silent, 10_000, 20);
       await waitLoaded(t);
     });
 

@@ -1,4 +1,5 @@
 import { RollupDrainer } from '../../src/reports/rollups/rollup-drainer.service';
+import { until } from './processes';
 import { TestApp } from './test-app';
 
 /**
@@ -24,4 +25,23 @@ export function almanach(t: TestApp, token: string) {
 /** Runs the rollup worker's drain until no dirty key is left. */
 export async function drainRollups(t: TestApp): Promise<number> {
   return t.app.get(RollupDrainer).drainAll();
+}
+
+/**
+ * The rows of report_source_seen once there are at least `n`: they are
+ * written after the answer (the recorder's onResponse hook), so a test waits
+ * for them; throws when they are not there within `timeoutMs`.
+ */
+export async function seenRows(t: TestApp, n: number, timeoutMs = 10_000): Promise<{ source: string; site: string; collector: string }[]> {
+  let rows: { source: string; site: string; collector: string }[] = [];
+  await until(
+    `${n} row(s) in report_source_seen`,
+    async () => {
+      rows = await t.runtime.dataSource.query(`SELECT source, site, collector FROM report_source_seen ORDER BY 1, 2, 3`);
+      return rows.length >= n;
+    },
+    timeoutMs,
+    20,
+  );
+  return rows;
 }

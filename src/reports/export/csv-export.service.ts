@@ -42,6 +42,19 @@ export interface CsvExport<Row extends Record<string, unknown> = Record<string, 
 
 const DEFAULT_BATCH = 1000;
 
+/** The rows of each answered export, by the stream handed to the reply. */
+const STREAMED = new WeakMap<object, ExportRows>();
+
+/**
+ * The data rows (header not counted) an export's stream has been given so
+ * far, when `payload` is the body of a CSV export; otherwise undefined. Read
+ * once the answer has ended (an `onResponse` hook), it is the rows streamed:
+ * `ledger_report_rows_total` (reports.md §9.1).
+ */
+export function csvRowsStreamed(payload: unknown): number | undefined {
+  return typeof payload === 'object' && payload !== null ? STREAMED.get(payload)?.rowCount : undefined;
+}
+
 /**
  * Answers a list route as CSV (reports.md 1.7): `200 text/csv` with an
  * attachment file name, the body streamed in chunks (no Content-Length)
@@ -117,6 +130,7 @@ export class CsvExportService {
     const csv = stringify({ bom: spec.bom === true, record_delimiter: '\r\n', quoted_match: /[\r\n]/ });
     const started = Date.now();
     pipeline(source, csv, () => undefined);
+    STREAMED.set(csv, source);
     // pipeline's callback comes once the stringifier has taken every record; the export ends when its output is read, or fails.
     finished(csv, (error) => {
       ended();

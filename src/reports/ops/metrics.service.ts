@@ -4,6 +4,8 @@ import { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 import { AppConfig } from '../../config/app-config';
 import { mountOf } from '../../http/mounts';
+import { csvRowsStreamed } from '../export/csv-export.service';
+import '../report-level';
 import { ROLLUP_BATCH_BUCKETS } from '../rollups/rollup-drainer.service';
 import { histogramFromCounts, MetricFamily, renderFamilies } from './exposition';
 import { OpsRepository } from './ops.repository';
@@ -14,6 +16,15 @@ export const REPORT_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
 /** `ledger_unsized_flavors` scans the month cells: computed at most once a minute. */
 const UNSIZED_TTL_MS = 60_000;
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The length of a `/reports/…` JSON answer's `rows`, read before serialization. */
+    reportRows?: number;
+    /** The body of a `/reports/…` CSV answer: its streamed rows are read once it has ended. */
+    reportCsv?: object;
+  }
+}
 
 /**
  * `GET /metrics` (reports.md §9.1, "one scrape target"). Per process, in
@@ -30,7 +41,8 @@ export class MetricsService implements OnModuleInit {
   readonly registry = new Registry();
   private readonly httpRequests: Counter<'mount' | 'method' | 'status_class'>;
   private readonly httpDuration: Histogram<'mount' | 'method' | 'status_class'>;
-  private readonly reportDuration: Histogram<'route' | 'format'>;
+  private readonly reportDuration: Histogram<'route' | 'format' | 'level'>;
+  private readonly reportRows: Counter<'route' | 'format'>;
   private unsized?: { at: number; value: Promise<number> };
 
   constructor(
@@ -45,16 +57,34 @@ export class MetricsService implements OnModuleInit {
     this.httpDuration = new Histogram({ name: 'ledger_http_request_duration_seconds', help: 'HTTP answer time of this process', labelNames: ['mount', 'method', 'status_class'], registers });
     this.reportDuration = new Histogram({
       name: 'ledger_report_duration_seconds',
-      help: 'Answer time of the /reports routes in this process, by route pattern and format',
-      labelNames: ['route', 'format'],
+      help: 'Answer time of the /reports routes in this process, by route pattern, format and (where the route knows it) the finest cell level read',
+      labelNames: ['route', 'format', 'level'],
       buckets: REPORT_BUCKETS,
+      registers,
+    });
+    this.reportRows = new Counter({
+      name: 'ledger_report_rows_total',
+      help: 'Rows answered by the /reports routes in this process: the rows of a JSON answer, the data lines of a CSV stream',
+      labelNames: ['route', 'format'],
       registers,
     });
   }
 
   onModuleInit(): void {
     const fastify = this.adapter.httpAdapter?.getInstance<FastifyInstance>();
-    fastify?.addHook('onResponse', async (request: FastifyRequest, reply: FastifyReply) => this.observe(request, reply));
+    if (!fastify) return;
+    // Rows are counted from what is answered, so every report route counts the same way: the
+    // `rows` list of a JSON answer (before serialization), the lines a CSV export streamed.
+    fastify.addHook('preSerialization', async (request: FastifyRequest, _reply: FastifyReply, payload: unknown) => {
+      const rows = (payload as { rows?: unknown } | null)?.rows;
+      if (request.routeOptions.url?.startsWith('/reports/') && Array.isArray(rows)) request.reportRows = rows.length;
+      return payload;
+    });
+    fastify.addHook('onSend', async (request: FastifyRequest, _reply: FastifyReply, payload: unknown) => {
+      if (csvRowsStreamed(payload) !== undefined) request.reportCsv = payload as object;
+      return payload;
+    });
+    fastify.addHook('onResponse', async (request: FastifyRequest, reply: FastifyReply) => this.observe(request, reply));
   }
 
   private observe(request: FastifyRequest, reply: FastifyReply): void {
@@ -65,7 +95,9 @@ export class MetricsService implements OnModuleInit {
     const route = request.routeOptions.url;
     if (route?.startsWith('/reports/') && reply.statusCode < 400) {
       const format = String(reply.getHeader('content-type') ?? '').startsWith('text/csv') ? 'csv' : 'json';
-      this.reportDuration.observe({ route, format }, seconds);
+      this.reportDuration.observe(request.reportLevel ? { route, format, level: request.reportLevel } : { route, format }, seconds);
+      const rows = request.reportCsv ? csvRowsStreamed(request.reportCsv) : request.reportRows;
+      if (rows !== undefined) this.reportRows.inc({ route, format }, rows);
     }
   }
 

@@ -5,6 +5,7 @@ import { ALL_ROLES, Roles } from '../../auth/auth.decorators';
 import { ApiErrors, SECURITY_TOKEN } from '../../http/openapi';
 import { CsvExportService } from '../export/csv-export.service';
 import { negotiateFormat } from '../export/csv-negotiation';
+import '../report-level';
 import { UsageQueryDto } from './dto/usage-query.dto';
 import { UsageReportService } from './usage-report.service';
 
@@ -27,7 +28,14 @@ export class UsageReportController {
   })
   @ApiErrors('own', 400, 429)
   async usage(@Req() req: FastifyRequest, @Query() query: UsageQueryDto, @Headers('accept') accept?: string) {
-    if (negotiateFormat(query, accept) === 'csv') return this.exports.stream(await this.reports.usageCsv(req.principal!, query));
-    return this.reports.usage(req.principal!, query);
+    // The level that answered goes to ledger_report_duration_seconds (MetricsService).
+    if (negotiateFormat(query, accept) === 'csv') {
+      const { csv, level } = await this.reports.usageCsv(req.principal!, query);
+      req.reportLevel = level;
+      return this.exports.stream(csv);
+    }
+    const { body, level } = await this.reports.usage(req.principal!, query);
+    req.reportLevel = level;
+    return body;
   }
 }

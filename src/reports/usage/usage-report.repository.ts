@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { runOne, Sql } from '../../database/query-result';
 import { AMIE_INSTANT, AMIE_METERS } from '../rollups/usage-sql';
+import { ReportLevel } from '../report-level';
 import { UTC_MICROS } from '../window/window.repository';
 
 export type Granularity = 'total' | 'day' | 'month';
@@ -60,6 +61,8 @@ export interface UsageAnswer {
   unsized_keys: string[];
   /** Every (meter, key) of the result, for the warnings. */
   meter_keys: [string, string][];
+  /** The finest cell level the answer read (ReportLevel). */
+  level: ReportLevel;
 }
 
 export interface Freshness {
@@ -90,7 +93,7 @@ export class UsageReportRepository {
    * group, meter) with its sort columns k1…k11, and `f`, the metered rows
    * before grouping. Parameters are added to `p`.
    */
-  private reportCte(q: UsageQuery, p: Params): { cte: string; timeMeters: string } {
+  private reportCte(q: UsageQuery, p: Params): { cte: string; timeMeters: string; level: string } {
     const ws = p.add(q.start, 'timestamptz');
     const we = p.add(q.end, 'timestamptz');
     const asOf = p.add(q.asOf, 'timestamptz');
@@ -250,7 +253,24 @@ export class UsageReportRepository {
       keyed AS (
         SELECT res.*, ${SORT_PARTS.map((part, i) => `${part} AS k${i + 1}`).join(', ')} FROM res
       )`;
-    return { cte, timeMeters };
+    // The finest level the plan reads (ReportLevel): raw history for cut days (and for today when
+    // a today cell is behind as_of), day or today cells per project, site-day cells for fleet
+    // figures, month cells; an answer that reads no cell at all (nothing to read) counts as month.
+    const level = `(SELECT CASE
+        WHEN EXISTS (SELECT 1 FROM classified WHERE kind = 'raw')
+          OR (EXISTS (SELECT 1 FROM classified WHERE kind = 'today') AND EXISTS (SELECT 1 FROM today_bad)) THEN 'raw'
+        WHEN EXISTS (SELECT 1 FROM classified WHERE kind = 'today')${q.siteCells ? '' : ` OR EXISTS (SELECT 1 FROM cell_days)`} THEN 'day'
+        WHEN EXISTS (SELECT 1 FROM cell_days) THEN 'site'
+        ELSE 'month' END)`;
+    return { cte, timeMeters, level };
+  }
+
+  /** Which cell level the report reads (for the CSV answer, whose rows do not carry it); the plan only, no cell is read. */
+  async level(q: UsageQuery, sql: Sql = this.db): Promise<ReportLevel> {
+    const p = new Params();
+    const { cte, level } = this.reportCte(q, p);
+    const row = await runOne<{ level: ReportLevel }>(sql, `${cte} SELECT ${level} AS level`, p.values);
+    return row!.level;
   }
 
   /**
@@ -271,7 +291,7 @@ export class UsageReportRepository {
 
   async aggregate(q: UsageQuery, sql: Sql = this.db): Promise<UsageAnswer> {
     const p = new Params();
-    const { cte, timeMeters } = this.reportCte(q, p);
+    const { cte, timeMeters, level } = this.reportCte(q, p);
     const limit = p.add(q.limit + 1, 'int');
     const text = `${cte}
       SELECT
@@ -287,7 +307,8 @@ export class UsageReportRepository {
          FROM (SELECT meter, CASE WHEN meter = ANY(${timeMeters}) THEN round(sum(quantity), 6) ELSE sum(quantity) END AS quantity FROM res GROUP BY meter) t) AS totals,
         (SELECT coalesce(json_agg(DISTINCT key ORDER BY key), '[]'::json) FROM f WHERE unsized) AS unsized_keys,
         (SELECT coalesce(json_agg(json_build_array(meter, key) ORDER BY meter, key), '[]'::json)
-         FROM (SELECT DISTINCT meter, key FROM f) mk) AS meter_keys`;
+         FROM (SELECT DISTINCT meter, key FROM f) mk) AS meter_keys,
+        ${level} AS level`;
     const row = await runOne<UsageAnswer>(sql, text, p.values);
     return row!;
   }

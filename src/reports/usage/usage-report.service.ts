@@ -10,6 +10,7 @@ import { invalid } from '../window/reports-input';
 import { isoMillis, ResolvedWindow, WindowService } from '../window/window.service';
 import { UsageQueryDto } from './dto/usage-query.dto';
 import { CsvExport } from '../export/csv-export.service';
+import { ReportLevel } from '../report-level';
 import { Granularity, GroupColumn, UsageQuery, UsageReportRepository, UsageRow } from './usage-report.repository';
 
 /** The unit of each meter (§2.1). */
@@ -93,11 +94,14 @@ export class UsageReportService {
   }
 
   /** The report as a CSV export (§1.7): the same rows in the same order, streamed from one snapshot. */
-  async usageCsv(principal: Principal, query: UsageQueryDto): Promise<CsvExport> {
+  async usageCsv(principal: Principal, query: UsageQueryDto): Promise<{ csv: CsvExport; level: ReportLevel }> {
     const prepared = this.prepare(principal, query);
     const window = await this.windows.resolve(query);
-    const statement = this.reports.csvStatement(this.usageQuery(query, window, prepared, null, 0));
-    return {
+    const q = this.usageQuery(query, window, prepared, null, 0);
+    const statement = this.reports.csvStatement(q);
+    // The plan's level, read before the export's own snapshot (a day roll in between could move one day from raw to day cells).
+    const level = await this.reports.level(q);
+    const csv: CsvExport = {
       route: 'usage',
       window: { period: window.period, start: new Date(isoMillis(window.start)), end: new Date(isoMillis(window.end)) },
       sql: statement.sql,
@@ -107,8 +111,10 @@ export class UsageReportService {
       bom: query.bom === '1',
       settings: { jit: 'off' },
     };
+    return { csv, level };
   }
 
+  /** The report (§3.1) as `body`, and the finest cell level it read as `level` (for the metrics, §9.1). */
   async usage(principal: Principal, query: UsageQueryDto) {
     const prepared = this.prepare(principal, query);
     const { groupBy, currency, projects, granularity } = prepared;
@@ -122,7 +128,7 @@ export class UsageReportService {
       const endCut = window.end < window.as_of ? window.end : window.as_of;
       const empty = projects !== null && projects.length === 0;
       const answer = empty
-        ? { rows: [], totals: [], unsized_keys: [], meter_keys: [] }
+        ? { rows: [], totals: [], unsized_keys: [], meter_keys: [], level: 'month' as const }
         : await this.reports.aggregate(this.usageQuery(query, window, prepared, after, limit), tx);
       const fresh =
         endCut > window.start && !empty
@@ -139,7 +145,7 @@ export class UsageReportService {
           message: `flavor ${JSON.stringify(key)} is not in the flavor catalogue: it counts in instance.time but not in vCPU, RAM or disk`,
         })),
       ].sort((a, b) => cmp(a.code, b.code) || cmp(a.meter, b.meter) || cmp(a.key, b.key));
-      return {
+      const body = {
         window: { start: isoMillis(window.start), end: isoMillis(window.end), tz: window.tz, period: window.period },
         as_of: isoMillis(window.as_of),
         complete: fresh.pending_cells === 0 && !(fresh.last_day > fresh.booked_day),
@@ -157,6 +163,7 @@ export class UsageReportService {
         next_cursor: more ? encodeCursor(digest, rows[rows.length - 1].sort_key) : null,
         warnings,
       };
+      return { body, level: answer.level };
     });
   }
 }

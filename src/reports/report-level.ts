@@ -1,0 +1,15 @@
+/**
+ * The cell level that answered a report (reports.md §9.1, label `level` of
+ * `ledger_report_duration_seconds`), from the coarsest to the finest:
+ * month cells, site-day cells (fleet figures), day cells (per project, the
+ * today cell included), raw history. An answer that reads several levels
+ * is labelled with the finest it read (docs/operations.md).
+ */
+export type ReportLevel = 'month' | 'site' | 'day' | 'raw';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set by a report route that knows which cell level answered it; read by the metrics hook. */
+    reportLevel?: ReportLevel;
+  }
+}
