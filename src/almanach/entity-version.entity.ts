@@ -13,8 +13,10 @@ export type EntityType = 'instance' | 'volume';
 @Entity('almanach_entity_version')
 @Index('almanach_entity_version_one_open_uq', ['entityId'], { unique: true, where: '"end" IS NULL' })
 // Carries the columns the reports' recomputation reads (INCLUDE, which the
-// schema builder cannot express: migrations/1763800600200-ReportsVersionCoverIndex.ts).
+// schema builder cannot express: migrations/1763800910000-ReportsVersionCoverIndex.ts).
 @Index('almanach_entity_version_project_cover_idx', { synchronize: false })
+// The instance flavors of the reports' flavor catalogue (partial; migrations/1763801050000-ReportsFlavorIndex.ts).
+@Index('almanach_entity_version_instance_flavor_idx', { synchronize: false })
 @Index('almanach_entity_version_entity_start_idx', ['entityId', 'start', 'id'])
 @Check('almanach_entity_version_type_ck', `"entity_type" IN ('instance', 'volume')`)
 @Check('almanach_entity_version_period_ck', `"end" IS NULL OR "end" >= "start"`)
