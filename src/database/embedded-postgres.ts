@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
+import { btree_gist } from '@electric-sql/pglite/contrib/btree_gist';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 
 export interface EmbeddedPostgres {
@@ -31,7 +32,9 @@ export async function startEmbeddedPostgres(dataDir: string, maxConnections = 2)
     lockFile = join(dataDir, 'usage-ledger.lock');
     takeLock(lockFile);
   }
-  const db = await PGlite.create(inMemory ? 'memory://' : join(dataDir, 'pglite'));
+  // btree_gist: the exclusion constraints of price items (reports.md 4.1) need
+  // it, and PGlite loads an extension only when it is handed over here.
+  const db = await PGlite.create(inMemory ? 'memory://' : join(dataDir, 'pglite'), { extensions: { btree_gist } });
   const socketDir = mkdtempSync(join(tmpdir(), 'usage-ledger-pg-'));
   const port = 5432;
   const server = new PGLiteSocketServer({

@@ -27,6 +27,23 @@ describe('service foundation', () => {
     });
   });
 
+  describe('the database', () => {
+    it('offers btree_gist, which exclusion constraints over (text, range) need (price items, reports.md 4.1), embedded too', async () => {
+      // One connection: the temporary table lives in its session.
+      const db = t.runtime.dataSource.createQueryRunner();
+      await db.connect();
+      await db.query('CREATE EXTENSION IF NOT EXISTS btree_gist');
+      await db.query('CREATE TEMP TABLE gist_probe (list text, valid tstzrange, EXCLUDE USING gist (list WITH =, valid WITH &&))');
+      try {
+        await db.query(`INSERT INTO gist_probe VALUES ('a', tstzrange('2025-01-01', '2025-02-01')), ('a', tstzrange('2025-02-01', '2025-03-01'))`);
+        await expect(db.query(`INSERT INTO gist_probe VALUES ('a', tstzrange('2025-01-15', '2025-01-16'))`)).rejects.toMatchObject({ code: '23P01' });
+      } finally {
+        await db.query('DROP TABLE gist_probe');
+        await db.release();
+      }
+    });
+  });
+
   describe('unknown paths and methods', () => {
     it('answers 404 with a JSON error for an unknown path', async () => {
       const res = await t.http.get('/no/such/path').expect(404);
