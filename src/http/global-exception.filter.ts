@@ -5,6 +5,7 @@ import { DomainError, DomainErrorExtra } from './domain-error';
 import { renderErrorBody } from './error-renderers';
 import { mountOf } from './mounts';
 import { RouteTable } from './route-table';
+import { StoredAnswer } from './stored-answer';
 
 const FASTIFY_MESSAGES: Record<number, string> = {
   400: 'Bad request',
@@ -31,6 +32,10 @@ export class GlobalExceptionFilter implements ExceptionFilter {
     const http = host.switchToHttp();
     const request = http.getRequest<FastifyRequest>();
     const reply = http.getResponse<FastifyReply>();
+    if (exception instanceof StoredAnswer) {
+      void reply.status(exception.status).headers(exception.headers).send(exception.payload);
+      return;
+    }
     const mount = mountOf(request.url);
     let { status, message, extra } = this.describe(exception, request);
 

@@ -4,6 +4,7 @@ import { DetailController } from './detail/detail.controller';
 import { DetailRepository } from './detail/detail.repository';
 import { DetailService } from './detail/detail.service';
 import { CsvExportModule } from './export/csv-export.module';
+import { IdempotencyModule } from './idempotency/idempotency.module';
 import { ProjectsController } from './projects/projects.controller';
 import { ProjectsRepository } from './projects/projects.repository';
 import { ProjectsService } from './projects/projects.service';
@@ -16,7 +17,7 @@ import { WindowService } from './window/window.service';
 
 /** The reports API (reports.md): usage reports, the flavor catalogue and the operator routes. */
 @Module({
-  imports: [ReportsProcessingModule, CsvExportModule, FlavorCatalogueModule],
+  imports: [ReportsProcessingModule, CsvExportModule, FlavorCatalogueModule, IdempotencyModule],
   controllers: [UsageReportController, DetailController, ProjectsController],
   providers: [WindowRepository, WindowService, UsageReportRepository, UsageReportService, DetailRepository, DetailService, ProjectsRepository, ProjectsService],
 })

@@ -200,6 +200,18 @@ describe('OpenAPI document', () => {
     expect(offenders).toEqual([]);
   });
 
+  it('documents Idempotency-Key and its 409 on every POST under /reports and /admin/reports (reports.md 1.8)', () => {
+    const writes = ops.filter((op) => op.key.startsWith('POST /reports/') || op.key.startsWith('POST /admin/reports/'));
+    expect(writes.length).toBeGreaterThanOrEqual(2);
+    const offenders = writes
+      .filter((op) => {
+        const parameters: Json[] = (op.operation.parameters ?? []).map((p: Json) => resolve(document, p) ?? {});
+        return !parameters.some((p) => p.in === 'header' && p.name === 'Idempotency-Key') || !op.operation.responses?.['409'];
+      })
+      .map((op) => op.key);
+    expect(offenders).toEqual([]);
+  });
+
   it('declares a success answer, and its error answers in the shape of the mount', () => {
     const offenders: string[] = [];
     for (const op of ops) {

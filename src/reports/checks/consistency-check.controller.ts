@@ -3,6 +3,7 @@ import { ApiAcceptedResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs
 import { FastifyReply, FastifyRequest } from 'fastify';
 import { Roles } from '../../auth/auth.decorators';
 import { ApiErrors, SECURITY_TOKEN } from '../../http/openapi';
+import { ApiIdempotencyKey } from '../idempotency/api-idempotency-key.decorator';
 import { JobView } from '../jobs/dto/jobs.views';
 import { ConsistencyCheckService } from './consistency-check.service';
 import { CreateConsistencyCheckDto } from './dto/consistency-check.dto';
@@ -20,6 +21,7 @@ export class ConsistencyCheckController {
   @HttpCode(202)
   @ApiOperation({ operationId: 'reports.startConsistencyCheck', summary: 'Check (or repair, or rebuild) the rollups of a window: a consistency_check job' })
   @ApiAcceptedResponse({ type: JobView, description: 'The job; Location names it under /admin/reports/jobs.' })
+  @ApiIdempotencyKey('admin')
   @ApiErrors('admin', 400, 415)
   async start(@Body() body: CreateConsistencyCheckDto, @Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<JobView> {
     const job = await this.checks.start({

@@ -2,6 +2,7 @@ import { Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { Roles } from '../../auth/auth.decorators';
 import { ApiErrors, SECURITY_TOKEN } from '../../http/openapi';
+import { ApiIdempotencyKey } from '../idempotency/api-idempotency-key.decorator';
 import { JobIdParams, ListJobsQuery } from './dto/jobs.dto';
 import { JobListView, JobView } from './dto/jobs.views';
 import { ReportJobsAdminService } from './report-jobs-admin.service';
@@ -35,6 +36,7 @@ export class ReportJobsController {
   @HttpCode(200)
   @ApiOperation({ operationId: 'reports.cancelJob', summary: 'Cancel a job: it stops at its next chunk boundary' })
   @ApiOkResponse({ type: JobView })
+  @ApiIdempotencyKey('admin')
   @ApiErrors('admin', 404, 409)
   cancel(@Param() params: JobIdParams): Promise<JobView> {
     return this.jobs.cancel(params.id);
