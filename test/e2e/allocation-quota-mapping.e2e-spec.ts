@@ -5,7 +5,7 @@ import { QUEUE_NAME } from '../../src/queue/job-payloads';
 import { JobQueueService } from '../../src/queue/job-queue.service';
 import { UNLIMITED } from '../../src/quotas/quotas.service';
 import { action, Catalogue, createAllocation, form, ROOT, seedCatalogue } from '../support/allocation-fixtures';
-import { ADMIN_TOKEN, startTestApp, TestApp } from '../support/test-app';
+import { APP_START_TIMEOUT_MS, ADMIN_TOKEN, startTestApp, TestApp } from '../support/test-app';
 
 const MAPPINGS = '/admin/allocations/quota-mappings';
 const GIB = 2 ** 30;
@@ -24,7 +24,7 @@ describe('allocation quotas to project limits (allocations.md §10)', () => {
   beforeAll(async () => {
     t = await startTestApp({ QUEUE_PREFIX: `${process.env.QUEUE_PREFIX ?? 'test'}-aqm-${randomUUID()}` });
     t.app.get(JobQueueService).startWorker();
-  });
+  }, APP_START_TIMEOUT_MS);
   afterAll(async () => {
     const redis = t.runtime.queue.redis;
     if (redis) {

@@ -1,5 +1,5 @@
 import { action, Catalogue, createAllocation, form, ROOT, seedCatalogue } from '../support/allocation-fixtures';
-import { ADMIN_TOKEN, startTestApp, TestApp, useTestApp } from '../support/test-app';
+import { APP_START_TIMEOUT_MS, ADMIN_TOKEN, startTestApp, TestApp, useTestApp } from '../support/test-app';
 
 describe('Nectar allocations (allocations.md 1-6)', () => {
   let cat: Catalogue;
@@ -789,7 +789,7 @@ describe('Nectar allocations with PUBLIC_URL set', () => {
   let t: TestApp;
   beforeAll(async () => {
     t = await startTestApp({ PUBLIC_URL: 'https://ledger.example.org/' });
-  });
+  }, APP_START_TIMEOUT_MS);
   afterAll(async () => {
     await t.close();
   });
@@ -806,7 +806,7 @@ describe('Nectar allocations behind a trusted proxy', () => {
   let t: TestApp;
   beforeAll(async () => {
     t = await startTestApp({ TRUST_PROXY: 'true' });
-  });
+  }, APP_START_TIMEOUT_MS);
   afterAll(async () => {
     await t.close();
   });

@@ -1,7 +1,7 @@
 import { JobQueueService } from '../../src/queue/job-queue.service';
 import { UsageLoaderService } from '../../src/usage/usage-loader.service';
 import { adjustment, compute, createSite, iso, SiteCredentials, startUsageApp, storage, waitLoaded } from '../support/amie';
-import { ADMIN_TOKEN, TestApp } from '../support/test-app';
+import { APP_START_TIMEOUT_MS, ADMIN_TOKEN, TestApp } from '../support/test-app';
 
 const HOUR = 3_600_000;
 
@@ -11,7 +11,7 @@ describe('AMIE usage API (/amie)', () => {
 
   beforeAll(async () => {
     t = await startUsageApp();
-  });
+  }, APP_START_TIMEOUT_MS);
   afterAll(async () => {
     await t.close();
   });

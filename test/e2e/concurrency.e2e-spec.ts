@@ -1,4 +1,4 @@
-import { startTestApp, TestApp } from '../support/test-app';
+import { APP_START_TIMEOUT_MS, startTestApp, TestApp } from '../support/test-app';
 
 // Many requests at once must each get their own answer, on every database
 // mode: embedded PGlite serves all connections through one session, so this
@@ -11,7 +11,7 @@ describe('concurrent requests', () => {
     t = await startTestApp();
     await t.reset();
     token = await t.token('service');
-  });
+  }, APP_START_TIMEOUT_MS);
   afterAll(async () => {
     await t.close();
   });

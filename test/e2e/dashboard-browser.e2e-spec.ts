@@ -4,7 +4,7 @@ import type { Browser, BrowserContext, Page, Request } from 'playwright-core';
 import { JobQueueService } from '../../src/queue/job-queue.service';
 import { createSite, SiteCredentials, waitLoaded } from '../support/amie';
 import { almanach, drainRollups } from '../support/reports';
-import { ADMIN_TOKEN, startTestApp, TestApp } from '../support/test-app';
+import { APP_START_TIMEOUT_MS, ADMIN_TOKEN, startTestApp, TestApp } from '../support/test-app';
 import { parseCsv } from '../support/csv';
 
 /**
@@ -71,7 +71,7 @@ maybe('dashboard in headless Chromium (reports.md 8.3)', () => {
     const { chromium } = await import('playwright-core');
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
     mkdirSync(RESULTS, { recursive: true });
-  });
+  }, APP_START_TIMEOUT_MS);
 
   afterAll(async () => {
     await browser?.close();

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { mountOf, Mount } from '../../src/http/mounts';
 import { errorSchema } from '../../src/http/openapi';
-import { ADMIN_TOKEN, startTestApp, TestApp } from '../support/test-app';
+import { APP_START_TIMEOUT_MS, ADMIN_TOKEN, startTestApp, TestApp } from '../support/test-app';
 
 /**
  * Bad input is a 4xx, everywhere (issue 8, item 2): a property-based test
@@ -261,7 +261,7 @@ describe('fuzz: malformed values at every declared input', () => {
     await t.reset();
     const site = await t.http.post('/admin/sites').set('X-Auth-Token', ADMIN_TOKEN).send({ name: 'fuzz-site' }).expect(201);
     siteHeaders = { 'XA-Site': 'fuzz-site', 'XA-API-Key': site.body.api_key };
-  });
+  }, APP_START_TIMEOUT_MS);
 
   afterAll(async () => {
     await t?.close();

@@ -1,6 +1,6 @@
 import { AddressInfo } from 'node:net';
 import { Client } from 'pg';
-import { ADMIN_TOKEN, realServers, startTestApp, TestApp } from '../support/test-app';
+import { APP_START_TIMEOUT_MS, ADMIN_TOKEN, realServers, startTestApp, TestApp } from '../support/test-app';
 
 // Issue 8 item 2: a request that loses its database connection answers 503
 // with Retry-After in the mount's shape, never 500, and the pool recovers.
@@ -30,7 +30,7 @@ maybe('database connection loss (real PostgreSQL)', () => {
     base = `http://127.0.0.1:${(t.app.getHttpServer().address() as AddressInfo).port}`;
     admin = new Client({ connectionString: process.env.DATABASE_URL, application_name: 'hardening-test' });
     await admin.connect();
-  });
+  }, APP_START_TIMEOUT_MS);
   afterAll(async () => {
     await admin?.end();
     await t?.close();

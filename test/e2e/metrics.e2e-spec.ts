@@ -5,7 +5,7 @@ import { compute, createSite, startUsageApp, waitLoaded } from '../support/amie'
 import { parsePrometheusText, valueOf } from '../support/prometheus-text';
 import { until } from '../support/processes';
 import { almanach, drainRollups, seenRows } from '../support/reports';
-import { TestApp } from '../support/test-app';
+import { APP_START_TIMEOUT_MS, TestApp } from '../support/test-app';
 
 /**
  * The table of reports.md §9.1, as the contract names its series (two series
@@ -58,7 +58,7 @@ describe('GET /metrics (reports.md §9.1)', () => {
 
   beforeAll(async () => {
     t = await startUsageApp({ CLOUD_SITE: 'cloud-m', SOURCE_SILENCE_SECONDS: '900' });
-  });
+  }, APP_START_TIMEOUT_MS);
   afterAll(async () => {
     await t?.close();
   });

@@ -1,5 +1,5 @@
 import { AddressInfo } from 'node:net';
-import { ADMIN_TOKEN, realServers, startTestApp, TestApp } from '../support/test-app';
+import { APP_START_TIMEOUT_MS, ADMIN_TOKEN, realServers, startTestApp, TestApp } from '../support/test-app';
 
 // Race safety of commissions (quotas.md 5.9) against real PostgreSQL: many
 // requests in flight at once, each on its own connection. Embedded PGlite
@@ -23,7 +23,7 @@ maybe('quotas under concurrency (real PostgreSQL)', () => {
     // Concurrent requests need a listening server (supertest would listen once per request).
     await t.app.listen({ port: 0, host: '127.0.0.1' });
     base = `http://127.0.0.1:${(t.app.getHttpServer().address() as AddressInfo).port}`;
-  });
+  }, APP_START_TIMEOUT_MS);
   afterAll(async () => {
     await t.close();
   });

@@ -4,7 +4,7 @@ import { DetailService } from '../../src/reports/detail/detail.service';
 import { EntitiesQueryDto } from '../../src/reports/detail/dto/entities-query.dto';
 import { validateDto } from '../../src/http/validation.pipe';
 import { almanach, drainRollups } from '../support/reports';
-import { ADMIN_TOKEN, startTestApp, TestApp } from '../support/test-app';
+import { APP_START_TIMEOUT_MS, ADMIN_TOKEN, startTestApp, TestApp } from '../support/test-app';
 
 /**
  * GET /reports/usage/entities (reports.md §3.2): lines from raw history,
@@ -19,7 +19,7 @@ describe('GET /reports/usage/entities (reports.md §3.2)', () => {
 
   beforeAll(async () => {
     t = await startUsageApp({ REPORT_TIME_ZONE: 'UTC', CLOUD_SITE: 'cloud' });
-  });
+  }, APP_START_TIMEOUT_MS);
   afterAll(async () => {
     await t?.close();
   });
@@ -477,7 +477,7 @@ describe('GET /reports/usage/entities with REPORT_CURRENCY set and no price list
   beforeAll(async () => {
     t = await startTestApp({ REPORT_TIME_ZONE: 'UTC', REPORT_CURRENCY: 'EUR' });
     await t.reset();
-  });
+  }, APP_START_TIMEOUT_MS);
   afterAll(async () => {
     await t?.close();
   });

@@ -12,7 +12,7 @@ import { RouteTable } from '../../src/http/route-table';
 import { CsvExportModule } from '../../src/reports/export/csv-export.module';
 import { CsvExportService } from '../../src/reports/export/csv-export.service';
 import { negotiateFormat } from '../../src/reports/export/csv-negotiation';
-import { realServers, startTestApp, TestApp } from '../support/test-app';
+import { APP_START_TIMEOUT_MS, realServers, startTestApp, TestApp } from '../support/test-app';
 
 /**
  * The CSV export machinery (reports.md 1.7) on the real database — embedded
@@ -98,7 +98,7 @@ describe('CSV export machinery (reports.md 1.7)', () => {
     await app.listen({ port: 0, host: '127.0.0.1' });
     port = (app.getHttpServer().address() as AddressInfo).port;
     exportsService = app.get(CsvExportService);
-  });
+  }, APP_START_TIMEOUT_MS);
   afterAll(async () => {
     await app?.close();
     await t?.close();

@@ -4,7 +4,7 @@ import { SourceSeenRecorder } from '../../src/reports/ops/source-seen.recorder';
 import { compute, createSite, startUsageApp, waitLoaded } from '../support/amie';
 import { until } from '../support/processes';
 import { almanach, drainRollups, seenRows } from '../support/reports';
-import { ADMIN_TOKEN, TestApp } from '../support/test-app';
+import { APP_START_TIMEOUT_MS, ADMIN_TOKEN, TestApp } from '../support/test-app';
 
 /**
  * The operations views of reports.md §9.2 through the front door, and the
@@ -17,7 +17,7 @@ describe('reports operations views (reports.md §9.2)', () => {
 
   beforeAll(async () => {
     t = await startUsageApp({ CLOUD_SITE: 'cloud-x', SOURCE_SILENCE_SECONDS: 'amie=600', NOTIFICATIONS_QUEUE: 'ledger.notifications' });
-  });
+  }, APP_START_TIMEOUT_MS);
   afterAll(async () => {
     await t?.close();
   });

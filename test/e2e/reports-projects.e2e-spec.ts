@@ -1,7 +1,7 @@
 import { action, createAllocation } from '../support/allocation-fixtures';
 import { compute, createSite, startUsageApp, waitLoaded } from '../support/amie';
 import { almanach, drainRollups } from '../support/reports';
-import { ADMIN_TOKEN, TestApp } from '../support/test-app';
+import { APP_START_TIMEOUT_MS, ADMIN_TOKEN, TestApp } from '../support/test-app';
 
 /**
  * GET /reports/projects (reports.md §3.3) and GET /reports/periods (§3.4),
@@ -14,7 +14,7 @@ describe('GET /reports/projects and /reports/periods (reports.md §3.3, §3.4)',
 
   beforeAll(async () => {
     t = await startUsageApp({ REPORT_TIME_ZONE: 'Europe/Berlin' });
-  });
+  }, APP_START_TIMEOUT_MS);
   afterAll(async () => {
     await t?.close();
   });

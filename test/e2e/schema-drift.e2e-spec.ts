@@ -1,4 +1,4 @@
-import { startTestApp, TestApp } from '../support/test-app';
+import { APP_START_TIMEOUT_MS, startTestApp, TestApp } from '../support/test-app';
 
 /**
  * Entities and migrations cannot drift (issue 8, item 7): on a database
@@ -12,7 +12,7 @@ describe('schema drift between entities and migrations', () => {
 
   beforeAll(async () => {
     t = await startTestApp();
-  });
+  }, APP_START_TIMEOUT_MS);
 
   afterAll(async () => {
     await t?.close();

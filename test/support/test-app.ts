@@ -23,6 +23,13 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
+/**
+ * How long a suite may take to start its app: an embedded PGlite applying
+ * every migration on a busy 2-core machine can take over a minute (jest's
+ * default for a hook here is 60 s). Not a speed target: a start-up budget.
+ */
+export const APP_START_TIMEOUT_MS = 300_000;
+
 /** Whether the suite runs on real PostgreSQL and Redis (CI) or embedded defaults. */
 export const realServers = {
   database: Boolean(process.env.DATABASE_URL),
@@ -119,7 +126,7 @@ export function useTestApp(overrides: Record<string, string | undefined> = {}, o
   let current: TestApp | undefined;
   beforeAll(async () => {
     current = await startTestApp(overrides, options);
-  });
+  }, APP_START_TIMEOUT_MS);
   afterAll(async () => {
     await current?.close();
   });
