@@ -1,10 +1,8 @@
 import { MetricCounts } from '../../src/reports/ops/metric-counts.service';
-import { MetricsService } from '../../src/reports/ops/metrics.service';
-import { SourceSeenRecorder } from '../../src/reports/ops/source-seen.recorder';
 import { compute, createSite, startUsageApp, waitLoaded } from '../support/amie';
 import { parsePrometheusText, valueOf } from '../support/prometheus-text';
 import { until } from '../support/processes';
-import { almanach, drainRollups, seenRows } from '../support/reports';
+import { almanach, drainRollups, seenRows, resetWithOps } from '../support/reports';
 import { APP_START_TIMEOUT_MS, TestApp } from '../support/test-app';
 
 /**
@@ -63,11 +61,7 @@ describe('GET /metrics (reports.md §9.1)', () => {
     await t?.close();
   });
   beforeEach(async () => {
-    // What the previous test counted or recorded must not land after the reset.
-    await t.app.get(MetricCounts).flush();
-    t.app.get(SourceSeenRecorder).forgetWrites();
-    t.app.get(MetricsService).forgetCache();
-    await t.reset();
+    await resetWithOps(t);
   });
 
   const scrape = async () => {

@@ -1,9 +1,8 @@
-import { MetricCounts } from '../../src/reports/ops/metric-counts.service';
 import { OpsLoops } from '../../src/reports/ops/ops-loops.service';
 import { SourceSeenRecorder } from '../../src/reports/ops/source-seen.recorder';
 import { compute, createSite, startUsageApp, waitLoaded } from '../support/amie';
 import { until } from '../support/processes';
-import { almanach, drainRollups, seenRows } from '../support/reports';
+import { almanach, drainRollups, seenRows, resetWithOps } from '../support/reports';
 import { APP_START_TIMEOUT_MS, ADMIN_TOKEN, TestApp } from '../support/test-app';
 
 /**
@@ -22,10 +21,7 @@ describe('reports operations views (reports.md §9.2)', () => {
     await t?.close();
   });
   beforeEach(async () => {
-    // What the previous test counted or recorded must not land after the reset.
-    await t.app.get(MetricCounts).flush();
-    t.app.get(SourceSeenRecorder).forgetWrites();
-    await t.reset();
+    await resetWithOps(t);
     reader = await t.token('reader');
   });
 

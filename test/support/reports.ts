@@ -1,3 +1,6 @@
+import { MetricCounts } from '../../src/reports/ops/metric-counts.service';
+import { MetricsService } from '../../src/reports/ops/metrics.service';
+import { SourceSeenRecorder } from '../../src/reports/ops/source-seen.recorder';
 import { RollupDrainer } from '../../src/reports/rollups/rollup-drainer.service';
 import { until } from './processes';
 import { TestApp } from './test-app';
@@ -44,4 +47,17 @@ export async function seenRows(t: TestApp, n: number, timeoutMs = 10_000): Promi
     20,
   );
   return rows;
+}
+
+/**
+ * Empties the database under a running app with the ops counters' in-memory
+ * state: what the previous test counted is flushed first (so it cannot land
+ * after the reset), the once-per-second freshness throttle and the scrape
+ * cache are forgotten.
+ */
+export async function resetWithOps(t: TestApp): Promise<void> {
+  await t.app.get(MetricCounts).flush();
+  t.app.get(SourceSeenRecorder).forgetWrites();
+  t.app.get(MetricsService).forgetCache();
+  await t.reset();
 }
