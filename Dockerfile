@@ -18,4 +18,5 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 USER node
 EXPOSE 3000
-CMD ["node", "dist/src/main.js"]
+# A heap limit keeps V8 collecting before the heap grows far (docs/amie-usage.md, "Memory").
+CMD ["node", "--max-old-space-size=1024", "dist/src/main.js"]

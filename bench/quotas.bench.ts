@@ -1,4 +1,4 @@
-import { percentile, report, runConcurrently, startBenchProcess } from './support';
+import { jsonClient, percentile, report, runConcurrently, startBenchProcess } from './support';
 
 /**
  * Commissions issued and accepted per second (quotas.md 4.6, 4.9) with 16
@@ -25,16 +25,7 @@ export async function run(): Promise<void> {
   const server = await startBenchProcess(async () => undefined);
   process.stdout.write(`# on ${server.description}\n`);
   try {
-    const send = async (method: string, path: string, token: string, body?: unknown) => {
-      const res = await fetch(server.baseUrl + path, {
-        method,
-        headers: { 'X-Auth-Token': token, 'content-type': 'application/json' },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      const text = await res.text();
-      if (res.status >= 300) throw new Error(`${method} ${path} answered ${res.status}: ${text}`);
-      return text ? JSON.parse(text) : undefined;
-    };
+    const send = jsonClient(server.baseUrl);
     const admin = server.adminToken;
     const token = (await send('POST', '/admin/tokens', admin, { name: 'bench-service', role: 'service' })).token as string;
     await send('PUT', `/admin/quotas/resources/${RESOURCE}`, admin, { service: 'bench' });

@@ -1,17 +1,24 @@
+import { BudgetAccruals } from '../src/reports/budgets/debits/budget-accruals.service';
+import { BudgetDebitsRepository } from '../src/reports/budgets/debits/budget-debits.repository';
+import { BudgetOutside } from '../src/reports/budgets/debits/budget-outside.service';
+import { BudgetLedgerService } from '../src/reports/budgets/ledger/budget-ledger.service';
+import { BudgetLedgerRepository } from '../src/reports/budgets/ledger/budget-ledger.repository';
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Queue } from 'bullmq';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../src/config/app-config';
 import { createRootLogger } from '../src/logging/logger';
-import { QUEUE_NAME } from '../src/queue/job-payloads';
 import { MetricCounts } from '../src/reports/ops/metric-counts.service';
 import { OpsRepository } from '../src/reports/ops/ops.repository';
+import { AdjustmentPoster } from '../src/reports/rating/periods/adjustment-poster.service';
+import { PeriodsRepository } from '../src/reports/rating/periods/periods.repository';
 import { RollupDrainer } from '../src/reports/rollups/rollup-drainer.service';
 import { RollupRepository } from '../src/reports/rollups/rollup.repository';
-import { percentile, report, startBenchProcess } from './support';
+import { RatingEngine } from '../src/reports/rating/engine/rating-engine.service';
+import { RatingRepository } from '../src/reports/rating/engine/rating.repository';
+import { percentile, report, startBenchProcess, stopWorkers } from './support';
 
 /**
  * Reports at scale (reports.md §7.6, the reports benchmark issue):
@@ -93,18 +100,7 @@ export async function run(): Promise<void> {
     await csv(server.baseUrl, admin, server.pid);
     await writeToVisible(server.baseUrl, server.adminToken);
   } finally {
-    for (const worker of workers) {
-      if (worker.exitCode === null) {
-        const exited = new Promise((r) => worker.once('exit', r));
-        worker.kill('SIGTERM');
-        await exited;
-      }
-    }
-    if (env.REDIS_URL) {
-      const queue = new Queue(QUEUE_NAME, { connection: { url: env.REDIS_URL }, prefix });
-      await queue.obliterate({ force: true }).catch(() => undefined);
-      await queue.close();
-    }
+    await stopWorkers(workers, env.REDIS_URL, prefix);
     await server.close();
   }
 }
@@ -242,7 +238,8 @@ async function buildRollups(db: DataSource): Promise<string> {
   await db.query(`ANALYZE report_dirty_key`);
 
   // Counted in memory and never flushed (no timer started): the bench measures the drain alone.
-  const drainer = new RollupDrainer(db, rollups, log, new MetricCounts(new OpsRepository(db), log));
+  const ledger = new BudgetLedgerService(new BudgetLedgerRepository(db));
+  const drainer = new RollupDrainer(db, rollups, log, new MetricCounts(new OpsRepository(db), log), new RatingEngine(new RatingRepository(db)), new AdjustmentPoster(new PeriodsRepository(db)), new BudgetAccruals(new BudgetDebitsRepository(), ledger, new BudgetOutside(new BudgetDebitsRepository(), ledger)));
   const started = process.hrtime.bigint();
   let stop = false;
   let done = 0;

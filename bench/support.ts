@@ -1,9 +1,12 @@
 import 'reflect-metadata';
+import { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { Queue } from 'bullmq';
 import { AddressInfo } from 'node:net';
 import { Client } from 'pg';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createApp } from '../src/app.factory';
+import { QUEUE_NAME } from '../src/queue/job-payloads';
 import { AppConfig } from '../src/config/app-config';
 import { createRootLogger } from '../src/logging/logger';
 import { Runtime } from '../src/runtime';
@@ -59,6 +62,20 @@ export function report(name: string, value: number, unit: string): void {
   process.stdout.write(`${name}: ${value.toFixed(digits)} ${unit}\n`);
 }
 
+/** A JSON caller of the bench server: `send(method, path, token, body?)` answers the parsed body, and throws on any status ≥ 300. */
+export function jsonClient(baseUrl: string): (method: string, path: string, token: string, body?: unknown) => Promise<any> {
+  return async (method, path, token, body) => {
+    const res = await fetch(baseUrl + path, {
+      method,
+      headers: { 'X-Auth-Token': token, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    if (res.status >= 300) throw new Error(`${method} ${path} answered ${res.status}: ${text}`);
+    return text ? JSON.parse(text) : undefined;
+  };
+}
+
 export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
   const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
@@ -80,6 +97,14 @@ export async function runConcurrently(count: number, concurrency: number, task: 
   await Promise.all(lanes);
   return latencies;
 }
+
+/**
+ * The node options the API runs with when deployed (package.json `start`,
+ * the Dockerfile's CMD): a heap limit, without which V8 on a large machine
+ * lets the heap grow by hundreds of MB of garbage before collecting
+ * (docs/amie-usage.md, "Memory").
+ */
+export const API_NODE_ARGS = ['--max-old-space-size=1024'];
 
 export interface BenchProcess {
   baseUrl: string;
@@ -133,7 +158,9 @@ export async function startBenchProcess(
       probe.close(() => resolve(free));
     });
   });
-  const child = spawn(process.execPath, [join(__dirname, '..', 'src', 'main.js')], {
+  // BENCH_API_NODE_ARGS: more node options for the server (`--cpu-prof --cpu-prof-dir=/tmp/p`, which NODE_OPTIONS refuses).
+  const nodeArgs = [...API_NODE_ARGS, ...(env.BENCH_API_NODE_ARGS ?? '').split(/\s+/).filter(Boolean)];
+  const child = spawn(process.execPath, [...nodeArgs, join(__dirname, '..', 'src', 'main.js')], {
     env: { ...childEnv, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -143,7 +170,12 @@ export async function startBenchProcess(
     if (child.exitCode !== null) throw new Error(`bench server exited with ${child.exitCode}`);
     const up = await fetch(`${baseUrl}/health`).then((r) => r.ok, () => false);
     if (up) break;
-    if (Date.now() > deadline) throw new Error('bench server did not start within 60 s');
+    if (Date.now() > deadline) {
+      // Not left running (it holds the bench's stderr and its database).
+      child.kill('SIGKILL');
+      await database.drop();
+      throw new Error('bench server did not start within 60 s');
+    }
     await new Promise((r) => setTimeout(r, 200));
   }
   return {
@@ -173,7 +205,9 @@ export async function startBenchProcess(
 /** A database of the bench's own on the server of `serverUrl` (dropped by `drop`); none without a server (embedded). */
 export async function benchDatabase(serverUrl: string | undefined): Promise<{ url?: string; drop(): Promise<void> }> {
   if (!serverUrl) return { drop: async () => undefined };
-  const name = `usage_ledger_bench_${Date.now()}_${process.pid}`;
+  // BENCH_DB_TAG (letters, digits, `_`) names whose bench this is, when several share a server.
+  const tag = /^[a-z0-9_]+$/i.test(process.env.BENCH_DB_TAG ?? '') ? `${process.env.BENCH_DB_TAG!.toLowerCase()}_` : '';
+  const name = `usage_ledger_bench_${tag}${Date.now()}_${process.pid}`;
   const admin = new Client({ connectionString: serverUrl });
   await admin.connect();
   await admin.query(`CREATE DATABASE "${name}"`);
@@ -193,4 +227,20 @@ export async function benchDatabase(serverUrl: string | undefined): Promise<{ ur
       await client.end();
     },
   };
+}
+
+/** Stops the bench's worker processes (SIGTERM, waiting for each) and empties its queue under `prefix` when there is Redis. */
+export async function stopWorkers(workers: ChildProcess[], redisUrl: string | undefined, prefix: string): Promise<void> {
+  for (const worker of workers) {
+    if (worker.exitCode === null) {
+      const exited = new Promise((r) => worker.once('exit', r));
+      worker.kill('SIGTERM');
+      await exited;
+    }
+  }
+  if (redisUrl) {
+    const queue = new Queue(QUEUE_NAME, { connection: { url: redisUrl }, prefix });
+    await queue.obliterate({ force: true }).catch(() => undefined);
+    await queue.close();
+  }
 }

@@ -7,6 +7,7 @@ import { registerBodyParsers, registerBodyPolicy } from './http/body-parsers';
 import { clientErrorHandler, frameworkErrorHandler, MAX_PARAM_LENGTH } from './http/client-errors';
 import { GlobalExceptionFilter } from './http/global-exception.filter';
 import { registerInputGuard } from './http/input-guard';
+import { registerAsciiJson } from './http/ascii-json';
 import { setupOpenApi } from './http/openapi-document';
 import { RouteTable } from './http/route-table';
 import { DtoValidationPipe } from './http/validation.pipe';
@@ -45,6 +46,7 @@ export async function createApp(runtime: CoreResources): Promise<NestFastifyAppl
   registerBodyParsers(fastify);
   registerBodyPolicy(fastify);
   registerInputGuard(fastify);
+  registerAsciiJson(fastify);
   fastify.addHook('onSend', async (request, reply) => {
     void reply.header('X-Request-Id', request.id);
   });

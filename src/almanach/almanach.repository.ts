@@ -6,6 +6,7 @@ import { ImageMeta, Version } from './almanach-version';
 import { EntityType } from './entity-version.entity';
 
 const TABLE = 'almanach_entity_version';
+const TALLY = 'almanach_version_tally';
 
 /** Exact microseconds of a timestamptz column, as text (pg returns bigint as text). */
 const micros = (column: string) => `(floor(extract(epoch FROM "${column}") * 1000000))::bigint::text`;
@@ -70,7 +71,7 @@ export class AlmanachRepository {
   }
 
   async findOpen(entityId: string, sql: Sql = this.db): Promise<Version | null> {
-    const row = await runOne<Row>(sql, `SELECT ${COLUMNS} FROM ${TABLE} WHERE entity_id = $1 AND "end" IS NULL`, [entityId]);
+    const row = await runOne<Row>(sql, `SELECT ${COLUMNS} FROM ${TABLE} WHERE entity_id = $1 AND coalesce("end", 'infinity') = 'infinity'`, [entityId]);
     return row ? toVersion(row) : null;
   }
 
@@ -112,12 +113,15 @@ export class AlmanachRepository {
     );
   }
 
-  /** Closes a version at `date` (end = last_event = date). */
+  /** Closes an open version at `date` (end = last_event = date); the row moves from the open partition to its month's. */
   async close(id: string, date: Micros, sql: Sql = this.db): Promise<void> {
-    await runCount(sql, `UPDATE ${TABLE} SET "end" = $2::timestamptz, last_event = $2::timestamptz, processed = now() WHERE id = $1`, [
+    const sqlText = `UPDATE ${TABLE} SET "end" = $2::timestamptz, last_event = $2::timestamptz, processed = now()
+       WHERE id = $1 AND coalesce("end", 'infinity') = 'infinity'`;
+    const closed = await runCount(sql, sqlText, [
       id,
       toSqlTimestamp(date),
     ]);
+    if (closed !== 1) throw new Error(`version ${id} is not open inside its own transaction`);
   }
 
   async remove(id: string, sql: Sql = this.db): Promise<void> {
@@ -155,7 +159,7 @@ export class AlmanachRepository {
     const rows = await runRows<Row>(
       sql,
       `SELECT ${COLUMNS} FROM ${TABLE}
-       WHERE project_id = $1 AND start <= $3::timestamptz AND ("end" IS NULL OR "end" >= $2::timestamptz)
+       WHERE project_id = $1 AND start <= $3::timestamptz AND coalesce("end", 'infinity') >= $2::timestamptz
        ${type ? 'AND entity_type = $4' : ''}
        ORDER BY start, id`,
       params,
@@ -181,12 +185,16 @@ export class AlmanachRepository {
     return rows.map(toVersion);
   }
 
-  /** Counts of every version and of the open ones (GET /v1/info, 5.1). */
+  /**
+   * Counts of every version and of the open ones (GET /v1/info, 5.1): the sum
+   * of the partial counts the history triggers keep in almanach_version_tally
+   * (a few rows, whatever the size of the history).
+   */
   async counts(sql: Sql = this.db): Promise<{ all: number; active: number }> {
-    const row = await runOne<{ all: number; active: number }>(
+    const row = await runOne<{ all: string; active: string }>(
       sql,
-      `SELECT (SELECT count(*) FROM ${TABLE})::int AS all, (SELECT count(*) FROM ${TABLE} WHERE "end" IS NULL)::int AS active`,
+      `SELECT coalesce(sum(versions), 0)::bigint::text AS all, coalesce(sum(open_versions), 0)::bigint::text AS active FROM ${TALLY}`,
     );
-    return row ?? { all: 0, active: 0 };
+    return row ? { all: Number(row.all), active: Number(row.active) } : { all: 0, active: 0 };
   }
 }

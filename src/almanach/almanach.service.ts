@@ -23,7 +23,7 @@ import {
   UpdateInstanceCommand,
   WriteOptions,
 } from './almanach.commands';
-import { AlmanachError } from './almanach.errors';
+import { AlmanachError, refusedByDatabase } from './almanach.errors';
 import { AlmanachRepository } from './almanach.repository';
 import { EntityType } from './entity-version.entity';
 import { VolumeTypeRepository, VolumeTypeRow } from './volume-type.repository';
@@ -278,13 +278,17 @@ export class AlmanachService {
   // ---- shared rules ----------------------------------------------------
 
   /** One transaction holding the entity's lock: the change, then the caller's `within` (WriteOptions). */
-  private write<T>(lockKey: string, options: WriteOptions, work: (m: EntityManager) => Promise<T>): Promise<T> {
-    return this.db.transaction(async (m) => {
-      await this.versions.lockEntity(lockKey, m);
-      const result = await work(m);
-      if (options.within) await options.within(m);
-      return result;
-    });
+  private async write<T>(lockKey: string, options: WriteOptions, work: (m: EntityManager) => Promise<T>): Promise<T> {
+    try {
+      return await this.db.transaction(async (m) => {
+        await this.versions.lockEntity(lockKey, m);
+        const result = await work(m);
+        if (options.within) await options.within(m);
+        return result;
+      });
+    } catch (error) {
+      throw refusedByDatabase(error) ?? error;
+    }
   }
 
   /**

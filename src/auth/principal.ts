@@ -23,3 +23,6 @@ declare module 'fastify' {
 export function canSeeProject(principal: Principal, projectId: string): boolean {
   return principal.role !== 'user' || principal.projectIds.includes(projectId);
 }
+
+/** The service itself reading on its own behalf (the worker's budget figures): sees every project. */
+export const SYSTEM_PRINCIPAL: Principal = Object.freeze({ tokenId: 'system', name: 'system', role: 'admin', userId: null, projectIds: [] as string[] }) as Principal;

@@ -90,9 +90,29 @@ export class AppConfig {
   get reportMaxExports(): number {
     return this.env.REPORT_MAX_EXPORTS;
   }
+  /** Late-data horizon in days; 0 when there is none (reports.md §5.4). */
+  get lateHorizonDays(): number {
+    return this.env.LATE_HORIZON_DAYS;
+  }
   /** Project-days of the nightly sampled consistency check; 0 when it is off (reports.md 7.5). */
   get checkSamplePerNight(): number {
     return this.env.CHECK_SAMPLE_PER_NIGHT;
+  }
+  /** Days after a month ends before it closes itself; 0 when periods close only through the route (reports.md 5.2). */
+  get periodAutoCloseDays(): number {
+    return this.env.PERIOD_AUTO_CLOSE_DAYS;
+  }
+  /** Default budget thresholds, ascending percent of granted (reports.md 6.6); validated as distinct by the schema check. */
+  get budgetThresholds(): number[] {
+    return this.env.BUDGET_THRESHOLDS.split(',').map((x) => Number(x.trim())).sort((a, b) => a - b);
+  }
+  /** Hours a hold lives when its `expires_at` is not given (reports.md 6.4). */
+  get holdTtlHours(): number {
+    return this.env.HOLD_TTL_HOURS;
+  }
+  /** Days an event stays in the feed (reports.md 6.7). */
+  get eventRetentionDays(): number {
+    return this.env.EVENT_RETENTION_DAYS;
   }
   /** Silence threshold in seconds per freshness source (reports.md §9.1, SOURCE_SILENCE_SECONDS). */
   get sourceSilenceSeconds(): Record<'almanach' | 'amie' | 'notifications', number> {

@@ -67,6 +67,36 @@ describe(validateEnv.name, () => {
     for (const value of ['0', '2.5', 'four']) expect(() => validateEnv({ REPORT_MAX_EXPORTS: value })).toThrow(/\n  REPORT_MAX_EXPORTS must be a whole number, at least 1$/);
   });
 
+  it('PERIOD_AUTO_CLOSE_DAYS: default 0 (never), a whole number at least 0', () => {
+    expect(AppConfig.fromValues({}).periodAutoCloseDays).toBe(0);
+    expect(AppConfig.fromValues({ PERIOD_AUTO_CLOSE_DAYS: '5' }).periodAutoCloseDays).toBe(5);
+    for (const value of ['-1', '2.5', 'five']) expect(() => validateEnv({ PERIOD_AUTO_CLOSE_DAYS: value })).toThrow(/\n  PERIOD_AUTO_CLOSE_DAYS must be a whole number, at least 0$/);
+  });
+
+  it('BUDGET_THRESHOLDS: default 80,100,120, 1 to 10 distinct whole numbers from 1 to 1000, answered ascending', () => {
+    expect(AppConfig.fromValues({}).budgetThresholds).toEqual([80, 100, 120]);
+    expect(AppConfig.fromValues({ BUDGET_THRESHOLDS: '100, 50' }).budgetThresholds).toEqual([50, 100]);
+    for (const value of ['0', '80,80', '1001', '1,2,3,4,5,6,7,8,9,10,11', 'eighty', '80,']) {
+      expect(() => validateEnv({ BUDGET_THRESHOLDS: value })).toThrow(/\n  BUDGET_THRESHOLDS must be 1 to 10 distinct whole numbers from 1 to 1000, comma-separated$/);
+    }
+  });
+
+  it('HOLD_TTL_HOURS (default 168) and EVENT_RETENTION_DAYS (default 400): whole numbers at least 1', () => {
+    expect(AppConfig.fromValues({}).holdTtlHours).toBe(168);
+    expect(AppConfig.fromValues({}).eventRetentionDays).toBe(400);
+    expect(AppConfig.fromValues({ HOLD_TTL_HOURS: '2', EVENT_RETENTION_DAYS: '30' })).toMatchObject({ holdTtlHours: 2, eventRetentionDays: 30 });
+    expect(() => validateEnv({ HOLD_TTL_HOURS: '0' })).toThrow(/HOLD_TTL_HOURS must be a whole number of hours, at least 1/);
+    expect(() => validateEnv({ EVENT_RETENTION_DAYS: '1.5' })).toThrow(/EVENT_RETENTION_DAYS must be a whole number of days, at least 1/);
+  });
+
+  it('LATE_HORIZON_DAYS: default 0 (no horizon), a whole number of days from 0 to 36500', () => {
+    expect(AppConfig.fromValues({}).lateHorizonDays).toBe(0);
+    expect(AppConfig.fromValues({ LATE_HORIZON_DAYS: '400' }).lateHorizonDays).toBe(400);
+    for (const value of ['-1', '1.5', 'ten', '36501']) {
+      expect(() => validateEnv({ LATE_HORIZON_DAYS: value })).toThrow(/\n  LATE_HORIZON_DAYS must be a whole number of days from 0 to 36500 \(0: no horizon\)$/);
+    }
+  });
+
   it('SOURCE_SILENCE_SECONDS: one number for every source, or source=seconds pairs (others 3600)', () => {
     expect(AppConfig.fromValues({}).sourceSilenceSeconds).toEqual({ almanach: 3600, amie: 3600, notifications: 3600 });
     expect(AppConfig.fromValues({ SOURCE_SILENCE_SECONDS: '60' }).sourceSilenceSeconds).toEqual({ almanach: 60, amie: 60, notifications: 60 });

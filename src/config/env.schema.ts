@@ -158,11 +158,41 @@ export class EnvSchema {
   @Min(1, { message: 'REPORT_MAX_EXPORTS must be a whole number, at least 1' })
   REPORT_MAX_EXPORTS = 4;
 
+  /** Late-data horizon in days (reports.md §5.4): source writes reaching a day older than this are refused; 0 (default) means no horizon. */
+  @Transform(({ value }) => (value === undefined || value === '' ? 0 : Number(value)))
+  @IsInt({ message: 'LATE_HORIZON_DAYS must be a whole number of days from 0 to 36500 (0: no horizon)' })
+  @Min(0, { message: 'LATE_HORIZON_DAYS must be a whole number of days from 0 to 36500 (0: no horizon)' })
+  @Max(36500, { message: 'LATE_HORIZON_DAYS must be a whole number of days from 0 to 36500 (0: no horizon)' })
+  LATE_HORIZON_DAYS = 0;
+
   /** Project-days of the nightly sampled consistency check (reports.md 7.5); 0 turns it off. */
   @Transform(({ value }) => (value === undefined || value === '' ? 2000 : Number(value)))
   @IsInt({ message: 'CHECK_SAMPLE_PER_NIGHT must be a whole number, at least 0' })
   @Min(0, { message: 'CHECK_SAMPLE_PER_NIGHT must be a whole number, at least 0' })
   CHECK_SAMPLE_PER_NIGHT = 2000;
+
+  /** Days after a month ends before it closes itself (reports.md 5.2); 0, the default, never. */
+  @Transform(({ value }) => (value === undefined || value === '' ? 0 : Number(value)))
+  @IsInt({ message: 'PERIOD_AUTO_CLOSE_DAYS must be a whole number, at least 0' })
+  @Min(0, { message: 'PERIOD_AUTO_CLOSE_DAYS must be a whole number, at least 0' })
+  PERIOD_AUTO_CLOSE_DAYS = 0;
+
+  /** Budget thresholds in percent of granted (reports.md 6.6): 1 to 10 distinct whole numbers from 1 to 1000, comma-separated. */
+  @Transform(({ value }) => (value === undefined || value === '' ? '80,100,120' : value))
+  @Matches(/^\s*([1-9]\d{0,3})(\s*,\s*[1-9]\d{0,3}){0,9}\s*$/, { message: 'BUDGET_THRESHOLDS must be 1 to 10 distinct whole numbers from 1 to 1000, comma-separated' })
+  BUDGET_THRESHOLDS = '80,100,120';
+
+  /** Hours a hold lives without `expires_at` (reports.md 6.4). */
+  @Transform(({ value }) => (value === undefined || value === '' ? 168 : Number(value)))
+  @IsInt({ message: 'HOLD_TTL_HOURS must be a whole number of hours, at least 1' })
+  @Min(1, { message: 'HOLD_TTL_HOURS must be a whole number of hours, at least 1' })
+  HOLD_TTL_HOURS = 168;
+
+  /** Days events stay in the feed (reports.md 6.7). */
+  @Transform(({ value }) => (value === undefined || value === '' ? 400 : Number(value)))
+  @IsInt({ message: 'EVENT_RETENTION_DAYS must be a whole number of days, at least 1' })
+  @Min(1, { message: 'EVENT_RETENTION_DAYS must be a whole number of days, at least 1' })
+  EVENT_RETENTION_DAYS = 400;
 
   /**
    * Silence threshold of the freshness figures (reports.md §9.1): one number
@@ -197,6 +227,10 @@ export function validateEnv(env: Record<string, string | undefined>): EnvSchema 
       return `  ${messages.startsWith(`${e.property} `) ? messages : `${e.property}: ${messages}`}`;
     });
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  const thresholds = parsed.BUDGET_THRESHOLDS.split(',').map((x) => Number(x.trim()));
+  if (new Set(thresholds).size !== thresholds.length || thresholds.some((x) => x > 1000)) {
+    throw new ConfigError('invalid configuration:\n  BUDGET_THRESHOLDS must be 1 to 10 distinct whole numbers from 1 to 1000, comma-separated');
   }
   return parsed;
 }

@@ -39,7 +39,10 @@ export function renderErrorBody(mount: Mount, status: number, message: string, e
     case 'amie':
       // Exactly {"error": "<message>"} (amie-usage.md 2, 3): the message already names the field.
       return { error: message };
-    default:
-      return extra.fields ? { error: message, fields: extra.fields } : { error: message };
+    default: {
+      // `data`: figures the contract puts beside the message (reports.md 6.4: `available`, `requested`).
+      const figures = extra.data !== null && typeof extra.data === 'object' ? (extra.data as Record<string, unknown>) : {};
+      return extra.fields ? { error: message, fields: extra.fields, ...figures } : { error: message, ...figures };
+    }
   }
 }

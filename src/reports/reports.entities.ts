@@ -1,4 +1,4 @@
-import { Check, Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
+import { Check, Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn, PrimaryGeneratedColumn } from 'typeorm';
 
 /**
  * The tables of the reports module (reports.md §2.4, §4.4, §7.1). Quantities
@@ -79,11 +79,13 @@ export class ReportFlavorAlias {
 /** One entry per changed object (§4.4): price lists, items and flavors. */
 @Entity('report_audit')
 @Index('report_audit_object_idx', ['object', 'objectId', 'at'])
+@Index('report_audit_price_list_idx', ['priceListId', 'at', 'id'], { where: `"price_list_id" IS NOT NULL` })
 export class ReportAudit {
   @PrimaryColumn('text', { primaryKeyConstraintName: 'report_audit_pk' })
   id: string;
 
-  @Column('timestamptz', { default: () => 'now()' })
+  /** When the entry was written (clock_timestamp: the entries of one transaction keep their order). */
+  @Column('timestamptz', { default: () => 'clock_timestamp()' })
   at: Date;
 
   @Column('text')
@@ -124,6 +126,35 @@ export class ReportDirtyKey {
 
   @PrimaryColumn('date', { primaryKeyConstraintName: 'report_dirty_key_pk' })
   day: string;
+
+  @Column('timestamptz', { name: 'first_dirtied_at', default: () => 'now()' })
+  firstDirtiedAt: Date;
+}
+
+/**
+ * Days [first_day, last_day] of a (project, site) whose cells may be stale:
+ * one row for a change spanning more than 31 days, written by the Almanach
+ * triggers instead of its keys, expanded into report_dirty_key by the worker
+ * in chunks (§7.2, issue 9).
+ */
+@Entity('report_dirty_range')
+@Index('report_dirty_range_order_idx', ['firstDirtiedAt', 'id'])
+@Index('report_dirty_range_key_idx', ['projectId', 'site', 'firstDay'])
+export class ReportDirtyRange {
+  @PrimaryGeneratedColumn('identity', { type: 'bigint', generatedIdentity: 'ALWAYS', primaryKeyConstraintName: 'report_dirty_range_pk' })
+  id: string;
+
+  @Column('text', { name: 'project_id' })
+  projectId: string;
+
+  @Column('text')
+  site: string;
+
+  @Column('date', { name: 'first_day' })
+  firstDay: string;
+
+  @Column('date', { name: 'last_day' })
+  lastDay: string;
 
   @Column('timestamptz', { name: 'first_dirtied_at', default: () => 'now()' })
   firstDirtiedAt: Date;
@@ -276,6 +307,7 @@ export const REPORT_ENTITIES = [
   ReportFlavorAlias,
   ReportAudit,
   ReportDirtyKey,
+  ReportDirtyRange,
   ReportUsageDayCell,
   ReportUsageTodayCell,
   ReportUsageMonthCell,

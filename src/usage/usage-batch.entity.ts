@@ -29,9 +29,19 @@ export class UsageBatch {
   @Column('jsonb', { name: 'resource_counts' })
   resourceCounts: Record<string, number>;
 
-  /** The normalised records (usage-validation.ts NormalizedRecord), in message order. */
-  @Column('jsonb')
-  records: unknown[];
+  /**
+   * The normalised records (usage-validation.ts NormalizedRecord), in message
+   * order, as JSON text: parsed once, by the loader (migration 1763801930000).
+   */
+  @Column('text')
+  records: string;
+
+  /**
+   * The message's JSON text, when PostgreSQL reads it as the API did: the
+   * records above then omit `d`, read from its `Records[n]` instead.
+   */
+  @Column('text', { nullable: true })
+  body: string | null;
 
   @Column('text', { default: 'pending' })
   state: UsageBatchState;

@@ -12,9 +12,50 @@ export interface LockedBatch {
   records: NormalizedRecord[];
 }
 
+/** A batch to store: its accepted records and, when it can stand for their `d` (SubmitUsageCommand.text), the message's JSON text. */
+export interface NewBatch {
+  site: string;
+  usageType: UsageType;
+  records: NormalizedRecord[];
+  resourceCounts: Record<string, number>;
+  text: string | null;
+}
+
+/** The fields of a stored record besides `d`, which the message text then holds (as its `Records[n]`). */
+const WITHOUT_RECORD = ['n', 'r', 'i', 'p', 'u', 'c', 'a', 's', 'e'];
+
+function batchValues(batch: NewBatch): unknown[] {
+  return [
+    batch.site,
+    batch.usageType,
+    batch.records.length,
+    JSON.stringify(batch.resourceCounts),
+    batch.text === null ? JSON.stringify(batch.records) : JSON.stringify(batch.records, WITHOUT_RECORD),
+    batch.text,
+  ];
+}
+
+interface StoredBatch {
+  records: string;
+  body: string | null;
+}
+
+/** The records of a stored batch, each with its `d` (from the message text when the batch keeps one). */
+function storedRecords(row: StoredBatch): NormalizedRecord[] {
+  const records = JSON.parse(row.records) as NormalizedRecord[];
+  if (row.body !== null) {
+    const all = (JSON.parse(row.body) as { Records: Record<string, unknown>[] }).Records;
+    for (const r of records) r.d = all[r.n];
+  }
+  return records;
+}
+
 /**
  * amie_usage_batch: one row per accepted message, holding its accepted
- * records as JSON until a worker loads them (amie-usage.md 5.2), and the
+ * records as JSON text until a worker loads them (amie-usage.md 5.2; text,
+ * so that a submission does not make PostgreSQL parse what only the loader
+ * reads: migration 1763801930000), with the message's own JSON text in
+ * `body` standing for each record's copy when it can, and the
  * receipt sequence (5.3). The loading statement itself, which also writes
  * the ledger, is UsageRecordRepository.loadBatch.
  */
@@ -28,15 +69,26 @@ export class UsageBatchRepository {
     return row!.id;
   }
 
-  async insert(
-    batch: { id: string; site: string; usageType: UsageType; records: NormalizedRecord[]; resourceCounts: Record<string, number> },
-    sql: Sql = this.db,
-  ): Promise<void> {
-    await runRows(
+  async insert(batch: NewBatch & { id: string }, sql: Sql = this.db): Promise<void> {
+    await runRows(sql, `INSERT INTO amie_usage_batch (id, site, usage_type, record_count, resource_counts, records, body) VALUES ($1, $2, $3, $4, $5, $6, $7)`, [
+      batch.id,
+      ...batchValues(batch),
+    ]);
+  }
+
+  /**
+   * Stores a batch under a new receipt number (nextReceipt and insert in one
+   * statement, so one round trip and, outside a transaction, committed when
+   * it returns); gives its id.
+   */
+  async insertWithReceipt(batch: NewBatch, sql: Sql = this.db): Promise<string> {
+    const row = await runOne<{ id: string }>(
       sql,
-      `INSERT INTO amie_usage_batch (id, site, usage_type, record_count, resource_counts, records) VALUES ($1, $2, $3, $4, $5, $6)`,
-      [batch.id, batch.site, batch.usageType, batch.records.length, JSON.stringify(batch.resourceCounts), JSON.stringify(batch.records)],
+      `INSERT INTO amie_usage_batch (id, site, usage_type, record_count, resource_counts, records, body)
+       VALUES (nextval('amie_usage_receipt_seq'), $1, $2, $3, $4, $5, $6) RETURNING id::text AS id`,
+      batchValues(batch),
     );
+    return row!.id;
   }
 
   /** PendingRecordCount per resource: records of batches still pending, by receipt time (5.4). */
@@ -62,7 +114,23 @@ export class UsageBatchRepository {
 
   /** Locks a batch still pending; undefined when it is not (loaded, failed, or unknown). */
   async lockPending(batchId: string, sql: Sql): Promise<LockedBatch | undefined> {
-    return runOne<LockedBatch>(sql, `SELECT site, usage_type, records FROM amie_usage_batch WHERE id = $1 AND state = 'pending' FOR UPDATE`, [batchId]);
+    const row = await runOne<StoredBatch & { site: string; usage_type: UsageType }>(
+      sql,
+      `SELECT site, usage_type, records, body FROM amie_usage_batch WHERE id = $1 AND state = 'pending' FOR UPDATE`,
+      [batchId],
+    );
+    return row && { site: row.site, usage_type: row.usage_type, records: storedRecords(row) };
+  }
+
+  /** Locks a batch still pending without reading its records; undefined when it is not pending. */
+  async lockPendingHead(batchId: string, sql: Sql): Promise<{ site: string; usage_type: UsageType } | undefined> {
+    return runOne(sql, `SELECT site, usage_type FROM amie_usage_batch WHERE id = $1 AND state = 'pending' FOR UPDATE`, [batchId]);
+  }
+
+  /** The accepted records of a batch, as stored. */
+  async records(batchId: string, sql: Sql): Promise<NormalizedRecord[]> {
+    const row = await runOne<StoredBatch>(sql, `SELECT records, body FROM amie_usage_batch WHERE id = $1`, [batchId]);
+    return row ? storedRecords(row) : [];
   }
 
   async markFailed(batchId: string, error: string, sql: Sql = this.db): Promise<void> {

@@ -1,6 +1,22 @@
-import { Injectable, PipeTransform } from '@nestjs/common';
+import { createParamDecorator, ExecutionContext, Injectable, PipeTransform } from '@nestjs/common';
+import { FastifyRequest } from 'fastify';
 import { SubmitUsageCommand } from './usage.commands';
 import { validateMessage } from './usage-validation';
+
+/** What the message pipe reads: the parsed body and the JSON text it was parsed from. */
+export interface UsageMessageInput {
+  body: unknown;
+  text: string | undefined;
+}
+
+/**
+ * The body of POST usage/ with its JSON text (src/http/body-parsers.ts keeps
+ * it on the request), for UsageMessagePipe: `@UsageMessage(UsageMessagePipe)`.
+ */
+export const UsageMessage = createParamDecorator((_data: unknown, context: ExecutionContext): UsageMessageInput => {
+  const request = context.switchToHttp().getRequest<FastifyRequest>();
+  return { body: request.body, text: request.rawBody };
+});
 
 /**
  * The edge of POST usage/: checks the envelope (a whole-message problem is a
@@ -11,12 +27,29 @@ import { validateMessage } from './usage-validation';
  * 5,000-record batch (bench/usage.bench.ts) and could not give per-record
  * answers, so the precompiled schema stands in for it here and is what the
  * OpenAPI document shows (USAGE_MESSAGE_SCHEMA).
+ *
+ * A NUL character or an unpaired surrogate can only be in a parsed body
+ * through a `\u` escape of its JSON text (the text was decoded from UTF-8,
+ * which yields neither, and JSON refuses raw control characters), so a text
+ * without `\u` spares every record the walk over its strings (textSafe).
+ * Such a text (with numbers jsonb can hold) is also what the batch stores:
+ * PostgreSQL reads every record from it as JavaScript did (SubmitUsageCommand.text).
  */
+/**
+ * Text PostgreSQL's jsonb may refuse although JavaScript read it: an exponent
+ * of five digits or more, or a run of 1,000 digits (numeric's range; a
+ * string holding such text is refused too, which only costs the copy).
+ */
+const OUT_OF_NUMERIC = /[eE][+-]?\d{5}|\d{1000}/;
+
 @Injectable()
-export class UsageMessagePipe implements PipeTransform<unknown, SubmitUsageCommand> {
-  transform(body: unknown): SubmitUsageCommand {
-    const { usageType, outcomes } = validateMessage(body);
-    const command: SubmitUsageCommand = { usageType, received: outcomes.length, accepted: [], failed: [] };
+export class UsageMessagePipe implements PipeTransform<UsageMessageInput, SubmitUsageCommand> {
+  transform({ body, text }: UsageMessageInput): SubmitUsageCommand {
+    const textSafe = typeof text === 'string' && !text.includes('\\u');
+    const { usageType, outcomes } = validateMessage(body, Date.now(), { textSafe });
+    // A leading BOM (the JSON parser skips it; PostgreSQL's would not).
+    const stored = textSafe && !OUT_OF_NUMERIC.test(text) ? (text.charCodeAt(0) === 0xfeff ? text.slice(1) : text) : null;
+    const command: SubmitUsageCommand = { usageType, received: outcomes.length, accepted: [], failed: [], text: stored };
     outcomes.forEach((outcome, index) => {
       if (outcome.ok) command.accepted.push(outcome.record);
       else command.failed.push({ index, error: outcome.error, echo: outcome.echo, resource: outcome.resource, localRecordId: outcome.localRecordId });

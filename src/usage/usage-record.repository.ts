@@ -14,6 +14,8 @@ export interface LoadedBatch {
   site: string;
   loaded: number;
   superseded: number;
+  /** Records a load filter refused (UsageLoaderService.beforeLoad), stored as failed records in the load's transaction. */
+  refused: number;
 }
 
 @Injectable()
@@ -24,7 +26,7 @@ export class UsageRecordRepository {
    * Loads one pending batch, in one statement and so one transaction: lock
    * the batch row if still pending (a duplicate delivery then finds nothing
    * to do), upsert all its records with a batched insert from the stored
-   * JSON whose WHERE applies a version only over a lower receipt sequence
+   * JSON text (parsed here, once) whose WHERE applies a version only over a lower receipt sequence
    * ("latest received wins" whatever order workers finish in), clear every
    * older outstanding failure of each applied identity, and mark the batch
    * loaded. Rows are inserted in key order so that concurrent batches lock
@@ -33,21 +35,25 @@ export class UsageRecordRepository {
    * to a later received version of the same record (`superseded`: the
    * batch's versions not applied, plus the stored versions the applied ones
    * replaced, found in the statement's snapshot), or null when the batch was
-   * not pending.
+   * not pending. Records whose index is in `refused` are left out (a load
+   * filter failed them, UsageLoaderService.beforeLoad): neither loaded nor
+   * superseded.
    */
-  async loadBatch(batchId: string, sql: Sql = this.db): Promise<LoadedBatch | null> {
+  async loadBatch(batchId: string, sql: Sql = this.db, refused: number[] = []): Promise<LoadedBatch | null> {
     const row = await runOne<LoadedBatch>(
       sql,
       `
       WITH b AS (
-        SELECT id, site, usage_type, records FROM amie_usage_batch WHERE id = $1 AND state = 'pending' FOR UPDATE
+        SELECT id, site, usage_type, records::jsonb AS records, body::jsonb->'Records' AS message_records
+        FROM amie_usage_batch WHERE id = $1 AND state = 'pending' FOR UPDATE
       ), src AS (
         SELECT b.site, b.usage_type, x.e->>'r' AS resource, x.e->>'i' AS local_record_id,
                b.id * ${RECORDS_PER_RECEIPT} + (x.e->>'n')::bigint AS seq, b.id AS batch_id,
                x.e->>'p' AS local_project_id, x.e->>'u' AS username, (x.e->>'c')::numeric AS charge,
                x.e->>'a' AS adjustment_type, (x.e->>'s')::timestamptz AS usage_start, (x.e->>'e')::timestamptz AS usage_end,
-               x.e->'d' AS record
+               coalesce(x.e->'d', b.message_records->((x.e->>'n')::int)) AS record
         FROM b, jsonb_array_elements(b.records) AS x(e)
+        WHERE NOT ((x.e->>'n')::int = ANY ($2::int[]))
       ), up AS (
         INSERT INTO amie_usage_record AS cur
           (site, usage_type, resource, local_record_id, seq, batch_id, local_project_id, username, charge,
@@ -73,12 +79,12 @@ export class UsageRecordRepository {
       SET state = 'loaded', processed_at = now(), last_error = NULL,
           loaded_count = (SELECT count(*) FROM up)
       WHERE id IN (SELECT id FROM b)
-      RETURNING site, loaded_count AS loaded,
-        jsonb_array_length(records) - loaded_count
+      RETURNING site, loaded_count AS loaded, cardinality($2::int[]) AS refused,
+        record_count - cardinality($2::int[]) - loaded_count
           + (SELECT count(*) FROM up JOIN amie_usage_record prior
                ON prior.site = up.site AND prior.usage_type = up.usage_type
               AND prior.resource = up.resource AND prior.local_record_id = up.local_record_id)::int AS superseded`,
-      [batchId],
+      [batchId, refused],
     );
     return row ?? null;
   }

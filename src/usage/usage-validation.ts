@@ -1,6 +1,6 @@
 import Ajv, { ValidateFunction } from 'ajv';
 import { DomainError } from '../http/domain-error';
-import { DATE_TIME_PATTERN, parseAmieDateTime } from './usage-dates';
+import { DATE_TIME_PATTERN, isoOfAmieDateTime, parseAmieDateTime } from './usage-dates';
 import { UsageError } from './usage.errors';
 
 /**
@@ -372,6 +372,8 @@ const worst = (a: TextProblem | null, b: TextProblem | null): TextProblem | null
 // Per-field checks (also the normalisation of valid values).
 
 const DECIMAL_RE = new RegExp(DECIMAL);
+const CANONICAL_DECIMAL_RE = /^(?:0|[1-9]\d*)(?:\.\d*[1-9])?$/;
+const INTEGER_TEXT_RE = new RegExp(INTEGER_TEXT);
 
 /**
  * Exact decimal text of a JSON number or numeric string: sign, digits before
@@ -386,6 +388,12 @@ export function toDecimal(value: unknown): { negative: boolean; integerDigits: n
   } else if (typeof value === 'string') {
     text = value;
   } else return null;
+  if (CANONICAL_DECIMAL_RE.test(text)) {
+    // Already in the normal form (the usual charge): no sign, no exponent, no leading or trailing zeros.
+    const point = text.indexOf('.');
+    const integerDigits = point < 0 ? text.length : point;
+    return { negative: false, integerDigits: text.charCodeAt(0) === 0x30 ? 0 : integerDigits, text };
+  }
   if (!DECIMAL_RE.test(text)) return null;
   const m = /^\s*([+-])?(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?\s*$/.exec(text);
   if (!m) return null;
@@ -464,7 +472,7 @@ function checkAttribute(kind: AttributeKind, value: unknown): string | null {
       const min = kind === 'int1' ? 1 : 0;
       const ok =
         (typeof value === 'number' && Number.isInteger(value) && value >= min) ||
-        (typeof value === 'string' && new RegExp(INTEGER_TEXT).test(value) && BigInt(value.trim().replace(/^\+/, '')) >= BigInt(min));
+        (typeof value === 'string' && INTEGER_TEXT_RE.test(value) && BigInt(value.trim().replace(/^\+/, '')) >= BigInt(min));
       return ok ? null : kind === 'int1' ? RULE.int1 : RULE.int0;
     }
     case 'num0':
@@ -576,12 +584,25 @@ export interface ValidatedMessage {
 
 const FUTURE_SLACK_MS = 3_600_000;
 
+export interface ValidateOptions {
+  /** false: every record takes the full per-field checks (the reference a test compares the fast path with). */
+  schema?: boolean;
+  /**
+   * The caller knows that no string of the body (value or key) holds a NUL
+   * or an unpaired surrogate: its JSON text had no `\u` escape, the only way
+   * such a character gets into a parsed body (the text came from UTF-8
+   * decoding, which yields neither, and JSON refuses raw control characters).
+   * The per-record text walk is then skipped.
+   */
+  textSafe?: boolean;
+}
+
 /**
  * Checks the envelope (400 for the whole message, 4.2) and each record at
  * once against every rule of its type (4.6). `schema: false` skips the
  * compiled fast path (a test checks that it changes no outcome).
  */
-export function validateMessage(body: unknown, now = Date.now(), options: { schema?: boolean } = {}): ValidatedMessage {
+export function validateMessage(body: unknown, now = Date.now(), options: ValidateOptions = {}): ValidatedMessage {
   const invalid = (message: string) => new DomainError(UsageError.InvalidMessage, message);
   if (body === undefined) throw invalid('request body is required');
   if (!isObject(body)) throw invalid('request body must be a JSON object');
@@ -616,11 +637,85 @@ export function validateMessage(body: unknown, now = Date.now(), options: { sche
       duplicate = seen.has(key);
       seen.add(key);
     }
-    return validateRecord(usageType, record, now, duplicate, resource, localRecordId, index, options.schema !== false);
+    const text = options.textSafe ? null : recordTextProblems(usageType, record);
+    if (text === null && options.schema !== false && !duplicate && resource !== null && localRecordId !== null && COMPILED[usageType](record)) {
+      const accepted = acceptRecord(usageType, record, now, resource, localRecordId, index);
+      if (accepted) return accepted;
+    }
+    return validateRecord(usageType, record, now, duplicate, resource, localRecordId, index, text);
   });
   return { usageType, outcomes };
 }
 
+/**
+ * The fast path of a record the compiled schema accepted (so its identifiers,
+ * references, comment, parent and attribute types are as the rules want, and
+ * no field is missing): the checks no schema can express, each value read
+ * once, and the normalised record; null when any check fails, and the full
+ * checks of validateRecord then write the texts. A test checks that it
+ * changes no outcome.
+ */
+function acceptRecord(
+  type: UsageType,
+  record: Record<string, unknown>,
+  now: number,
+  resource: string,
+  localRecordId: string,
+  index: number,
+): RecordOutcome | null {
+  const charge = toDecimal(record.Charge);
+  if (charge === null || charge.negative || charge.integerDigits > 15) return null;
+  let start: number | null;
+  let end: number | null;
+  let adjustment: string | null = null;
+  if (type === 'Compute') {
+    const submit = parseAmieDateTime(record.SubmitTime as string);
+    start = parseAmieDateTime(record.StartTime as string);
+    end = parseAmieDateTime(record.EndTime as string);
+    if (submit === null || start === null || end === null || start < submit || end < start || end > now + FUTURE_SLACK_MS) return null;
+  } else if (type === 'Storage') {
+    start = end = parseAmieDateTime(record.CollectionTime as string);
+    if (end === null || end > now + FUTURE_SLACK_MS) return null;
+  } else {
+    start = parseAmieDateTime(record.StartTime as string);
+    end = null;
+    adjustment = (record.AdjustmentType as string).toLowerCase();
+    if (start === null || !ADJUSTMENT_TYPES.includes(adjustment)) return null;
+  }
+  if (type !== 'Adjustment') {
+    const attributes = record.Attributes as Record<string, unknown>;
+    for (const attr of ATTRIBUTES[type]) {
+      const v = attributes[attr.name];
+      if (v === undefined || v === null) {
+        if (attr.required) return null;
+      } else if (checkAttribute(attr.kind, v) !== null) return null;
+    }
+  }
+  // The schema counts characters where the rules count UTF-16 units: text it let through may still be too long.
+  if (longerThan(record.LocalReference, 255) || (type === 'Adjustment' && longerThan(record.Comment, 1024))) return null;
+  const project = idText(record.LocalProjectID);
+  const user = idText(record.Username);
+  if (project === null || user === null) return null;
+  return {
+    ok: true,
+    record: {
+      n: index,
+      r: resource,
+      i: localRecordId,
+      p: project,
+      u: user,
+      c: charge.text,
+      a: adjustment,
+      s: start === null ? null : isoOfAmieDateTime(record[type === 'Storage' ? 'CollectionTime' : 'StartTime'] as string, start),
+      e: end === null ? null : isoOfAmieDateTime(record[type === 'Storage' ? 'CollectionTime' : 'EndTime'] as string, end),
+      d: record,
+    },
+  };
+}
+
+const longerThan = (value: unknown, max: number) => typeof value === 'string' && value.length > max;
+
+/** Every rule of the record's type, field by field: the texts of a refused record (and the reference outcome of any record). */
 function validateRecord(
   type: UsageType,
   record: Record<string, unknown>,
@@ -629,26 +724,15 @@ function validateRecord(
   resource: string | null,
   localRecordId: string | null,
   index: number,
-  useSchema: boolean,
+  text: RecordTextProblems | null,
 ): RecordOutcome {
   const problems: string[] = [];
-  const text = recordTextProblems(type, record);
-  if (text === null && useSchema && COMPILED[type](record)) {
-    // Fast path: only what the schema cannot say. The field order is kept.
-    for (const spec of FIELDS[type]) {
-      if (spec.kind === 'datetime' || spec.kind === 'charge' || spec.kind === 'adjustmentType' || spec.kind === 'attributes') {
-        problems.push(...checkField(type, spec, record[spec.name]));
-      }
-      if (spec.name === 'LocalRecordID' && duplicate) problems.push(`LocalRecordID: ${RULE.duplicate}`);
-    }
-  } else {
-    for (const spec of FIELDS[type]) {
-      problems.push(...checkField(type, spec, record[spec.name], text));
-      if (spec.name === 'LocalRecordID' && duplicate) problems.push(`LocalRecordID: ${RULE.duplicate}`);
-    }
-    // Unknown fields are kept and ignored, unless they hold text that cannot be stored.
-    if (text) for (const [name, bad] of text.fields) if (!FIELDS[type].some((spec) => spec.name === name)) problems.push(bad);
+  for (const spec of FIELDS[type]) {
+    problems.push(...checkField(type, spec, record[spec.name], text));
+    if (spec.name === 'LocalRecordID' && duplicate) problems.push(`LocalRecordID: ${RULE.duplicate}`);
   }
+  // Unknown fields are kept and ignored, unless they hold text that cannot be stored.
+  if (text) for (const [name, bad] of text.fields) if (!FIELDS[type].some((spec) => spec.name === name)) problems.push(bad);
   const time = (name: string) => (typeof record[name] === 'string' ? parseAmieDateTime(record[name] as string) : null);
   let start: number | null = null;
   let end: number | null = null;

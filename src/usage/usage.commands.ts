@@ -27,6 +27,13 @@ export interface SubmitUsageCommand {
   accepted: NormalizedRecord[];
   /** records that failed validation, in message order */
   failed: RecordFailure[];
+  /**
+   * The message's JSON text when PostgreSQL reads it exactly as JavaScript
+   * did (no `\u` escape, no number beyond numeric's range): the stored batch
+   * then keeps it and reads each record's JSON from it, instead of a second
+   * copy of every record (UsageBatchRepository); null otherwise.
+   */
+  text: string | null;
 }
 
 /** GET usage/status: `[from, to)` in microseconds since the epoch; null is an open bound (5.4, 6). */

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiBody, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { SiteKey } from '../auth/auth.decorators';
 import { ApiErrors, SECURITY_AMIE } from '../http/openapi';
@@ -12,7 +12,7 @@ import {
 } from './dto/usage-responses.dto';
 import { SiteName } from './site-name.decorator';
 import { SubmitUsageCommand } from './usage.commands';
-import { UsageMessagePipe } from './usage-message.pipe';
+import { UsageMessage, UsageMessagePipe } from './usage-message.pipe';
 import { USAGE_MESSAGE_SCHEMA } from './usage-validation';
 import { UsageService } from './usage.service';
 
@@ -42,7 +42,7 @@ export class UsageController {
   @ApiBody({ schema: USAGE_MESSAGE_SCHEMA })
   @ApiOkResponse({ type: AmieUsageResponseDto })
   @ApiErrors('amie', 400, 401, 403, 413, 415)
-  submit(@SiteName() site: string, @Body(UsageMessagePipe) command: SubmitUsageCommand): Promise<AmieUsageResponseDto> {
+  submit(@SiteName() site: string, @UsageMessage(UsageMessagePipe) command: SubmitUsageCommand): Promise<AmieUsageResponseDto> {
     return this.usage.submit(site, command);
   }
 

@@ -36,17 +36,36 @@ export class UsageService {
 
   /**
    * 4.9 and 5.2: store the accepted records (one batch row) and the failed
-   * records of a checked message (UsageMessagePipe) in one transaction, then
-   * enqueue the batch, then answer.
+   * records of a checked message (UsageMessagePipe) in one transaction (one
+   * statement when nothing failed), then enqueue the batch, then answer.
    */
   async submit(site: string, command: SubmitUsageCommand) {
     const { usageType, accepted, failed } = command;
     const resourceCounts: Record<string, number> = {};
     for (const r of accepted) resourceCounts[r.r] = (resourceCounts[r.r] ?? 0) + 1;
 
-    const { base, failedIds } = await this.db.transaction(async (m) => {
+    // The usual message, every record accepted: one statement, committed before the answer.
+    const { base, failedIds } = !failed.length
+      ? { base: await this.batches.insertWithReceipt({ site, usageType, records: accepted, resourceCounts, text: command.text }), failedIds: [] as string[] }
+      : await this.storeWithFailures(site, command, resourceCounts);
+
+    if (accepted.length) await this.enqueueBatch(base);
+
+    return {
+      Message: `${command.received} records received, ${accepted.length} queued for processing, ${failed.length} failed validation`,
+      ReceivedRecordCount: command.received,
+      QueuedRecordCount: accepted.length,
+      ValidationFailedRecordCount: failed.length,
+      ValidationFailedRecords: failed.map((x, i) => ({ UsageType: usageType, Error: x.error, FailedRecordID: Number(failedIds[i]), ...x.echo })),
+    };
+  }
+
+  /** A message with failures: its receipt number, the batch (if any record was accepted) and the failed records, in one transaction. */
+  private storeWithFailures(site: string, command: SubmitUsageCommand, resourceCounts: Record<string, number>): Promise<{ base: string; failedIds: string[] }> {
+    const { usageType, accepted, failed } = command;
+    return this.db.transaction(async (m) => {
       const base = await this.batches.nextReceipt(m);
-      if (accepted.length) await this.batches.insert({ id: base, site, usageType, records: accepted, resourceCounts }, m);
+      if (accepted.length) await this.batches.insert({ id: base, site, usageType, records: accepted, resourceCounts, text: command.text }, m);
       const seqs = failed.map((x) => receiptSeq(base, x.index));
       // A new failure of an identity replaces its older outstanding one (5.3).
       const identities = failed.flatMap((x, i) =>
@@ -61,16 +80,6 @@ export class UsageService {
       );
       return { base, failedIds: seqs.map((s) => ids.get(s)!) };
     });
-
-    if (accepted.length) await this.enqueueBatch(base);
-
-    return {
-      Message: `${command.received} records received, ${accepted.length} queued for processing, ${failed.length} failed validation`,
-      ReceivedRecordCount: command.received,
-      QueuedRecordCount: accepted.length,
-      ValidationFailedRecordCount: failed.length,
-      ValidationFailedRecords: failed.map((x, i) => ({ UsageType: usageType, Error: x.error, FailedRecordID: Number(failedIds[i]), ...x.echo })),
-    };
   }
 
   /**

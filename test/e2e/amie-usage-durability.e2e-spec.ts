@@ -7,7 +7,7 @@ import { Queue } from 'bullmq';
 import { Client } from 'pg';
 import { QUEUE_NAME } from '../../src/queue/job-payloads';
 import { compute, createSite, startUsageApp, waitLoaded } from '../support/amie';
-import { buildDist, freePort, startDist as startProcess, stopProcess, until } from '../support/processes';
+import { buildDist, freePort, startDist as startProcess, stopProcess, until, untilLockWaiters } from '../support/processes';
 import { ADMIN_TOKEN, TestApp } from '../support/test-app';
 
 /**
@@ -73,12 +73,7 @@ maybe('AMIE usage durability (real processes)', () => {
     try {
       // The worker is in the middle of the held job when it is killed.
       await until('the held job to be active', async () => (await queue.getJobState(`usage-batch-${held}`)) === 'active');
-      await until('the worker to wait on the held row inside its transaction', async () => {
-        const [{ waiting }] = await t.runtime.dataSource.query(
-          `SELECT count(*)::int AS waiting FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
-        );
-        return waiting >= 1;
-      });
+      await untilLockWaiters(t.runtime.dataSource, 1, 'the worker to wait on the held row inside its transaction');
       await stopProcess(first, 'SIGKILL');
       expect(first.signalCode).toBe('SIGKILL');
       await holder.query('COMMIT');

@@ -6,6 +6,7 @@ import { createSite, SiteCredentials, waitLoaded } from '../support/amie';
 import { almanach, drainRollups } from '../support/reports';
 import { APP_START_TIMEOUT_MS, ADMIN_TOKEN, startTestApp, TestApp } from '../support/test-app';
 import { parseCsv } from '../support/csv';
+import { seedBudget } from '../support/budgets';
 
 /**
  * The dashboard in headless Chromium (reports.md 8.3): Debian's `chromium`
@@ -411,7 +412,7 @@ maybe('dashboard in headless Chromium (reports.md 8.3)', () => {
       // Editing the hash to a project the token does not hold.
       await setHash(s.page, '#project=p-gamma&month=2025-03&granularity=day');
       expect(await s.page.textContent('#message')).toMatch(/403/);
-      expect(await s.page.$$eval('.panel', (nodes) => nodes.map((n) => n.getAttribute('data-status')))).toEqual(nodes403(5));
+      expect(await s.page.$$eval('.panel', (nodes) => nodes.map((n) => n.getAttribute('data-status')))).toEqual(nodes403(6));
       expect(await s.page.$$eval('.panel .table-holder tbody tr', (rows) => rows.length)).toBe(0);
       expect(await s.page.$$eval('.panel canvas', (canvases) => canvases.length)).toBe(0);
       const calls = reportCalls(s);
@@ -695,7 +696,137 @@ maybe('dashboard in headless Chromium (reports.md 8.3)', () => {
       await s.close();
     }
   });
+  it('budget burn-down (reports.md 8.3): at 85 % the 80 % marker is crossed, the state "warning" and the forecast line drawn; at 101 % "exhausted"; the table equals the answer; no budget is a line, not an error', async () => {
+    // Two budgets over [20 local days ago, 10 days ahead) of 1000 SU, debited through the admin route three days ago
+    // (inside the 14 complete days of the burn rate, so the 85 % one has a forecast inside its period).
+    const [{ start, end, debit_day }] = (await t.runtime.dataSource.query(
+      `SELECT report_day_start(d - 20, c.time_zone) AS start, report_day_start(d + 10, c.time_zone) AS end, to_char(d - 3, 'YYYY-MM-DD') AS debit_day
+       FROM report_clock c, LATERAL (SELECT (now() AT TIME ZONE c.time_zone)::date AS d) x`,
+    )) as { start: Date; end: Date; debit_day: string }[];
+    const period = { start: new Date(start).toISOString(), end: new Date(end).toISOString() };
+    // An overdraft for the 101 % one: available −10 within it is "exhausted", not "overdrawn" (reports.md 6.3's order).
+    await t.http.put('/admin/reports/budgets/p-burn101/policy').set('X-Auth-Token', ADMIN_TOKEN).send({ overdraft: '100' }).expect(200);
+    for (const [project, amount] of [['p-burn85', '850'], ['p-burn101', '1010']]) {
+      await seedBudget(t.app, project, '1000.000000', period);
+      await t.http.post(`/admin/reports/budgets/${project}/entries`).set('X-Auth-Token', ADMIN_TOKEN)
+        .send({ kind: 'manual_debit', amount, reason: 'dashboard burn-down check', at: debit_day }).expect(201);
+    }
+    // An open hold of 50 SU on the 85 % one, as a scheduler makes it: the band between remaining and available.
+    await t.http.post('/reports/budgets/p-burn85/holds').set('X-Auth-Token', service).send({ amount: '50', reference: 'burn-down-band', description: 'dashboard check' }).expect(201);
+    // The fake clock, paused once the page is ready: no 60 s refresh redraws the panel (a new as_of, a new forecast) while it is compared.
+    const s = await open('#project=p-burn85&month=2025-03&granularity=day', { clock: true });
+    /** The answer the page gets for a project's budget (waited for: a listener's body may come after the panel is drawn). */
+    const answerTo = (project: string): Promise<Row> =>
+      s.page.waitForResponse((r) => new URL(r.url()).pathname === `/reports/budgets/${project}`, { timeout: 60_000 }).then((r) => r.json());
+    const budgetCalls = () => s.requests.filter((r) => new URL(r.url()).pathname.startsWith('/reports/budgets/')).length;
+    /** The budget panel's three tables (figures, thresholds, series) by their exact data-values. */
+    const budgetTables = () => s.page.$eval('#panel-budget', (section) => {
+      const read = (sel: string) => Array.from(section.querySelectorAll(`${sel} tbody tr`) as ArrayLike<any>).map((tr: any) =>
+        Array.from(tr.cells as ArrayLike<any>).map((td: any) => (td.hasAttribute('data-value') ? `=${td.getAttribute('data-value')}` : (td.textContent ?? ''))));
+      return { figures: read('.budget-figures'), thresholds: read('.budget-thresholds'), series: read('.budget-series') };
+    });
+    const markers = () => s.page.$$eval('#panel-budget .markers li', (items) => items.map((li) => `${li.getAttribute('data-percent')} ${li.getAttribute('data-crossed')}`));
+    const legend = () => s.page.$$eval('#panel-budget .u-legend .u-label', (labels) => labels.map((l) => l.textContent));
+    const stateOf = () => s.page.getAttribute('#panel-budget .budget-state', 'data-budget-state');
+    /** What the table must hold for an answer: every figure as answered, the thresholds, each day with remaining = granted − consumed_to_date exactly. */
+    const expected = (a: Row) => ({
+      figures: [
+        ...['granted', 'consumed', 'held', 'available', 'accrued_today', 'outside_period', 'ratio', 'burn_rate_per_day'].map((f) => [f, `=${a[f]}`]),
+        ['forecast_exhausted_at', `=${a.forecast_exhausted_at ?? ''}`], ['state', `=${a.state}`], ['period', `=${a.period.start}/${a.period.end}`],
+      ],
+      thresholds: a.thresholds.map((x: Row) => [`=${x.percent}`, `=${remainingAt(a.granted, x.percent)}`, `=${x.crossed_at ?? ''}`, `=${x.event_id ?? ''}`]),
+      series: a.series.map((d: Row) => [d.day, `=${d.consumed}`, `=${d.consumed_to_date}`, `=${sumDecimals([a.granted, `-${d.consumed_to_date}`])}`]),
+    });
+    try {
+      const answer85 = answerTo('p-burn85');
+      await signIn(s, reader);
+      await panelsSettled(s.page);
+      const page85 = await answer85;
+      await s.page.clock.pauseAt(await s.page.evaluate(() => Date.now() + 1000));
+      // The link is the exact URL the page asked; the route has no CSV, so no CSV link.
+      const href = await dataHref(s.page, 'budget');
+      expect(href).toBe('/reports/budgets/p-burn85?series=day');
+      expect(await s.page.$$eval('#panel-budget a.csv-link', (links) => links.length)).toBe(0);
+      expect(budgetCalls()).toBe(1);
+      expect([page85.state, page85.consumed, page85.held, page85.available]).toEqual(['warning', '850.000000', '50.000000', '100.000000']);
+      expect(page85.forecast_exhausted_at).not.toBeNull();
+      // The table is the page's answer value for value…
+      expect(await budgetTables()).toEqual(expected(page85));
+      // …and the "data" link answers the same figures (only as_of and the forecast from it move).
+      const fetched = await fetchAnswer(href, reader);
+      expect(expected({ ...fetched, forecast_exhausted_at: page85.forecast_exhausted_at, as_of: page85.as_of })).toEqual(expected(page85));
+      expect(await stateOf()).toBe('warning');
+      expect(await s.page.textContent('#panel-budget .budget-state')).toBe('state: warning');
+      expect(await markers()).toEqual(['80 true', '100 false', '120 false']);
+      expect(await legend()).toEqual(expect.arrayContaining(['80 % crossed', '100 %', 'forecast', 'remaining SU', 'granted → 0', 'open holds 50.000000', 'available']));
+      // The holds band: its fill, rgba(128,100,162,0.25), on the (transparent) canvas.
+      expect(await colourPixels(s.page, 'budget', '#8064a2', [40, 90])).toBeGreaterThan(50);
+      // The forecast line is drawn: pixels of its colour on the canvas; the remaining line too.
+      expect(await colourPixels(s.page, 'budget', '#e07b39')).toBeGreaterThan(10);
+      expect(await colourPixels(s.page, 'budget', '#3b6ea5')).toBeGreaterThan(10);
+      await s.page.screenshot({ path: join(RESULTS, 'dashboard-budget-85.png'), fullPage: true });
+
+      const answer101 = answerTo('p-burn101');
+      await setHash(s.page, '#project=p-burn101&month=2025-03&granularity=day');
+      const page101 = await answer101;
+      expect([page101.state, page101.available, page101.forecast_exhausted_at]).toEqual(['exhausted', '-10.000000', null]);
+      expect(await budgetTables()).toEqual(expected(page101));
+      expect(await stateOf()).toBe('exhausted');
+      expect(await markers()).toEqual(['80 true', '100 true', '120 false']);
+      expect(await legend()).not.toContain('forecast');
+      expect(await legend()).not.toContain('available');
+      expect(await colourPixels(s.page, 'budget', '#e07b39')).toBe(0);
+      await s.page.screenshot({ path: join(RESULTS, 'dashboard-budget-101.png'), fullPage: true });
+
+      // A project with no budget: the route's 404 is a short line, not an error.
+      await setHash(s.page, '#project=p-alpha&month=2025-03&granularity=day');
+      expect(await s.page.getAttribute('#panel-budget', 'data-state')).toBe('ready');
+      expect(await s.page.textContent('#panel-budget .no-budget')).toBe('No current budget for project p-alpha.');
+      expect(await s.page.$$eval('#panel-budget canvas, #panel-budget tbody tr', (nodes) => nodes.length)).toBe(0);
+      expect(await s.page.isHidden('#message')).toBe(true);
+      // All projects: no burn-down panel.
+      await setHash(s.page, '#month=2025-03&granularity=day');
+      expect(await s.page.$$eval('#panel-budget', (nodes) => nodes.length)).toBe(0);
+      expect(s.consoleErrors.filter((e) => !/404/.test(e.text))).toEqual([]);
+    } finally {
+      await s.close();
+    }
+    // A user token: its own project's burn-down, another project's is the 403 message.
+    const u = await open('#project=p-burn85&month=2025-03&granularity=day');
+    try {
+      await signIn(u, user);
+      await panelsSettled(u.page);
+      expect(await u.page.getAttribute('#panel-budget', 'data-status')).toBe('403');
+      expect(await u.page.$$eval('#panel-budget canvas, #panel-budget tbody tr, #panel-budget .markers li', (nodes) => nodes.length)).toBe(0);
+      expect(await u.page.textContent('#message')).toMatch(/403/);
+    } finally {
+      await u.close();
+    }
+  });
+
+  /** Pixels of one colour, with an alpha in `alpha` (opaque by default), on a panel's canvas, every pixel (a thin line has few). */
+  async function colourPixels(page: Page, panel: string, hex: string, alpha: [number, number] = [200, 255]): Promise<number> {
+    const rgb = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
+    return page.$eval(`#panel-${panel} canvas`, (canvas, [r, g, b, lo, hi]) => {
+      const c = canvas as any;
+      const { data } = c.getContext('2d')!.getImageData(0, 0, c.width, c.height);
+      let hits = 0;
+      for (let i = 0; i < data.length; i += 4) {
+        if (data[i + 3] >= lo && data[i + 3] <= hi && Math.abs(data[i] - r) < 10 && Math.abs(data[i + 1] - g) < 10 && Math.abs(data[i + 2] - b) < 10) hits++;
+      }
+      return hits;
+    }, [...rgb, ...alpha]);
+  }
 });
+
+/** `granted` × (100 − percent) ÷ 100 as a plain decimal: the remaining SU at a threshold, exactly. */
+function remainingAt(granted: string, percent: number): string {
+  const [whole, frac = ''] = granted.split('.');
+  const units = BigInt(whole + frac) * BigInt(100 - percent);
+  const scale = frac.length + 2;
+  const digits = (units < 0n ? -units : units).toString().padStart(scale + 1, '0');
+  return `${units < 0n ? '-' : ''}${digits.slice(0, -scale)}.${digits.slice(-scale)}`;
+}
 
 /** Whether `csv` asks the query of `data` as CSV: the same parameters but `format=csv`, without `limit` and `cursor` (400 with CSV, reports.md 1.7). */
 function sameQueryAsCsv(data: string, csv: string): boolean {

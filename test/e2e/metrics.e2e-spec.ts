@@ -3,7 +3,9 @@ import { compute, createSite, startUsageApp, waitLoaded } from '../support/amie'
 import { parsePrometheusText, valueOf } from '../support/prometheus-text';
 import { until } from '../support/processes';
 import { almanach, drainRollups, seenRows, resetWithOps } from '../support/reports';
-import { APP_START_TIMEOUT_MS, TestApp } from '../support/test-app';
+import { APP_START_TIMEOUT_MS, ADMIN_TOKEN, TestApp } from '../support/test-app';
+import { createPriceList, jobFinished } from '../support/pricing';
+import { MetricsService } from '../../src/reports/ops/metrics.service';
 
 /**
  * The table of reports.md §9.1, as the contract names its series (two series
@@ -30,17 +32,17 @@ const SERVED: Record<string, { type: string; labels: string[] }> = {
   ledger_report_duration_seconds: { type: 'histogram', labels: ['route', 'format', 'level'] },
   ledger_report_rows_total: { type: 'counter', labels: ['route', 'format'] },
   ledger_job_progress_ratio: { type: 'gauge', labels: ['kind'] },
+  ledger_rerate_jobs: { type: 'gauge', labels: ['state'] },
   ledger_unsized_flavors: { type: 'gauge', labels: [] },
+  ledger_unpriced_cells: { type: 'gauge', labels: ['meter'] },
+  ledger_default_partition_rows: { type: 'gauge', labels: ['table'] },
   ledger_http_requests_total: { type: 'counter', labels: ['mount', 'method', 'status_class'] },
   ledger_http_request_duration_seconds: { type: 'histogram', labels: ['mount', 'method', 'status_class'] },
 };
 const DEFERRED: Record<string, { type: string; labels: string[]; reason: string }> = {
-  ledger_rerate_jobs: { type: 'gauge', labels: ['state'], reason: 're-rate jobs come with rating (reports.md 4.6, the rating issue)' },
-  ledger_unpriced_cells: { type: 'gauge', labels: ['meter'], reason: 'price lists and rated cells come with rating (reports.md §4, the rating issue)' },
   ledger_budget_events_total: { type: 'counter', labels: ['type', 'threshold'], reason: 'budgets and their threshold events come with the budgets issue (reports.md §6)' },
   ledger_webhook_deliveries_total: { type: 'counter', labels: ['outcome'], reason: 'webhook delivery of budget events comes with the budgets issue (reports.md 6.7)' },
   ledger_webhook_pending: { type: 'gauge', labels: [], reason: 'webhook delivery of budget events comes with the budgets issue (reports.md 6.7)' },
-  ledger_default_partition_rows: { type: 'gauge', labels: ['table'], reason: 'history partitions come with the partitioning issue (reports.md 7.3)' },
 };
 /** Named by §9.1 below its table: the collector's counter (collector.md §6); plus prom-client's defaults. */
 const ALSO_SERVED: Record<string, string> = { ledger_notifications_total: 'counter' };
@@ -150,7 +152,7 @@ describe('GET /metrics (reports.md §9.1)', () => {
     const { families } = await scrape();
     const ingest = (outcome: string) => valueOf(families, 'ledger_ingest_total', { source: 'amie', site: 'site-l', outcome });
     expect({ accepted: ingest('accepted'), loaded: ingest('loaded'), superseded: ingest('superseded') }).toEqual({ accepted: 3, loaded: 3, superseded: 1 });
-    // Not counted before the load: refused_horizon waits for the late-data horizon (docs/operations.md).
+    // No record was refused (no horizon here): no refused_horizon series; reports-horizon counts refusals.
     expect(ingest('refused_horizon')).toBeUndefined();
   });
 
@@ -227,7 +229,7 @@ describe('GET /metrics (reports.md §9.1)', () => {
     for (const secret of ['proj-secret-4711', 'proj-user-0815', 'TG-SECRET-99', 'TG-SECRET-98', 'alice-secret-user', 'bob-secret-user', 'carol-secret-user', 'jdoe', 'inst-1', 'inst-2']) {
       expect({ secret, found: text.includes(secret) }).toEqual({ secret, found: false });
     }
-    const allowed = new Set(['source', 'site', 'collector', 'outcome', 'queue', 'state', 'invariant', 'kind', 'event_type', 'route', 'format', 'level', 'mount', 'method', 'status_class', 'le']);
+    const allowed = new Set(['source', 'site', 'collector', 'outcome', 'queue', 'state', 'invariant', 'kind', 'meter', 'event_type', 'route', 'format', 'level', 'mount', 'method', 'status_class', 'le', 'table']);
     for (const family of families.values()) {
       if (!family.name.startsWith('ledger_')) continue;
       for (const sample of family.samples) for (const label of Object.keys(sample.labels)) expect({ metric: sample.name, label, allowed: allowed.has(label) }).toEqual({ metric: sample.name, label, allowed: true });
@@ -262,6 +264,93 @@ describe('GET /metrics (reports.md §9.1)', () => {
     await until('the consistency check to finish', async () => ['succeeded', 'failed'].includes((await t.http.get(`/admin/reports/jobs/${res.body.id}`).set('X-Auth-Token', admin).expect(200)).body.state), 30_000);
     const { families } = await scrape();
     expect(valueOf(families, 'ledger_rollup_mismatches_total', { invariant: 'I1' })).toBeGreaterThanOrEqual(1);
+  });
+
+  it('counts I4 mismatches (rated cells and their sums) like the other invariants', async () => {
+    await createPriceList(t, { name: 'eur', currency: 'EUR', items: [{ meter: 'instance.time', key: '*', unit_price: '1', price_unit: 'hour', valid_from: '2025-01-01' }] }, { settle: true });
+    const service = await t.token('service');
+    await almanach(t, service).createInstance('p1', 'i1', '2025-03-01T00:00:00Z');
+    await almanach(t, service).deleteInstance('i1', '2025-03-03T00:00:00Z');
+    await drainRollups(t);
+    // A rated day cell altered by hand: I4 of the cell, and of its month and site-day sums.
+    await t.runtime.dataSource.query(`UPDATE report_rated_day_cell SET cost = cost + 1 WHERE day = '2025-03-01' AND superseded_by IS NULL`);
+    const admin = await t.token('admin');
+    const res = await t.http.post('/admin/reports/consistency-checks').set('X-Auth-Token', admin).send({ period: '2025-03' }).expect(202);
+    let job: Record<string, any> = {};
+    await until('the consistency check to finish', async () => ['succeeded', 'failed'].includes((job = (await t.http.get(`/admin/reports/jobs/${res.body.id}`).set('X-Auth-Token', admin).expect(200)).body).state), 30_000);
+    expect(job.state).toBe('succeeded');
+    expect(job.result.mismatches.map((m: Record<string, string>) => [m.invariant, m.day])).toEqual([['I4', '2025-03-01']]);
+    expect(job.result.mismatch_count).toBe(3);
+    const { families } = await scrape();
+    // Every mismatch the check found is counted, all under I4.
+    expect(valueOf(families, 'ledger_rollup_mismatches_total', { invariant: 'I4' })).toBe(job.result.mismatch_count);
+    expect(valueOf(families, 'ledger_rollup_mismatches_total', { invariant: 'I1' })).toBeUndefined();
+    expect(valueOf(families, 'ledger_rollup_mismatches_total', { invariant: 'I3' })).toBeUndefined();
+  });
+
+  it('ledger_unpriced_cells counts, per meter, the booked cells of periods not closed that an applicable price list does not price', async () => {
+    // EUR prices m1.a for p1 only: p2 has no list in any currency, so its usage is not counted.
+    const eur = await createPriceList(t, { name: 'eur-p1', currency: 'EUR', project_ids: ['p1'], items: [{ meter: 'instance.time', key: 'm1.a', unit_price: '1', price_unit: 'hour', valid_from: '2025-01-01' }] }, { settle: true });
+    const service = await t.token('service');
+    const a = almanach(t, service);
+    await t.http.post('/v1/volume_type').set('X-Auth-Token', service).send({ type_id: 'ssd', type_name: 'ssd' }).expect(201);
+    // p1: m1.a for two days (priced), m1.z on one day of February and one of March, a volume for one day (unpriced).
+    await a.createInstance('p1', 'i1', '2025-03-01T00:00:00Z', 'm1.a');
+    await a.deleteInstance('i1', '2025-03-03T00:00:00Z');
+    await a.createInstance('p1', 'i2', '2025-02-10T00:00:00Z', 'm1.z');
+    await a.deleteInstance('i2', '2025-02-10T06:00:00Z');
+    await a.createInstance('p1', 'i3', '2025-03-10T00:00:00Z', 'm1.z');
+    await a.deleteInstance('i3', '2025-03-10T06:00:00Z');
+    await a.createVolume('p1', 'v1', '2025-03-05T00:00:00Z', 10, 'ssd');
+    await a.deleteVolume('v1', '2025-03-05T12:00:00Z');
+    await a.createInstance('p2', 'i4', '2025-03-01T00:00:00Z', 'm1.z');
+    await a.deleteInstance('i4', '2025-03-02T00:00:00Z');
+    await drainRollups(t);
+    const unpriced = async () => {
+      t.app.get(MetricsService).forgetCache();
+      const { families } = await scrape();
+      expect(families.get('ledger_unpriced_cells')?.samples.map((x) => x.labels.meter).sort()).toEqual(
+        ['amie.charge', 'amie.core_time', 'amie.node_time', 'instance.disk', 'instance.ram', 'instance.time', 'instance.vcpu', 'volume.size'].sort(),
+      );
+      return { time: valueOf(families, 'ledger_unpriced_cells', { meter: 'instance.time' }), volume: valueOf(families, 'ledger_unpriced_cells', { meter: 'volume.size' }), charge: valueOf(families, 'ledger_unpriced_cells', { meter: 'amie.charge' }) };
+    };
+    expect(await unpriced()).toEqual({ time: 2, volume: 1, charge: 0 });
+    // A closed period's cells are frozen: no longer counted.
+    const close = await t.http.post('/admin/reports/periods/2025-02/close').set('X-Auth-Token', ADMIN_TOKEN).expect(202);
+    await jobFinished(t, close.body.id);
+    expect(await unpriced()).toEqual({ time: 1, volume: 1, charge: 0 });
+    // A price for every other flavor (its re-rate rates the past days): instance time is priced everywhere.
+    const added = await t.http
+      .post(`/admin/reports/price-lists/${eur.id}/items`)
+      .set('X-Auth-Token', ADMIN_TOKEN)
+      .send({ items: [{ meter: 'instance.time', key: '*', subkey: '', unit_price: '0.5', price_unit: 'hour', valid_from: '2025-01-01' }] })
+      .expect(201);
+    if (added.body.rerate_job) await jobFinished(t, added.body.rerate_job.id);
+    await drainRollups(t);
+    expect(await unpriced()).toEqual({ time: 0, volume: 1, charge: 0 });
+  });
+
+  it('counts re-rate and correction jobs by state, every state present', async () => {
+    const admin = await t.token('admin');
+    const rerates = async () => {
+      const { families } = await scrape();
+      expect(families.get('ledger_rerate_jobs')?.type).toBe('gauge');
+      const states = ['queued', 'running', 'cancelling', 'succeeded', 'failed', 'cancelled'];
+      return Object.fromEntries(states.map((state) => [state, valueOf(families, 'ledger_rerate_jobs', { state })]));
+    };
+    expect(await rerates()).toEqual({ queued: 0, running: 0, cancelling: 0, succeeded: 0, failed: 0, cancelled: 0 });
+    // A price list whose item began in the past queues a rerate job for those days (reports.md 4.2).
+    const res = await t.http
+      .post('/admin/reports/price-lists')
+      .set('X-Auth-Token', admin)
+      .send({ name: 'metrics-eur', currency: 'EUR', items: [{ meter: 'instance.time', key: '*', subkey: '', unit_price: '0.05', price_unit: 'hour', valid_from: '2025-01-01' }] })
+      .expect(201);
+    const jobId = res.body.rerate_job.id as string;
+    await until('the rerate job to finish', async () => ['succeeded', 'failed'].includes((await t.http.get(`/admin/reports/jobs/${jobId}`).set('X-Auth-Token', admin).expect(200)).body.state), 30_000);
+    const state = (await t.http.get(`/admin/reports/jobs/${jobId}`).set('X-Auth-Token', admin).expect(200)).body.state as string;
+    const counts = await rerates();
+    expect(counts[state]).toBe(1);
+    expect(Object.values(counts).reduce((a, b) => (a ?? 0) + (b ?? 0), 0)).toBe(1);
   });
 
   it('counts the flavors of instance usage that the catalogue does not size', async () => {

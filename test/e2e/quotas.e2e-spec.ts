@@ -149,6 +149,15 @@ describe('quotas (Astakos protocol)', () => {
       expect(res.body.access.serviceCatalog).toHaveLength(2);
     });
 
+    it('answers ASCII-only JSON, non-ASCII names as \\u escapes (astakosclient decodes answers as ASCII on Python 2)', async () => {
+      const token = await t.token('user', { name: 'José 😀', userId: U1, projectIds: [P] });
+      const res = await t.http.post('/astakos/identity/v2.0/tokens').send({ auth: { token: { id: token } } }).expect(200);
+      expect(res.text).toContain('"name":"Jos\\u00e9 \\ud83d\\ude00"');
+      expect(/^[\x00-\x7f]*$/.test(res.text)).toBe(true);
+      expect(Number(res.headers['content-length'])).toBe(Buffer.byteLength(res.text));
+      expect(res.body.access.user.name).toBe('José 😀');
+    });
+
     it('parses the body as JSON whatever the content type says', async () => {
       const res = await t.http
         .post('/astakos/identity/v2.0/tokens')
@@ -645,6 +654,14 @@ describe('quotas (Astakos protocol)', () => {
         provisions: [userProv(U1, P, VM, 2), projectProv(P, VM, 1)],
       });
       expect(Date.parse(res.body.issue_time)).toBeGreaterThanOrEqual(before - 5000);
+    });
+
+    it('answers a non-ASCII commission name as \\u escapes', async () => {
+      const serial = (await issue({ name: 'café', provisions: [userProv(U1, P, VM, 1)] }).expect(201)).body.serial;
+      const res = await t.http.get(`${ACCOUNT}/commissions/${serial}`).set('X-Auth-Token', service).expect(200);
+      expect(res.text).toContain('"name":"caf\\u00e9"');
+      expect(/^[\x00-\x7f]*$/.test(res.text)).toBe(true);
+      expect(res.body.name).toBe('café');
     });
 
     it('answers 404 itemNotFound for another credential’s serial, an unknown one, or a resolved one', async () => {

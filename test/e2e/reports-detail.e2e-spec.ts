@@ -4,6 +4,7 @@ import { DetailService } from '../../src/reports/detail/detail.service';
 import { EntitiesQueryDto } from '../../src/reports/detail/dto/entities-query.dto';
 import { validateDto } from '../../src/http/validation.pipe';
 import { almanach, drainRollups } from '../support/reports';
+import { createPriceList } from '../support/pricing';
 import { APP_START_TIMEOUT_MS, ADMIN_TOKEN, startTestApp, TestApp } from '../support/test-app';
 
 /**
@@ -260,6 +261,122 @@ describe('GET /reports/usage/entities (reports.md §3.2)', () => {
       expect(storageOnly.body.rows.map((r: Record<string, unknown>) => r.entity_id)).toEqual(['site-a/storage/store-a/st-1']);
       expect((await get('period=2025-03&site=cloud').expect(200)).body.rows).toEqual([]);
       expect((await get('period=2025-03&site=site-a&meter=amie.charge').expect(200)).body.rows).toHaveLength(3);
+    });
+  });
+
+  describe('cost (§3.2, §4.5)', () => {
+    type Row = Record<string, any>;
+    const usage = async (query: string): Promise<Row> => (await t.http.get(`/reports/usage?${query}`).set('X-Auth-Token', reader).expect(200)).body;
+    const costs = (rows: Row[]) => rows.map((r) => [r.entity_id, r.meter, r.key, r.cost, r.priced]);
+
+    it('prices each day of a line with the item live that day, one half-even rounding per line; unpriced lines have no cost; the priced costs add up to the report of the same window', async () => {
+      // EUR: m1.a at 1.00 per hour until 2025-03-05, 2.00 from then on; amie.charge of cluster-a at 0.5 per unit; nothing for m1.z.
+      await createPriceList(
+        t,
+        {
+          name: 'eur',
+          currency: 'EUR',
+          items: [
+            { meter: 'instance.time', key: 'm1.a', unit_price: '1.00', price_unit: 'hour', valid_from: '2025-01-01', valid_to: '2025-03-05' },
+            { meter: 'instance.time', key: 'm1.a', unit_price: '2.00', price_unit: 'hour', valid_from: '2025-03-05' },
+            { meter: 'amie.charge', key: 'cluster-a', subkey: '*', unit_price: '0.5', price_unit: 'unit', valid_from: '2025-01-01' },
+          ],
+        },
+        { settle: true },
+      );
+      const a = almanach(t, service);
+      // 12 h on the 3rd and 24 h on the 4th at 1.00, 24 h on the 5th at 2.00: 84.000000.
+      await a.createInstance('p1', 'i1', '2025-03-03T12:00:00Z', 'm1.a');
+      await a.deleteInstance('i1', '2025-03-06T00:00:00Z');
+      await a.createInstance('p1', 'i2', '2025-03-10T00:00:00Z', 'm1.z');
+      await a.deleteInstance('i2', '2025-03-10T01:00:00Z');
+      await amie('Compute', [
+        compute(1, { LocalRecordID: 'job-1', LocalProjectID: 'p1', SubmitTime: '2025-03-07T09:00:00Z', StartTime: '2025-03-07T10:00:00Z', EndTime: '2025-03-07T11:00:00Z', Charge: '10.25', Attributes: { NodeCount: 1, CpuCoreCount: 2 } }),
+      ]);
+      await drainRollups(t);
+
+      const res = await get('period=2025-03&currency=EUR').expect(200);
+      expect(res.body.currency).toBe('EUR');
+      expect(costs(res.body.rows)).toEqual([
+        ['site-a/compute/cluster-a/job-1', 'amie.charge', 'cluster-a', '5.125000', true],
+        ['site-a/compute/cluster-a/job-1', 'amie.core_time', 'cluster-a', null, false],
+        ['site-a/compute/cluster-a/job-1', 'amie.node_time', 'cluster-a', null, false],
+        ['i1', 'instance.time', 'm1.a', '84.000000', true],
+        ['i2', 'instance.time', 'm1.z', null, false],
+      ]);
+      expect(res.body.totals).toMatchObject({ cost: '89.125000', cost_complete: false });
+      expect(res.body.warnings.filter((w: Row) => w.code === 'unpriced').map((w: Row) => [w.meter, w.key])).toEqual([
+        ['amie.core_time', 'cluster-a'],
+        ['amie.node_time', 'cluster-a'],
+        ['instance.time', 'm1.z'],
+      ]);
+      // Whole hours and whole charges round nowhere: the line costs add up to the report's, row by row and in total.
+      const report = await usage('period=2025-03&currency=EUR&group_by=project_id,key,subkey');
+      const reportCost = (meter: string, key: string) => report.rows.find((r: Row) => r.meter === meter && r.key === key);
+      expect(reportCost('instance.time', 'm1.a')).toMatchObject({ cost: '84.000000', priced: true });
+      expect(reportCost('amie.charge', 'cluster-a')).toMatchObject({ cost: '5.125000', priced: true });
+      expect(reportCost('instance.time', 'm1.z')).toMatchObject({ cost: null, priced: false });
+      expect(report.totals).toMatchObject({ cost: res.body.totals.cost, cost_complete: false });
+      expect(sum6(res.body.rows.filter((r: Row) => r.priced).map((r: Row) => r.cost))).toBe(report.totals.cost);
+      // A window of one day: the day's item alone.
+      expect(costs((await get('period=2025-03-05&currency=EUR&source=instance').expect(200)).body.rows)).toEqual([['i1', 'instance.time', 'm1.a', '48.000000', true]]);
+      // Without a currency the cost columns stay null.
+      expect((await get('period=2025-03').expect(200)).body.rows.every((r: Row) => r.cost === null && r.priced === null)).toBe(true);
+    });
+
+    it('rounds once per line, so the line costs may differ from the report (rated per cell) in the last digits (§3.2 decision)', async () => {
+      await createPriceList(t, { name: 'eur', currency: 'EUR', items: [{ meter: 'instance.time', key: '*', unit_price: '0.000001', price_unit: 'hour', valid_from: '2025-01-01' }] }, { settle: true });
+      const a = almanach(t, service);
+      // Half an hour on each of two days: each rated cell is 0.0000005 → 0.000000 (half-even), the line's hour 0.000001.
+      await a.createInstance('p1', 'i1', '2025-03-01T23:30:00Z', 'm1.a');
+      await a.deleteInstance('i1', '2025-03-02T00:30:00Z');
+      await drainRollups(t);
+      const lines = (await get('period=2025-03&currency=EUR').expect(200)).body;
+      expect(costs(lines.rows)).toEqual([['i1', 'instance.time', 'm1.a', '0.000001', true]]);
+      expect(lines.totals).toMatchObject({ cost: '0.000001', cost_complete: true });
+      const report = await usage('period=2025-03&currency=EUR');
+      expect(report.rows).toEqual([expect.objectContaining({ quantity: '3600.000000', cost: '0.000000', priced: true })]);
+      // The difference is within one unit of the sixth digit per rated cell (two here).
+      const micro = (v: string) => BigInt(v.replace('.', ''));
+      const diff = micro(lines.totals.cost) - micro(report.totals.cost);
+      expect(diff !== 0n && diff <= 2n && diff >= -2n).toBe(true);
+    });
+
+    it('uses the list naming the project before the default list; the CSV carries the same costs as JSON; a currency with no list is a 400', async () => {
+      await createPriceList(t, { name: 'eur', currency: 'EUR', items: [{ meter: 'instance.time', key: '*', unit_price: '1', price_unit: 'hour', valid_from: '2025-01-01' }] }, { settle: true });
+      await createPriceList(t, { name: 'eur-p2', currency: 'EUR', project_ids: ['p2'], items: [{ meter: 'instance.time', key: '*', unit_price: '3', price_unit: 'hour', valid_from: '2025-01-01' }] }, { settle: true });
+      const a = almanach(t, service);
+      await a.createInstance('p1', 'i1', '2025-03-01T00:00:00Z', 'm1.a');
+      await a.deleteInstance('i1', '2025-03-01T02:00:00Z');
+      await a.createInstance('p2', 'i2', '2025-03-01T00:00:00Z', 'm1.a');
+      await a.deleteInstance('i2', '2025-03-01T02:00:00Z');
+      await drainRollups(t);
+      const json = await get('period=2025-03&currency=EUR').expect(200);
+      expect(json.body.rows.map((r: Row) => [r.project_id, r.cost])).toEqual([
+        ['p1', '2.000000'],
+        ['p2', '6.000000'],
+      ]);
+      const report = await usage('period=2025-03&currency=EUR&group_by=project_id');
+      expect(report.rows.map((r: Row) => [r.project_id, r.cost])).toEqual([
+        ['p1', '2.000000'],
+        ['p2', '6.000000'],
+      ]);
+      // CSV: the same rows, cost columns included.
+      const csv = await get('period=2025-03&currency=EUR&format=csv').buffer(true).parse((r, done) => {
+        let text = '';
+        r.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+        r.on('end', () => done(null, text));
+      });
+      expect(csv.status).toBe(200);
+      const lines = (csv.body as string).split('\r\n');
+      expect(lines.pop()).toBe('');
+      expect(lines[0]).toBe(Object.keys(json.body.rows[0]).join(','));
+      expect(lines[0].endsWith(',cost,priced')).toBe(true);
+      expect(lines.slice(1)).toEqual(json.body.rows.map((r: Row) => Object.values(r).map((v) => (v === null ? '' : String(v))).join(',')));
+      // A currency with no price list at all: 400 naming the field, in JSON and CSV alike.
+      for (const format of ['json', 'csv']) {
+        expect((await get(`period=2025-03&currency=USD&format=${format}`).expect(400)).body).toEqual({ error: 'currency: no price list for USD', fields: { currency: 'no price list for USD' } });
+      }
     });
   });
 

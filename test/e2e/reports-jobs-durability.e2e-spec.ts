@@ -5,7 +5,7 @@ import { Client } from 'pg';
 import { QUEUE_NAME } from '../../src/queue/job-payloads';
 import { startUsageApp } from '../support/amie';
 import { almanach, drainRollups } from '../support/reports';
-import { buildDist, startDist, stopProcess as stop, until } from '../support/processes';
+import { buildDist, startDist, stopProcess as stop, until, untilLockWaiters } from '../support/processes';
 import { ADMIN_TOKEN, TestApp } from '../support/test-app';
 
 /**
@@ -75,12 +75,7 @@ maybe('report jobs durability (real processes)', () => {
       expect(held.total).toBe(1000 * 365);
       expect(held.done).toBeGreaterThan(0);
       expect(held.done).toBeLessThan(held.total);
-      await until('the worker to wait on the job row', async () => {
-        const [{ waiting }] = await t.runtime.dataSource.query(
-          `SELECT count(*)::int AS waiting FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
-        );
-        return waiting >= 1;
-      });
+      await untilLockWaiters(t.runtime.dataSource, 1, 'the worker to wait on the job row');
       await stop(first, 'SIGKILL');
       await holder.query('COMMIT');
       expect(await row()).toEqual(held);

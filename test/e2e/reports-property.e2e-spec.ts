@@ -1,13 +1,17 @@
 import fc from 'fast-check';
 import { JobQueueService } from '../../src/queue/job-queue.service';
 import { Exact } from '../../src/reports/decimal';
+import { RollupDrainer } from '../../src/reports/rollups/rollup-drainer.service';
 import { createSite, SiteCredentials, waitLoaded } from '../support/amie';
 import { drainRollups } from '../support/reports';
 import { useTestApp } from '../support/test-app';
 
 /**
  * Property (issue 9, "Done when"): for random histories — creates, resizes,
- * deletes sent out of order, AMIE records with resubmissions — the rollup
+ * deletes sent out of order, back-dated entities (up to two years before the
+ * year, sent after everything else, with the rollups partly drained: their
+ * changes span more than 31 days, so they go through dirty ranges, §7.2),
+ * AMIE records with resubmissions — the rollup
  * answers of /reports/usage equal a brute-force recomputation from the raw
  * rows, for random windows, zones and granularities; and every stored day
  * cell equals its recomputation (I1).
@@ -40,6 +44,8 @@ interface Op {
   size: number;
   resizes: { at: number; flavor: number; size: number }[];
   deleteAfter: number | null;
+  /** Days before `at` the entity really started, its events arriving after all the others; null: on time. */
+  backdate: number | null;
 }
 
 const opArb: fc.Arbitrary<Op> = fc.record({
@@ -51,6 +57,7 @@ const opArb: fc.Arbitrary<Op> = fc.record({
   size: fc.integer({ min: 1, max: 500 }),
   resizes: fc.array(fc.record({ at: fc.integer({ min: 1, max: 40 * 86_400_000 }), flavor: fc.integer({ min: 0, max: 2 }), size: fc.integer({ min: 1, max: 500 }) }), { maxLength: 2 }),
   deleteAfter: fc.option(fc.integer({ min: 1, max: 90 * 86_400_000 }), { nil: null }),
+  backdate: fc.option(fc.integer({ min: 32, max: 730 }), { nil: null }),
 });
 
 interface RecordInput {
@@ -88,7 +95,8 @@ const queryArb: fc.Arbitrary<QueryInput> = fc.record({
   zone: fc.constantFrom(...ZONES),
   shape: fc.constantFrom('period-month', 'period-day', 'instants', 'dates'),
   granularity: fc.constantFrom('total', 'day', 'month'),
-  a: fc.integer({ min: 0, max: YEAR_MS }),
+  // From two years before the year (the back-dated entities' days) to its end.
+  a: fc.integer({ min: -2 * YEAR_MS, max: YEAR_MS }),
   span: fc.integer({ min: 3_600_000, max: 70 * 86_400_000 }),
   byProject: fc.boolean(),
 });
@@ -117,17 +125,25 @@ describe('reports property: rollups equal a brute-force recomputation (issue 9)'
     );
   }, 600_000);
 
-  /** Sends every event, shuffled by time so that some arrive out of order; refusals (4xx) are part of the game. */
+  /**
+   * Sends every event, shuffled by time so that some arrive out of order;
+   * then, with the rollups partly drained (one chunk of ranges, one batch of
+   * keys), the events of the back-dated entities. Refusals (4xx) are part of
+   * the game.
+   */
   async function writeHistory(token: string, ops: Op[]) {
-    const events: { at: number; send: () => Promise<unknown> }[] = [];
+    const onTime: { at: number; send: () => Promise<unknown> }[] = [];
+    const late: { at: number; send: () => Promise<unknown> }[] = [];
     const iso = (ms: number) => new Date(YEAR_START + ms).toISOString();
     const send = (method: 'post' | 'put' | 'delete', url: string, body: object) => t.http[method](url).set('X-Auth-Token', token).send(body);
     for (const op of ops) {
+      const events = op.backdate === null ? onTime : late;
+      const start = op.at - (op.backdate ?? 0) * 86_400_000;
       const id = `${op.kind[0]}${op.id}`;
       const project = `p${op.project}`;
       if (op.kind === 'instance') {
-        events.push({ at: op.at, send: () => send('post', `/v1/project/${project}/instance`, { id, created_at: iso(op.at), name: id, flavor: FLAVORS[op.flavor], os_type: 'linux', os_distro: 'x', os_version: '1' }) });
-        let at = op.at;
+        events.push({ at: start, send: () => send('post', `/v1/project/${project}/instance`, { id, created_at: iso(start), name: id, flavor: FLAVORS[op.flavor], os_type: 'linux', os_distro: 'x', os_version: '1' }) });
+        let at = start;
         for (const r of op.resizes) {
           at += r.at;
           const when = at;
@@ -135,8 +151,8 @@ describe('reports property: rollups equal a brute-force recomputation (issue 9)'
         }
         if (op.deleteAfter !== null) events.push({ at: at + op.deleteAfter, send: () => send('delete', `/v1/instance/${id}`, { date: iso(at + op.deleteAfter!) }) });
       } else {
-        events.push({ at: op.at, send: () => send('post', `/v1/project/${project}/volume`, { volume_id: id, start: iso(op.at), volume_type: `t${op.flavor}`, size: op.size, volume_name: id, attached_to: [] }) });
-        let at = op.at;
+        events.push({ at: start, send: () => send('post', `/v1/project/${project}/volume`, { volume_id: id, start: iso(start), volume_type: `t${op.flavor}`, size: op.size, volume_name: id, attached_to: [] }) });
+        let at = start;
         for (const r of op.resizes) {
           at += r.at;
           const when = at;
@@ -145,13 +161,21 @@ describe('reports property: rollups equal a brute-force recomputation (issue 9)'
         if (op.deleteAfter !== null) events.push({ at: at + op.deleteAfter, send: () => send('delete', `/v1/volume/${id}`, { date: iso(at + op.deleteAfter!) }) });
       }
     }
-    // Mostly in time order, with neighbours swapped: late and out-of-order arrivals.
-    events.sort((x, y) => x.at - y.at);
-    for (let i = 1; i < events.length; i += 3) [events[i - 1], events[i]] = [events[i], events[i - 1]];
-    for (const event of events) {
-      const res = (await event.send()) as { status: number; text: string };
-      if (res.status >= 500) throw new Error(`server error ${res.status}: ${res.text}`);
-    }
+    const sendAll = async (events: { at: number; send: () => Promise<unknown> }[]) => {
+      // Mostly in time order, with neighbours swapped: late and out-of-order arrivals.
+      events.sort((x, y) => x.at - y.at);
+      for (let i = 1; i < events.length; i += 3) [events[i - 1], events[i]] = [events[i], events[i - 1]];
+      for (const event of events) {
+        const res = (await event.send()) as { status: number; text: string };
+        if (res.status >= 500) throw new Error(`server error ${res.status}: ${res.text}`);
+      }
+    };
+    await sendAll(onTime);
+    if (late.length === 0) return;
+    const drainer = t.app.get(RollupDrainer);
+    await drainer.expandRanges(37);
+    await drainer.drainBatch(200);
+    await sendAll(late);
   }
 
   async function postRecords(site: SiteCredentials, batch: RecordInput[]) {

@@ -5,8 +5,9 @@ import { useTestApp } from '../support/test-app';
 import { buildDist, startDist } from '../support/processes';
 
 /**
- * Two worker processes draining the same dirty keys together produce the
- * same cells as one drain alone (reports.md §7.2: FOR UPDATE SKIP LOCKED,
+ * Two worker processes draining the same dirty keys and expanding the same
+ * dirty ranges together produce the same cells as one drain alone
+ * (reports.md §7.2: FOR UPDATE SKIP LOCKED on keys and ranges,
  * per-(project, day) advisory locks, month and site-day sums by delta in key
  * order). Needs PostgreSQL and Redis: the processes share them.
  */
@@ -48,7 +49,13 @@ maybe('reports rollups: two worker processes drain like one (real processes)', (
     }
     const db = t.runtime.dataSource;
     const keys: { project_id: string; site: string; day: string }[] = await db.query(`SELECT project_id, site, day::text AS day FROM report_dirty_key`);
-    expect(keys.length).toBeGreaterThan(2000);
+    // Spans of more than 31 days are dirty ranges (§7.2), which the workers expand into keys as they go.
+    const ranges: { project_id: string; site: string; first_day: string; last_day: string }[] = await db.query(
+      `SELECT project_id, site, first_day::text AS first_day, last_day::text AS last_day FROM report_dirty_range`,
+    );
+    expect(ranges.length).toBeGreaterThan(10);
+    const [{ days }] = await db.query(`SELECT coalesce(sum(last_day - first_day + 1), 0)::int AS days FROM report_dirty_range`);
+    expect(keys.length + days).toBeGreaterThan(2000);
     await drainRollups(t);
     const alone: Record<string, unknown[]> = {};
     for (const [name, sql] of Object.entries(CELL_TABLES)) alone[name] = await db.query(sql);
@@ -61,14 +68,20 @@ maybe('reports rollups: two worker processes drain like one (real processes)', (
       keys.map((k) => k.site),
       keys.map((k) => k.day),
     ]);
+    await db.query(`INSERT INTO report_dirty_range (project_id, site, first_day, last_day) SELECT * FROM unnest($1::text[], $2::text[], $3::date[], $4::date[])`, [
+      ranges.map((r) => r.project_id),
+      ranges.map((r) => r.site),
+      ranges.map((r) => r.first_day),
+      ranges.map((r) => r.last_day),
+    ]);
     for (let i = 0; i < 2; i++) {
       children.push(startDist('worker', { DATABASE_URL: process.env.DATABASE_URL, REDIS_URL: process.env.REDIS_URL, QUEUE_PREFIX: prefix, REPORT_TIME_ZONE: 'Europe/Berlin' }));
     }
     const deadline = Date.now() + 120_000;
     for (;;) {
-      const [{ n }] = await db.query(`SELECT count(*)::int AS n FROM report_dirty_key`);
+      const [{ n }] = await db.query(`SELECT (SELECT count(*)::int FROM report_dirty_key) + (SELECT count(*)::int FROM report_dirty_range) AS n`);
       if (n === 0) break;
-      if (Date.now() > deadline) throw new Error(`${n} dirty keys left after 120 s`);
+      if (Date.now() > deadline) throw new Error(`${n} dirty keys and ranges left after 120 s`);
       for (const child of children) if (child.exitCode !== null) throw new Error(`a worker exited with ${child.exitCode}`);
       await new Promise((r) => setTimeout(r, 200));
     }

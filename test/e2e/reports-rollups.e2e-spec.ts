@@ -17,14 +17,18 @@ describe('reports rollups: dirty keys and cells (reports.md §7.1–7.2)', () =>
   it('marks the days of a version dirty in the write transaction and turns them into exact day cells', async () => {
     const service = await t.token('service');
     const a = almanach(t, service);
+    const db = t.runtime.dataSource;
+    // Open since 2025-03-01: more than 31 days, so one range row up to the booked day, not a key per day.
     await a.createInstance('p1', 'i1', '2025-03-01T00:00:00Z', 'a');
-    const dirty = await t.runtime.dataSource.query(`SELECT count(*)::int AS n, min(day)::text AS first FROM report_dirty_key WHERE project_id = 'p1'`);
-    expect(dirty[0].first).toBe('2025-03-01');
-    expect(dirty[0].n).toBeGreaterThan(600);
+    const [{ booked }] = await db.query(`SELECT booked_day::text AS booked FROM report_clock`);
+    expect(await db.query(`SELECT project_id, site, first_day::text AS first, last_day::text AS last FROM report_dirty_range`)).toEqual([
+      { project_id: 'p1', site: 'cloud', first: '2025-03-01', last: booked },
+    ]);
+    expect((await db.query(`SELECT count(*)::int AS n FROM report_dirty_key`))[0].n).toBe(0);
     await a.resizeInstance('i1', '2025-03-10T12:00:00.500Z', 'b');
     await a.deleteInstance('i1', '2025-03-20T00:00:00Z');
     await drainRollups(t);
-    expect((await t.runtime.dataSource.query(`SELECT count(*)::int AS n FROM report_dirty_key`))[0].n).toBe(0);
+    expect((await db.query(`SELECT (SELECT count(*)::int FROM report_dirty_key) + (SELECT count(*)::int FROM report_dirty_range) AS n`))[0].n).toBe(0);
     const rows: { day: string; key: string; quantity: string }[] = await cells();
     const march10 = rows.filter((r) => r.day === '2025-03-10');
     expect(march10).toEqual([

@@ -111,3 +111,18 @@ export function startBuilt(script: 'main' | 'worker' | 'collector', env: Record<
     },
   };
 }
+
+/**
+ * Waits until at least `n` sessions of this database wait on a lock: the
+ * durability suites hold a row (or advisory lock) from a second connection
+ * and wait for the worker's transaction to block on it before killing it or
+ * releasing it, so nothing depends on a timed sleep.
+ */
+export async function untilLockWaiters(db: { query(sql: string): Promise<{ waiting: number }[]> }, n: number, what: string, timeoutMs = 60_000): Promise<void> {
+  await until(what, async () => {
+    const [{ waiting }] = await db.query(
+      `SELECT count(*)::int AS waiting FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+    );
+    return waiting >= n;
+  }, timeoutMs);
+}

@@ -25,9 +25,30 @@ export function almanach(t: TestApp, token: string) {
   };
 }
 
-/** Runs the rollup worker's drain until no dirty key is left. */
-export async function drainRollups(t: TestApp): Promise<number> {
-  return t.app.get(RollupDrainer).drainAll();
+/**
+ * Runs the rollup worker's drain until no dirty key or range is left. A
+ * batch that finds every key taken (SKIP LOCKED: another process's drain
+ * has them) answers 0 before those keys are rated, and a range another
+ * process is expanding is skipped the same way, so this also waits until
+ * both tables are empty: every dirty key's rating has then committed,
+ * whoever drained it.
+ */
+export async function drainRollups(t: TestApp, timeoutMs = 60_000): Promise<number> {
+  const drainer = t.app.get(RollupDrainer);
+  let total = await drainer.drainAll();
+  await until(
+    'report_dirty_key and report_dirty_range to be empty',
+    async () => {
+      total += await drainer.drainAll();
+      const [{ left }] = await t.runtime.dataSource.query(
+        `SELECT (SELECT count(*)::int FROM report_dirty_key) + (SELECT count(*)::int FROM report_dirty_range) AS left`,
+      );
+      return left === 0;
+    },
+    timeoutMs,
+    20,
+  );
+  return total;
 }
 
 /**

@@ -91,7 +91,9 @@ export async function startTestApp(overrides: Record<string, string | undefined>
           await runtime.dataSource.query(`TRUNCATE ${tables.map((t) => `"${t.tablename}"`).join(', ')} RESTART IDENTITY CASCADE`);
           break;
         } catch (error) {
-          if ((error as { code?: string }).code !== '40P01' || attempt >= 5) throw error;
+          if ((error as { code?: string }).code !== '40P01' || attempt >= 10) throw error;
+          // Let the other side finish before trying again (the reports loops retry their batch on their own).
+          await new Promise((r) => setTimeout(r, 50 * attempt));
         }
       }
       await app.get(ReportClockService).ensure();

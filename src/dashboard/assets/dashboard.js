@@ -50,6 +50,11 @@
       var text = scale ? digits.slice(0, digits.length - scale) + '.' + digits.slice(digits.length - scale) : digits;
       return (negative ? '-' : '') + text;
     },
+    /** `text` × (100 − percent) ÷ 100, exactly: what remains of `text` once `percent` % of it is consumed. */
+    remainingAt: function (text, percent) {
+      var d = decimal.parse(text);
+      return decimal.format(d.units * BigInt(100 - percent), d.scale + 2);
+    },
     sum: function (values) { return values.reduce(function (acc, v) { return decimal.add(acc, v); }, '0'); },
     /** For display: rounded half-even to `places`, thousands grouped; the exact value stays in the cell's data-value. */
     display: function (text, places) {
@@ -573,6 +578,176 @@
     });
   }
 
+  // ---- budget burn-down (one project chosen) ---------------------------------
+  /** The UTC offset of the accounting zone at instant `ms`, in ms. */
+  function zoneOffsetMs(ms) {
+    var parts = new Intl.DateTimeFormat('en-US', { timeZone: state.zone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' }).formatToParts(new Date(ms));
+    var get = function (type) { return Number(parts.find(function (p) { return p.type === type; }).value); };
+    return Date.UTC(get('year'), get('month') - 1, get('day'), get('hour') % 24, get('minute'), get('second')) - Math.floor(ms / 1000) * 1000;
+  }
+
+  /** The instant (seconds) a local day `YYYY-MM-DD` of the accounting zone ends: the start of the next one. Placement only. */
+  function localDayEnd(day) {
+    var guess = Date.UTC(Number(day.slice(0, 4)), Number(day.slice(5, 7)) - 1, Number(day.slice(8, 10)) + 1);
+    var t = guess - zoneOffsetMs(guess);
+    return (guess - zoneOffsetMs(t)) / 1000;
+  }
+
+  function removeBudgetPanel() {
+    destroyPlot('budget');
+    var existing = $('panel-budget');
+    if (existing) existing.parentNode.removeChild(existing);
+  }
+
+  function budgetSection() {
+    var section = panel('budget', 'Budget burn-down');
+    if (!section.querySelector('.budget-state')) {
+      section.insertBefore(el('p', { className: 'budget-state' }), section.querySelector('.warnings'));
+      section.insertBefore(el('ul', { className: 'markers' }), section.querySelector('.chart'));
+    }
+    return section;
+  }
+
+  function clearBudget(section) {
+    destroyPlot('budget');
+    section.querySelector('.chart').textContent = '';
+    section.querySelector('.table-holder').textContent = '';
+    section.querySelector('.markers').textContent = '';
+    var badge = section.querySelector('.budget-state');
+    badge.textContent = '';
+    badge.className = 'budget-state';
+    badge.removeAttribute('data-budget-state');
+  }
+
+  /**
+   * Remaining SU over the budget period (granted − consumed to date, per local
+   * day of the series), the straight line from granted to zero, a marker per
+   * threshold (crossed or not), the open holds as a band from now to the
+   * period end, the forecast line and the state. Every figure shown is a
+   * string of the answer, or an exact difference of two; floats only place
+   * points on the canvas.
+   */
+  function budgetPanel(generation) {
+    var section = budgetSection();
+    var project = state.filters.project;
+    var url = reportUrl('/reports/budgets/' + encodeURIComponent(project), { series: 'day' });
+    // The single-budget route answers JSON only (no format=csv): a "data" link, no "CSV".
+    setLinks(section, [{ url: url, csv: false }]);
+    return getJson(url).then(function (answer) {
+      if (generation !== state.generation) return;
+      drawBudget(section, answer);
+    }, function (error) {
+      if (generation !== state.generation) return;
+      clearBudget(section);
+      if (!(error instanceof ApiError) || error.status !== 404) throw error;
+      // 404: the project has no current budget (none, or the latest one has ended) — a fact, not a failure.
+      section.querySelector('.chart').appendChild(el('p', { className: 'empty no-budget', text: 'No current budget for project ' + project + '.' }));
+      setWarnings(section, []);
+      setStatus(section, '', '');
+      section.setAttribute('data-state', 'ready');
+    });
+  }
+
+  function drawBudget(section, b) {
+    clearBudget(section);
+    var badge = section.querySelector('.budget-state');
+    badge.textContent = 'state: ' + b.state;
+    badge.className = 'budget-state ' + b.state;
+    badge.setAttribute('data-budget-state', b.state);
+    var start = Date.parse(b.period.start) / 1000;
+    var end = Date.parse(b.period.end) / 1000;
+    var asOf = Date.parse(b.as_of) / 1000;
+    var remainingNow = decimal.sub(b.granted, b.consumed);
+    var points = {};
+    var put = function (key, x, value) {
+      (points[x] || (points[x] = {}))[key] = value === null ? null : Number(value);
+    };
+    // Remaining: granted at the start, then granted − consumed_to_date at the end of each day of the series.
+    put('remaining', start, b.granted);
+    var series = b.series || [];
+    var remaining = series.map(function (d) { return decimal.sub(b.granted, d.consumed_to_date); });
+    series.forEach(function (d, i) { put('remaining', Math.min(localDayEnd(d.day), Math.max(asOf, start)), remaining[i]); });
+    // The ideal: a straight line from granted at the start to zero at the end.
+    put('ideal', start, b.granted);
+    put('ideal', end, '0');
+    // Thresholds: the remaining SU at which each is reached, exactly.
+    var levels = b.thresholds.map(function (t) { return decimal.remainingAt(b.granted, t.percent); });
+    b.thresholds.forEach(function (t, i) { put('t' + i, start, levels[i]); put('t' + i, end, levels[i]); });
+    // Open holds: a band between remaining and available, from now to the period end.
+    var held = decimal.cmp(b.held, '0') > 0;
+    var bandFrom = Math.min(Math.max(asOf, start), end);
+    if (held) {
+      put('holdTop', bandFrom, remainingNow); put('holdTop', end, remainingNow);
+      put('holdBottom', bandFrom, b.available); put('holdBottom', end, b.available);
+    }
+    // Forecast: from available now, at burn_rate_per_day, to exhaustion (forecast_exhausted_at) or to the period end.
+    // Nothing available (exhausted, overdrawn): nothing to forecast, the route's forecast is null and no line is drawn.
+    var forecast = decimal.cmp(b.available, '0') > 0;
+    if (forecast) {
+      put('forecast', bandFrom, b.available);
+      if (b.forecast_exhausted_at) put('forecast', Date.parse(b.forecast_exhausted_at) / 1000, '0');
+      // Exhaustion after the period end (or no burn): the line runs to the period end, still above zero.
+      else points[end] = Object.assign(points[end] || {}, { forecast: Math.max(0, Number(b.available) - Number(b.burn_rate_per_day) * (end - bandFrom) / 86400) });
+    }
+    var xs = Object.keys(points).map(Number).sort(function (a, c) { return a - c; });
+    var keys = ['remaining', 'ideal'].concat(b.thresholds.map(function (_t, i) { return 't' + i; })).concat(held ? ['holdTop', 'holdBottom'] : []).concat(forecast ? ['forecast'] : []);
+    var data = [xs].concat(keys.map(function (k) { return xs.map(function (x) { return points[x][k] === undefined ? null : points[x][k]; }); }));
+    var specs = {
+      remaining: { label: 'remaining SU', stroke: PALETTE[0], width: 2 },
+      ideal: { label: 'granted → 0', stroke: '#6b7a8f', width: 1, dash: [6, 4] },
+      holdTop: { label: 'open holds ' + b.held, stroke: 'rgba(128,100,162,0.6)', width: 1 },
+      holdBottom: { label: 'available', stroke: 'rgba(128,100,162,0.6)', width: 1 },
+      forecast: { label: 'forecast', stroke: PALETTE[1], width: 3, dash: [8, 4] },
+    };
+    b.thresholds.forEach(function (t, i) {
+      specs['t' + i] = { label: t.percent + ' %' + (t.crossed_at ? ' crossed' : ''), stroke: t.crossed_at ? '#c4453c' : '#b08d1a', width: 1, dash: t.crossed_at ? [] : [2, 3] };
+    });
+    var opts = {
+      width: chartWidth(section),
+      height: 260,
+      tzDate: function (ts) { return uPlot.tzDate(new Date(ts * 1000), state.zone); },
+      legend: { show: true, live: false },
+      cursor: { show: false },
+      scales: { y: { range: function (_u, min, max) { var lo = Math.min(0, min); var hi = Math.max(max, 1); return [lo - (hi - lo) * 0.03, hi * 1.05]; } } },
+      axes: [{}, { label: b.unit, size: 70 }],
+      series: [{}].concat(keys.map(function (k) { return Object.assign({ spanGaps: true, points: { show: false } }, specs[k]); })),
+    };
+    if (held) opts.bands = [{ series: [keys.indexOf('holdTop') + 1, keys.indexOf('holdBottom') + 1], fill: 'rgba(128,100,162,0.25)' }];
+    state.plots.budget = new uPlot(opts, data, section.querySelector('.chart'));
+    // Threshold markers, named in words (the chart's colours say the same).
+    var markers = section.querySelector('.markers');
+    b.thresholds.forEach(function (t, i) {
+      markers.appendChild(el('li', { 'data-percent': String(t.percent), 'data-crossed': t.crossed_at ? 'true' : 'false', className: t.crossed_at ? 'crossed' : '',
+        text: t.percent + ' % (' + decimal.display(levels[i], 2) + ' ' + b.unit + ' left): ' + (t.crossed_at ? 'crossed ' + formatInstant(t.crossed_at) : 'not crossed') }));
+    });
+    // The table view: the answer's figures, the thresholds, the forecast, the series.
+    var holder = section.querySelector('.table-holder');
+    var tableOfRows = function (className, head, rows) {
+      return el('table', { className: className }, [
+        el('thead', {}, [el('tr', {}, head.map(function (h) { return el('th', { text: h.label, className: h.num ? 'num' : '' }); }))]),
+        el('tbody', {}, rows),
+      ]);
+    };
+    var figure = function (name, value) { return el('tr', { 'data-field': name }, [cell(name), numberCell(value, 2)]); };
+    holder.appendChild(tableOfRows('budget-figures', [{ label: 'figure' }, { label: b.unit, num: true }], [
+      figure('granted', b.granted), figure('consumed', b.consumed), figure('held', b.held), figure('available', b.available),
+      figure('accrued_today', b.accrued_today), figure('outside_period', b.outside_period), figure('ratio', b.ratio), figure('burn_rate_per_day', b.burn_rate_per_day),
+      el('tr', { 'data-field': 'forecast_exhausted_at' }, [cell('forecast_exhausted_at'), cell(b.forecast_exhausted_at ? formatInstant(b.forecast_exhausted_at) : forecast ? 'not before the period end' : 'none: nothing available', { 'data-value': b.forecast_exhausted_at || '' })]),
+      el('tr', { 'data-field': 'state' }, [cell('state'), cell(b.state, { 'data-value': b.state })]),
+      el('tr', { 'data-field': 'period' }, [cell('period'), cell(formatInstant(b.period.start) + ' – ' + formatInstant(b.period.end), { 'data-value': b.period.start + '/' + b.period.end })]),
+    ]));
+    holder.appendChild(tableOfRows('budget-thresholds', [{ label: 'threshold %', num: true }, { label: 'remaining at it', num: true }, { label: 'crossed at' }, { label: 'event' }],
+      b.thresholds.map(function (t, i) {
+        return el('tr', { 'data-percent': String(t.percent) }, [cell(String(t.percent), { className: 'num', 'data-value': String(t.percent) }), numberCell(levels[i], 2),
+          cell(t.crossed_at ? formatInstant(t.crossed_at) : 'not crossed', { 'data-value': t.crossed_at || '' }), cell(t.event_id || '—', { 'data-value': t.event_id || '' })]);
+      })));
+    holder.appendChild(tableOfRows('budget-series', [{ label: 'day' }, { label: 'consumed', num: true }, { label: 'consumed to date', num: true }, { label: 'remaining', num: true }],
+      series.map(function (d, i) { return el('tr', { 'data-day': d.day }, [cell(d.day), numberCell(d.consumed, 2), numberCell(d.consumed_to_date, 2), numberCell(remaining[i], 2)]); })));
+    setWarnings(section, []);
+    setStatus(section, 'as of ' + formatInstant(b.as_of) + (b.lag_seconds ? ', updating (lag ' + formatAge(b.lag_seconds) + ')' : ''), b.lag_seconds ? 'updating' : '');
+    section.setAttribute('data-state', 'ready');
+  }
+
   // ---- operations panels (admin, reader, service only) -----------------------
   function freshnessPanel(generation) {
     var section = panel('ops-freshness', 'Source freshness');
@@ -679,6 +854,9 @@
       return guarded(function () { return panel(family.id, family.title); }, function () { return usageFamily(family, generation); });
     });
     jobs.push(guarded(function () { return panel('cost', COST_TITLE); }, function () { return costPanel(generation); }));
+    // The budget burn-down: only for one chosen project (every role; a user's other projects answer 403).
+    if (state.filters.project) jobs.push(guarded(budgetSection, function () { return budgetPanel(generation); }));
+    else removeBudgetPanel();
     $('refreshed').textContent = 'refreshed ' + new Date().toLocaleTimeString('en-GB', { timeZone: state.zone }) + ' (' + state.zone + '), every 60 s';
     return Promise.all(jobs);
   }

@@ -27,9 +27,23 @@ export interface StoredAuditEntry {
   reason: string | null;
 }
 
-/** `au_` and 24 hex digits (reports.md 1.9: opaque, with a type prefix). */
-export function newAuditId(): string {
-  return `au_${randomBytes(12).toString('hex')}`;
+let lastMillis = 0;
+let sequence = 0;
+
+/**
+ * `au_` and 24 hex digits (reports.md 1.9: opaque, with a type prefix):
+ * milliseconds, a counter within the millisecond, then random digits. The
+ * audit route lists entries by (`at`, `id`); entries of one call can share
+ * `at` where the clock is coarse (the embedded PGlite's), and these ids
+ * then keep them in the order this process wrote them.
+ */
+export function newAuditId(now = Date.now()): string {
+  if (now > lastMillis) {
+    lastMillis = now;
+    sequence = 0;
+  } else sequence++;
+  const time = lastMillis.toString(16).padStart(12, '0').slice(-12);
+  return `au_${time}${(sequence & 0xffff).toString(16).padStart(4, '0')}${randomBytes(4).toString('hex')}`;
 }
 
 /**

@@ -3,7 +3,7 @@ import { DayCell } from '../rollups/rollup.repository';
 
 /** One I1 difference (reports.md 7.5), with the cells' item counts beside the quantities. */
 export interface CellMismatch {
-  invariant: 'I1' | 'I3';
+  invariant: 'I1' | 'I3' | 'I4' | 'I6' | 'I7';
   project_id: string | null;
   site: string;
   day: string;
@@ -16,6 +16,16 @@ export interface CellMismatch {
   recomputed_items: number | null;
   /** For I3: which sum differs from its day cells (`day` is then the month's first day, or the site's day). */
   cell?: 'month' | 'site_day';
+  /** For I4: the price list of the rated cell; `stored`/`recomputed` are then its costs ('none': no cell). */
+  price_list_id?: string;
+  /**
+   * For I6 (budgets, src/reports/budgets/debits/): what differs — a balance row's figure, an AMIE record's entries, a day's accrual;
+   * for I7 (src/reports/budgets/events/threshold-check.service.ts): a `duplicate` event or a `missing` one.
+   */
+  entry?: 'balance' | 'amie' | 'accrual' | 'duplicate' | 'missing';
+  /** For I6 and I7: the budget, and the figure or entry ref (`amie:…`, `day:…`, `threshold:<t>[/arming:<n>]`). */
+  budget_id?: string | null;
+  ref?: string;
 }
 
 const cellKey = (c: DayCell) => JSON.stringify([c.project_id, c.site, c.day, c.meter, c.key, c.subkey]);

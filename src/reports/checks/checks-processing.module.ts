@@ -5,6 +5,7 @@ import { ConsistencyCheckRepository } from './consistency-check.repository';
 import { ReportsProcessingModule } from '../reports-processing.module';
 import { NightlyCheckService } from './nightly-check.service';
 import { OpsCountersModule } from '../ops/ops-counters.module';
+import { BudgetEventsProcessingModule } from '../budgets/events/budget-events.module';
 
 /**
  * Running consistency checks: the `consistency_check` kind on the job
@@ -12,7 +13,7 @@ import { OpsCountersModule } from '../ops/ops-counters.module';
  * without Redis).
  */
 @Module({
-  imports: [ReportJobsProcessingModule, ReportsProcessingModule, OpsCountersModule],
+  imports: [ReportJobsProcessingModule, ReportsProcessingModule, OpsCountersModule, BudgetEventsProcessingModule],
   providers: [ConsistencyCheckRepository, ConsistencyCheckHandler, NightlyCheckService],
   exports: [ConsistencyCheckRepository, ReportJobsProcessingModule, ReportsProcessingModule],
 })

@@ -5,7 +5,10 @@ import { addDays, daysBetween, minDay, monthsOf } from './check-window';
 import { CellMismatch, compareDayCells } from './cell-compare';
 import { ConsistencyCheckRepository, DayKey } from './consistency-check.repository';
 import { RollupRepository } from '../rollups/rollup.repository';
-import { OpsRepository } from '../ops/ops.repository';
+import { MetricCountRow, OpsRepository } from '../ops/ops.repository';
+import { RatingRepository } from '../rating/engine/rating.repository';
+import { BudgetDebitsCheck, BudgetMismatch } from '../budgets/debits/budget-debits-check.service';
+import { ThresholdCheck, ThresholdMismatch } from '../budgets/events/threshold-check.service';
 
 export const CONSISTENCY_CHECK = 'consistency_check';
 
@@ -81,9 +84,10 @@ export const MISMATCH_LIST_MAX = 1000;
 /**
  * The consistency_check job kind (reports.md 7.5). Each chunk takes up to
  * 2,000 (project, day) pairs and, in one REPEATABLE READ snapshot, finds
- * their keys (a stored cell or raw history), skips those in
- * report_dirty_key, recomputes the rest from raw through the rollup module
- * and compares with the stored cells (I1). A full check (no sample) then
+ * their keys (a stored cell or raw history), skips those in D
+ * (report_dirty_key and the days of undrained report_dirty_range rows),
+ * recomputes the rest from raw through the rollup module and compares with
+ * the stored cells (I1). A full check (no sample) then
  * compares, one month per chunk, the month cells and the site-day cells with
  * the sums of their day cells (I3). `repair` marks keys with an I1 mismatch
  * dirty; `rebuild` checks nothing and marks every key dirty. I1 holds only
@@ -97,6 +101,9 @@ export class ConsistencyCheckHandler implements OnModuleInit {
     private readonly checks: ConsistencyCheckRepository,
     private readonly rollups: RollupRepository,
     private readonly ops: OpsRepository,
+    private readonly rating: RatingRepository,
+    private readonly budgets: BudgetDebitsCheck,
+    private readonly thresholds: ThresholdCheck,
   ) {}
 
   onModuleInit(): void {
@@ -113,6 +120,14 @@ export class ConsistencyCheckHandler implements OnModuleInit {
     await this.rollups.withoutJit(sql);
     const clock = await this.rollups.clock(sql);
     if (!clock) throw new Error('report_clock has no row yet: the reports module has not started');
+    if (!scope.rebuild) {
+      // I6's balance rows, once per check: the budgets whose period meets the window.
+      const found = await this.budgets.balances(scope.start, scope.end, scope.project_ids, scope.repair, sql);
+      // I7: the threshold events of the same budgets, once per check too.
+      const events = await this.thresholds.check(scope.start, scope.end, scope.project_ids, scope.repair, sql);
+      await this.ops.addMetricCounts(mismatchCounts({ I6: found.length, I7: events.length }), sql);
+      addBudgetMismatches(result as CheckResult, [...found, ...events]);
+    }
     const end = minDay(scope.end_day, scope.rebuild ? addDays(clock.booked_day, 1) : clock.booked_day);
     const days = end > scope.first_day ? daysBetween(scope.first_day, end) : 0;
     if (days === 0) return { total: 0, cursor: null, result };
@@ -147,8 +162,34 @@ export class ConsistencyCheckHandler implements OnModuleInit {
     const recomputed = await this.rollups.recomputeDayCells(clean, clock, sql);
     const stored = await this.rollups.storedDayCells(clean, sql);
     const { checked, mismatches } = compareDayCells(stored, recomputed);
+    // I4: the live rated cells of the same keys against §4.5 applied to their usage cells and today's items.
+    const rated = await this.rating.ratedMismatches(clean, sql);
+    mismatches.push(
+      ...rated.map((m): CellMismatch => ({
+        invariant: 'I4',
+        project_id: m.project_id,
+        site: m.site,
+        day: m.day,
+        meter: m.meter,
+        key: m.key,
+        subkey: m.subkey,
+        stored: m.stored ?? 'none',
+        recomputed: m.recomputed ?? 'none',
+        stored_items: null,
+        recomputed_items: null,
+        price_list_id: m.price_list_id,
+      })),
+    );
+    // I6: the AMIE entries and accruals of the clean pairs (a dirty pair's accrual waits for the drain).
+    const dirtyPairs = new Set(keys.filter((k) => dirty.has(keyText(k))).map((k) => JSON.stringify([k.project_id, k.day])));
+    const budgetFound = await this.budgets.pairs(
+      pairs.filter((p) => !dirtyPairs.has(JSON.stringify(p))),
+      job.scope.repair,
+      sql,
+    );
+    await this.ops.addMetricCounts(mismatchCounts({ I6: budgetFound.length }), sql);
     // ledger_rollup_mismatches_total (reports.md §9.1), in the chunk's transaction: counted once with its commit.
-    await this.ops.addMetricCounts(mismatches.length ? [{ metric: 'ledger_rollup_mismatches_total', labels: { invariant: 'I1' }, value: mismatches.length }] : [], sql);
+    await this.ops.addMetricCounts(mismatchCounts({ I1: mismatches.length - rated.length, I4: rated.length }), sql);
     const result: CheckResult = {
       cells_checked: previous.cells_checked + checked,
       skipped_dirty: previous.skipped_dirty + dirty.size,
@@ -156,6 +197,7 @@ export class ConsistencyCheckHandler implements OnModuleInit {
       mismatches: [...previous.mismatches, ...mismatches].slice(0, MISMATCH_LIST_MAX),
       mismatch_count: previous.mismatch_count + mismatches.length,
     };
+    addBudgetMismatches(result, budgetFound);
     if (job.scope.repair) {
       const seen = new Set<string>();
       const toMark: DayKey[] = [];
@@ -190,7 +232,10 @@ export class ConsistencyCheckHandler implements OnModuleInit {
       checked += days.checked;
       differing += days.differing;
     }
-    await this.ops.addMetricCounts(differing ? [{ metric: 'ledger_rollup_mismatches_total', labels: { invariant: 'I3' }, value: differing }] : [], sql);
+    // I4's sums: rated month and site-day cells against their live rated day cells (counted; the rows are not listed).
+    const ratedSums = await this.rating.ratedSumMismatches(month < cursor.first ? cursor.first : month, minDay(nextMonth(month), cursor.end), scope.project_ids, sql);
+    await this.ops.addMetricCounts(mismatchCounts({ I3: differing, I4: ratedSums }), sql);
+    differing += ratedSums;
     const result: CheckResult = {
       ...previous,
       cells_checked: previous.cells_checked + checked,
@@ -211,6 +256,41 @@ export class ConsistencyCheckHandler implements OnModuleInit {
     const next = cursor.next + 1;
     return { cursor: next < cursor.months.length ? { ...cursor, next } : null, done: 0, result };
   }
+}
+
+/**
+ * ledger_rollup_mismatches_total (reports.md §9.1, 7.5) by invariant, for a
+ * chunk's transaction (counted once, with its commit); invariants with no
+ * mismatch add nothing.
+ */
+function mismatchCounts(found: Partial<Record<'I1' | 'I3' | 'I4' | 'I6' | 'I7', number>>): MetricCountRow[] {
+  return Object.entries(found)
+    .filter(([, value]) => value > 0)
+    .map(([invariant, value]) => ({ metric: 'ledger_rollup_mismatches_total', labels: { invariant }, value }));
+}
+
+/** Adds I6 and I7 differences to a check's result (their repair, if any, is already posted). */
+function addBudgetMismatches(result: CheckResult, found: (BudgetMismatch | ThresholdMismatch)[]): void {
+  const rows = found.map(
+    (m): CellMismatch => ({
+      invariant: m.invariant,
+      project_id: m.project_id,
+      site: '',
+      day: m.day,
+      meter: '',
+      key: '',
+      subkey: '',
+      stored: m.stored,
+      recomputed: m.recomputed,
+      stored_items: null,
+      recomputed_items: null,
+      entry: m.kind,
+      budget_id: m.budget_id,
+      ref: m.ref,
+    }),
+  );
+  result.mismatches = [...result.mismatches, ...rows].slice(0, MISMATCH_LIST_MAX);
+  result.mismatch_count += rows.length;
 }
 
 function nextMonth(month: string): string {

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { CellKey } from '../rollups/rollup.repository';
+import { CellKey, keyArrays } from '../rollups/rollup.repository';
+import { isDirty } from '../rollups/dirty-sql';
 import { runOne, runRows, Sql } from '../../database/query-result';
 
 /** `created_by` of the nightly sampled checks (reports.md 7.5). */
@@ -139,14 +140,18 @@ export class ConsistencyCheckRepository {
     );
   }
 
-  /** Those of `keys` that are in report_dirty_key now (in this transaction's snapshot). */
+  /**
+   * Those of `keys` that are in D now (in this transaction's snapshot): in
+   * report_dirty_key, or in an undrained report_dirty_range.
+   */
   async dirtyAmong(keys: DayKey[], sql: Sql = this.db): Promise<DayKey[]> {
     if (keys.length === 0) return [];
     return runRows<DayKey>(
       sql,
-      `SELECT d.project_id, d.site, to_char(d.day, 'YYYY-MM-DD') AS day FROM report_dirty_key d
-       JOIN unnest($1::text[], $2::text[], $3::date[]) AS k(project_id, site, day) ON d.project_id = k.project_id AND d.site = k.site AND d.day = k.day`,
-      columns(keys),
+      `SELECT k.project_id, k.site, to_char(k.day, 'YYYY-MM-DD') AS day
+       FROM unnest($1::text[], $2::text[], $3::date[]) AS k(project_id, site, day)
+       WHERE ${isDirty('k.project_id', 'k.site', 'k.day')}`,
+      keyArrays(keys),
     );
   }
 
@@ -154,7 +159,7 @@ export class ConsistencyCheckRepository {
    * I3 for the month cells of one month (reports.md 7.4): each stored
    * report_usage_month_cell against the sum of its day cells (quantity and
    * number of day cells; an absent cell is zero), of the given projects or of
-   * all, leaving out (project, site) pairs with a dirty key in the month.
+   * all, leaving out (project, site) pairs with a dirty key or range in the month.
    * Answers how many cells were compared, how many differ, and the first
    * `limit` differences.
    */
@@ -175,7 +180,10 @@ export class ConsistencyCheckRepository {
        compared AS (
          SELECT * FROM joined c WHERE NOT EXISTS (
            SELECT 1 FROM report_dirty_key d WHERE d.project_id = c.project_id AND d.site = c.site
-             AND d.day >= $1::date AND d.day < ($1::date + interval '1 month')::date))`,
+             AND d.day >= $1::date AND d.day < ($1::date + interval '1 month')::date)
+           AND NOT EXISTS (
+           SELECT 1 FROM report_dirty_range r WHERE r.project_id = c.project_id AND r.site = c.site
+             AND r.last_day >= $1::date AND r.first_day < ($1::date + interval '1 month')::date))`,
       [month, projects],
       limit,
       sql,
@@ -185,7 +193,7 @@ export class ConsistencyCheckRepository {
   /**
    * I3 for the site-day cells of local days [first, end): each stored
    * report_usage_site_day_cell against the sum over projects of its day
-   * cells, leaving out (site, day) pairs with a dirty key.
+   * cells, leaving out (site, day) pairs with a dirty key or range.
    */
   async siteDaySums(first: string, end: string, limit: number, sql: Sql = this.db): Promise<SumComparison> {
     return this.compareSums(
@@ -200,7 +208,8 @@ export class ConsistencyCheckRepository {
                 coalesce(m.cells, 0) AS stored_items, coalesce(s.cells, 0) AS recomputed_items
          FROM sums s FULL JOIN stored m USING (site, day, meter, key, subkey)),
        compared AS (
-         SELECT * FROM joined c WHERE NOT EXISTS (SELECT 1 FROM report_dirty_key d WHERE d.site = c.site AND d.day = c.day_date))`,
+         SELECT * FROM joined c WHERE NOT EXISTS (SELECT 1 FROM report_dirty_key d WHERE d.site = c.site AND d.day = c.day_date)
+           AND NOT EXISTS (SELECT 1 FROM report_dirty_range r WHERE r.site = c.site AND r.first_day <= c.day_date AND r.last_day >= c.day_date))`,
       [first, end],
       limit,
       sql,
@@ -227,6 +236,3 @@ export class ConsistencyCheckRepository {
   }
 }
 
-function columns(keys: DayKey[]): unknown[] {
-  return [keys.map((k) => k.project_id), keys.map((k) => k.site), keys.map((k) => k.day)];
-}

@@ -5,6 +5,7 @@ import { AppConfig } from '../../config/app-config';
 import { ConfigError } from '../../config/env.schema';
 import { LOGGER } from '../../core/tokens';
 import { RollupRepository } from '../rollups/rollup.repository';
+import { ReportClockRepository } from './report-clock.repository';
 
 /**
  * The accounting clock (reports.md §1.5, §2.3, §7.1): `REPORT_TIME_ZONE` and
@@ -12,6 +13,9 @@ import { RollupRepository } from '../rollups/rollup.repository';
  * history is marked dirty so the worker builds the rollups from nothing; a
  * later start with other values stops with a configuration error, since cells
  * are days of that zone and changing it would silently re-cut history.
+ * `LATE_HORIZON_DAYS` (§5.4) is recorded at every start, after those checks:
+ * the late-data horizon is a policy a site may change, read by the database
+ * (`report_horizon_refuses`), so the value of the last process started holds.
  */
 @Injectable()
 export class ReportClockService implements OnModuleInit {
@@ -19,6 +23,7 @@ export class ReportClockService implements OnModuleInit {
     private readonly db: DataSource,
     private readonly config: AppConfig,
     private readonly rollups: RollupRepository,
+    private readonly clocks: ReportClockRepository,
     @Inject(LOGGER) private readonly log: Logger,
   ) {}
 
@@ -36,6 +41,7 @@ export class ReportClockService implements OnModuleInit {
     const created = await this.db.transaction((tx) => this.rollups.createClock(zone, site, tx));
     if (created) {
       this.log.info({ timeZone: zone, cloudSite: site }, `reports: accounting time zone ${zone} and cloud site ${site} recorded; rollups are built from the stored history`);
+      await this.recordLateHorizon();
       return;
     }
     const clock = await this.rollups.clock();
@@ -46,6 +52,17 @@ export class ReportClockService implements OnModuleInit {
     }
     if (clock && clock.cloud_site !== site) {
       throw new ConfigError(`CLOUD_SITE is ${site}, but this database's Almanach figures carry ${clock.cloud_site} since its first start; set CLOUD_SITE=${clock.cloud_site}`);
+    }
+    await this.recordLateHorizon();
+  }
+
+  private async recordLateHorizon(): Promise<void> {
+    const days = this.config.lateHorizonDays;
+    if (await this.clocks.recordLateHorizon(days)) {
+      this.log.info(
+        { lateHorizonDays: days },
+        days > 0 ? `reports: late-data horizon of ${days} days recorded; older source writes are refused outside backfill windows` : 'reports: no late-data horizon (LATE_HORIZON_DAYS=0)',
+      );
     }
   }
 }

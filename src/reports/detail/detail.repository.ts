@@ -3,6 +3,7 @@ import { DataSource } from 'typeorm';
 import { runRows, Sql } from '../../database/query-result';
 import { AMIE_INSTANT, AMIE_METERS } from '../rollups/usage-sql';
 import { UTC_MICROS } from '../window/window.repository';
+import { applicableListId } from '../rating/price-lists/applicable-list-sql';
 
 /** What the detail lines are computed for: a window, the Almanach site and the filters of §3.1 (absent: no filter). */
 export interface DetailQuery {
@@ -22,6 +23,8 @@ export interface DetailQuery {
   volumeTypes?: string[];
   resources?: string[];
   recordTypes?: string[];
+  /** Cost lines in this currency (§3.2, §4.5); absent: no cost columns are computed. */
+  currency?: string;
 }
 
 /** One detail line as the database gives it: decimals and instants as text. */
@@ -46,16 +49,24 @@ export interface DetailLineRow {
   username: string | null;
   local_record_id: string | null;
   record_type: string | null;
+  /** The line's informative cost (six digits) when every day of it is priced; null otherwise or without a currency. */
+  cost: string | null;
+  /** Whether an item prices every local day of the line; null without a currency. */
+  priced: boolean | null;
   /** Last member of the order: the version id (zero-padded) or the record identity. */
   tie: string;
 }
 
-/** Sums over the whole result: per meter (key null) and per meter and key. */
+/** Sums over the whole result: all lines (meter and key null), per meter (key null) and per meter and key. */
 export interface DetailSumRow {
-  meter: string;
+  meter: string | null;
   key: string | null;
   unsized: boolean;
-  quantity: string;
+  quantity: string | null;
+  /** Σ of the priced lines' costs (null: none priced, or no currency). */
+  cost: string | null;
+  /** Some line is unpriced (with a currency). */
+  unpriced: boolean;
 }
 
 /** The keyset of the order of §3.2: project_id, source, entity_id, span_start, meter, then the version id or record identity. */
@@ -79,10 +90,10 @@ export class DetailRepository {
 
   /** Every line in the order of §3.2, as one SELECT (for a CSV export: same columns as a page, no limit). */
   linesStatement(query: DetailQuery): Statement {
-    return { sql: `${withLines()} SELECT ${OUTPUT} FROM lines l ORDER BY ${ORDER}`, params: params(query) };
+    return { sql: `${withLines()} SELECT ${OUTPUT} FROM lines l ${costOf(query)} ORDER BY ${ORDER}`, params: params(query) };
   }
 
-  /** At most `limit` lines after the keyset `after` (null: from the first). */
+  /** At most `limit` lines after the keyset `after` (null: from the first); only the page's lines are costed. */
   async page(query: DetailQuery, after: string[] | null, limit: number, sql: Sql = this.db): Promise<DetailLineRow[]> {
     const p = params(query);
     let where = '';
@@ -93,18 +104,29 @@ export class DetailRepository {
                    > ($${n + 1}::text COLLATE "C", $${n + 2}::text COLLATE "C", $${n + 3}::text COLLATE "C", $${n + 4}::timestamptz, $${n + 5}::text COLLATE "C", $${n + 6}::text COLLATE "C")`;
     }
     p.push(limit);
-    return runRows<DetailLineRow>(sql, `${withLines()} SELECT ${OUTPUT} FROM lines l ${where} ORDER BY ${ORDER} LIMIT $${p.length}`, p);
+    return runRows<DetailLineRow>(
+      sql,
+      `${withLines()}, page AS (SELECT * FROM lines l ${where} ORDER BY ${ORDER} LIMIT $${p.length})
+       SELECT ${OUTPUT} FROM page l ${costOf(query)} ORDER BY ${ORDER}`,
+      p,
+    );
   }
 
-  /** Quantities of the whole result per meter, and per meter and key (with whether the key is an unsized flavor). */
+  /**
+   * Quantities and costs of the whole result: in all (meter and key null),
+   * per meter, and per meter and key (with whether the key is an unsized
+   * flavor and whether some line of it is unpriced).
+   */
   async sums(query: DetailQuery, sql: Sql = this.db): Promise<DetailSumRow[]> {
     return runRows<DetailSumRow>(
       sql,
       `${withLines()}
-       SELECT l.meter, CASE WHEN GROUPING(l.key) = 1 THEN NULL ELSE l.key END AS key, bool_or(l.unsized) AS unsized, sum(l.quantity)::text AS quantity
-       FROM lines l
-       GROUP BY GROUPING SETS ((l.meter), (l.meter, l.key))
-       ORDER BY l.meter COLLATE "C", GROUPING(l.key) DESC, l.key COLLATE "C"`,
+       SELECT CASE WHEN GROUPING(l.meter) = 1 THEN NULL ELSE l.meter END AS meter, CASE WHEN GROUPING(l.key) = 1 THEN NULL ELSE l.key END AS key,
+              coalesce(bool_or(l.unsized), false) AS unsized, sum(l.quantity)::text AS quantity,
+              (sum(c.cost) FILTER (WHERE c.priced))::text AS cost, coalesce(bool_or(NOT c.priced), false) AS unpriced
+       FROM lines l ${costOf(query)}
+       GROUP BY GROUPING SETS ((), (l.meter), (l.meter, l.key))
+       ORDER BY GROUPING(l.meter) DESC, l.meter COLLATE "C", GROUPING(l.key) DESC, l.key COLLATE "C"`,
       params(query),
     );
   }
@@ -114,12 +136,13 @@ const OUTPUT = `l.project_id, l.site, l.source, l.entity_id, l.name, l.meter, l.
   to_char(l.span_start AT TIME ZONE 'UTC', ${UTC_MICROS}) AS span_start,
   to_char(l.span_end AT TIME ZONE 'UTC', ${UTC_MICROS}) AS span_end,
   l.quantity::text AS quantity, l.unsized, l.vcpus, l.ram_mb, l.disk_gb, l.size_gb,
-  l.username, l.local_record_id, l.record_type, l.tie`;
+  l.username, l.local_record_id, l.record_type, c.cost::text AS cost, c.priced, l.tie`;
 
 const ORDER = `l.project_id COLLATE "C", l.source COLLATE "C", l.entity_id COLLATE "C", l.span_start, l.meter COLLATE "C", l.tie COLLATE "C"`;
 
 function params(q: DetailQuery): unknown[] {
   const list = (values?: string[]) => (values === undefined ? null : values);
+  const currency = q.currency === undefined ? [] : [q.currency];
   return [
     q.start,
     q.end,
@@ -133,7 +156,38 @@ function params(q: DetailQuery): unknown[] {
     list(q.volumeTypes),
     list(q.resources),
     list(q.recordTypes),
+    ...currency,
   ];
+}
+
+/**
+ * The cost of each line of `l` (reports.md 3.2 decision, 4.5) as `c.cost`
+ * and `c.priced`: the line cut into the local days of the accounting zone
+ * (an AMIE line lies in the day of its instant), each day's piece priced by
+ * the item of the project's applicable list in the currency ($13) that is
+ * live for that day (`report_price_item_at`), and one half-even rounding
+ * for the whole line: `report_rated_cost(1, Σ unit_price × piece, price_unit)`,
+ * which is `report_rated_cost(unit_price, quantity, price_unit)` when one
+ * item prices every day. A day no item prices leaves the line unpriced
+ * (cost null). Line costs are informative: the report's cost rounds per
+ * rated cell, so sums may differ in the last digits. Without a currency
+ * both columns are null.
+ */
+function costOf(q: DetailQuery): string {
+  if (q.currency === undefined) return `CROSS JOIN LATERAL (SELECT NULL::numeric AS cost, NULL::boolean AS priced) c`;
+  return `CROSS JOIN LATERAL (
+      SELECT CASE WHEN count(i.id) = count(*) THEN report_rated_cost(1, sum(i.unit_price * pc.q), min(i.price_unit)) END AS cost,
+             count(i.id) = count(*) AS priced
+      FROM (SELECT time_zone AS atz FROM report_clock WHERE id = 1) clk
+      CROSS JOIN LATERAL (
+        SELECT report_local_day(l.span_start, clk.atz) AS day, l.quantity AS q WHERE l.source = 'amie'
+        UNION ALL
+        SELECT d.day::date, l.weight * extract(epoch FROM least(l.span_end, report_day_start(d.day::date + 1, clk.atz)) - greatest(l.span_start, report_day_start(d.day::date, clk.atz)))
+        FROM generate_series(report_local_day(l.span_start, clk.atz), report_local_day(l.span_end - interval '1 microsecond', clk.atz), interval '1 day') AS d(day)
+        WHERE l.source <> 'amie'
+      ) pc
+      LEFT JOIN LATERAL report_price_item_at(${applicableListId('l.project_id', '$13::text')}, pc.day, l.meter, l.key, l.subkey) i ON TRUE
+    ) c`;
 }
 
 /** The window's start, and its end cut at as_of: [S, E). */
@@ -164,7 +218,7 @@ function withLines(): string {
     SELECT * FROM (
       SELECT v.project_id, $4::text AS site, 'instance'::text AS source, v.entity_id, v.name, m.meter,
              coalesce(f.name, v.flavor, '') AS key, ''::text AS subkey, sp.a AS span_start, sp.b AS span_end,
-             m.weight * extract(epoch FROM sp.b - sp.a) AS quantity, f.name IS NULL AS unsized,
+             m.weight * extract(epoch FROM sp.b - sp.a) AS quantity, m.weight::numeric AS weight, f.name IS NULL AS unsized,
              f.vcpus, f.ram_mb, f.disk_gb, NULL::integer AS size_gb,
              NULL::text AS username, NULL::text AS local_record_id, NULL::text AS record_type, lpad(v.id::text, 20, '0') AS tie
       ${almanach}
@@ -179,7 +233,7 @@ function withLines(): string {
       UNION ALL
       SELECT v.project_id, $4::text, 'volume', v.entity_id, v.name, 'volume.size',
              coalesce(v.volume_type, ''), '', sp.a, sp.b,
-             coalesce(v.size, 0) * extract(epoch FROM sp.b - sp.a), false,
+             coalesce(v.size, 0) * extract(epoch FROM sp.b - sp.a), coalesce(v.size, 0), false,
              NULL::integer, NULL::integer, NULL::integer, v.size,
              NULL, NULL, NULL, lpad(v.id::text, 20, '0')
       ${almanach}
@@ -187,7 +241,7 @@ function withLines(): string {
       UNION ALL
       SELECT r.local_project_id, r.site, 'amie', i.identity, r.record->'Attributes'->>'JobName', m.meter,
              r.resource, m.subkey, ${AMIE_INSTANT}, ${AMIE_INSTANT},
-             m.q, false, NULL::integer, NULL::integer, NULL::integer, NULL::integer,
+             m.q, NULL::numeric, false, NULL::integer, NULL::integer, NULL::integer, NULL::integer,
              r.username, r.local_record_id, m.subkey, i.identity
       FROM amie_usage_record r
       CROSS JOIN LATERAL (SELECT r.site || '/' || lower(r.usage_type) || '/' || r.resource || '/' || r.local_record_id AS identity) i

@@ -11,6 +11,8 @@ import { decodeCursor, encodeCursor, queryDigest } from '../paging';
 import { RollupRepository } from '../rollups/rollup.repository';
 import { quantityHours, UNITS, UsageWarning } from '../usage/usage-report.service';
 import { UsageReportRepository } from '../usage/usage-report.repository';
+import { RatingRepository } from '../rating/engine/rating.repository';
+import { Sql } from '../../database/query-result';
 
 /** One line of `/reports/usage/entities` (§3.2), keys in the contract's order (also the CSV columns). */
 export type DetailLine = {
@@ -128,6 +130,7 @@ export class DetailService {
     private readonly lines: DetailRepository,
     private readonly usage: UsageReportRepository,
     private readonly rollups: RollupRepository,
+    private readonly rating: RatingRepository,
   ) {}
 
   async entities(principal: Principal, query: EntitiesQueryDto): Promise<DetailAnswer> {
@@ -136,11 +139,11 @@ export class DetailService {
       await this.rollups.withoutJit(tx);
       // Field errors in the order of the route's parameters: window, currency, cursor.
       const window = await this.windows.resolve(query, tx);
-      const currency = this.currency(query);
+      const currency = await this.currency(query, tx);
       const digest = queryDigest(query, ROUTE);
       const after = query.cursor !== undefined ? lineKey(decodeCursor(query.cursor, digest, DETAIL_KEYSET.length)) : null;
       const limit = query.limit ?? 1000;
-      const detail = this.detailQuery(query, projects, window);
+      const detail = this.detailQuery(query, projects, window, currency);
       const page = await this.lines.page(detail, after, limit + 1, tx);
       const sums = await this.lines.sums(detail, tx);
       // Freshness as /reports/usage gives it for the same scope: whether the
@@ -176,8 +179,8 @@ export class DetailService {
   async export(principal: Principal, query: EntitiesQueryDto): Promise<DetailExport> {
     const projects = projectScope(principal, query.project_id);
     const window = await this.windows.resolve(query);
-    const currency = this.currency(query);
-    const statement = this.lines.linesStatement(this.detailQuery(query, projects, window));
+    const currency = await this.currency(query);
+    const statement = this.lines.linesStatement(this.detailQuery(query, projects, window, currency));
     const map = lineMapper(principal, currency);
     return {
       ...statement,
@@ -188,17 +191,18 @@ export class DetailService {
   }
 
   /**
-   * The currency of the answer. No price list exists yet (rating, §4, is
-   * still to come), so an explicit `currency` is always a 400; the default
-   * REPORT_CURRENCY, when set, is echoed and every line is unpriced.
+   * The currency of the answer (§3.1, §3.2): the one asked for, which must
+   * have a price list (else 400), or REPORT_CURRENCY, echoed even with no
+   * list (every line then unpriced); null: no cost columns.
    */
-  private currency(query: EntitiesQueryDto): string | null {
-    if (query.currency !== undefined) throw invalid('currency', `no price list for ${query.currency}`);
-    return this.config.reportCurrency ?? null;
+  private async currency(query: EntitiesQueryDto, sql?: Sql): Promise<string | null> {
+    if (query.currency !== undefined && !(await this.rating.currencyHasList(query.currency, sql))) throw invalid('currency', `no price list for ${query.currency}`);
+    return query.currency ?? this.config.reportCurrency ?? null;
   }
 
-  private detailQuery(query: EntitiesQueryDto, projects: string[] | undefined, window: { start: string; end: string; as_of: string }): DetailQuery {
+  private detailQuery(query: EntitiesQueryDto, projects: string[] | undefined, window: { start: string; end: string; as_of: string }, currency: string | null): DetailQuery {
     return {
+      currency: currency ?? undefined,
       start: window.start,
       end: window.end,
       asOf: window.as_of,
@@ -222,8 +226,7 @@ function distinct(values: string[] | undefined): string[] | undefined {
 /**
  * A database row as the line of the answer: the unit and quantity_hours of
  * its meter, `username` hidden from a `user` unless it is the token's own
- * user id (§1.3), and the cost columns (null without a currency; with one,
- * unpriced: no price list exists yet).
+ * user id (§1.3), and the cost columns (null without a currency).
  */
 function lineMapper(principal: Principal, currency: string | null): (row: DetailLineRow) => DetailLine {
   const hide = (username: string | null) => principal.role === 'user' && username !== null && username !== principal.userId;
@@ -251,29 +254,32 @@ function lineMapper(principal: Principal, currency: string | null): (row: Detail
       username: hide(row.username) ? null : row.username,
       local_record_id: row.local_record_id,
       record_type: row.record_type,
-      cost: null,
-      priced: currency === null ? null : false,
+      cost: currency === null ? null : row.cost,
+      priced: currency === null ? null : row.priced,
     };
   };
 }
 
 function totalsOf(sums: DetailSumRow[], currency: string | null): DetailAnswer['totals'] {
   const byMeter = sums
-    .filter((s) => s.key === null)
+    .filter((s): s is DetailSumRow & { meter: string; quantity: string } => s.meter !== null && s.key === null)
     .map((s) => {
       return { meter: s.meter, unit: UNITS[s.meter], quantity: s.quantity, quantity_hours: quantityHours(s.meter, s.quantity) };
     });
-  // No price list exists yet: with a currency every line is unpriced, as in /reports/usage.
-  return { by_meter: byMeter, cost: null, cost_complete: currency === null ? null : byMeter.length === 0 };
+  // As /reports/usage: the Σ of the priced lines' costs (null when none is priced), complete when no line is unpriced.
+  const all = sums.find((s) => s.meter === null);
+  return { by_meter: byMeter, cost: currency === null ? null : (all?.cost ?? null), cost_complete: currency === null ? null : !(all?.unpriced ?? false) };
 }
 
 /** §3.1 warnings, sorted by code, meter, key: unpriced usage (with a currency) and flavors missing from the catalogue. */
 function warningsOf(sums: DetailSumRow[], currency: string | null): Warning[] {
-  const perKey = sums.filter((s): s is DetailSumRow & { key: string } => s.key !== null);
+  const perKey = sums.filter((s): s is DetailSumRow & { meter: string; key: string } => s.meter !== null && s.key !== null);
   const unpriced: Warning[] =
     currency === null
       ? []
-      : perKey.map((s) => ({ code: 'unpriced', meter: s.meter, key: s.key, message: `no price item in ${currency} covers ${s.meter} ${JSON.stringify(s.key)}` }));
+      : perKey
+          .filter((s) => s.unpriced)
+          .map((s) => ({ code: 'unpriced', meter: s.meter, key: s.key, message: `no price item in ${currency} covers ${s.meter} ${JSON.stringify(s.key)}` }));
   const unsized: Warning[] = perKey
     .filter((s) => s.unsized)
     .map((s) => ({

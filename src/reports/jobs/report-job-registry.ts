@@ -29,6 +29,12 @@ export interface ChunkOutcome<Cursor = unknown, Result = unknown> {
   done: number;
   /** The job's result including this chunk. */
   result: Result;
+  /**
+   * Wait this long after the chunk's commit before the next one (a kind
+   * that polls, as close_period waiting for the rollups to drain, without
+   * holding a transaction while it waits); default no wait.
+   */
+  pauseMs?: number;
 }
 
 /**

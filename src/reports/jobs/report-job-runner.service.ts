@@ -61,8 +61,11 @@ export class ReportJobRunner {
     if (!running) return;
     try {
       if (running.progress_total === null && (await this.plan(running, handler)) === 'done') return;
-      while ((await this.chunk(running, handler)) === 'more') {
+      for (;;) {
         // Each chunk commits on its own; the loop only decides whether another follows.
+        const pause = { ms: 0 };
+        if ((await this.chunk(running, handler, pause)) !== 'more') break;
+        if (pause.ms > 0) await new Promise((resolve) => setTimeout(resolve, pause.ms));
       }
     } catch (error) {
       if (error instanceof PermanentJobError) {
@@ -87,7 +90,7 @@ export class ReportJobRunner {
     );
   }
 
-  private async chunk(job: JobRow, handler: ReportJobHandler): Promise<Step> {
+  private async chunk(job: JobRow, handler: ReportJobHandler, pause: { ms: number } = { ms: 0 }): Promise<Step> {
     const isolation = handler.isolation?.(job.scope) ?? 'READ COMMITTED';
     return this.retrying(job.id, () =>
       this.db.transaction(isolation, async (m) => {
@@ -102,6 +105,7 @@ export class ReportJobRunner {
         const outcome = await handler.chunk(context, m);
         const last = outcome.cursor === null;
         await this.jobs.saveChunk(job.id, { cursor: outcome.cursor, done: outcome.done, result: outcome.result, last }, m);
+        pause.ms = last ? 0 : (outcome.pauseMs ?? 0);
         return last ? 'done' : 'more';
       }),
     );

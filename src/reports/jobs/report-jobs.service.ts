@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { Sql } from '../../database/query-result';
 import { JobQueueService } from '../../queue/job-queue.service';
 import { JobView } from './dto/jobs.views';
 import { newJobId } from './job-id';
@@ -29,6 +30,17 @@ export class ReportJobsService {
   async create(command: CreateJobCommand): Promise<JobView> {
     const row = await this.jobs.insert({ id: newJobId(), kind: command.kind, reason: command.reason ?? null, createdBy: command.createdBy, scope: command.scope });
     await this.enqueue(row.id);
+    return toView(row);
+  }
+
+  /**
+   * Stores the job inside the caller's transaction (a correction and its
+   * re-rate job commit together, reports.md 4.3) without queueing it: call
+   * `enqueue(job.id)` after the commit. Should the process die in between,
+   * the sweeper queues the stored job.
+   */
+  async createWithin(command: CreateJobCommand, sql: Sql): Promise<JobView> {
+    const row = await this.jobs.insert({ id: newJobId(), kind: command.kind, reason: command.reason ?? null, createdBy: command.createdBy, scope: command.scope }, sql);
     return toView(row);
   }
 

@@ -3,7 +3,7 @@ import { UsageLoaderService } from '../../usage/usage-loader.service';
 import { MetricCounts } from './metric-counts.service';
 
 /**
- * `ledger_ingest_total{source="amie", outcome="loaded" | "superseded"}`
+ * `ledger_ingest_total{source="amie", outcome="loaded" | "superseded" | "refused_horizon"}`
  * (reports.md §9.1), counted where AMIE records are loaded: the reports
  * subscribe to the usage module's `UsageLoaderService.onLoaded` (reports
  * import usage's exported processing module; usage imports nothing of the
@@ -26,9 +26,11 @@ export class AmieLoadCounter implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    this.loader.onLoaded(({ site, loaded, superseded }) => {
+    this.loader.onLoaded(({ site, loaded, superseded, refused }) => {
       this.counts.add('ledger_ingest_total', { source: 'amie', site, outcome: 'loaded' }, loaded);
       this.counts.add('ledger_ingest_total', { source: 'amie', site, outcome: 'superseded' }, superseded);
+      // The load's only filter is the late-data horizon (src/reports/rating/horizon/amie-horizon.filter.ts).
+      if (refused > 0) this.counts.add('ledger_ingest_total', { source: 'amie', site, outcome: 'refused_horizon' }, refused);
     });
   }
 }

@@ -10,11 +10,14 @@ import { ROLLUP_BATCH_BUCKETS } from '../rollups/rollup-drainer.service';
 import { histogramFromCounts, MetricFamily, renderFamilies } from './exposition';
 import { OpsRepository } from './ops.repository';
 import { OpsService } from './ops.service';
+import { METERS } from '../usage/dto/usage-filters.dto';
 
 /** Buckets of `ledger_report_duration_seconds`: 5 ms … 30 s (reports.md §9.1). */
 export const REPORT_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 /** `ledger_unsized_flavors` scans the month cells: computed at most once a minute. */
 const UNSIZED_TTL_MS = 60_000;
+/** `ledger_unpriced_cells` scans the booked day cells of open periods: computed at most once a minute too. */
+const UNPRICED_TTL_MS = 60_000;
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 
 declare module 'fastify' {
@@ -44,6 +47,7 @@ export class MetricsService implements OnModuleInit {
   private readonly reportDuration: Histogram<'route' | 'format' | 'level'>;
   private readonly reportRows: Counter<'route' | 'format'>;
   private unsized?: { at: number; value: Promise<number> };
+  private unpriced?: { at: number; value: Promise<{ meter: string; count: number }[]> };
 
   constructor(
     private readonly adapter: HttpAdapterHost,
@@ -114,6 +118,7 @@ export class MetricsService implements OnModuleInit {
   /** Forgets the cached scrape-time figures: for a database emptied under a running app (tests' reset). */
   forgetCache(): void {
     this.unsized = undefined;
+    this.unpriced = undefined;
   }
 
   private unsizedFlavors(now = Date.now()): Promise<number> {
@@ -126,9 +131,18 @@ export class MetricsService implements OnModuleInit {
     return this.unsized.value;
   }
 
+  private unpricedCells(now = Date.now()): Promise<{ meter: string; count: number }[]> {
+    if (!this.unpriced || now - this.unpriced.at > UNPRICED_TTL_MS) {
+      const value = this.repository.unpricedCells();
+      this.unpriced = { at: now, value };
+      value.catch(() => (this.unpriced = undefined));
+    }
+    return this.unpriced.value;
+  }
+
   private async sharedFamilies(): Promise<MetricFamily[]> {
     const thresholds = this.config.sourceSilenceSeconds;
-    const [sources, rollup, counts, notifications, failed, sites, queues, progress, unsized] = await Promise.all([
+    const [sources, rollup, counts, notifications, failed, sites, queues, progress, unsized, rerates, unpriced, defaults] = await Promise.all([
       this.repository.sources(),
       this.repository.rollupState(),
       this.repository.metricCounts(),
@@ -138,6 +152,9 @@ export class MetricsService implements OnModuleInit {
       this.ops.queueDepths(),
       this.repository.runningJobProgress(),
       this.unsizedFlavors(),
+      this.repository.rerateJobsByState(),
+      this.unpricedCells(),
+      this.repository.defaultPartitionRows(),
     ]);
     const key = (s: (typeof sources)[number]) => ({ source: s.source, site: s.site, collector: s.collector });
     const counter = (name: string, help: string): MetricFamily => ({
@@ -147,6 +164,9 @@ export class MetricsService implements OnModuleInit {
       samples: counts.filter((c) => c.metric === name).map((c) => ({ labels: c.labels, value: c.value })),
     });
     const failedBySite = new Map(sites.map((s) => [s, 0]));
+    // Every meter of §2.1 has its series (0 when none of its cells is unpriced).
+    const unpricedByMeter = new Map<string, number>(METERS.map((m) => [m, 0]));
+    for (const u of unpriced) unpricedByMeter.set(u.meter, u.count);
     for (const f of failed) failedBySite.set(f.site, f.count);
     return [
       { name: 'ledger_source_last_event_timestamp_seconds', help: 'Time of the last accepted event of a source, site and collector', type: 'gauge', samples: sources.map((s) => ({ labels: key(s), value: s.last_event_at.getTime() / 1000 })) },
@@ -161,13 +181,16 @@ export class MetricsService implements OnModuleInit {
         samples: queues.flatMap((q) => (['waiting', 'active', 'delayed', 'failed'] as const).map((state) => ({ labels: { queue: q.queue, state }, value: q[state] }))),
       },
       { name: 'ledger_queue_oldest_waiting_age_seconds', help: 'Age of the oldest waiting job; 0 when none', type: 'gauge', samples: queues.map((q) => ({ labels: { queue: q.queue }, value: q.oldest_waiting_age_seconds })) },
-      { name: 'ledger_rollup_dirty_keys', help: 'Dirty keys waiting for the rollup worker', type: 'gauge', samples: [{ labels: {}, value: rollup.dirty_keys }] },
-      { name: 'ledger_rollup_lag_seconds', help: 'Age of the oldest dirty key (the report lag); 0 when none', type: 'gauge', samples: [{ labels: {}, value: rollup.lag_seconds }] },
+      { name: 'ledger_rollup_dirty_keys', help: 'Dirty keys waiting for the rollup worker, with the days of undrained dirty ranges', type: 'gauge', samples: [{ labels: {}, value: rollup.dirty_keys }] },
+      { name: 'ledger_rollup_lag_seconds', help: 'Age of the oldest dirty key or range (the report lag); 0 when none', type: 'gauge', samples: [{ labels: {}, value: rollup.lag_seconds }] },
       counter('ledger_rollup_batches_total', 'Rollup drain batches that handled dirty keys, every worker'),
       histogramFromCounts('ledger_rollup_batch_duration_seconds', 'Time of one rollup drain batch, every worker', ROLLUP_BATCH_BUCKETS, counts),
       { name: 'ledger_day_roll_last_timestamp_seconds', help: 'Time of the last day roll (or of the first start)', type: 'gauge', samples: rollup.day_roll_at ? [{ labels: {}, value: rollup.day_roll_at.getTime() / 1000 }] : [] },
       counter('ledger_rollup_mismatches_total', 'Mismatches found by consistency checks, by invariant'),
+      { name: 'ledger_unpriced_cells', help: 'Booked usage cells of periods not closed that a price list applying to their project does not price', type: 'gauge', samples: [...unpricedByMeter].map(([meter, value]) => ({ labels: { meter }, value })) },
+      { name: 'ledger_default_partition_rows', help: 'Rows in the default partition of a partitioned history table (must stay 0)', type: 'gauge', samples: defaults.map((d) => ({ labels: { table: d.table }, value: d.rows })) },
       { name: 'ledger_unsized_flavors', help: 'Flavors of instance usage in the rollups that the catalogue does not size (name or alias)', type: 'gauge', samples: [{ labels: {}, value: unsized }] },
+      { name: 'ledger_rerate_jobs', help: 'Re-rate and correction jobs by state', type: 'gauge', samples: rerates.map((r) => ({ labels: { state: r.state }, value: r.count })) },
       { name: 'ledger_job_progress_ratio', help: 'Progress of the running report job of each kind', type: 'gauge', samples: progress.map((p) => ({ labels: { kind: p.kind }, value: p.ratio })) },
       {
         name: 'ledger_notifications_total',

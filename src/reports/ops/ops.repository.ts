@@ -1,6 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { runOne, runRows, Sql } from '../../database/query-result';
+import { applicableListId } from '../rating/price-lists/applicable-list-sql';
+import { flavorOf } from '../rollups/usage-sql';
+import { dirtyCountSql, DirtyScope, dirtySinceSql } from '../rollups/dirty-sql';
+
+/** All of D. */
+const WHOLE: DirtyScope = { lo: null, hi: null, where: () => '' };
 
 export type FreshnessSource = 'almanach' | 'amie' | 'notifications';
 
@@ -96,12 +102,15 @@ export class OpsRepository {
     return rows.map((r) => ({ ...r, age_seconds: Number(r.age_seconds) }));
   }
 
-  /** The size of D, the age of its oldest key, the booked day and the last day roll (§7.2). */
+  /**
+   * The size of D (keys and the days of undrained ranges), the age of its
+   * oldest key or range, the booked day and the last day roll (§7.2).
+   */
   async rollupState(sql: Sql = this.db): Promise<RollupStateRow> {
     const row = await runOne<{ dirty_keys: string; lag_seconds: string; booked_day: string | null; day_roll_at: Date | null }>(
       sql,
-      `SELECT (SELECT count(*) FROM report_dirty_key)::bigint AS dirty_keys,
-              coalesce((SELECT greatest(0, extract(epoch FROM now() - min(first_dirtied_at))) FROM report_dirty_key), 0)::float8 AS lag_seconds,
+      `SELECT ${dirtyCountSql(WHOLE)} AS dirty_keys,
+              coalesce(greatest(0, extract(epoch FROM now() - ${dirtySinceSql(WHOLE)})), 0)::float8 AS lag_seconds,
               (SELECT booked_day::text FROM report_clock WHERE id = 1) AS booked_day,
               (SELECT updated_at FROM report_clock WHERE id = 1) AS day_roll_at`,
     );
@@ -192,6 +201,15 @@ export class OpsRepository {
   }
 
   /**
+   * Rows waiting in the default partition of each partitioned history table
+   * (reports.md §7.3: a closed version whose month has no partition yet); the
+   * worker's partition pass moves them, so this stays 0.
+   */
+  async defaultPartitionRows(sql: Sql = this.db): Promise<{ table: string; rows: number }[]> {
+    return runRows<{ table: string; rows: number }>(sql, `SELECT 'almanach_entity_version' AS table, count(*)::int AS rows FROM almanach_entity_version_default`);
+  }
+
+  /**
    * Flavors of instance usage (`instance.time` cells: month cells for
    * booked days, today cells for the current one) that neither a catalogue
    * name nor an alias sizes (`ledger_unsized_flavors`). Read from the rollups,
@@ -211,6 +229,49 @@ export class OpsRepository {
     return Number(row?.n ?? 0);
   }
 
+  /**
+   * `ledger_unpriced_cells` (reports.md §9.1): per meter, the booked usage
+   * day cells of periods not closed — the stored meters and, for flavors the
+   * catalogue sizes, the derived instance meters (as the rating engine rates
+   * them) — that some price list applying to their project (4.1: the list
+   * naming it, else its currency's default) leaves without a live rated day
+   * cell: the usage a report in that currency shows unpriced (3.1). A
+   * project no list applies to is not counted (it has no cost in that
+   * currency); with no price list at all the gauge is 0. Meters with none
+   * are absent from the answer.
+   */
+  async unpricedCells(sql: Sql = this.db): Promise<{ meter: string; count: number }[]> {
+    return runRows<{ meter: string; count: number }>(
+      sql,
+      `WITH cells AS (
+         SELECT u.project_id, u.site, u.day, u.meter, u.key, u.subkey, fl.name AS fname
+         FROM report_usage_day_cell u
+         JOIN report_clock c ON c.id = 1 AND u.day < c.booked_day
+         LEFT JOIN ${flavorOf('u.meter', 'u.key')} ON TRUE
+         WHERE NOT EXISTS (SELECT 1 FROM report_period p WHERE p.month = date_trunc('month', u.day)::date AND p.state = 'closed')
+       ),
+       metered AS (
+         SELECT project_id, site, day, meter, key, subkey FROM cells
+         UNION ALL
+         SELECT c.project_id, c.site, c.day, d.meter, c.key, c.subkey
+         FROM cells c CROSS JOIN (VALUES ('instance.vcpu'), ('instance.ram'), ('instance.disk')) AS d(meter)
+         WHERE c.meter = 'instance.time' AND c.fname IS NOT NULL
+       )
+       SELECT m.meter, count(*)::int AS count
+       FROM metered m
+       WHERE EXISTS (
+         SELECT 1 FROM (SELECT DISTINCT currency FROM report_price_list) cur
+         CROSS JOIN LATERAL (SELECT ${applicableListId('m.project_id', 'cur.currency')} AS id) l
+         WHERE l.id IS NOT NULL
+           AND NOT EXISTS (
+             SELECT 1 FROM report_rated_day_cell r
+             WHERE r.project_id = m.project_id AND r.site = m.site AND r.day = m.day AND r.meter = m.meter
+               AND r.key = m.key AND r.subkey = m.subkey AND r.price_list_id = l.id AND r.superseded_by IS NULL))
+       GROUP BY m.meter
+       ORDER BY m.meter`,
+    );
+  }
+
   /** Progress of the running report job of each kind (`ledger_job_progress_ratio`, §4.7). */
   async runningJobProgress(sql: Sql = this.db): Promise<{ kind: string; ratio: number }[]> {
     const rows = await runRows<{ kind: string; ratio: string }>(
@@ -220,5 +281,19 @@ export class OpsRepository {
        FROM report_job WHERE state = 'running' ORDER BY kind, created_at`,
     );
     return rows.map((r) => ({ kind: r.kind, ratio: Number(r.ratio) }));
+  }
+
+  /**
+   * Re-rate jobs (kinds `rerate` and `correction`, reports.md 4.6) by state,
+   * every state of 4.7 present (0 when none): `ledger_rerate_jobs`.
+   */
+  async rerateJobsByState(sql: Sql = this.db): Promise<{ state: string; count: number }[]> {
+    return runRows<{ state: string; count: number }>(
+      sql,
+      `SELECT s.state, count(j.id)::int AS count
+       FROM unnest(ARRAY['queued', 'running', 'cancelling', 'succeeded', 'failed', 'cancelled']) AS s(state)
+       LEFT JOIN report_job j ON j.state = s.state AND j.kind IN ('rerate', 'correction')
+       GROUP BY s.state ORDER BY s.state`,
+    );
   }
 }

@@ -18,10 +18,20 @@ const AMIE_SUBMIT = '/amie/usage';
  */
 const AMIE_MESSAGE = /^\{"Message":"(\d+) records received, (\d+) queued for processing, (\d+) failed validation"/;
 
+/**
+ * The fixed start of the Almanach answer to a write refused by the late-data
+ * horizon (reports.md 5.4): the only Almanach 400 that is not a validation
+ * failure, so it is recognised by its text rather than by a flag the
+ * Almanach module would have to set for reports.
+ */
+const HORIZON_REFUSAL = '{"error":"Change reaches ';
+
 declare module 'fastify' {
   interface FastifyRequest {
     /** Queued and failed record counts of an AMIE submission answer, read in onSend. */
     amieCounts?: { queued: number; failed: number };
+    /** An Almanach write refused by the late-data horizon, seen in onSend. */
+    refusedByHorizon?: boolean;
   }
 }
 
@@ -32,7 +42,8 @@ declare module 'fastify' {
  * CLOUD_SITE, collector the token's name) and a 200 to `POST usage/` that
  * queued at least one record (site and collector the site's name) — at most
  * once per key and second, so the protocol modules stay unchanged. The same
- * hook counts `ledger_ingest_total` for both.
+ * hook counts `ledger_ingest_total` for both, and Almanach writes the
+ * late-data horizon refused (`outcome="refused_horizon"`).
  */
 @Injectable()
 export class SourceSeenRecorder implements OnModuleInit {
@@ -57,6 +68,8 @@ export class SourceSeenRecorder implements OnModuleInit {
       if (reply.statusCode === 200 && request.method === 'POST' && request.routeOptions.url === AMIE_SUBMIT && typeof payload === 'string') {
         const m = AMIE_MESSAGE.exec(payload);
         if (m) request.amieCounts = { queued: Number(m[2]), failed: Number(m[3]) };
+      } else if (reply.statusCode === 400 && typeof payload === 'string' && payload.startsWith(HORIZON_REFUSAL) && mountOf(request.url) === 'almanach') {
+        request.refusedByHorizon = true;
       }
       return payload;
     });
@@ -80,6 +93,10 @@ export class SourceSeenRecorder implements OnModuleInit {
       return;
     }
     const status = reply.statusCode;
+    if (request.refusedByHorizon) {
+      this.counts.add('ledger_ingest_total', { source: 'almanach', site: this.config.cloudSite, outcome: 'refused_horizon' });
+      return;
+    }
     if (status >= 200 && status < 300 && WRITE_METHODS.has(request.method) && request.principal && mountOf(request.url) === 'almanach') {
       const site = this.config.cloudSite;
       this.counts.add('ledger_ingest_total', { source: 'almanach', site, outcome: 'accepted' });

@@ -6,19 +6,20 @@ import { invalid } from '../window/reports-input';
 import { ProjectsQueryDto } from './dto/projects-query.dto';
 import { PeriodsAnswerView, ProjectsAnswerView } from './dto/projects.views';
 import { ProjectsRepository } from './projects.repository';
+import { PeriodsRepository } from '../rating/periods/periods.repository';
 
 const ROUTE = 'projects';
 
 /**
- * `GET /reports/projects` (§3.3) and `GET /reports/periods` (§3.4). No
- * period can be closed yet (closing, §5.2, is still to come): every period
- * is `open`.
+ * `GET /reports/projects` (§3.3) and `GET /reports/periods` (§3.4), whose
+ * states, closes and automatic closes come from the periods work (§5.2).
  */
 @Injectable()
 export class ProjectsService {
   constructor(
     private readonly config: AppConfig,
     private readonly repository: ProjectsRepository,
+    private readonly closing: PeriodsRepository,
   ) {}
 
   /**
@@ -45,8 +46,14 @@ export class ProjectsService {
   async periods(principal: Principal): Promise<PeriodsAnswerView> {
     const scope = principal.role === 'user' ? [...principal.projectIds] : undefined;
     const rows = await this.repository.periods(this.config.reportTimeZone, scope);
+    const states = new Map(
+      (await this.closing.describe(rows.map((row) => `${row.period}-01`), this.config.periodAutoCloseDays, this.config.reportTimeZone)).map((s) => [s.month.slice(0, 7), s]),
+    );
     return {
-      periods: rows.map((row) => ({ ...row, state: 'open' as const, closed_at: null, closed_by: null, auto_close_at: null })),
+      periods: rows.map((row) => {
+        const s = states.get(row.period)!;
+        return { ...row, state: s.state, closed_at: s.closed_at, closed_by: s.closed_by, auto_close_at: s.auto_close_at };
+      }),
     };
   }
 }

@@ -1,13 +1,19 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Logger } from 'pino';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { LOGGER } from '../../core/tokens';
 import { Exact } from '../decimal';
 import { MetricCounts } from '../ops/metric-counts.service';
-import { CellDelta, CellKey, DayCell, RollupRepository } from './rollup.repository';
+import { AdjustmentPoster } from '../rating/periods/adjustment-poster.service';
+import { INCREMENTAL_RUN, RatingEngine } from '../rating/engine/rating-engine.service';
+import { BudgetAccruals } from '../budgets/debits/budget-accruals.service';
+import { CellDelta, CellKey, ClockRow, DayCell, RollupRepository } from './rollup.repository';
 
 /** Dirty keys taken per transaction (§7.2). */
 export const DRAIN_BATCH = 500;
+
+/** Days of dirty ranges turned into keys per transaction (§7.2, issue 9). */
+export const RANGE_CHUNK_DAYS = 500;
 
 /**
  * Turns dirty keys into cells (reports.md §7.2): one transaction per batch
@@ -15,7 +21,9 @@ export const DRAIN_BATCH = 500;
  * share the load), takes the (project, day) advisory locks, recomputes the
  * day cells of booked days and the today cells of the booked day from raw
  * history, recomputes the month sums of the months it touched and applies
- * the differences to the site-day sums, and deletes the keys. Every step recomputes from current state, so a retried
+ * the differences to the site-day sums, re-rates the booked keys (the rating
+ * engine, §4.5), posts adjustment lines for closed periods (§5.3) and the
+ * budget accruals of booked days (§6.2), and deletes the keys. Every step recomputes from current state, so a retried
  * or repeated batch changes nothing.
  */
 /** Buckets of `ledger_rollup_batch_duration_seconds`, in seconds. */
@@ -28,6 +36,9 @@ export class RollupDrainer {
     private readonly rollups: RollupRepository,
     @Inject(LOGGER) private readonly log: Logger,
     private readonly counts: MetricCounts,
+    private readonly rating: RatingEngine,
+    private readonly adjustments: AdjustmentPoster,
+    private readonly accruals: BudgetAccruals,
   ) {}
 
   /** Drains one batch; answers how many keys it handled (0: nothing was dirty, or all of it was taken). */
@@ -53,10 +64,12 @@ export class RollupDrainer {
       await this.rollups.lockProjectDays(keys, tx);
       const booked = keys.filter((k) => k.day < clock.booked_day);
       const today = keys.filter((k) => k.day >= clock.booked_day);
-      const old = await this.rollups.deleteDayCells(booked, tx);
-      const fresh = await this.rollups.insertRecomputedDayCells(booked, clock, tx);
-      await this.rollups.recomputeMonthCells(booked, tx);
-      await this.rollups.applySiteDayDeltas(cellDeltas(old, fresh), tx);
+      await this.recomputeBookedDays(booked, clock, tx);
+      // Rated cells of every applicable list follow their day cells (§7.2), then adjustment lines of closed periods (§5.3).
+      await this.rating.rateKeys(booked, INCREMENTAL_RUN, tx);
+      await this.adjustments.postFor(booked, 'late_data', null, tx);
+      // Budget accruals of the booked days follow their SU rated cells (§6.2, §7.2).
+      await this.accruals.postFor(booked, tx);
       await this.rollups.deleteTodayCellsOf(booked, tx);
       await this.rollups.replaceTodayCells(today, clock, tx);
       await this.rollups.deleteDirtyKeys(keys, tx);
@@ -65,18 +78,58 @@ export class RollupDrainer {
   }
 
   /**
-   * Drains until no dirty key is left, or until `stop()` says so (between
-   * batches: a process shutting down during a backlog does not wait for all
-   * of it); answers the keys handled.
+   * Recomputes the day cells of booked-day `keys` from raw history, their
+   * month sums and the site-day sums by difference (§7.2). The caller holds
+   * the keys' (project, day) locks; re-rate jobs with `recompute_usage` call
+   * it too.
+   */
+  async recomputeBookedDays(booked: CellKey[], clock: ClockRow, tx: EntityManager): Promise<void> {
+    const old = await this.rollups.deleteDayCells(booked, tx);
+    const fresh = await this.rollups.insertRecomputedDayCells(booked, clock, tx);
+    await this.rollups.recomputeMonthCells(booked, tx);
+    await this.rollups.applySiteDayDeltas(cellDeltas(old, fresh), tx);
+  }
+
+  /**
+   * Turns up to `maxDays` days of the oldest dirty ranges into dirty keys,
+   * in one transaction of its own (report_dirty_range_expand: ranges taken
+   * FOR UPDATE SKIP LOCKED, keys marked with the writers' protocol, ranges
+   * shrunk or deleted in the same commit); answers the days expanded (0:
+   * no range, or every range is taken by another worker). A failure or a
+   * dead worker rolls the chunk back: the range is left as it was.
+   */
+  async expandRanges(maxDays = RANGE_CHUNK_DAYS): Promise<number> {
+    return this.db.transaction(async (tx) => {
+      await this.rollups.withoutJit(tx);
+      return this.rollups.expandDirtyRanges(maxDays, tx);
+    });
+  }
+
+  /**
+   * Drains until no dirty key or range is left, or until `stop()` says so
+   * (between batches: a process shutting down during a backlog does not
+   * wait for all of it); answers the keys handled. Each round expands one
+   * chunk of ranges, then drains one batch of keys, so a long back-dated
+   * range and fresh writes share the worker. A failed expansion is logged
+   * and left for the next tick (its chunk rolled back); the keys drain on.
    */
   async drainAll(stop: () => boolean = () => false): Promise<number> {
     let total = 0;
+    let expanding = true;
     while (!stop()) {
+      const expanded = expanding ? await this.expandRanges().catch((error: unknown) => this.expansionFailed(error)) : 0;
+      if (expanded < 0) expanding = false;
       const done = await this.drainBatch();
-      if (done === 0) return total;
+      if (done === 0 && expanded <= 0) return total;
       total += done;
     }
     return total;
+  }
+
+  /** Logs a failed expansion; answers -1 (no more expansion this tick). */
+  private expansionFailed(error: unknown): number {
+    this.log.warn({ err: { message: (error as Error).message } }, 'dirty range expansion failed; retrying');
+    return -1;
   }
 
   /** One tick of the loop: drains while there is work and `stop()` is false, logging a failure once per tick. */

@@ -242,6 +242,16 @@ export class RollupRepository {
     );
   }
 
+  /**
+   * Expands up to `maxDays` days of the oldest dirty ranges into dirty keys
+   * (the migration 1763801900000-ReportsDirtyRange's function); answers the
+   * days expanded. The caller's transaction is the chunk.
+   */
+  async expandDirtyRanges(maxDays: number, sql: Sql): Promise<number> {
+    const row = await runOne<{ n: number }>(sql, `SELECT report_dirty_range_expand($1::int) AS n`, [maxDays]);
+    return Number(row?.n ?? 0);
+  }
+
   /** Marks `keys` dirty (repairs, rebuilds); answers how many keys were written. */
   async markDirty(keys: CellKey[], sql: Sql = this.db): Promise<number> {
     if (keys.length === 0) return 0;
@@ -255,9 +265,15 @@ export class RollupRepository {
   }
 
   /**
-   * Creates the clock at the first start (answering true), marking every
-   * key of the stored history dirty so the worker builds the rollups from
-   * nothing; answers false when the clock already exists.
+   * Creates the clock at the first start (answering true), marking the
+   * stored history dirty so the worker builds the rollups from nothing;
+   * answers false when the clock already exists. The Almanach history is
+   * marked as dirty ranges (§7.2, migration 1763801900000), one per island
+   * of a project's overlapping or adjacent version spans, which the drainer
+   * expands into keys in chunks: a start on years of history writes a few
+   * rows per project instead of a key per project-day in its own
+   * transaction (minutes, with the API not answering meanwhile). AMIE
+   * records mark their one day each, as their trigger does.
    */
   async createClock(timeZone: string, cloudSite: string, sql: Sql): Promise<boolean> {
     const created = await runOne<{ id: number }>(
@@ -268,12 +284,24 @@ export class RollupRepository {
     );
     if (!created) return false;
     await sql.query(
+      `INSERT INTO report_dirty_range (project_id, site, first_day, last_day)
+       SELECT g.project_id, g.site, min(g.lo), max(g.hi)
+       FROM (
+         SELECT a.project_id, a.site, a.lo, a.hi,
+                sum(CASE WHEN a.prev IS NULL OR a.lo > a.prev + 1 THEN 1 ELSE 0 END)
+                  OVER (PARTITION BY a.project_id ORDER BY a.lo, a.hi ROWS UNBOUNDED PRECEDING) AS island
+         FROM (
+           SELECT v.project_id, c.cloud_site AS site, b.lo, b.hi,
+                  max(b.hi) OVER (PARTITION BY v.project_id ORDER BY b.lo, b.hi ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev
+           FROM almanach_entity_version v CROSS JOIN report_clock c
+           CROSS JOIN LATERAL report_span_bounds(v.start, v."end", c.time_zone, c.booked_day) AS b
+         ) a
+       ) g
+       GROUP BY g.project_id, g.site, g.island`,
+    );
+    await sql.query(
       `INSERT INTO report_dirty_key (project_id, site, day)
-       SELECT DISTINCT v.project_id, c.cloud_site, d.day
-       FROM almanach_entity_version v CROSS JOIN report_clock c
-       CROSS JOIN LATERAL report_span_days(v.start, v."end", c.time_zone, c.booked_day) AS d(day)
-       UNION
-       SELECT r.local_project_id, r.site, least(report_local_day(coalesce(r.usage_end, r.usage_start), c.time_zone), c.booked_day)
+       SELECT DISTINCT r.local_project_id, r.site, least(report_local_day(coalesce(r.usage_end, r.usage_start), c.time_zone), c.booked_day)
        FROM amie_usage_record r CROSS JOIN report_clock c
        WHERE coalesce(r.usage_end, r.usage_start) IS NOT NULL
        ON CONFLICT (project_id, site, day) DO NOTHING`,
@@ -323,6 +351,7 @@ export class RollupRepository {
   }
 }
 
-function keyArrays(keys: CellKey[]): [string[], string[], string[]] {
+/** The columns of `keys` as parameters of `unnest($n::text[], $m::text[], $k::date[])`. */
+export function keyArrays(keys: CellKey[]): [string[], string[], string[]] {
   return [keys.map((k) => k.project_id), keys.map((k) => k.site), keys.map((k) => k.day)];
 }

@@ -105,3 +105,18 @@ export function keysRelation(tz: string): string {
   return `(SELECT u.project_id, u.site, u.day, report_day_start(u.day, ${tz}) AS s, report_day_start(u.day + 1, ${tz}) AS e
            FROM unnest($1::text[], $2::text[], $3::date[]) AS u(project_id, site, day) OFFSET 0)`;
 }
+
+/**
+ * The flavor of a stored instance key `s` (a catalogue name or alias) as a
+ * LATERAL relation fl(name, vcpus, ram_mb, disk_gb), for rows of the
+ * instance meters (reports.md 2.1, 2.4): the one mapping of the usage report
+ * and the rating engine.
+ */
+export function flavorOf(meterCol: string, keyCol: string): string {
+  return `LATERAL (
+      SELECT rf.name, rf.vcpus, rf.ram_mb, rf.disk_gb FROM report_flavor rf
+      WHERE ${meterCol} LIKE 'instance.%'
+        AND (rf.name = ${keyCol} OR rf.name = (SELECT a.flavor_name FROM report_flavor_alias a WHERE a.alias = ${keyCol}))
+      LIMIT 1
+    ) fl`;
+}

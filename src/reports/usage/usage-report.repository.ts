@@ -1,9 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { runOne, Sql } from '../../database/query-result';
-import { AMIE_INSTANT, AMIE_METERS } from '../rollups/usage-sql';
+import { AMIE_INSTANT, AMIE_METERS, flavorOf } from '../rollups/usage-sql';
+import { dirtyCountSql, DirtyScope, dirtySinceSql } from '../rollups/dirty-sql';
 import { ReportLevel } from '../report-level';
 import { UTC_MICROS } from '../window/window.repository';
+import { applicableListId } from '../rating/price-lists/applicable-list-sql';
+import { adjustmentLinesSql, frozenCellsSql, inClosedPeriod, LineSelection } from '../rating/periods/period-lines-sql';
 
 export type Granularity = 'total' | 'day' | 'month';
 export type GroupColumn = 'project_id' | 'site' | 'source' | 'key' | 'subkey';
@@ -26,8 +29,12 @@ export interface UsageQuery {
   volumeTypes: string[] | null;
   resources: string[] | null;
   recordTypes: string[] | null;
+  /** Price the rows in this currency (§3.1, §4.5); null: no cost columns. */
+  currency: string | null;
   /** Fleet totals may be read from site-day cells: no project grouped or filtered, not a `user` (§1.3). */
   siteCells: boolean;
+  /** `view` and `lines` (§3.1, §5.3): frozen or live days of closed periods, usage and adjustment lines. */
+  lines: LineSelection;
   /** The sort key of the last row of the previous page, or null for the first page. */
   after: (string | boolean)[] | null;
   limit: number;
@@ -43,8 +50,18 @@ export interface UsageRow {
   meter: string;
   key: string | null;
   subkey: string | null;
+  line_type: 'usage' | 'adjustment';
+  /** `YYYY-MM` of the closed period an adjustment corrects; null for usage. */
+  applies_to_period: string | null;
   quantity: string;
   unsized: boolean;
+  /** The item's price when exactly one price item rated the row (§3.1); null otherwise or without a currency. */
+  unit_price: string | null;
+  price_unit: string | null;
+  /** Σ of the row's rated cell costs when every cell of it is priced; null otherwise. */
+  cost: string | null;
+  /** Whether every cell of the row is priced; null without a currency. */
+  priced: boolean | null;
   /** The keyset sort key of the row (opaque to the service, echoed back in `after`). */
   sort_key: (string | boolean)[];
 }
@@ -59,8 +76,10 @@ export interface UsageAnswer {
   totals: UsageTotal[];
   /** Flavor strings of the result missing from the catalogue. */
   unsized_keys: string[];
-  /** Every (meter, key) of the result, for the warnings. */
-  meter_keys: [string, string][];
+  /** Every (meter, key) of the result with usage no price item covers (with a currency), for the warnings. */
+  unpriced_keys: [string, string][];
+  /** Σ cost of the priced rows (six digits; null when no row is priced) and whether every row is priced; null fields without a currency. */
+  cost_totals: { cost: string | null; complete: boolean | null };
   /** The finest cell level the answer read (ReportLevel). */
   level: ReportLevel;
 }
@@ -109,6 +128,7 @@ export class UsageReportRepository {
     const resources = p.add(q.resources, 'text[]');
     const recordTypes = p.add(q.recordTypes, 'text[]');
     const timeMeters = p.add(TIME_METERS, 'text[]');
+    const currency = q.currency === null ? null : p.add(q.currency, 'text');
 
     const projectOk = (col: string) => `(${projects} IS NULL OR ${col} = ANY(${projects}))`;
     const siteOk = (col: string) => `(${sites} IS NULL OR ${col} = ANY(${sites}))`;
@@ -155,6 +175,7 @@ export class UsageReportRepository {
       ),
       classified AS (
         SELECT pc.*, CASE
+                 WHEN ${q.lines.frozen ? 'TRUE' : 'FALSE'} AND pc.ps = pc.ds AND pc.pe = pc.de AND pc.day < c.booked AND ${inClosedPeriod('pc.day')} THEN 'closed'
                  WHEN pc.ps = pc.ds AND pc.pe = pc.de AND pc.day < c.booked THEN 'cell'
                  WHEN pc.day = c.booked AND pc.ps = pc.ds AND pc.pe = w.as_of AND c.booked = report_local_day(w.as_of, c.atz) THEN 'today'
                  ELSE 'raw' END AS kind
@@ -178,62 +199,68 @@ export class UsageReportRepository {
       src AS (
         ${
           q.siteCells
-            ? `SELECT d.bucket, NULL::text AS project_id, s.site, s.meter, s.key, s.subkey, s.quantity
+            ? `SELECT d.bucket, NULL::text AS project_id, s.site, s.meter, s.key, s.subkey, s.quantity,
+                      'site' AS lvl, d.day, NULL::date AS month, s.cells AS ucells
                FROM cell_days d JOIN report_usage_site_day_cell s ON s.day = d.day
                WHERE ${siteOk('s.site')}`
-            : `SELECT m.bucket, s.project_id, s.site, s.meter, s.key, s.subkey, s.quantity
+            : `SELECT m.bucket, s.project_id, s.site, s.meter, s.key, s.subkey, s.quantity,
+                      'month' AS lvl, NULL::date AS day, m.month, s.cells AS ucells
                FROM months m JOIN report_usage_month_cell s ON s.month = m.month
                WHERE ${projectOk('s.project_id')} AND ${siteOk('s.site')}
                UNION ALL
-               SELECT d.bucket, s.project_id, s.site, s.meter, s.key, s.subkey, s.quantity
+               SELECT d.bucket, s.project_id, s.site, s.meter, s.key, s.subkey, s.quantity, 'day', d.day, NULL::date, 1
                FROM cell_days d JOIN report_usage_day_cell s ON s.day = d.day
                WHERE ${projectOk('s.project_id')} AND ${siteOk('s.site')}`
         }
         UNION ALL
         SELECT x.bucket, t.project_id, t.site, t.meter, t.key, t.subkey,
-               t.closed_part + t.open_weight * extract(epoch FROM w.as_of) - t.open_anchor
+               t.closed_part + t.open_weight * extract(epoch FROM w.as_of) - t.open_anchor, 'frag', x.day, NULL::date, 1
         FROM classified x CROSS JOIN w JOIN report_usage_today_cell t ON t.day = x.day
         WHERE x.kind = 'today' AND ${projectOk('t.project_id')} AND ${siteOk('t.site')}
           AND NOT EXISTS (SELECT 1 FROM today_bad b WHERE b.project_id = t.project_id AND b.site = t.site)
         UNION ALL
         SELECT x.bucket, v.project_id, c.cloud, ${almMeter}, ${almKey}, '',
-               sum(${weight} * extract(epoch FROM least(coalesce(v."end", 'infinity'), x.pe) - greatest(v.start, x.ps)))
+               sum(${weight} * extract(epoch FROM least(coalesce(v."end", 'infinity'), x.pe) - greatest(v.start, x.ps))), 'frag', x.day, NULL::date, 1
         FROM classified x CROSS JOIN clock c
         JOIN almanach_entity_version v
           ON v.start < x.pe AND coalesce(v."end", 'infinity') > x.ps
          AND least(coalesce(v."end", 'infinity'), x.pe) > greatest(v.start, x.ps)
         WHERE ${wantsAlmanach} AND ${entityOk} AND ${projectOk('v.project_id')} AND ${siteOk('c.cloud')}
           AND (x.kind = 'raw' OR (x.kind = 'today' AND EXISTS (SELECT 1 FROM today_bad b WHERE b.project_id = v.project_id AND b.site = c.cloud)))
-        GROUP BY 1, 2, 3, 4, 5
+        GROUP BY 1, 2, 3, 4, 5, x.day
         UNION ALL
-        SELECT x.bucket, r.local_project_id, r.site, m.meter, r.resource, m.subkey, sum(m.q)
+        SELECT x.bucket, r.local_project_id, r.site, m.meter, r.resource, m.subkey, sum(m.q), 'frag', x.day, NULL::date, 1
         FROM classified x
         JOIN amie_usage_record r ON ${AMIE_INSTANT} >= x.ps AND ${AMIE_INSTANT} < x.pe
         CROSS JOIN ${AMIE_METERS}
         WHERE ${wantsAmie} AND ${projectOk('r.local_project_id')} AND ${siteOk('r.site')}
           AND (x.kind = 'raw' OR (x.kind = 'today' AND EXISTS (SELECT 1 FROM today_bad b WHERE b.project_id = r.local_project_id AND b.site = r.site)))
-        GROUP BY 1, 2, 3, 4, 5, 6
+        GROUP BY 1, 2, 3, 4, 5, 6, x.day
+        UNION ALL
+        ${frozenCellsSql(projectOk, siteOk)}
+      ),
+      lines AS (
+        SELECT s.*, 'usage'::text AS line_type, NULL::text AS applies, NULL::numeric AS acost, NULL::text AS aimin, NULL::text AS aimax FROM src s WHERE ${q.lines.usage ? 'TRUE' : 'FALSE'}
+        UNION ALL
+        ${adjustmentLinesSql(q.lines.adjustments, projectOk, siteOk, currency)}
       ),
       mapped AS (
         SELECT s.bucket, s.project_id, s.site, s.meter,
-               CASE WHEN s.meter = 'instance.time' THEN coalesce(fl.name, s.key) ELSE s.key END AS key, s.subkey, s.quantity,
-               (s.meter = 'instance.time' AND fl.name IS NULL) AS unsized, fl.vcpus, fl.ram_mb, fl.disk_gb
-        FROM src s
-        LEFT JOIN LATERAL (
-          SELECT rf.name, rf.vcpus, rf.ram_mb, rf.disk_gb FROM report_flavor rf
-          WHERE s.meter = 'instance.time'
-            AND (rf.name = s.key OR rf.name = (SELECT a.flavor_name FROM report_flavor_alias a WHERE a.alias = s.key))
-          LIMIT 1
-        ) fl ON TRUE
+               CASE WHEN s.meter LIKE 'instance.%' THEN coalesce(fl.name, s.key) ELSE s.key END AS key, s.subkey, s.quantity,
+               (s.meter = 'instance.time' AND fl.name IS NULL) AS unsized, fl.vcpus, fl.ram_mb, fl.disk_gb,
+               s.key AS skey, s.lvl, s.day, s.month, s.ucells, s.line_type, s.applies, s.acost, s.aimin, s.aimax
+        FROM lines s
+        LEFT JOIN ${flavorOf('s.meter', 's.key')} ON TRUE
       ),
       metered AS (
-        SELECT bucket, project_id, site, meter, key, subkey, quantity, unsized FROM mapped
-        UNION ALL SELECT bucket, project_id, site, 'instance.vcpu', key, subkey, quantity * vcpus, FALSE FROM mapped WHERE meter = 'instance.time' AND NOT unsized
-        UNION ALL SELECT bucket, project_id, site, 'instance.ram', key, subkey, quantity * ram_mb, FALSE FROM mapped WHERE meter = 'instance.time' AND NOT unsized
-        UNION ALL SELECT bucket, project_id, site, 'instance.disk', key, subkey, quantity * disk_gb, FALSE FROM mapped WHERE meter = 'instance.time' AND NOT unsized
+        SELECT bucket, project_id, site, meter, key, subkey, quantity, unsized, skey, lvl, day, month, ucells, line_type, applies, acost, aimin, aimax FROM mapped
+        UNION ALL SELECT bucket, project_id, site, 'instance.vcpu', key, subkey, quantity * vcpus, FALSE, skey, lvl, day, month, ucells, line_type, applies, 0, NULL, NULL FROM mapped WHERE meter = 'instance.time' AND NOT unsized
+        UNION ALL SELECT bucket, project_id, site, 'instance.ram', key, subkey, quantity * ram_mb, FALSE, skey, lvl, day, month, ucells, line_type, applies, 0, NULL, NULL FROM mapped WHERE meter = 'instance.time' AND NOT unsized
+        UNION ALL SELECT bucket, project_id, site, 'instance.disk', key, subkey, quantity * disk_gb, FALSE, skey, lvl, day, month, ucells, line_type, applies, 0, NULL, NULL FROM mapped WHERE meter = 'instance.time' AND NOT unsized
       ),
+      ${currency === null ? UNRATED : ratedCte(currency)},
       f AS (
-        SELECT *, split_part(meter, '.', 1) AS source FROM metered
+        SELECT *, split_part(meter, '.', 1) AS source FROM costed
         WHERE (${meters} IS NULL OR meter = ANY(${meters}))
           AND (${sources} IS NULL OR split_part(meter, '.', 1) = ANY(${sources}))
           AND (${flavors} IS NULL OR (meter LIKE 'instance.%' AND key = ANY(${flavors})))
@@ -244,11 +271,12 @@ export class UsageReportRepository {
       res AS (
         SELECT b.bs AS period_start, b.be AS period_end, b.label AS period,
                ${pick('project_id')} AS project_id, ${pick('site')} AS site, f.source, f.meter,
-               ${pick('key')} AS key, ${pick('subkey')} AS subkey,
+               ${pick('key')} AS key, ${pick('subkey')} AS subkey, f.line_type, f.applies AS applies_to_period,
                CASE WHEN f.meter = ANY(${timeMeters}) THEN round(sum(f.quantity), 6) ELSE sum(f.quantity) END AS quantity,
-               bool_or(f.unsized) AS unsized
+               bool_or(f.unsized) AS unsized,
+               sum(f.cost) AS cost_sum, sum(f.rcells) AS rcells, sum(f.ucells) AS ucells, min(f.imin) AS imin, max(f.imax) AS imax
         FROM f JOIN buckets b ON b.bucket = f.bucket
-        GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9
+        GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11
       ),
       keyed AS (
         SELECT res.*, ${SORT_PARTS.map((part, i) => `${part} AS k${i + 1}`).join(', ')} FROM res
@@ -283,7 +311,7 @@ export class UsageReportRepository {
     return {
       sql: `${cte}
       SELECT to_char(period_start AT TIME ZONE 'UTC', ${UTC_MICROS}) AS period_start, to_char(period_end AT TIME ZONE 'UTC', ${UTC_MICROS}) AS period_end,
-             period, project_id, site, source, meter, key, subkey, quantity::text AS quantity, unsized
+             period, line_type, applies_to_period, project_id, site, source, meter, key, subkey, quantity::text AS quantity, unsized, ${COST_COLUMNS(q.currency !== null)}
       FROM keyed ORDER BY ${SORT_COLUMNS}`,
       params: p.values,
     };
@@ -299,32 +327,43 @@ export class UsageReportRepository {
                   'period_start', to_char(period_start AT TIME ZONE 'UTC', ${UTC_MICROS}),
                   'period_end', to_char(period_end AT TIME ZONE 'UTC', ${UTC_MICROS}),
                   'period', period, 'project_id', project_id, 'site', site, 'source', source, 'meter', meter,
-                  'key', key, 'subkey', subkey, 'quantity', quantity::text, 'unsized', unsized,
+                  'key', key, 'subkey', subkey, 'line_type', line_type, 'applies_to_period', applies_to_period, 'quantity', quantity::text, 'unsized', unsized,
+                  'unit_price', unit_price, 'price_unit', price_unit, 'cost', cost, 'priced', priced,
                   'sort_key', json_build_array(${SORT_COLUMNS}))
                 ORDER BY ${SORT_COLUMNS}), '[]'::json)
-         FROM (SELECT * FROM keyed ${q.after ? `WHERE ROW(${SORT_COLUMNS}) > ${p.addRow(q.after)}` : ''} ORDER BY ${SORT_COLUMNS} LIMIT ${limit}) page) AS rows,
+         FROM (SELECT *, ${COST_COLUMNS(q.currency !== null)} FROM keyed ${q.after ? `WHERE ROW(${SORT_COLUMNS}) > ${p.addRow(q.after)}` : ''} ORDER BY ${SORT_COLUMNS} LIMIT ${limit}) page) AS rows,
         (SELECT coalesce(json_agg(json_build_object('meter', meter, 'quantity', quantity::text) ORDER BY meter), '[]'::json)
          FROM (SELECT meter, CASE WHEN meter = ANY(${timeMeters}) THEN round(sum(quantity), 6) ELSE sum(quantity) END AS quantity FROM res GROUP BY meter) t) AS totals,
         (SELECT coalesce(json_agg(DISTINCT key ORDER BY key), '[]'::json) FROM f WHERE unsized) AS unsized_keys,
         (SELECT coalesce(json_agg(json_build_array(meter, key) ORDER BY meter, key), '[]'::json)
-         FROM (SELECT DISTINCT meter, key FROM f) mk) AS meter_keys,
+         FROM (SELECT DISTINCT meter, key FROM f WHERE ${q.currency !== null ? 'f.rcells < f.ucells' : 'FALSE'}) mk) AS unpriced_keys,
+        ${
+          q.currency !== null
+            ? `(SELECT json_build_object('cost', (sum(cost_sum) FILTER (WHERE rcells = ucells))::text, 'complete', coalesce(bool_and(rcells = ucells), TRUE)) FROM res)`
+            : `json_build_object('cost', NULL, 'complete', NULL)`
+        } AS cost_totals,
         ${level} AS level`;
     const row = await runOne<UsageAnswer>(sql, text, p.values);
     return row!;
   }
 
-  /** How fresh the rollups are for the window and scope (§3.1, §5.5). */
+  /**
+   * How fresh the rollups are for the window and scope (§3.1, §5.5): the
+   * dirty set D counts its keys and the days of its undrained ranges.
+   */
   async freshness(start: string, endCut: string, projects: string[] | null, sites: string[] | null, sql: Sql = this.db): Promise<Freshness> {
+    const scope: DirtyScope = {
+      lo: `report_local_day($1::timestamptz, c.atz)`,
+      hi: `report_local_day($2::timestamptz - interval '1 microsecond', c.atz)`,
+      where: (a) => `($3::text[] IS NULL OR ${a}.project_id = ANY($3::text[])) AND ($4::text[] IS NULL OR ${a}.site = ANY($4::text[]))`,
+    };
     const row = await runOne<Freshness>(
       sql,
       `WITH c AS (SELECT time_zone AS atz, booked_day FROM report_clock WHERE id = 1)
-       SELECT count(k.*)::int AS pending_cells,
-              coalesce(floor(extract(epoch FROM now() - min(k.first_dirtied_at))), 0)::int AS lag_seconds,
+       SELECT ${dirtyCountSql(scope)}::int AS pending_cells,
+              coalesce(floor(extract(epoch FROM now() - ${dirtySinceSql(scope)})), 0)::int AS lag_seconds,
               c.booked_day::text AS booked_day, report_local_day($2::timestamptz - interval '1 microsecond', c.atz)::text AS last_day
-       FROM c LEFT JOIN report_dirty_key k
-         ON k.day >= report_local_day($1::timestamptz, c.atz) AND k.day <= report_local_day($2::timestamptz - interval '1 microsecond', c.atz)
-        AND ($3::text[] IS NULL OR k.project_id = ANY($3::text[])) AND ($4::text[] IS NULL OR k.site = ANY($4::text[]))
-       GROUP BY c.booked_day, c.atz`,
+       FROM c`,
       [start, endCut, projects, sites],
     );
     return row!;
@@ -333,8 +372,9 @@ export class UsageReportRepository {
 
 /**
  * The keyset order of §3.1 as one composite value: period_start, then
- * project_id, site, source, key, subkey (nulls first), meter; strings in
- * byte order (COLLATE "C"). Each nullable column is (is not null, value).
+ * project_id, site, source, key, subkey (nulls first), meter, line_type
+ * (usage first), applies_to_period (nulls first); strings in byte order
+ * (COLLATE "C"). Each nullable column is (is not null, value).
  */
 const SORT_PARTS = [
   `to_char(period_start AT TIME ZONE 'UTC', ${UTC_MICROS}) COLLATE "C"`,
@@ -348,8 +388,76 @@ const SORT_PARTS = [
   `subkey IS NOT NULL`,
   `coalesce(subkey, '') COLLATE "C"`,
   `meter COLLATE "C"`,
+  `line_type = 'adjustment'`,
+  `applies_to_period IS NOT NULL`,
+  `coalesce(applies_to_period, '') COLLATE "C"`,
 ];
 const SORT_COLUMNS = SORT_PARTS.map((_, i) => `k${i + 1}`).join(', ');
+
+/** The cost columns of a result row of `keyed` (§3.1): null without a currency. */
+function COST_COLUMNS(priced: boolean): string {
+  if (!priced) return `NULL::text AS unit_price, NULL::text AS price_unit, NULL::text AS cost, NULL::boolean AS priced`;
+  return `(SELECT pi.unit_price::text FROM report_price_item pi WHERE pi.id = imin AND imin = imax) AS unit_price,
+          (SELECT pi.price_unit FROM report_price_item pi WHERE pi.id = imin AND imin = imax) AS price_unit,
+          CASE WHEN rcells = ucells THEN cost_sum::text END AS cost, (rcells = ucells) AS priced`;
+}
+
+/** `costed` without a currency: no cost. */
+const UNRATED = `costed AS (SELECT mt.*, NULL::numeric AS cost, 0 AS rcells, NULL::text AS imin, NULL::text AS imax FROM metered mt)`;
+
+/**
+ * `costed`: every metered piece with its cost in `currency` (§4.5): the
+ * rated cells of the level it was read from (the list that applies to its
+ * project; for site-day pieces every list of the currency), and for today
+ * and cut days (`frag`) a fragment cell rated now by the same formula.
+ * `rcells` counts the rated cells against `ucells`, the usage cells (a
+ * piece is priced when they are equal); `imin`/`imax` bound the ids of
+ * the items that rated it (one item when equal): a day cell's item, a month
+ * cell's `item_id` (null when several: bounds '' and 'several', never equal), and for a
+ * site-day cell the item each list has in force that day. Days of closed
+ * periods read with view=closed (`frozen`) cost their frozen rated cell and
+ * name its item ('' when unknown: cells frozen before migration
+ * 1763801860000); adjustment rows (`adj`) carry the Σ of their
+ * cost lines in the currency (`acost`) and the bounds of those lines' items
+ * (`aimin`/`aimax`, periods/period-lines-sql.ts); the derived-meter rows an
+ * adjustment of instance time yields name none (null bounds: their cost is
+ * the derived meter's own cost lines).
+ */
+function ratedCte(currency: string): string {
+  return `plist AS (
+        SELECT p.project_id, ${applicableListId('p.project_id', currency)} AS list_id
+        FROM (SELECT DISTINCT project_id FROM metered WHERE project_id IS NOT NULL) p
+      ),
+      costed AS (
+        SELECT mt.*, rc.cost, coalesce(rc.rcells, 0) AS rcells, rc.imin, rc.imax
+        FROM metered mt LEFT JOIN plist pl ON pl.project_id = mt.project_id
+        LEFT JOIN LATERAL (
+          SELECT rd.cost, 1 AS rcells, rd.item_id AS imin, rd.item_id AS imax FROM report_rated_day_cell rd
+          WHERE mt.lvl = 'day' AND rd.project_id = mt.project_id AND rd.site = mt.site AND rd.day = mt.day AND rd.meter = mt.meter
+            AND rd.key = mt.skey AND rd.subkey = mt.subkey AND rd.price_list_id = pl.list_id AND rd.superseded_by IS NULL
+          UNION ALL
+          SELECT rm.cost, rm.cells, coalesce(rm.item_id, ''), coalesce(rm.item_id, 'several') FROM report_rated_month_cell rm
+          WHERE mt.lvl = 'month' AND rm.project_id = mt.project_id AND rm.site = mt.site AND rm.month = mt.month AND rm.meter = mt.meter
+            AND rm.key = mt.skey AND rm.subkey = mt.subkey AND rm.price_list_id = pl.list_id
+          UNION ALL
+          SELECT sum(rs.cost), sum(rs.cells)::int, min(it.id), max(it.id) FROM report_rated_site_day_cell rs
+          LEFT JOIN LATERAL report_price_item_at(rs.price_list_id, mt.day, mt.meter, mt.key, mt.subkey) it ON TRUE
+          WHERE mt.lvl = 'site' AND rs.site = mt.site AND rs.day = mt.day AND rs.meter = mt.meter
+            AND rs.key = mt.skey AND rs.subkey = mt.subkey AND rs.currency = ${currency}
+          HAVING count(*) > 0
+          UNION ALL
+          SELECT report_rated_cost(i.unit_price, mt.quantity, i.price_unit), 1, i.id, i.id
+          FROM report_price_item_at(pl.list_id, mt.day, mt.meter, mt.key, mt.subkey) i
+          WHERE mt.lvl = 'frag'
+          UNION ALL
+          SELECT fc.cost, 1, coalesce(fc.item_id, ''), coalesce(fc.item_id, '') FROM report_closed_cell fc
+          WHERE mt.lvl = 'frozen' AND fc.month = date_trunc('month', mt.day)::date AND fc.project_id = mt.project_id AND fc.site = mt.site
+            AND fc.day = mt.day AND fc.meter = mt.meter AND fc.key = mt.skey AND fc.subkey = mt.subkey AND fc.price_list_id = pl.list_id
+          UNION ALL
+          SELECT mt.acost, mt.ucells, mt.aimin, mt.aimax WHERE mt.lvl = 'adj' AND pl.list_id IS NOT NULL
+        ) rc ON TRUE
+      )`;
+}
 
 /** Positional parameters with explicit types. */
 class Params {

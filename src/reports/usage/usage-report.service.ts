@@ -4,6 +4,7 @@ import { Principal } from '../../auth/principal';
 import { AppConfig } from '../../config/app-config';
 import { Exact } from '../decimal';
 import { RollupRepository } from '../rollups/rollup.repository';
+import { RatingRepository } from '../rating/engine/rating.repository';
 import { decodeCursor, encodeCursor, queryDigest, SortKey } from '../paging';
 import { projectScope } from '../scope';
 import { invalid } from '../window/reports-input';
@@ -11,6 +12,7 @@ import { isoMillis, ResolvedWindow, WindowService } from '../window/window.servi
 import { UsageQueryDto } from './dto/usage-query.dto';
 import { CsvExport } from '../export/csv-export.service';
 import { ReportLevel } from '../report-level';
+import { lineSelection } from '../rating/periods/period-lines-sql';
 import { Granularity, GroupColumn, UsageQuery, UsageReportRepository, UsageRow } from './usage-report.repository';
 
 /** The unit of each meter (§2.1). */
@@ -26,7 +28,7 @@ export const UNITS: Record<string, string> = {
 };
 
 const ALIASES: Record<string, GroupColumn> = { flavor: 'key', volume_type: 'key', resource: 'key', record_type: 'subkey' };
-const SORT_KEY_LENGTH = 11;
+const SORT_KEY_LENGTH = 14;
 
 /** `quantity_hours` (§1.4): six digits, half-even, from the exact quantity; only for units in seconds. */
 export function quantityHours(meter: string, quantity: string): string | null {
@@ -53,23 +55,28 @@ export class UsageReportService {
     private readonly windows: WindowService,
     private readonly reports: UsageReportRepository,
     private readonly rollups: RollupRepository,
+    private readonly rating: RatingRepository,
   ) {}
 
   /** What every form of the report reads from the query before the database: 400s and 403s first. */
   private prepare(principal: Principal, query: UsageQueryDto) {
     const groupBy = groupColumns(query.group_by);
     if (query.view === 'live' && query.lines !== undefined && query.lines !== 'usage') throw invalid('view', 'live answers usage lines only');
-    // Rating (price lists) is not part of this version: a currency asked for
-    // explicitly has no list to price it; REPORT_CURRENCY shows every row unpriced.
-    if (query.currency !== undefined) throw invalid('currency', `no price list for ${query.currency}`);
-    const currency = this.config.reportCurrency ?? null;
+    // A currency asked for must have a price list (§3.1, checked by `checkCurrency`); REPORT_CURRENCY
+    // without one shows every row unpriced.
+    const currency = query.currency ?? this.config.reportCurrency ?? null;
     const projects = projectScope(principal, query.project_id) ?? null;
     const granularity: Granularity = query.granularity ?? 'total';
     return { groupBy, currency, projects, granularity };
   }
 
+  /** `currency` asked for with no price list at all in it: 400 (§3.1). */
+  private async checkCurrency(query: UsageQueryDto): Promise<void> {
+    if (query.currency !== undefined && !(await this.rating.currencyHasList(query.currency))) throw invalid('currency', `no price list for ${query.currency}`);
+  }
+
   private usageQuery(query: UsageQueryDto, window: ResolvedWindow, prepared: ReturnType<UsageReportService['prepare']>, after: SortKey | null, limit: number): UsageQuery {
-    const { groupBy, projects, granularity } = prepared;
+    const { groupBy, projects, granularity, currency } = prepared;
     return {
       start: window.start,
       end: window.end,
@@ -81,13 +88,14 @@ export class UsageReportService {
       projects,
       sites: query.site ?? null,
       sources: query.source ?? null,
-      // Adjustment lines come with rating (§5.3): none exist yet.
-      meters: query.lines === 'adjustments' ? [] : (query.meter ?? null),
+      meters: query.meter ?? null,
       flavors: query.flavor ?? null,
       volumeTypes: query.volume_type ?? null,
       resources: query.resource ?? null,
       recordTypes: query.record_type ?? null,
+      currency,
       siteCells: !groupBy.includes('project_id') && projects === null,
+      lines: lineSelection(query.view, query.lines),
       after: after as (string | boolean)[] | null,
       limit,
     };
@@ -96,6 +104,7 @@ export class UsageReportService {
   /** The report as a CSV export (§1.7): the same rows in the same order, streamed from one snapshot. */
   async usageCsv(principal: Principal, query: UsageQueryDto): Promise<{ csv: CsvExport; level: ReportLevel }> {
     const prepared = this.prepare(principal, query);
+    await this.checkCurrency(query);
     const window = await this.windows.resolve(query);
     const q = this.usageQuery(query, window, prepared, null, 0);
     const statement = this.reports.csvStatement(q);
@@ -121,6 +130,7 @@ export class UsageReportService {
     const limit = query.limit ?? 1000;
     const digest = queryDigest(query, 'usage');
     const after = query.cursor !== undefined ? decodeCursor(query.cursor, digest, SORT_KEY_LENGTH) : null;
+    await this.checkCurrency(query);
 
     return this.db.transaction('REPEATABLE READ', async (tx) => {
       await this.rollups.withoutJit(tx);
@@ -128,7 +138,7 @@ export class UsageReportService {
       const endCut = window.end < window.as_of ? window.end : window.as_of;
       const empty = projects !== null && projects.length === 0;
       const answer = empty
-        ? { rows: [], totals: [], unsized_keys: [], meter_keys: [], level: 'month' as const }
+        ? { rows: [], totals: [], unsized_keys: [], unpriced_keys: [], cost_totals: { cost: null, complete: currency ? true : null }, level: 'month' as const }
         : await this.reports.aggregate(this.usageQuery(query, window, prepared, after, limit), tx);
       const fresh =
         endCut > window.start && !empty
@@ -137,7 +147,7 @@ export class UsageReportService {
       const more = answer.rows.length > limit;
       const rows = answer.rows.slice(0, limit);
       const warnings: UsageWarning[] = [
-        ...(currency ? answer.meter_keys.map(([meter, key]) => ({ code: 'unpriced' as const, meter, key, message: `no price item in ${currency} covers ${meter} ${JSON.stringify(key)}` })) : []),
+        ...(currency ? answer.unpriced_keys.map(([meter, key]) => ({ code: 'unpriced' as const, meter, key, message: `no price item in ${currency} covers ${meter} ${JSON.stringify(key)}` })) : []),
         ...answer.unsized_keys.map((key) => ({
           code: 'unsized' as const,
           meter: 'instance.time',
@@ -157,8 +167,8 @@ export class UsageReportService {
         rows: rows.map((row) => usageLine(row, currency)),
         totals: {
           by_meter: answer.totals.map((t) => ({ meter: t.meter, unit: UNITS[t.meter], quantity: t.quantity, quantity_hours: quantityHours(t.meter, t.quantity) })),
-          cost: null,
-          cost_complete: currency ? answer.totals.length === 0 : null,
+          cost: currency ? answer.cost_totals.cost : null,
+          cost_complete: currency ? answer.cost_totals.complete : null,
         },
         next_cursor: more ? encodeCursor(digest, rows[rows.length - 1].sort_key) : null,
         warnings,
@@ -192,14 +202,14 @@ export const USAGE_CSV_COLUMNS = [
   'priced',
 ];
 
-/** One row of §3.1; with a currency but no price list, every row is unpriced (never free). */
+/** One row of §3.1: cost columns from the rated cells; usage no item covers is unpriced (never free). */
 function usageLine(row: UsageRow, currency: string | null) {
   return {
     period_start: isoMillis(row.period_start),
     period_end: isoMillis(row.period_end),
     period: row.period,
-    line_type: 'usage',
-    applies_to_period: null,
+    line_type: row.line_type,
+    applies_to_period: row.applies_to_period,
     project_id: row.project_id,
     site: row.site,
     source: row.source,
@@ -210,10 +220,10 @@ function usageLine(row: UsageRow, currency: string | null) {
     quantity: row.quantity,
     quantity_hours: quantityHours(row.meter, row.quantity),
     unsized: row.unsized,
-    unit_price: null,
-    price_unit: null,
-    cost: null,
-    priced: currency ? false : null,
+    unit_price: currency ? row.unit_price : null,
+    price_unit: currency ? row.price_unit : null,
+    cost: currency ? row.cost : null,
+    priced: currency ? row.priced : null,
   };
 }
 

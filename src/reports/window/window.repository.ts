@@ -16,6 +16,11 @@ export type Bound = { date: string } | { instant: string };
 export class WindowRepository {
   constructor(private readonly db: DataSource) {}
 
+  /** Today's local date (YYYY-MM-DD) in `zone`. */
+  async today(zone: string, sql: Sql = this.db): Promise<string> {
+    return (await runOne<{ day: string }>(sql, `SELECT report_local_day(now(), $1::text)::text AS "day"`, [zone]))!.day;
+  }
+
   async knownZone(zone: string, sql: Sql = this.db): Promise<boolean> {
     return (await runOne(sql, `SELECT 1 FROM pg_timezone_names WHERE name = $1`, [zone])) !== undefined;
   }

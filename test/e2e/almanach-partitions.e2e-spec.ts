@@ -1,0 +1,213 @@
+import { AlmanachVersionPartitions1763801950000 } from '../../migrations/1763801950000-AlmanachVersionPartitions';
+import { HistoryPartitionsLoop } from '../../src/almanach/partitions/history-partitions.loop';
+import { parsePrometheusText } from '../support/prometheus-text';
+import { useTestApp } from '../support/test-app';
+
+/**
+ * The Almanach history partitioned by time (reports.md §7.3; issue 14):
+ * open versions in their own partition, closed ones in their month's,
+ * closing moves the row, the one-open-version rule still holds, a version
+ * closed in a month that has no partition waits in the default partition
+ * (`ledger_default_partition_rows`) until the worker's pass makes its month,
+ * and the migration rebuilds an existing table keeping every row, id and the
+ * identity's next value.
+ */
+describe('Almanach history partitions (reports.md 7.3)', () => {
+  const t = useTestApp({ REPORT_TIME_ZONE: 'UTC' });
+  let service: string;
+
+  beforeEach(async () => {
+    service = await t.token('service');
+  });
+
+  const send = (method: 'post' | 'put' | 'delete', url: string, body: object, status: number) =>
+    t.http[method](url).set('X-Auth-Token', service).set('Content-Type', 'application/json').send(body).expect(status);
+  const instance = (id: string, createdAt: string) => ({ id, created_at: createdAt, name: id, flavor: 'm1.small', os_distro: 'ubuntu', os_version: '22.04', os_type: 'linux' });
+  /** Where each version of an entity is stored: [partition, end or null] in start order. */
+  const placed = async (entity: string): Promise<[string, string | null][]> =>
+    (
+      await t.runtime.dataSource.query(
+        `SELECT tableoid::regclass::text AS part, to_char("end" AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS "end" FROM almanach_entity_version WHERE entity_id = $1 ORDER BY start, id`,
+        [entity],
+      )
+    ).map((r: { part: string; end: string | null }) => [r.part, r.end]);
+  const month = (offset: number) => {
+    const d = new Date();
+    d.setUTCDate(1);
+    d.setUTCMonth(d.getUTCMonth() + offset);
+    return d.toISOString().slice(0, 7);
+  };
+  const partitionOf = (yyyyMm: string) => `almanach_entity_version_${yyyyMm.replace('-', '_')}`;
+  const defaultRows = async () => {
+    const res = await t.http.get('/metrics').expect(200);
+    const family = parsePrometheusText(res.text).get('ledger_default_partition_rows');
+    expect(family?.type).toBe('gauge');
+    return family!.samples.find((s) => s.labels.table === 'almanach_entity_version')?.value;
+  };
+
+  it('is partitioned by coalesce(end, infinity): months, open and default partitions; no primary key; the indexes and triggers on the parent', async () => {
+    const db = t.runtime.dataSource;
+    const [{ key }] = await db.query(`SELECT pg_get_partkeydef('almanach_entity_version'::regclass) AS key`);
+    expect(key).toBe(`RANGE (COALESCE("end", 'infinity'::timestamp with time zone))`);
+    const parts: { name: string; bound: string }[] = await db.query(
+      `SELECT c.relname AS name, pg_get_expr(c.relpartbound, c.oid) AS bound FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+       WHERE i.inhparent = 'almanach_entity_version'::regclass ORDER BY c.relname`,
+    );
+    const names = parts.map((p) => p.name);
+    // Last month to three months ahead exist from the start.
+    for (const offset of [-1, 0, 1, 2, 3]) expect(names).toContain(partitionOf(month(offset)));
+    expect(parts.find((p) => p.name === 'almanach_entity_version_open')?.bound).toBe(`FOR VALUES FROM ('infinity') TO (MAXVALUE)`);
+    expect(parts.find((p) => p.name === 'almanach_entity_version_default')?.bound).toBe('DEFAULT');
+    const constraints: { conname: string; contype: string }[] = await db.query(
+      `SELECT conname, contype FROM pg_constraint WHERE conrelid = 'almanach_entity_version'::regclass AND contype <> 'n' ORDER BY conname`,
+    );
+    // No primary key (nor unique constraint) on the parent; NOT NULLs, which newer servers list here too, aside.
+    expect(constraints).toEqual([
+      { conname: 'almanach_entity_version_period_ck', contype: 'c' },
+      { conname: 'almanach_entity_version_type_ck', contype: 'c' },
+    ]);
+    const indexes: { name: string }[] = await db.query(
+      `SELECT c.relname AS name FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = 'almanach_entity_version'::regclass ORDER BY 1`,
+    );
+    expect(indexes.map((i) => i.name)).toEqual([
+      'almanach_entity_version_entity_start_idx',
+      'almanach_entity_version_id_idx',
+      'almanach_entity_version_instance_flavor_idx',
+      'almanach_entity_version_project_cover_idx',
+    ]);
+    const [open] = await db.query(
+      `SELECT indisunique AS "unique", pg_get_indexdef(indexrelid) AS def FROM pg_index WHERE indexrelid = 'almanach_entity_version_one_open_uq'::regclass`,
+    );
+    expect(open.unique).toBe(true);
+    expect(open.def).toMatch(/ON public\.almanach_entity_version_open USING btree \(entity_id\)$/);
+    const triggers: { tgname: string }[] = await db.query(
+      `SELECT tgname FROM pg_trigger WHERE tgrelid = 'almanach_entity_version'::regclass AND NOT tgisinternal ORDER BY 1`,
+    );
+    expect(triggers.map((x) => x.tgname)).toEqual([
+      'almanach_tally_delete',
+      'almanach_tally_insert',
+      'almanach_tally_truncate',
+      'almanach_tally_update',
+      'report_dirty_almanach_delete',
+      'report_dirty_almanach_insert',
+      'report_dirty_almanach_update',
+    ]);
+  });
+
+  it('keeps open versions in the open partition and moves a closed one to its month; one open version per entity still', async () => {
+    const thisMonth = month(0);
+    const created = `${month(-1)}-02T00:00:00Z`;
+    await send('post', '/v1/project/p1/instance', instance('i1', created), 201);
+    expect(await placed('i1')).toEqual([['almanach_entity_version_open', null]]);
+    await send('put', '/v1/instance/i1/resize', { date: `${month(-1)}-10T00:00:00Z`, flavor: 'm1.large' }, 200);
+    expect(await placed('i1')).toEqual([
+      [partitionOf(month(-1)), `${month(-1)}-10`],
+      ['almanach_entity_version_open', null],
+    ]);
+    await send('delete', '/v1/instance/i1', { date: `${thisMonth}-01T00:00:00Z` }, 202);
+    expect(await placed('i1')).toEqual([
+      [partitionOf(month(-1)), `${month(-1)}-10`],
+      [partitionOf(thisMonth), `${thisMonth}-01`],
+    ]);
+    // The listing and /v1/info read across the partitions as before.
+    const listed = await t.http
+      .get(`/v1/project/p1/entities?start=${month(-1)}-01T00:00:00.000000Z&end=${thisMonth}-01T00:00:00.000000Z`)
+      .set('X-Auth-Token', service)
+      .expect(200);
+    expect(listed.body.map((e: { entity_id: string; flavor: string; end: string }) => [e.entity_id, e.flavor])).toEqual([
+      ['i1', 'm1.small'],
+      ['i1', 'm1.large'],
+    ]);
+    expect((await t.http.get('/v1/info').expect(200)).body.database).toEqual({ all_entities: 2, active_entities: 0 });
+
+    // A second open version of one entity, written by hand, is refused by the open partition's unique index.
+    await send('post', '/v1/project/p1/instance', instance('i2', created), 201);
+    await expect(
+      t.runtime.dataSource.query(
+        `INSERT INTO almanach_entity_version (entity_id, entity_type, project_id, start, last_event) VALUES ('i2', 'instance', 'p1', now(), now())`,
+      ),
+    ).rejects.toMatchObject({ code: '23505', constraint: 'almanach_entity_version_one_open_uq' });
+  });
+
+  it('a version closed in a month without a partition waits in the default partition until the pass makes its month; the move changes no count and no report key', async () => {
+    // A database shared with earlier runs may have made that month already (a reset empties partitions, it does not drop them).
+    await t.runtime.dataSource.query(`DROP TABLE IF EXISTS almanach_entity_version_2019_03`);
+    await send('post', '/v1/project/p2/instance', instance('old', '2019-03-01T00:00:00Z'), 201);
+    await send('delete', '/v1/instance/old', { date: '2019-03-05T12:00:00Z' }, 202);
+    expect(await placed('old')).toEqual([['almanach_entity_version_default', '2019-03-05']]);
+    expect(await defaultRows()).toBe(1);
+    const [before] = await t.runtime.dataSource.query(`SELECT id::text, row_to_json(v)::text AS body FROM almanach_entity_version v WHERE entity_id = 'old'`);
+    await t.runtime.dataSource.query(`DELETE FROM report_dirty_key`);
+    const tally = async () => (await t.http.get('/v1/info').expect(200)).body.database;
+    const counts = await tally();
+
+    const created = await t.app.get(HistoryPartitionsLoop).pass();
+    expect(created).toEqual(['almanach_entity_version_2019_03']);
+    expect(await placed('old')).toEqual([['almanach_entity_version_2019_03', '2019-03-05']]);
+    const [after] = await t.runtime.dataSource.query(`SELECT id::text, row_to_json(v)::text AS body FROM almanach_entity_version v WHERE entity_id = 'old'`);
+    expect(after).toEqual(before);
+    expect(await defaultRows()).toBe(0);
+    expect(await tally()).toEqual(counts);
+    const [{ keys }] = await t.runtime.dataSource.query(`SELECT count(*)::int AS keys FROM report_dirty_key`);
+    expect(keys).toBe(0);
+    // A second pass has nothing to do.
+    expect(await t.app.get(HistoryPartitionsLoop).pass()).toEqual([]);
+  });
+
+  it('the migration rebuilds an existing table: every row and id kept, each in its partition, the identity goes on where it was', async () => {
+    const db = t.runtime.dataSource;
+    const migration = new AlmanachVersionPartitions1763801950000();
+    await db.transaction(async (m) => migration.down(m.queryRunner!));
+    let snapshot: string[] = [];
+    let next: string;
+    try {
+      const [{ key }] = await db.query(`SELECT pg_get_partkeydef('almanach_entity_version'::regclass) AS key`);
+      expect(key).toBeNull(); // a plain table again
+      await db.query(
+        `INSERT INTO almanach_entity_version (entity_id, entity_type, project_id, start, "end", last_event, name, flavor, image_meta, metadata)
+         SELECT 'seed-' || e, 'instance', 'p-seed', timestamptz '2018-01-01' + make_interval(days => e),
+                CASE WHEN e % 4 = 0 THEN NULL ELSE timestamptz '2018-01-01' + make_interval(days => 2 * e) END,
+                timestamptz '2018-01-01', 'n' || e, 'm1.small', '{"distro":"ubuntu"}', jsonb_build_object('k', e)
+         FROM generate_series(1, 120) AS e`,
+      );
+      // Deleted rows leave a gap: the identity must not give their ids again.
+      await db.query(`DELETE FROM almanach_entity_version WHERE entity_id IN ('seed-119', 'seed-118')`);
+      snapshot = (await db.query(`SELECT row_to_json(v)::text AS body FROM almanach_entity_version v ORDER BY id`)).map((r: { body: string }) => r.body);
+      [{ next }] = await db.query(`SELECT (last_value + 1)::text AS next FROM almanach_entity_version_id_seq`);
+    } finally {
+      await db.transaction(async (m) => migration.up(m.queryRunner!));
+    }
+    const rebuilt = (await db.query(`SELECT row_to_json(v)::text AS body FROM almanach_entity_version v ORDER BY id`)).map((r: { body: string }) => r.body);
+    expect(rebuilt).toEqual(snapshot);
+    const misplaced = await db.query(
+      `SELECT entity_id, tableoid::regclass::text AS part FROM almanach_entity_version
+       WHERE tableoid::regclass::text <> CASE WHEN "end" IS NULL THEN 'almanach_entity_version_open' ELSE 'almanach_entity_version_' || to_char("end" AT TIME ZONE 'UTC', 'YYYY_MM') END`,
+    );
+    expect(misplaced).toEqual([]);
+    await send('post', '/v1/project/p-seed/instance', instance('after', '2026-01-01T00:00:00Z'), 201);
+    const [{ id }] = await db.query(`SELECT id::text FROM almanach_entity_version WHERE entity_id = 'after'`);
+    expect(id).toBe(next);
+    // The triggers are back: the tally counts the 118 rows copied (30 open) and the new open one.
+    expect((await t.http.get('/v1/info').expect(200)).body.database).toEqual({ all_entities: 119, active_entities: 31 });
+  });
+
+  it('a listing of a recent window reads no partition of a month before it (the planner prunes them)', async () => {
+    await send('post', '/v1/project/p3/instance', instance('x', '2019-03-01T00:00:00Z'), 201);
+    await send('delete', '/v1/instance/x', { date: '2019-03-05T00:00:00Z' }, 202);
+    await t.app.get(HistoryPartitionsLoop).pass();
+    const start = `${month(0)}-01T00:00:00Z`;
+    const plan: string = (
+      await t.runtime.dataSource.query(
+        `EXPLAIN SELECT id FROM almanach_entity_version
+         WHERE project_id = 'p3' AND start <= now() AND coalesce("end", 'infinity') >= timestamptz '${start}'`,
+      )
+    )
+      .map((r: Record<string, string>) => Object.values(r)[0])
+      .join('\n');
+    expect(plan).toContain('almanach_entity_version_open');
+    expect(plan).toContain(partitionOf(month(0)));
+    expect(plan).not.toContain(partitionOf(month(-1)));
+    expect(plan).not.toContain('almanach_entity_version_2019_03');
+    // The default partition may hold any month without a partition, so it is never pruned: the worker keeps it empty.
+  });
+});
