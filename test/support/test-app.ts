@@ -8,6 +8,7 @@ import { createRootLogger } from '../../src/logging/logger';
 import { ReportClockService } from '../../src/reports/clock/report-clock.service';
 import { ReportsLoops } from '../../src/reports/rollups/reports-loops.service';
 import { Runtime } from '../../src/runtime';
+import { emptyDatabase } from './empty-database';
 import { testLog, testLogLevel } from './test-log';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
@@ -79,23 +80,7 @@ export async function startTestApp(overrides: Record<string, string | undefined>
     runtime,
     http,
     async reset() {
-      const tables: { tablename: string }[] = await runtime.dataSource.query(
-        `SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND tablename <> 'schema_migration'`,
-      );
-      // A worker still loading the previous test's batch writes the AMIE
-      // tables and, through the reports triggers, the dirty keys: TRUNCATE's
-      // locks can then deadlock with it, and PostgreSQL aborts one side.
-      // The truncate is tried again; the worker's job retries on its own.
-      for (let attempt = 1; tables.length; attempt++) {
-        try {
-          await runtime.dataSource.query(`TRUNCATE ${tables.map((t) => `"${t.tablename}"`).join(', ')} RESTART IDENTITY CASCADE`);
-          break;
-        } catch (error) {
-          if ((error as { code?: string }).code !== '40P01' || attempt >= 10) throw error;
-          // Let the other side finish before trying again (the reports loops retry their batch on their own).
-          await new Promise((r) => setTimeout(r, 50 * attempt));
-        }
-      }
+      await emptyDatabase(runtime.dataSource);
       await app.get(ReportClockService).ensure();
     },
     async token(role, options = {}) {

@@ -1,0 +1,62 @@
+import { DataSource } from 'typeorm';
+
+/**
+ * Tables kept by another table's triggers, reset with it: the Almanach
+ * version tally (64 slots of zero) by the history's TRUNCATE trigger. Left
+ * alone when the history is not truncated, where its counts are zero already.
+ */
+const KEPT_BY_TRIGGERS = ['almanach_version_tally'];
+
+/**
+ * Empties the database between tests as `TRUNCATE <every table> RESTART
+ * IDENTITY CASCADE` would, truncating only the tables that need it: those
+ * holding a row, and those whose identity or serial sequence has handed out
+ * a value (a test may count on ids starting at 1 again). Every table was
+ * half a second of TRUNCATE per test on PostgreSQL, most of it for tables
+ * the test never wrote. Partitions are left to their parent (a TRUNCATE of
+ * the parent empties them and fires the parent's own TRUNCATE triggers,
+ * such as the Almanach version tally's reset).
+ *
+ * A worker still loading the previous test's batch writes the AMIE tables
+ * and, through the reports triggers, the dirty keys: TRUNCATE's locks can
+ * then deadlock with it, and PostgreSQL aborts one side. The truncate is
+ * tried again; the worker's job retries on its own.
+ */
+export async function emptyDatabase(db: DataSource): Promise<void> {
+  const tables: { name: string }[] = await db.query(
+    `SELECT c.relname AS name FROM pg_class c
+     WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind IN ('r', 'p') AND NOT c.relispartition
+       AND c.relname <> 'schema_migration' AND NOT (c.relname = ANY ($1))
+     ORDER BY 1`,
+    [KEPT_BY_TRIGGERS],
+  );
+  for (let attempt = 1; tables.length; attempt++) {
+    const used = await tablesToEmpty(db, tables.map((t) => t.name));
+    if (used.length === 0) return;
+    try {
+      await db.query(`TRUNCATE ${used.map((t) => `"${t}"`).join(', ')} RESTART IDENTITY CASCADE`);
+      return;
+    } catch (error) {
+      if ((error as { code?: string }).code !== '40P01' || attempt >= 10) throw error;
+      // Let the other side finish before trying again (the reports loops retry their batch on their own).
+      await new Promise((r) => setTimeout(r, 50 * attempt));
+    }
+  }
+}
+
+/** The tables of `names` with a row, or with a sequence of theirs that has handed out a value. */
+async function tablesToEmpty(db: DataSource, names: string[]): Promise<string[]> {
+  const withRows: { name: string }[] = await db.query(
+    names.map((n) => `SELECT '${n}' AS name WHERE EXISTS (SELECT 1 FROM "${n}")`).join(' UNION ALL '),
+  );
+  const withSequences: { name: string }[] = await db.query(
+    `SELECT DISTINCT t.relname AS name
+     FROM pg_class s
+     JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = s.oid AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')
+     JOIN pg_class t ON t.oid = d.refobjid
+     JOIN pg_sequences q ON q.schemaname = current_schema() AND q.sequencename = s.relname
+     WHERE s.relkind = 'S' AND s.relnamespace = current_schema()::regnamespace AND q.last_value IS NOT NULL`,
+  );
+  const wanted = new Set(names);
+  return [...new Set([...withRows, ...withSequences].map((r) => r.name))].filter((n) => wanted.has(n)).sort();
+}
