@@ -89,8 +89,18 @@ maybe('re-rate durability (real processes)', () => {
       await until('the job to finish', async () => ['succeeded', 'failed'].includes((await row()).state), 120_000, 100);
       const job = (await t.http.get(`/admin/reports/jobs/${id}`).set('X-Auth-Token', ADMIN_TOKEN).expect(200)).body;
       expect(job).toMatchObject({ state: 'succeeded', progress: { total: 365 * PROJECTS.length, done: 365 * PROJECTS.length } });
-      // Each of the 7,300 day cells changed once: 24 h a day at 2 instead of 1.
-      expect(job.result).toEqual({ cells_changed: 7300, cells_superseded: 7300, adjustments_posted: 0, cost_delta: { EUR: '175200.000000' } });
+      // Each of the 7,300 day cells changed once: 24 h a day at 2 instead of 1,
+      // every live cell of each month written by this job's run (a failure shows which month went otherwise).
+      const runs: { month: string; run: string; cells: number }[] = await t.runtime.dataSource.query(
+        `SELECT to_char(day, 'YYYY-MM') AS month, CASE WHEN rating_run = $1 THEN 'job' ELSE rating_run END AS run, count(*)::int AS cells
+         FROM report_rated_day_cell WHERE superseded_by IS NULL GROUP BY 1, 2 ORDER BY 1, 2`,
+        [id],
+      );
+      const months = Array.from({ length: 12 }, (_, m) => `2025-${String(m + 1).padStart(2, '0')}`);
+      expect({ result: job.result, runs }).toEqual({
+        result: { cells_changed: 7300, cells_superseded: 7300, adjustments_posted: 0, cost_delta: { EUR: '175200.000000' } },
+        runs: months.map((month) => ({ month, run: 'job', cells: 20 * new Date(Date.UTC(2025, Number(month.slice(5)), 0)).getUTCDate() })),
+      });
     } finally {
       await holder.end().catch(() => undefined);
       await queue.close();
