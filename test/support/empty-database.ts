@@ -20,7 +20,8 @@ const KEPT_BY_TRIGGERS = ['almanach_version_tally'];
  * A worker still loading the previous test's batch writes the AMIE tables
  * and, through the reports triggers, the dirty keys: TRUNCATE's locks can
  * then deadlock with it, and PostgreSQL aborts one side. The truncate is
- * tried again; the worker's job retries on its own.
+ * tried again; the worker's job retries on its own. Rows such a worker
+ * commits while this runs are caught by looking again after each truncate.
  */
 export async function emptyDatabase(db: DataSource): Promise<void> {
   const tables: { name: string }[] = await db.query(
@@ -30,21 +31,25 @@ export async function emptyDatabase(db: DataSource): Promise<void> {
      ORDER BY 1`,
     [KEPT_BY_TRIGGERS],
   );
-  for (let attempt = 1; tables.length; attempt++) {
+  // Until a look finds nothing to empty: a job of the previous test that
+  // read a table truncated here (a pending AMIE batch, say) made TRUNCATE wait
+  // for its commit, and what it wrote to a table not yet in the list shows in
+  // the next look.
+  for (let pass = 1; ; pass++) {
     const used = await tablesToEmpty(db, tables.map((t) => t.name));
     if (used.length === 0) return;
+    if (pass > 20) throw new Error(`tables still written to after ${pass - 1} truncates: ${used.join(', ')}`);
     try {
       await db.query(`TRUNCATE ${used.map((t) => `"${t}"`).join(', ')} RESTART IDENTITY CASCADE`);
-      return;
     } catch (error) {
-      if ((error as { code?: string }).code !== '40P01' || attempt >= 10) throw error;
+      if ((error as { code?: string }).code !== '40P01') throw error;
       // Let the other side finish before trying again (the reports loops retry their batch on their own).
-      await new Promise((r) => setTimeout(r, 50 * attempt));
+      await new Promise((r) => setTimeout(r, 50 * pass));
     }
   }
 }
 
-/** The tables of `names` with a row, or with a sequence of theirs that has handed out a value. */
+/** The tables of `names` with a row, being written by another transaction, or with a sequence of theirs that has handed out a value. */
 async function tablesToEmpty(db: DataSource, names: string[]): Promise<string[]> {
   const withRows: { name: string }[] = await db.query(
     names.map((n) => `SELECT '${n}' AS name WHERE EXISTS (SELECT 1 FROM "${n}")`).join(' UNION ALL '),
@@ -57,6 +62,14 @@ async function tablesToEmpty(db: DataSource, names: string[]): Promise<string[]>
      JOIN pg_sequences q ON q.schemaname = current_schema() AND q.sequencename = s.relname
      WHERE s.relkind = 'S' AND s.relnamespace = current_schema()::regnamespace AND q.last_value IS NOT NULL`,
   );
+  // A transaction still writing a table (its rows not visible yet) holds RowExclusiveLock or stronger on it:
+  // the TRUNCATE waits for its commit and empties what it wrote.
+  const beingWritten: { name: string }[] = await db.query(
+    `SELECT DISTINCT c.relname AS name FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+     WHERE l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) AND l.pid <> pg_backend_pid()
+       AND l.mode IN ('RowExclusiveLock', 'ShareRowExclusiveLock', 'ExclusiveLock', 'AccessExclusiveLock')
+       AND c.relnamespace = current_schema()::regnamespace`,
+  );
   const wanted = new Set(names);
-  return [...new Set([...withRows, ...withSequences].map((r) => r.name))].filter((n) => wanted.has(n)).sort();
+  return [...new Set([...withRows, ...withSequences, ...beingWritten].map((r) => r.name))].filter((n) => wanted.has(n)).sort();
 }
