@@ -28,6 +28,9 @@ export async function startUsageApp(overrides: Record<string, string | undefined
       const queue = new Queue(QUEUE_NAME, { connection: redis, prefix: t.runtime.config.queuePrefix });
       await queue.obliterate({ force: true }).catch(() => undefined);
       await queue.close();
+      // The budget events queue (reports.md 6.7) lives under the same prefix.
+      const keys = await redis.keys(`${t.runtime.config.queuePrefix}:*`);
+      if (keys.length) await redis.del(...keys);
     }
     await close();
   };

@@ -26,11 +26,11 @@ export interface PriceListInput {
  * once that job has finished — for suites whose queue is consumed and that
  * start re-rates of their own, which a job still running would race.
  */
-export async function createPriceList(t: TestApp, input: PriceListInput, options: { settle?: boolean } = {}): Promise<{ id: string; items: string[] }> {
+export async function createPriceList(t: TestApp, input: PriceListInput, options: { settle?: boolean } = {}): Promise<{ id: string; items: string[]; rerateJob: string | null }> {
   const res = await t.http.post('/admin/reports/price-lists').set('X-Auth-Token', ADMIN_TOKEN).send(input);
   if (res.status !== 201) throw new Error(`POST /admin/reports/price-lists answered ${res.status}: ${JSON.stringify(res.body)}`);
   if (options.settle && res.body.rerate_job) await jobFinished(t, res.body.rerate_job.id as string);
-  return { id: res.body.id as string, items: inInputOrder(input.items, res.body.items as AnsweredItem[]) };
+  return { id: res.body.id as string, items: inInputOrder(input.items, res.body.items as AnsweredItem[]), rerateJob: (res.body.rerate_job?.id as string | undefined) ?? null };
 }
 
 interface AnsweredItem {
