@@ -241,7 +241,7 @@ describe('GET /reports/usage in UTC (reports.md §3.1, §13)', () => {
 describe('GET /reports/usage across DST (reports.md §1.5, §13.2)', () => {
   const t = useTestApp({ REPORT_TIME_ZONE: 'Europe/Berlin' });
 
-  it('counts 743 h in March, 745 h in October, 23 h on 2025-03-30, 31 day rows; Santiago’s skipped midnight', async () => {
+  it('counts 743 h in March, 745 h in October, 23 h on 2025-03-30, 31 day rows; Santiago’s skipped midnight, Havana’s doubled one', async () => {
     const a = almanach(t, await t.token('service'));
     await a.createInstance('p1', 'i1', '2024-12-31T23:00:00Z', 'a');
     await drainRollups(t);
@@ -264,6 +264,11 @@ describe('GET /reports/usage across DST (reports.md §1.5, §13.2)', () => {
     expect(santiago.body.rows.map((r: Row) => r.quantity_hours)).toEqual(['23.000000']);
     const melbourne = await get('period=2025-04-06&tz=Australia/Melbourne').expect(200);
     expect(melbourne.body.rows.map((r: Row) => r.quantity_hours)).toEqual(['25.000000']);
+    // Havana falls back from 01:00 to 00:00: its midnight happens twice and the day starts at the first (-04:00).
+    const havana = await get('period=2024-11-03&tz=America/Havana').expect(200);
+    expect(havana.body.window).toMatchObject({ start: '2024-11-03T04:00:00.000Z', end: '2024-11-04T05:00:00.000Z' });
+    const havanaNov = await get('period=2024-11&tz=America/Havana&granularity=day').expect(200);
+    expect(havanaNov.body.window).toMatchObject({ start: '2024-11-01T04:00:00.000Z', end: '2024-12-01T05:00:00.000Z' });
   });
 });
 
