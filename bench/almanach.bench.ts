@@ -1,61 +1,115 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../src/config/app-config';
 import { percentile, report, runConcurrently, startBenchProcess } from './support';
 
-const PROJECTS = Number(process.env.BENCH_ALMANACH_PROJECTS ?? 10_000);
-const ENTITIES_PER_PROJECT = 50; // two versions each: 1,000,000 versions by default
-const WRITE_EVENTS = Number(process.env.BENCH_ALMANACH_WRITES ?? 3_000);
-const LISTINGS = Number(process.env.BENCH_ALMANACH_LISTINGS ?? 2_000);
+const ENTITIES_PER_PROJECT = 50; // two versions each: 100 versions per listed project
+const FIRST_VERSIONS = Number(process.env.BENCH_ALMANACH_VERSIONS ?? 2_000_000);
+const PROJECTS = Number(process.env.BENCH_ALMANACH_PROJECTS ?? Math.max(1, Math.round(FIRST_VERSIONS / (ENTITIES_PER_PROJECT * 2))));
+const GROWN_VERSIONS = Number(process.env.BENCH_ALMANACH_GROWN_VERSIONS ?? 6_000_000);
+const WRITE_EVENTS = Number(process.env.BENCH_ALMANACH_WRITES ?? 6_000);
+const WRITE_CLIENTS = Number(process.env.BENCH_ALMANACH_WRITE_CLIENTS ?? 50);
+const LISTINGS = Number(process.env.BENCH_ALMANACH_LISTINGS ?? 4_000);
 const CONCURRENCY = 50;
+const EXPLAINED = Number(process.env.BENCH_ALMANACH_EXPLAINED ?? 50);
+const PGBENCH = process.env.BENCH_PGBENCH ?? '/usr/bin/pgbench';
+const PGBENCH_SECONDS = Number(process.env.BENCH_ALMANACH_PGBENCH_SECONDS ?? 20);
 const BACKDATED = Number(process.env.BENCH_ALMANACH_BACKDATED ?? 30);
 
+/** The window every listing asks for (the route's `start`/`end`, both inclusive). */
+const WINDOW = { start: '2024-06-01 00:00:00+00', end: '2024-07-01 00:00:00+00' };
+/** The route's columns (AlmanachRepository's COLUMNS, copied: the same SQL for EXPLAIN and pgbench). */
+const micros = (column: string) => `(floor(extract(epoch FROM "${column}") * 1000000))::bigint::text`;
+const COLUMNS = `id::text AS id, entity_id, entity_type, project_id, ${micros('start')} AS start_us, ${micros('end')} AS end_us, ${micros('last_event')} AS last_event_us, ${micros('processed')} AS processed_us, name, flavor, image_meta, metadata, volume_type, size, attached_to`;
+/** AlmanachRepository.listWindow's statement, `project` an SQL expression (a literal here, `:p` in pgbench). */
+const listingSql = (project: string) =>
+  `SELECT ${COLUMNS} FROM almanach_entity_version WHERE project_id = ${project} AND start <= '${WINDOW.end}'::timestamptz AND coalesce("end", 'infinity') >= '${WINDOW.start}'::timestamptz ORDER BY start, id`;
+
 /**
- * Almanach v1 (issue 2): seeds PROJECTS × 50 entities × 2 versions straight in
- * SQL, then measures over HTTP event writes per second (create, resize,
- * delete; 16 clients) and window-listing latency with 50 concurrent clients,
- * plus the SQL execution time of one window listing, and the latency of
- * one back-dated create (an instance open since 2016: its dirty days are
- * one report_dirty_range row, §7.2) beside one dated 20 days back (21 dirty
- * keys), BACKDATED of each: in SQL alone (the insert and its triggers, rolled
- * back, before the server starts) and over HTTP with one client (the drain
- * of the previous creates runs meanwhile: on PGlite it shares the one
- * session, so that figure includes waiting for it).
+ * Almanach v1 (issues 2 and 14), one run:
+ *
+ * 1. Seeds BENCH_ALMANACH_VERSIONS (2M) versions straight in SQL: PROJECTS
+ *    (versions / 100, or BENCH_ALMANACH_PROJECTS) listed projects `project-N`
+ *    × 50 entities × 2 versions (a closed one, then an open one, started in
+ *    2024), with the partitions of the months it writes, then VACUUM ANALYZE.
+ * 2. The SQL of one back-dated create (2016, 20 days back; BACKDATED of each,
+ *    rolled back, before the server starts), then over HTTP: event writes
+ *    (create, resize, delete; BENCH_ALMANACH_WRITES events,
+ *    BENCH_ALMANACH_WRITE_CLIENTS = 50 clients) with the latency of each
+ *    request, and BACKDATED back-dated creates with one client.
+ * 3. At that size: window listings over HTTP (a project among the listed
+ *    ones, June 2024, 50 clients, BENCH_ALMANACH_LISTINGS after a quarter
+ *    as many unmeasured), EXPLAIN (ANALYZE, BUFFERS) of the route's statement
+ *    for BENCH_ALMANACH_EXPLAINED projects (rows the scans read, pages,
+ *    rows answered; the plan of project-42 as `#` lines), and pgbench
+ *    (BENCH_PGBENCH, /usr/bin/pgbench) running the same statement with 50
+ *    clients for BENCH_ALMANACH_PGBENCH_SECONDS (20 s), a random listed
+ *    project each time: its tps and latency average, and p50/p99 from its
+ *    per-transaction log (--log).
+ * 4. Grows the history to BENCH_ALMANACH_GROWN_VERSIONS (6M; 0 skips) without
+ *    changing any listed project's June 2024 answer, in thirds: older history
+ *    of the listed projects (2021-2023, months the listing prunes), later
+ *    history of the listed projects (started after the window, closed in
+ *    2024-07 to 2026-11: months the listing reads), and other projects
+ *    `other-N` shaped like the seed (their versions sit in the months and the
+ *    open partition the listing reads). The triggers are off for that insert
+ *    (session_replication_role = replica: the reports' dirty keys of 4M
+ *    versions are not this bench's subject; no worker drains them here); the
+ *    /v1/info tally gets the counts by hand. Then VACUUM ANALYZE, step 3
+ *    again, and a check that every listed project answers the same versions
+ *    at both sizes (a hash per project).
+ *
+ * Lines with a limit (issue 14) carry it: writes at 2M, p99 per write
+ * < 100 ms at >= 530 events/s (the rate measured before); listing p99 at 2M
+ * <= 100 ms; listing p99 at the grown size / at 2M <= 1.3.
  */
 export async function run(): Promise<void> {
-  let listing: Listing = { ms: NaN, rows: NaN, pages: NaN, returned: NaN };
   let backdatedSql: [string, number][] = [];
+  const firstSize = sizeLabel(PROJECTS * ENTITIES_PER_PROJECT * 2);
   const server = await startBenchProcess(async (db) => {
     const seeded = Date.now();
     await seed(db);
     const [{ n }] = await db.query('SELECT count(*)::int AS n FROM almanach_entity_version');
     report('almanach-seeded-versions', n, 'versions');
     report('almanach-seed-time', (Date.now() - seeded) / 1000, 's');
-    listing = await explainListing(db);
     backdatedSql = await backdatedInserts(db);
   });
+  const sql = new Client({ connectionString: server.databaseUrl });
   try {
-    process.stdout.write(`# on ${server.description}\n`);
-    report('almanach-window-listing-sql', listing.ms, 'ms');
-    // What one listing reads against what it answers (issue 14: reads follow the answer, not the project's history).
-    report('almanach-window-listing-sql-returned', listing.returned, 'versions');
-    report('almanach-window-listing-sql-rows-read', listing.rows, 'versions');
-    report('almanach-window-listing-sql-pages', listing.pages, 'pages');
+    if (!server.databaseUrl) throw new Error('the almanach bench needs DATABASE_URL (PostgreSQL: pgbench, two sizes)');
+    await sql.connect();
+    process.stdout.write(`# on ${server.description}; ${PROJECTS} listed projects\n`);
     for (const [name, ms] of backdatedSql) report(name, ms, 'ms');
     const token = await createToken(server.baseUrl, server.adminToken);
     const headers = { 'X-Auth-Token': token, 'Content-Type': 'application/json' };
 
-    // Writes: each entity gets create, resize, delete (3 events), 16 clients.
+    // Writes: each entity gets create, resize, delete (3 events), WRITE_CLIENTS clients; each request timed.
     const entities = Math.ceil(WRITE_EVENTS / 3);
+    const writeTimes: number[] = [];
+    const timed = async (url: string, method: string, body: unknown, expected: number) => {
+      const began = process.hrtime.bigint();
+      await call(url, method, headers, body, expected);
+      writeTimes.push(Number(process.hrtime.bigint() - began) / 1e6);
+    };
     const started = process.hrtime.bigint();
-    await runConcurrently(entities, 16, async (i) => {
+    await runConcurrently(entities, WRITE_CLIENTS, async (i) => {
       const id = `bench-${i}`;
       const project = `project-${i % PROJECTS}`;
-      await call(`${server.baseUrl}/v1/project/${project}/instance`, 'POST', headers, instance(id, '2025-01-01T00:00:00Z'), 201);
-      await call(`${server.baseUrl}/v1/instance/${id}/resize`, 'PUT', headers, { date: '2025-01-02T00:00:00Z', flavor: 'm1.large' }, 200);
-      await call(`${server.baseUrl}/v1/instance/${id}`, 'DELETE', headers, { date: '2025-01-03T00:00:00Z' }, 202);
+      await timed(`${server.baseUrl}/v1/project/${project}/instance`, 'POST', instance(id, '2025-01-01T00:00:00Z'), 201);
+      await timed(`${server.baseUrl}/v1/instance/${id}/resize`, 'PUT', { date: '2025-01-02T00:00:00Z', flavor: 'm1.large' }, 200);
+      await timed(`${server.baseUrl}/v1/instance/${id}`, 'DELETE', { date: '2025-01-03T00:00:00Z' }, 202);
     });
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    report('almanach-event-writes', (entities * 3) / seconds, 'events/s');
+    writeTimes.sort((a, b) => a - b);
+    const [{ stored }] = (await sql.query('SELECT count(*)::int AS stored FROM almanach_entity_version')).rows;
+    process.stdout.write(`# writes: ${entities * 3} events, ${WRITE_CLIENTS} clients, ${stored} versions stored after\n`);
+    withLimit(`almanach-event-writes-${firstSize}`, (entities * 3) / seconds, 'events/s', '>= 530 events/s');
+    report(`almanach-event-write-${firstSize}-p50`, percentile(writeTimes, 50), 'ms');
+    withLimit(`almanach-event-write-${firstSize}-p99`, percentile(writeTimes, 99), 'ms', '< 100 ms');
 
     // One create at a time, dated 2016 (about 4,000 days to today) or 20 days back.
     const createdAt = (daysBack: number | null) => (daysBack === null ? '2016-01-01T00:00:00Z' : new Date(Date.now() - daysBack * 86_400_000).toISOString());
@@ -68,36 +122,109 @@ export async function run(): Promise<void> {
       report(`${name}-p50`, percentile(latencies, 50), 'ms');
     }
 
-    // Window listings: a random project, a 30-day window, 50 clients.
-    let rows = 0;
-    const latencies = await runConcurrently(LISTINGS, CONCURRENCY, async (i) => {
-      const project = `project-${(i * 7919) % PROJECTS}`;
-      const url = `${server.baseUrl}/v1/project/${project}/entities?start=2024-06-01+00:00:00.000000&end=2024-07-01+00:00:00.000000`;
-      const res = await fetch(url, { headers });
-      if (res.status !== 200) throw new Error(`listing answered ${res.status}`);
-      rows += ((await res.json()) as unknown[]).length;
-    });
-    latencies.sort((a, b) => a - b);
-    report('almanach-window-listing-p50', percentile(latencies, 50), 'ms');
-    report('almanach-window-listing-p99', percentile(latencies, 99), 'ms');
-    report('almanach-window-listing-rows', rows / LISTINGS, 'versions/listing');
+    const first = await listingFigures(server.baseUrl, headers, sql, server.databaseUrl, firstSize);
+    if (GROWN_VERSIONS > stored) {
+      const grown = Date.now();
+      const total = await grow(sql, GROWN_VERSIONS - stored);
+      const size = sizeLabel(GROWN_VERSIONS);
+      report(`almanach-grown-versions`, total, 'versions');
+      report(`almanach-grow-time`, (Date.now() - grown) / 1000, 's');
+      const second = await listingFigures(server.baseUrl, headers, sql, server.databaseUrl, size);
+      let differing = 0;
+      for (const [project, hash] of first.answers) if (second.answers.get(project) !== hash) differing++;
+      for (const project of second.answers.keys()) if (!first.answers.has(project)) differing++;
+      report(`almanach-window-answers-differing-${size}-${firstSize}`, differing, `projects (of ${first.answers.size} listed projects with versions in the window)`);
+      withLimit(`almanach-window-listing-p99-${size}-over-${firstSize}`, second.p99 / first.p99, 'x', '<= 1.3 (same answers)');
+      withLimit(`almanach-window-listing-pgbench-p99-${size}-over-${firstSize}`, second.pgbenchP99 / first.pgbenchP99, 'x', 'none (the database alone)');
+    }
+    withLimit(`almanach-window-listing-${firstSize}-p99`, first.p99, 'ms', '<= 100 ms');
   } finally {
+    await sql.end().catch(() => undefined);
     await server.close();
   }
 }
 
-/** Entity e of project e % PROJECTS: a closed version [t0, t0 + 10 days], then an open one. */
-async function seed(db: DataSource): Promise<void> {
-  // The seeded versions close in 2024 and early 2025: their months get their partitions first, as the
-  // worker's pass (src/almanach/partitions) would have made them while that history was written.
-  await db.query(`SELECT almanach_version_ensure_month(m::date, 'UTC') FROM generate_series(date '2024-01-01', date '2025-02-01', interval '1 month') AS m`);
+/** The listing figures at one size; `answers` is a hash of each listed project's window answer. */
+async function listingFigures(
+  baseUrl: string,
+  headers: Record<string, string>,
+  sql: Client,
+  databaseUrl: string,
+  size: string,
+): Promise<{ p99: number; pgbenchP99: number; answers: Map<string, string> }> {
+  // Window listings: a listed project, June 2024, 50 clients; a quarter as many first, unmeasured (the same at each size).
+  let rows = 0;
+  const list = async (i: number, count: boolean) => {
+    const project = `project-${(i * 7919) % PROJECTS}`;
+    const url = `${baseUrl}/v1/project/${project}/entities?start=2024-06-01+00:00:00.000000&end=2024-07-01+00:00:00.000000`;
+    const res = await fetch(url, { headers });
+    if (res.status !== 200) throw new Error(`listing answered ${res.status}`);
+    const answered = ((await res.json()) as unknown[]).length;
+    if (count) rows += answered;
+  };
+  await runConcurrently(Math.ceil(LISTINGS / 4), CONCURRENCY, (i) => list(i + LISTINGS, false));
+  const latencies = await runConcurrently(LISTINGS, CONCURRENCY, (i) => list(i, true));
+  latencies.sort((a, b) => a - b);
+  report(`almanach-window-listing-${size}-p50`, percentile(latencies, 50), 'ms');
+  const p99 = percentile(latencies, 99);
+  report(`almanach-window-listing-${size}-p99`, p99, 'ms');
+  report(`almanach-window-listing-${size}-rows`, rows / LISTINGS, 'versions/listing');
+
+  const explained = await explainListings(sql);
+  for (const line of explained.plan) process.stdout.write(`#   ${line}\n`);
+  report(`almanach-window-listing-sql-${size}-p50`, explained.ms, 'ms');
+  report(`almanach-window-listing-sql-${size}-planning-p50`, explained.planningMs, 'ms');
+  // What one listing reads against what it answers (issue 14: reads follow the answer, not the history).
+  report(`almanach-window-listing-sql-${size}-returned`, explained.returned, 'versions/listing');
+  report(`almanach-window-listing-sql-${size}-rows-read`, explained.rows, 'versions/listing');
+  report(`almanach-window-listing-sql-${size}-pages`, explained.pages, 'pages/listing');
+  report(`almanach-window-listing-sql-${size}-partitions`, explained.partitions, 'partitions scanned');
+
+  const bench = await pgbench(databaseUrl);
+  process.stdout.write(`# pgbench -M extended -c ${CONCURRENCY} -j 2 -T ${PGBENCH_SECONDS}: ${bench.transactions} listings\n`);
+  report(`almanach-window-listing-pgbench-${size}-tps`, bench.tps, 'listings/s');
+  report(`almanach-window-listing-pgbench-${size}-latency-average`, bench.average, 'ms');
+  report(`almanach-window-listing-pgbench-${size}-p50`, bench.p50, 'ms');
+  report(`almanach-window-listing-pgbench-${size}-p99`, bench.p99, 'ms');
+  withLimit(`almanach-window-listing-${size}-p99-vs-pgbench`, p99, 'ms', `${bench.p99.toFixed(2)} ms (pgbench p99, the database alone)`);
+
+  const answers = new Map<string, string>();
+  const { rows: hashes } = await sql.query(
+    `SELECT project_id, count(*) || ':' || sum(hashtextextended(concat_ws('|', id, entity_id, entity_type, start, "end", flavor, size, name), 0)::numeric) AS hash
+     FROM almanach_entity_version
+     WHERE project_id LIKE 'project-%' AND start <= '${WINDOW.end}'::timestamptz AND coalesce("end", 'infinity') >= '${WINDOW.start}'::timestamptz
+     GROUP BY project_id`,
+  );
+  for (const row of hashes as { project_id: string; hash: string }[]) answers.set(row.project_id, row.hash);
+  return { p99, pgbenchP99: bench.p99, answers };
+}
+
+/** `name: value unit (limit: …)`: a figure beside its limit (issue 14). */
+function withLimit(name: string, value: number, unit: string, limit: string): void {
+  const digits = Math.abs(value) >= 100 ? 0 : Math.abs(value) >= 1 ? 2 : 4;
+  process.stdout.write(`${name}: ${value.toFixed(digits)} ${unit} (limit: ${limit})\n`);
+}
+
+function sizeLabel(versions: number): string {
+  return versions >= 1_000_000 ? `${+(versions / 1_000_000).toFixed(1)}m` : `${+(versions / 1000).toFixed(0)}k`;
+}
+
+/**
+ * Versions straight in SQL, two per entity `${prefix}${e}` (e in [from, to)) of project
+ * `${projectPrefix}${e % PROJECTS}`, the first started at `base` + ((e × 7919) mod spread) days and
+ * closed 10 days later, the second started then and closed 10 days later, or open when `open`.
+ */
+async function insertVersions(
+  db: { query(sql: string, params?: unknown[]): Promise<unknown> },
+  v: { prefix: string; projectPrefix: string; from: number; to: number; base: string; spread: number; open: boolean },
+): Promise<void> {
   await db.query(
     `INSERT INTO almanach_entity_version (entity_id, entity_type, project_id, start, "end", last_event, name, flavor, image_meta, metadata, volume_type, size, attached_to)
-     SELECT 'seed-' || e,
+     SELECT $3::text || e,
             CASE WHEN e % 2 = 0 THEN 'instance' ELSE 'volume' END,
-            'project-' || (e % $1::int),
+            $4::text || (e % $1::int),
             ts + (v * interval '10 days'),
-            CASE WHEN v = 0 THEN ts + interval '10 days' END,
+            CASE WHEN v = 0 OR NOT $7::boolean THEN ts + ((v + 1) * interval '10 days') END,
             ts + (v * interval '10 days'),
             'seed',
             CASE WHEN e % 2 = 0 THEN 'm1.small' END,
@@ -106,11 +233,19 @@ async function seed(db: DataSource): Promise<void> {
             CASE WHEN e % 2 = 1 THEN 'ssd' END,
             CASE WHEN e % 2 = 1 THEN 10 END,
             CASE WHEN e % 2 = 1 THEN '{}'::text[] END
-     FROM generate_series(0, $1::int * $2::int - 1) AS e,
+     FROM generate_series($2::int, $8::int - 1) AS e,
           generate_series(0, 1) AS v,
-          LATERAL (SELECT timestamptz '2024-01-01' + ((e::bigint * 7919) % 365) * interval '1 day' AS ts) AS base`,
-    [PROJECTS, ENTITIES_PER_PROJECT],
+          LATERAL (SELECT $5::timestamptz + ((e::bigint * 7919) % $6::int) * interval '1 day' AS ts) AS base`,
+    [PROJECTS, v.from, v.prefix, v.projectPrefix, v.base, v.spread, v.open, v.to],
   );
+}
+
+/** Entity e of project e % PROJECTS: a closed version [t0, t0 + 10 days], then an open one (t0 in 2024). */
+async function seed(db: DataSource): Promise<void> {
+  // The seeded versions close in 2024 and early 2025: their months get their partitions first, as the
+  // worker's pass (src/almanach/partitions) would have made them while that history was written.
+  await db.query(`SELECT almanach_version_ensure_month(m::date, 'UTC') FROM generate_series(date '2024-01-01', date '2025-02-01', interval '1 month') AS m`);
+  await insertVersions(db, { prefix: 'seed-', projectPrefix: 'project-', from: 0, to: PROJECTS * ENTITIES_PER_PROJECT, base: '2024-01-01', spread: 365, open: true });
   // The reports' clock after the seed, as a previous start would have left it: the first start of the API
   // creates it by marking every day of the history dirty (minutes at 2M versions, and the server did not
   // answer within the bench's 60 s), which is the reports' cost (reports bench), not this bench's.
@@ -119,7 +254,33 @@ async function seed(db: DataSource): Promise<void> {
     config.reportTimeZone,
     config.cloudSite,
   ]);
-  await db.query('ANALYZE almanach_entity_version');
+  await db.query('VACUUM ANALYZE almanach_entity_version');
+}
+
+/**
+ * `extra` more versions (step 4 of the header), none in any listed project's June 2024 answer: a
+ * third older history of the listed projects (2021-01 to 2023-12), a third later history of them
+ * (started 2024-07-02 or later, closed up to 2026-11), a third other projects shaped like the seed.
+ */
+async function grow(sql: Client, extra: number): Promise<number> {
+  const perKind = Math.ceil(extra / 6); // entities per third, two versions each
+  const [{ before, open_before }] = (await sql.query(`SELECT count(*)::bigint AS before, count(*) FILTER (WHERE "end" IS NULL)::bigint AS open_before FROM almanach_entity_version`)).rows;
+  await sql.query(`SELECT almanach_version_ensure_month(m::date, 'UTC') FROM generate_series(date '2021-01-01', date '2026-11-01', interval '1 month') AS m`);
+  await sql.query(`SET session_replication_role = replica`);
+  try {
+    await insertVersions(sql, { prefix: 'old-', projectPrefix: 'project-', from: 0, to: perKind, base: '2021-01-01', spread: 1050, open: false });
+    await insertVersions(sql, { prefix: 'late-', projectPrefix: 'project-', from: 0, to: perKind, base: '2024-07-02', spread: 840, open: false });
+    await insertVersions(sql, { prefix: 'other-seed-', projectPrefix: 'other-', from: 0, to: Math.max(0, Math.floor(extra / 2) - 2 * perKind), base: '2024-01-01', spread: 365, open: true });
+  } finally {
+    await sql.query(`RESET session_replication_role`);
+  }
+  const [{ after, open_after }] = (await sql.query(`SELECT count(*)::bigint AS after, count(*) FILTER (WHERE "end" IS NULL)::bigint AS open_after FROM almanach_entity_version`)).rows;
+  // The /v1/info tally, which the (disabled) triggers would have kept.
+  await sql.query(`SELECT almanach_tally_add($1::bigint - $2::bigint, $3::bigint - $4::bigint)`, [after, before, open_after, open_before]);
+  const [{ stray }] = (await sql.query(`SELECT count(*)::int AS stray FROM almanach_entity_version_default`)).rows;
+  if (stray) throw new Error(`${stray} grown versions fell in the default partition`);
+  await sql.query('VACUUM ANALYZE almanach_entity_version');
+  return Number(after);
 }
 
 /**
@@ -166,32 +327,61 @@ async function backdatedInserts(db: DataSource): Promise<[string, number][]> {
 }
 
 interface Listing {
+  /** Execution time, median over the explained projects. */
   ms: number;
-  /** Versions the scans produced before the filter, summed over every scanned partition. */
+  planningMs: number;
+  /** Versions the scans produced before the filter, summed over every scanned partition; mean per listing. */
   rows: number;
-  /** Shared buffers hit or read. */
+  /** Shared buffers hit or read (planning excluded); mean per listing. */
   pages: number;
   returned: number;
+  /** Scan nodes of project-42's plan (partitions not pruned). */
+  partitions: number;
+  /** project-42's plan in text. */
+  plan: string[];
 }
 
-/** One project's 30-day window listing in SQL alone (the route's statement): time, versions read, pages, versions answered. */
-async function explainListing(db: DataSource): Promise<Listing> {
-  const [{ 'QUERY PLAN': plan }]: { 'QUERY PLAN': Explained[] }[] = await db.query(
-    `EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) SELECT * FROM almanach_entity_version
-     WHERE project_id = 'project-42' AND start <= '2024-07-01' AND coalesce("end", 'infinity') >= '2024-06-01' ORDER BY start, id`,
-  );
-  const top = plan[0];
+/**
+ * The route's statement in SQL alone, EXPLAIN (ANALYZE, BUFFERS) for EXPLAINED listed projects (the same
+ * ones at each size): median time, mean versions read, pages and versions answered, and project-42's plan.
+ */
+async function explainListings(sql: Client): Promise<Listing> {
+  const times: number[] = [];
+  const planning: number[] = [];
   let rows = 0;
-  const visit = (node: PlanNode) => {
-    if (/Scan$/.test(node['Node Type'])) rows += (node['Actual Rows'] ?? 0) + (node['Rows Removed by Filter'] ?? 0) + (node['Rows Removed by Index Recheck'] ?? 0);
-    for (const child of node.Plans ?? []) visit(child);
-  };
-  visit(top.Plan);
+  let pages = 0;
+  let returned = 0;
+  let partitions = 0;
+  const count = Math.min(EXPLAINED, PROJECTS);
+  for (let k = 0; k < count; k++) {
+    const project = `project-${(42 + k * 7919) % PROJECTS}`;
+    const { rows: answer } = await sql.query(`EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ${listingSql(`'${project}'`)}`);
+    const top = (answer[0]['QUERY PLAN'] as Explained[])[0];
+    const visit = (node: PlanNode) => {
+      // One scan of a table per partition read (a bitmap index scan feeds its heap scan: not counted twice).
+      if (/Scan$/.test(node['Node Type']) && node['Node Type'] !== 'Bitmap Index Scan') {
+        rows += (node['Actual Rows'] ?? 0) + (node['Rows Removed by Filter'] ?? 0) + (node['Rows Removed by Index Recheck'] ?? 0);
+        if (k === 0) partitions++;
+      }
+      for (const child of node.Plans ?? []) visit(child);
+    };
+    visit(top.Plan);
+    pages += (top.Plan['Shared Hit Blocks'] ?? 0) + (top.Plan['Shared Read Blocks'] ?? 0);
+    returned += top.Plan['Actual Rows'] ?? NaN;
+    times.push(top['Execution Time']);
+    planning.push(top['Planning Time']);
+  }
+  const { rows: text } = await sql.query(`EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) ${listingSql(`'project-${42 % PROJECTS}'`)}`);
+  times.sort((a, b) => a - b);
+  planning.sort((a, b) => a - b);
   return {
-    ms: top['Execution Time'],
-    rows,
-    pages: (top.Plan['Shared Hit Blocks'] ?? 0) + (top.Plan['Shared Read Blocks'] ?? 0),
-    returned: top.Plan['Actual Rows'] ?? NaN,
+    ms: percentile(times, 50),
+    planningMs: percentile(planning, 50),
+    rows: rows / count,
+    pages: pages / count,
+    returned: returned / count,
+    partitions,
+    plan: (text as { 'QUERY PLAN': string }[]).map((r) => r['QUERY PLAN']),
   };
 }
 
@@ -209,6 +399,44 @@ interface PlanNode {
 interface Explained {
   Plan: PlanNode;
   'Execution Time': number;
+  'Planning Time': number;
+}
+
+/**
+ * pgbench running the route's statement (extended protocol, an unnamed statement planned on each
+ * execution, as node-postgres sends it) for a random listed project, 50 clients, 2 threads,
+ * PGBENCH_SECONDS; tps and latency average from its summary, p50/p99 from its per-transaction log.
+ */
+async function pgbench(databaseUrl: string): Promise<{ tps: number; average: number; p50: number; p99: number; transactions: number }> {
+  const dir = mkdtempSync(join(tmpdir(), 'almanach-pgbench-'));
+  try {
+    const script = join(dir, 'listing.sql');
+    writeFileSync(script, `\\set p random(0, ${PROJECTS - 1})\n${listingSql(`'project-' || :p::text`)};\n`);
+    const args = ['-n', '-M', 'extended', '-c', String(CONCURRENCY), '-j', '2', '-T', String(PGBENCH_SECONDS), '-f', script, '--log', `--log-prefix=${join(dir, 'log')}`, databaseUrl];
+    const out = await new Promise<string>((resolve, reject) => {
+      const child = spawn(PGBENCH, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.on('error', reject);
+      child.on('exit', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`pgbench exited with ${code}: ${stderr.slice(-2000)}`))));
+    });
+    const tps = Number(/tps = ([\d.]+) \(without initial connection time\)/.exec(out)?.[1] ?? NaN);
+    const average = Number(/latency average = ([\d.]+) ms/.exec(out)?.[1] ?? NaN);
+    const latencies: number[] = [];
+    for (const file of readdirSync(dir).filter((f) => f.startsWith('log'))) {
+      for (const line of readFileSync(join(dir, file), 'utf8').split('\n')) {
+        // client_id transaction_no time script_no time_epoch time_us; time in µs
+        const fields = line.split(' ');
+        if (fields.length >= 6) latencies.push(Number(fields[2]) / 1000);
+      }
+    }
+    latencies.sort((a, b) => a - b);
+    return { tps, average, p50: percentile(latencies, 50), p99: percentile(latencies, 99), transactions: latencies.length };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** The body of an Almanach instance create (almanach-v1.md 5.2). */

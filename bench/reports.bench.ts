@@ -45,7 +45,10 @@ import { percentile, report, startBenchProcess, stopWorkers } from './support';
  * REPORTS_BENCH_VERSIONS, REPORTS_BENCH_AMIE, REPORTS_BENCH_PROJECTS,
  * REPORTS_BENCH_DRAINERS, REPORTS_BENCH_DRAIN_MAX_S (stop the build early and
  * project its length), REPORTS_BENCH_SAMPLES, REPORTS_BENCH_WRITE_RATE,
- * REPORTS_BENCH_LOAD_S, REPORTS_BENCH_WORKERS.
+ * REPORTS_BENCH_LOAD_S, REPORTS_BENCH_WORKERS; REPORTS_BENCH_REUSE_DATABASE
+ * (the name of a database a run kept with BENCH_KEEP_DATABASE) measures on
+ * it again, skipping the seed and the build; REPORTS_BENCH_PHASES (a
+ * comma-separated subset of queries,csv,write) runs only those phases.
  */
 const env = process.env;
 const VERSIONS = Number(env.REPORTS_BENCH_VERSIONS ?? 20_000_000);
@@ -60,6 +63,10 @@ const WORKERS = Number(env.REPORTS_BENCH_WORKERS ?? 2);
 const VISIBLE_MAX_S = Number(env.REPORTS_BENCH_VISIBLE_MAX_S ?? 300);
 /** `app`: RollupRepository.createClock as the first start runs it; `range` (default): the clock row, then the same keys from range_agg per project (5.6× faster at 200k versions, same keys). */
 const MARK = env.REPORTS_BENCH_MARK ?? 'range';
+/** A database an earlier run kept (BENCH_KEEP_DATABASE): measure on it again, without seeding or building (after a change to the read path). */
+const REUSE = env.REPORTS_BENCH_REUSE_DATABASE || undefined;
+/** Which measuring phases run after the build (comma-separated): queries, csv, write; all by default. */
+const PHASES = new Set((env.REPORTS_BENCH_PHASES ?? 'queries,csv,write').split(',').map((x) => x.trim()));
 const AMIE_BATCH = 500;
 const AMIE_EVERY_MS = 2000;
 const SEED_CHUNK = 1_000_000;
@@ -76,10 +83,15 @@ export async function run(): Promise<void> {
   let drainNote = '';
   const server = await startBenchProcess(
     async (db) => {
+      if (REUSE) {
+        say(`reusing database ${REUSE} as a previous run left it (seed and build skipped: the scale variables must be those of the run that made it)`);
+        return;
+      }
       await seed(db);
       drainNote = await buildRollups(db);
     },
     { ...env, QUEUE_PREFIX: prefix },
+    { reuseDatabase: REUSE },
   );
   const workers: ChildProcess[] = [];
   try {
@@ -96,9 +108,9 @@ export async function run(): Promise<void> {
     }
     say(`on ${server.description}; reports loops: ${workers.length ? `${workers.length} worker processes` : 'in the API process'}${drainNote}`);
     const admin = { 'X-Auth-Token': server.adminToken };
-    await queries(server.baseUrl, admin);
-    await csv(server.baseUrl, admin, server.pid);
-    await writeToVisible(server.baseUrl, server.adminToken);
+    if (PHASES.has('queries')) await queries(server.baseUrl, admin);
+    if (PHASES.has('csv')) await csv(server.baseUrl, admin, server.pid);
+    if (PHASES.has('write')) await writeToVisible(server.baseUrl, server.adminToken);
   } finally {
     await stopWorkers(workers, env.REDIS_URL, prefix);
     await server.close();
@@ -407,11 +419,14 @@ async function writeToVisible(baseUrl: string, adminToken: string): Promise<void
   const token = await fetch(`${baseUrl}/admin/tokens`, { method: 'POST', headers: admin, body: JSON.stringify({ name: 'bench', role: 'service' }) })
     .then((r) => r.json() as Promise<{ token: string }>)
     .then((b) => b.token);
-  const site = await fetch(`${baseUrl}/admin/sites`, { method: 'POST', headers: admin, body: JSON.stringify({ name: 'amie-bench' }) }).then(
+  // A site and entity ids of this run's own: a reused database (REPORTS_BENCH_REUSE_DATABASE) holds the earlier runs' sites and entities.
+  const run = Date.now().toString(36);
+  const amieSite = `amie-bench-${run}`;
+  const site = await fetch(`${baseUrl}/admin/sites`, { method: 'POST', headers: admin, body: JSON.stringify({ name: amieSite }) }).then(
     (r) => r.json() as Promise<{ api_key: string }>,
   );
   const headers = { 'X-Auth-Token': token, 'Content-Type': 'application/json' };
-  const amieHeaders = { 'XA-SITE': 'amie-bench', 'XA-API-KEY': site.api_key, 'Content-Type': 'application/json' };
+  const amieHeaders = { 'XA-SITE': amieSite, 'XA-API-KEY': site.api_key, 'Content-Type': 'application/json' };
   const today = new Date().toISOString().slice(0, 10);
   const probeEvery = Math.max(1, Math.round(WRITE_RATE / 4));
   const almanachLatency: number[] = [];
@@ -454,16 +469,16 @@ async function writeToVisible(baseUrl: string, adminToken: string): Promise<void
     const kind = i % 10;
     let res: Response;
     if (i % probeEvery === 0) {
-      const id = `probe-${i}`;
+      const id = `probe-${run}-${i}`;
       res = await fetch(`${baseUrl}/v1/project/${p}/instance`, {
         method: 'POST',
         headers,
-        body: JSON.stringify({ id, created_at: new Date(now - 60_000).toISOString(), name: id, flavor: `probe-${i}`, os_distro: 'ubuntu', os_version: '22.04', os_type: 'linux' }),
+        body: JSON.stringify({ id, created_at: new Date(now - 60_000).toISOString(), name: id, flavor: `probe-${run}-${i}`, os_distro: 'ubuntu', os_version: '22.04', os_type: 'linux' }),
       });
       await res.arrayBuffer();
-      if (res.status === 201) watch(p, `flavor=probe-${i}`, almanachLatency);
+      if (res.status === 201) watch(p, `flavor=probe-${run}-${i}`, almanachLatency);
     } else if (kind < 6 || created.length === 0) {
-      const id = `w-${i}`;
+      const id = `w-${run}-${i}`;
       res = await fetch(`${baseUrl}/v1/project/${p}/instance`, {
         method: 'POST',
         headers,
@@ -476,7 +491,7 @@ async function writeToVisible(baseUrl: string, adminToken: string): Promise<void
       res = await fetch(`${baseUrl}/v1/instance/${id}`, { method: 'DELETE', headers, body: JSON.stringify({ date: new Date(now).toISOString() }) });
       await res.arrayBuffer();
     } else {
-      const id = `wv-${i}`;
+      const id = `wv-${run}-${i}`;
       res = await fetch(`${baseUrl}/v1/project/${p}/volume`, {
         method: 'POST',
         headers,

@@ -126,6 +126,7 @@ export interface BenchProcess {
 export async function startBenchProcess(
   prepare: (db: Runtime['dataSource']) => Promise<void>,
   env: Record<string, string | undefined> = process.env,
+  options: { reuseDatabase?: string } = {},
 ): Promise<BenchProcess> {
   const { spawn } = await import('node:child_process');
   const { mkdtempSync, rmSync } = await import('node:fs');
@@ -133,7 +134,7 @@ export async function startBenchProcess(
   const { join } = await import('node:path');
   const { createServer } = await import('node:net');
   const adminToken = `bench-${randomUUID()}`;
-  const database = await benchDatabase(env.DATABASE_URL);
+  const database = options.reuseDatabase ? existingDatabase(env.DATABASE_URL, options.reuseDatabase) : await benchDatabase(env.DATABASE_URL);
   const dataDir = database.url ? undefined : mkdtempSync(join(tmpdir(), 'usage-ledger-bench-'));
   const childEnv: Record<string, string | undefined> = {
     ...env,
@@ -200,6 +201,14 @@ export async function startBenchProcess(
       if (dataDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** A database a previous run kept (BENCH_KEEP_DATABASE), on the server of `serverUrl`: migrated again, never dropped. */
+function existingDatabase(serverUrl: string | undefined, name: string): { url: string; drop(): Promise<void> } {
+  if (!serverUrl || !/^[a-z0-9_]+$/i.test(name)) throw new Error(`reusing database ${JSON.stringify(name)} needs DATABASE_URL and a plain name`);
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return { url: url.toString(), drop: async () => void process.stdout.write(`# left the reused database ${name} in place\n`) };
 }
 
 /** A database of the bench's own on the server of `serverUrl` (dropped by `drop`); none without a server (embedded). */

@@ -1,7 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { runCount, runOne, runRows, Sql } from '../../database/query-result';
-import { keysRelation, todayCellsSql, usageCellsSql } from './usage-sql';
+import { dayRange, KeyBounds, keysRelation, todayCellsSql, usageCellsSql } from './usage-sql';
+
+/** The batch's first and last day ($6, $7) in the clock's zone ($4): partition bounds of the recomputations. */
+const BOUNDS: KeyBounds = { firstDay: '$6', lastDay: '$7', tz: '$4' };
 
 /** A (project, site, local day) key of the rollups. */
 export interface CellKey {
@@ -92,9 +95,9 @@ export class RollupRepository {
     return runRows<DayCell>(
       sql,
       `SELECT project_id, site, day::text AS day, meter, key, subkey, quantity::text AS quantity, items
-       FROM (${usageCellsSql(keysRelation('$4'), '$5')}) c
+       FROM (${usageCellsSql(keysRelation('$4'), '$5', undefined, BOUNDS)}) c
        ORDER BY 1, 2, 3, 4, 5, 6`,
-      [...keyArrays(keys), clock.time_zone, clock.cloud_site],
+      [...keyArrays(keys), clock.time_zone, clock.cloud_site, ...dayRange(keys.map((k) => k.day))],
     );
   }
 
@@ -131,9 +134,9 @@ export class RollupRepository {
     return runRows<DayCell>(
       sql,
       `INSERT INTO report_usage_day_cell (project_id, site, day, meter, key, subkey, quantity, items, summed)
-       SELECT c.*, c.quantity FROM (${usageCellsSql(keysRelation('$4'), '$5')}) c ORDER BY 1, 2, 3, 4, 5, 6
+       SELECT c.*, c.quantity FROM (${usageCellsSql(keysRelation('$4'), '$5', undefined, BOUNDS)}) c ORDER BY 1, 2, 3, 4, 5, 6
        RETURNING project_id, site, day::text AS day, meter, key, subkey, quantity::text AS quantity, items`,
-      [...keyArrays(keys), clock.time_zone, clock.cloud_site],
+      [...keyArrays(keys), clock.time_zone, clock.cloud_site, ...dayRange(keys.map((k) => k.day))],
     );
   }
 
@@ -153,8 +156,8 @@ export class RollupRepository {
     );
     await sql.query(
       `INSERT INTO report_usage_today_cell (project_id, site, day, meter, key, subkey, closed_part, open_weight, open_anchor, max_open_start, max_closed_end, items)
-       SELECT * FROM (${todayCellsSql(keysRelation('$4'), '$5')}) c ORDER BY 1, 2, 3, 4, 5, 6`,
-      [...arrays, clock.time_zone, clock.cloud_site],
+       SELECT * FROM (${todayCellsSql(keysRelation('$4'), '$5', BOUNDS)}) c ORDER BY 1, 2, 3, 4, 5, 6`,
+      [...arrays, clock.time_zone, clock.cloud_site, ...dayRange(keys.map((k) => k.day))],
     );
   }
 
