@@ -48,7 +48,9 @@ import { percentile, report, startBenchProcess, stopWorkers } from './support';
  * REPORTS_BENCH_LOAD_S, REPORTS_BENCH_WORKERS; REPORTS_BENCH_REUSE_DATABASE
  * (the name of a database a run kept with BENCH_KEEP_DATABASE) measures on
  * it again, skipping the seed and the build; REPORTS_BENCH_PHASES (a
- * comma-separated subset of queries,csv,write) runs only those phases.
+ * comma-separated subset of queries,csv,write) runs only those phases, and
+ * REPORTS_BENCH_QUERIES (names as printed, e.g. project-month-by-key) only
+ * those queries.
  */
 const env = process.env;
 const VERSIONS = Number(env.REPORTS_BENCH_VERSIONS ?? 20_000_000);
@@ -66,6 +68,8 @@ const MARK = env.REPORTS_BENCH_MARK ?? 'range';
 /** A database an earlier run kept (BENCH_KEEP_DATABASE): measure on it again, without seeding or building (after a change to the read path). */
 const REUSE = env.REPORTS_BENCH_REUSE_DATABASE || undefined;
 /** Which measuring phases run after the build (comma-separated): queries, csv, write; all by default. */
+/** Only these §7.6 queries (comma-separated names as printed, without `reports-` and `-p95`); all by default. */
+const ONLY_QUERIES = env.REPORTS_BENCH_QUERIES ? new Set(env.REPORTS_BENCH_QUERIES.split(',').map((x) => x.trim())) : null;
 const PHASES = new Set((env.REPORTS_BENCH_PHASES ?? 'queries,csv,write').split(',').map((x) => x.trim()));
 const AMIE_BATCH = 500;
 const AMIE_EVERY_MS = 2000;
@@ -317,7 +321,7 @@ async function queries(baseUrl: string, headers: Record<string, string>): Promis
     { name: 'fleet-unaligned-by-key', target: 1000, query: () => `start=${cut('03', '10:17:00')}&end=${cut('20', '15:45:30')}&group_by=key` },
   ];
   say(`queries: ${SAMPLES} warm samples each after 3 warm-up calls, one at a time; project queries on a different project each call; last month ${m.last}`);
-  for (const c of cases) {
+  for (const c of cases.filter((x) => !ONLY_QUERIES || ONLY_QUERIES.has(x.name))) {
     let i = 0;
     const call = async () => {
       const url = `${baseUrl}/reports/usage?${c.query(project((i++ * 7919) % PROJECTS))}`;

@@ -301,4 +301,46 @@ describe('reports rollups: dirty ranges for back-dated writes (reports.md §7.2)
       rows: [expect.objectContaining({ meter: 'instance.time', quantity: String(28 * 86400) + '.000000' })],
     });
   });
+
+  real('a writer never waits for a drain holding its key: the day it could not lock is dirty through a range, and drains to the exact figure (PostgreSQL)', async () => {
+    const a = almanach(t, await t.token('service'));
+    const today = await day(0);
+    const created = new Date(Date.now() - 2 * 86_400_000).toISOString();
+    await a.createInstance('p1', 'i1', created, 'm1.small');
+    await drainRollups(t);
+    // A drain's batch as the drainer holds it: today's key taken FOR UPDATE in a transaction left open.
+    await db().query(`INSERT INTO report_dirty_key (project_id, site, day) VALUES ('p1', 'cloud', $1)`, [today]);
+    const drain = new Client({ connectionString: process.env.DATABASE_URL, application_name: 'held-key-drain' });
+    await drain.connect();
+    try {
+      await drain.query('BEGIN');
+      expect((await drain.query(`SELECT day FROM report_dirty_key WHERE project_id = 'p1' FOR UPDATE SKIP LOCKED`)).rows).toHaveLength(1);
+      // The resize answers while the drain still holds the key (before the fix it waited for the drain's commit: this call never returned).
+      await a.resizeInstance('i1', new Date().toISOString(), 'm1.large');
+      // One range per statement of the resize (the old version closed, the new one inserted), each of today alone.
+      const held = await ranges();
+      expect(held.length).toBeGreaterThan(0);
+      expect([...new Set(held.map((r) => JSON.stringify(r)))]).toEqual([JSON.stringify({ project_id: 'p1', site: 'cloud', first: today, last: today })]);
+      // The drain finishes as drains do: it deletes the key it took, on a snapshot older than the resize.
+      await drain.query(`DELETE FROM report_dirty_key WHERE project_id = 'p1' AND day = $1`, [today]);
+      await drain.query('COMMIT');
+    } finally {
+      await drain.end();
+    }
+    // Still dirty after the drain deleted its key: through the range (or the key a worker expanded it into since).
+    const [{ n }] = await db().query(
+      `SELECT (SELECT count(*) FROM report_dirty_key WHERE project_id = 'p1' AND day = $1)
+            + (SELECT count(*) FROM report_dirty_range WHERE project_id = 'p1' AND first_day <= $1 AND last_day >= $1) AS n`,
+      [today],
+    );
+    expect(Number(n)).toBeGreaterThan(0);
+    await drainRollups(t);
+    const reader = await t.token('reader');
+    const body = await usage(reader, `project_id=p1&start=${created.slice(0, 10)}&end=${today}&group_by=key`);
+    expect(body.complete).toBe(true);
+    expect(body.rows.map((r: { key: string }) => r.key)).toEqual(['m1.small']);
+    const todayRows = await usage(reader, `project_id=p1&period=${today}&group_by=key`);
+    expect(todayRows.rows.map((r: { key: string }) => r.key)).toEqual(['m1.large', 'm1.small']);
+    expect((await check({ start: created.slice(0, 10), end: today })).result).toMatchObject({ mismatch_count: 0 });
+  });
 });
