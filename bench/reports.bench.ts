@@ -200,7 +200,9 @@ async function seed(db: DataSource): Promise<void> {
   }
   const loaded = seconds(started);
   const indexing = process.hrtime.bigint();
-  for (const { indexdef } of indexes) await db.query(indexdef);
+  // pg_indexes writes a partitioned table's index as `ON ONLY` (the parent alone, left invalid): run as
+  // is, it would leave the open and default partitions, and every month created after, without them.
+  for (const { indexdef } of indexes) await db.query(indexdef.replace(/ ON ONLY /, ' ON '));
   await db.query(`ALTER TABLE almanach_entity_version ENABLE TRIGGER USER`);
   await db.query(`ALTER TABLE amie_usage_record ENABLE TRIGGER USER`);
   await db.query(`VACUUM ANALYZE almanach_entity_version`);
@@ -430,6 +432,11 @@ async function writeToVisible(baseUrl: string, adminToken: string): Promise<void
     (r) => r.json() as Promise<{ api_key: string }>,
   );
   const headers = { 'X-Auth-Token': token, 'Content-Type': 'application/json' };
+  // Almanach creates volumes of registered types only (almanach-v1.md); the same id and name again changes nothing.
+  for (let v = 0; v < VOLUME_TYPES; v++) {
+    const res = await fetch(`${baseUrl}/v1/volume_type`, { method: 'POST', headers, body: JSON.stringify({ type_id: `vt${v}`, type_name: `vt${v}` }) });
+    if (res.status !== 201) throw new Error(`volume type vt${v}: ${res.status} ${await res.text()}`);
+  }
   const amieHeaders = { 'XA-SITE': amieSite, 'XA-API-KEY': site.api_key, 'Content-Type': 'application/json' };
   const today = new Date().toISOString().slice(0, 10);
   const probeEvery = Math.max(1, Math.round(WRITE_RATE / 4));
@@ -438,6 +445,7 @@ async function writeToVisible(baseUrl: string, adminToken: string): Promise<void
   const polls: Promise<void>[] = [];
   let unseen = 0;
   let failures = 0;
+  let firstFailure = '';
   let pollCalls = 0;
   const watch = (project: string, filter: string, into: number[]) => {
     const accepted = Date.now();
@@ -468,6 +476,7 @@ async function writeToVisible(baseUrl: string, adminToken: string): Promise<void
   let sent = 0;
   let skipped = 0;
   const write = async (i: number) => {
+    let failureBody = '';
     const now = Date.now();
     const p = project(i * 31);
     const kind = i % 10;
@@ -479,7 +488,7 @@ async function writeToVisible(baseUrl: string, adminToken: string): Promise<void
         headers,
         body: JSON.stringify({ id, created_at: new Date(now - 60_000).toISOString(), name: id, flavor: `probe-${run}-${i}`, os_distro: 'ubuntu', os_version: '22.04', os_type: 'linux' }),
       });
-      await res.arrayBuffer();
+      failureBody = (await res.text()).slice(0, 300);
       if (res.status === 201) watch(p, `flavor=probe-${run}-${i}`, almanachLatency);
     } else if (kind < 6 || created.length === 0) {
       const id = `w-${run}-${i}`;
@@ -488,12 +497,12 @@ async function writeToVisible(baseUrl: string, adminToken: string): Promise<void
         headers,
         body: JSON.stringify({ id, created_at: new Date(now - (i % 3600) * 1000).toISOString(), name: id, flavor: `f${i % FLAVORS}`, os_distro: 'ubuntu', os_version: '22.04', os_type: 'linux' }),
       });
-      await res.arrayBuffer();
+      failureBody = (await res.text()).slice(0, 300);
       if (res.status === 201) created.push(id);
     } else if (kind < 8) {
       const id = created.shift()!;
       res = await fetch(`${baseUrl}/v1/instance/${id}`, { method: 'DELETE', headers, body: JSON.stringify({ date: new Date(now).toISOString() }) });
-      await res.arrayBuffer();
+      failureBody = (await res.text()).slice(0, 300);
     } else {
       const id = `wv-${run}-${i}`;
       res = await fetch(`${baseUrl}/v1/project/${p}/volume`, {
@@ -501,11 +510,12 @@ async function writeToVisible(baseUrl: string, adminToken: string): Promise<void
         headers,
         body: JSON.stringify({ volume_id: id, start: new Date(now - (i % 3600) * 1000).toISOString(), volume_type: `vt${i % VOLUME_TYPES}`, size: 1 + (i % 100), volume_name: id, attached_to: [] }),
       });
-      await res.arrayBuffer();
+      failureBody = (await res.text()).slice(0, 300);
     }
     if (res.status >= 300) {
       failures++;
       failedStatus.set(res.status, (failedStatus.get(res.status) ?? 0) + 1);
+      if (!firstFailure) firstFailure = `${res.status} ${res.url}: ${failureBody}`;
     }
   };
 
@@ -573,6 +583,7 @@ async function writeToVisible(baseUrl: string, adminToken: string): Promise<void
   almanachLatency.sort((a, b) => a - b);
   amieLatency.sort((a, b) => a - b);
   report('reports-write-load-almanach-writes-per-s', sent / loadSeconds, `writes/s (asked ${WRITE_RATE}; ${skipped} not sent at the in-flight cap; ${failures} failed${failedStatus.size ? `: ${[...failedStatus].map(([status, n]) => `${n} × ${status}`).join(', ')}` : ''})`);
+  if (firstFailure) say(`first failed write: ${firstFailure}`);
   report('reports-write-load-amie-records-per-s', (batch * AMIE_BATCH) / loadSeconds, 'records/s');
   const probes = all.length + unseen;
   // Probes never seen count as the cap: the p99 is then "at least" that.
