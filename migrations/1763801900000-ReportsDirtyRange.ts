@@ -74,7 +74,7 @@ const BOUNDS = `
  * which changes nothing). A range an uncommitted writer is inserting is not
  * visible and expands on its own later.
  */
-const EXPAND = `
+export const EXPAND = `
   CREATE OR REPLACE FUNCTION report_dirty_range_expand(max_days integer) RETURNS integer
   LANGUAGE plpgsql SET jit = off AS $$
   DECLARE

@@ -1,4 +1,5 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
+import { EXPAND } from './1763801900000-ReportsDirtyRange';
 
 /**
  * Writers never wait for a drain (reports.md §7.2). `report_mark_dirty`, which
@@ -20,10 +21,18 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  * taken by a drain until the writer commits; a day a writer could not lock is
  * dirty through a row the drain does not own.
  *
- * The expansion (`report_dirty_range_expand`) keeps the waiting form, renamed
- * `report_mark_dirty_wait`: it runs in the worker, and must not turn the
- * ranges it takes into new ranges again while another drain holds a key.
+ * The expansion (`report_dirty_range_expand`) does the same: it locks the
+ * keys it marks FOR NO KEY UPDATE SKIP LOCKED (it also moves their
+ * `first_dirtied_at` back to the range's) and puts each key a drain holds
+ * back as a one-day range with the range's `first_dirtied_at` (the lag still
+ * counts from the write). Before, it waited for the drain while holding the
+ * keys it had just inserted, and a writer of one of those keys waited for it
+ * (seen under the bench: an AMIE load behind an expansion behind a drain).
+ * It answers the days it turned into keys, not those it put back, so a drain
+ * loop whose only work is a range behind another worker's batch stops and
+ * comes back on its next tick instead of spinning.
  */
+/** 1763800940000's body, for down(). */
 const WAIT_BODY = `
   DECLARE
     want integer := coalesce(cardinality(p), 0);
@@ -65,32 +74,60 @@ const fn = (name: string, body: string) => `
   CREATE OR REPLACE FUNCTION ${name}(p text[], s text[], d date[]) RETURNS void
   LANGUAGE plpgsql SET jit = off AS $$${body}$$`;
 
-/** Re-creates the expansion with its one call of `from` changed to `to` (its body is otherwise 1763801900000's). */
-function expansionCalling(from: string, to: string): string {
-  return `
-  DO $do$
-  DECLARE def text;
-  BEGIN
-    def := pg_get_functiondef('report_dirty_range_expand(integer)'::regprocedure);
-    IF position('PERFORM ${from}(v_p, v_s, v_d);' IN def) = 0 THEN
-      RAISE EXCEPTION 'report_dirty_range_expand does not call ${from} as expected';
-    END IF;
-    EXECUTE replace(def, 'PERFORM ${from}(v_p, v_s, v_d);', 'PERFORM ${to}(v_p, v_s, v_d);');
-  END $do$`;
+/** The tail of 1763801900000's expansion: mark the keys the writers' way (waiting), then move their time back. */
+const WAITING_TAIL = `
+    -- The writer's protocol: every key present and share-locked to the commit.
+    PERFORM report_mark_dirty(v_p, v_s, v_d);
+    -- A key dirty since later than the range: the range's time is the one that counts (lag).
+    -- Locked in key order first, so two expansions never deadlock on the update.
+    PERFORM 1 FROM report_dirty_key k
+      JOIN unnest(v_p, v_s, v_d, v_ats) AS u(p, s, d, at) ON k.project_id = u.p AND k.site = u.s AND k.day = u.d
+      WHERE k.first_dirtied_at > u.at
+      ORDER BY k.project_id, k.site, k.day
+      FOR NO KEY UPDATE OF k;
+    UPDATE report_dirty_key k SET first_dirtied_at = u.at
+    FROM unnest(v_p, v_s, v_d, v_ats) AS u(p, s, d, at)
+    WHERE k.project_id = u.p AND k.site = u.s AND k.day = u.d AND k.first_dirtied_at > u.at;
+    RETURN done;`;
+
+/**
+ * The new tail: lock the keys no drain holds (in key order: two expansions
+ * never deadlock), move their time back to the range's, and put the others
+ * back as one-day ranges dirty since the range's time; answer the days that
+ * became keys.
+ */
+const NO_WAIT_TAIL = `
+    WITH held AS (
+      SELECT k.project_id, k.site, k.day, u.at FROM report_dirty_key k
+      JOIN unnest(v_p, v_s, v_d, v_ats) AS u(p, s, d, at) ON k.project_id = u.p AND k.site = u.s AND k.day = u.d
+      ORDER BY k.project_id, k.site, k.day
+      FOR NO KEY UPDATE OF k SKIP LOCKED
+    ), earlier AS (
+      UPDATE report_dirty_key k SET first_dirtied_at = h.at FROM held h
+      WHERE k.project_id = h.project_id AND k.site = h.site AND k.day = h.day AND k.first_dirtied_at > h.at
+    )
+    INSERT INTO report_dirty_range (project_id, site, first_day, last_day, first_dirtied_at)
+    SELECT u.p, u.s, u.d, u.d, u.at FROM unnest(v_p, v_s, v_d, v_ats) AS u(p, s, d, at)
+    WHERE NOT EXISTS (SELECT 1 FROM held h WHERE h.project_id = u.p AND h.site = u.s AND h.day = u.d)
+    ORDER BY 1, 2, 3;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN done - n;`;
+
+function expansion(tail: string): string {
+  if (!EXPAND.includes(WAITING_TAIL)) throw new Error('1763801900000-ReportsDirtyRange: the expansion does not end as expected');
+  return EXPAND.replace(WAITING_TAIL, tail);
 }
 
 export class ReportsDirtyNoWait1763801970000 implements MigrationInterface {
   name = 'ReportsDirtyNoWait1763801970000';
 
   public async up(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query(fn('report_mark_dirty_wait', WAIT_BODY));
-    await queryRunner.query(expansionCalling('report_mark_dirty', 'report_mark_dirty_wait'));
     await queryRunner.query(fn('report_mark_dirty', NO_WAIT_BODY));
+    await queryRunner.query(expansion(NO_WAIT_TAIL));
   }
 
   public async down(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(fn('report_mark_dirty', WAIT_BODY));
-    await queryRunner.query(expansionCalling('report_mark_dirty_wait', 'report_mark_dirty'));
-    await queryRunner.query(`DROP FUNCTION report_mark_dirty_wait(text[], text[], date[])`);
+    await queryRunner.query(expansion(WAITING_TAIL));
   }
 }

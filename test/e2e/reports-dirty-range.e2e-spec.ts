@@ -343,4 +343,34 @@ describe('reports rollups: dirty ranges for back-dated writes (reports.md §7.2)
     expect(todayRows.rows.map((r: { key: string }) => r.key)).toEqual(['m1.large', 'm1.small']);
     expect((await check({ start: created.slice(0, 10), end: today })).result).toMatchObject({ mismatch_count: 0 });
   });
+
+  real('an expansion never waits for a drain either: a day whose key a drain holds goes back to a range dirty since the same time (PostgreSQL)', async () => {
+    const [first, held, last] = [await day(-3), await day(-1), await day(0)];
+    await db().query(`INSERT INTO report_dirty_key (project_id, site, day) VALUES ('p1', 'cloud', $1)`, [held]);
+    await db().query(
+      `INSERT INTO report_dirty_range (project_id, site, first_day, last_day, first_dirtied_at) VALUES ('p1', 'cloud', $1, $2, now() - interval '5 minutes')`,
+      [first, last],
+    );
+    const drain = new Client({ connectionString: process.env.DATABASE_URL, application_name: 'held-key-drain' });
+    await drain.connect();
+    try {
+      await drain.query('BEGIN');
+      expect((await drain.query(`SELECT day FROM report_dirty_key WHERE project_id = 'p1' FOR UPDATE SKIP LOCKED`)).rows).toHaveLength(1);
+      // Answers while the drain holds one of its days (before, it waited for the drain's commit: this call never returned).
+      const [{ n }] = await db().query(`SELECT report_dirty_range_expand(500) AS n`);
+      expect(n).toBe(3);
+      expect(await ranges()).toEqual([{ project_id: 'p1', site: 'cloud', first: held, last: held }]);
+      const [{ since }] = await db().query(`SELECT first_dirtied_at < now() - interval '4 minutes' AS since FROM report_dirty_range`);
+      expect(since).toBe(true);
+      await drain.query(`DELETE FROM report_dirty_key WHERE project_id = 'p1' AND day = $1`, [held]);
+      await drain.query('COMMIT');
+    } finally {
+      await drain.end();
+    }
+    // Every day of the range is still dirty: three keys, and the held day through its range.
+    expect((await db().query(`SELECT day::text AS day FROM report_dirty_key ORDER BY day`)).map((r: { day: string }) => r.day)).toEqual([first, await day(-2), last]);
+    expect(await ranges()).toEqual([{ project_id: 'p1', site: 'cloud', first: held, last: held }]);
+    const [{ lagged }] = await db().query(`SELECT min(first_dirtied_at) < now() - interval '4 minutes' AS lagged FROM report_dirty_key`);
+    expect(lagged).toBe(true);
+  });
 });
