@@ -67,9 +67,9 @@ const VISIBLE_MAX_S = Number(env.REPORTS_BENCH_VISIBLE_MAX_S ?? 300);
 const MARK = env.REPORTS_BENCH_MARK ?? 'range';
 /** A database an earlier run kept (BENCH_KEEP_DATABASE): measure on it again, without seeding or building (after a change to the read path). */
 const REUSE = env.REPORTS_BENCH_REUSE_DATABASE || undefined;
-/** Which measuring phases run after the build (comma-separated): queries, csv, write; all by default. */
 /** Only these §7.6 queries (comma-separated names as printed, without `reports-` and `-p95`); all by default. */
 const ONLY_QUERIES = env.REPORTS_BENCH_QUERIES ? new Set(env.REPORTS_BENCH_QUERIES.split(',').map((x) => x.trim())) : null;
+/** Which measuring phases run after the build (comma-separated): queries, csv, write; all by default. */
 const PHASES = new Set((env.REPORTS_BENCH_PHASES ?? 'queries,csv,write').split(',').map((x) => x.trim()));
 const AMIE_BATCH = 500;
 const AMIE_EVERY_MS = 2000;

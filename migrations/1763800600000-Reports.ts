@@ -11,6 +11,15 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  * contract's "earliest instant of the local date" rule (§1.5) and the only
  * place it is written.
  */
+/** The body of `report_day_start` as this migration creates it (1763801960000 replaces it, and restores it on the way down). */
+export const DAY_START_BODY = `$$
+        SELECT min(c.at) FROM (
+          SELECT (d::timestamp AT TIME ZONE tz) - o.step AS at, o.step
+          FROM unnest(ARRAY[interval '0', interval '30 minutes', interval '1 hour', interval '2 hours']) AS o(step)
+        ) c
+        WHERE c.step = interval '0' OR (c.at AT TIME ZONE tz) = d::timestamp
+      $$`;
+
 export class Reports1763800600000 implements MigrationInterface {
   name = 'Reports1763800600000';
 
@@ -145,13 +154,7 @@ export class Reports1763800600000 implements MigrationInterface {
     // midnight resolves to the first instant that exists.
     await queryRunner.query(`
       CREATE FUNCTION report_day_start(d date, tz text) RETURNS timestamptz
-      LANGUAGE sql STABLE PARALLEL SAFE AS $$
-        SELECT min(c.at) FROM (
-          SELECT (d::timestamp AT TIME ZONE tz) - o.step AS at, o.step
-          FROM unnest(ARRAY[interval '0', interval '30 minutes', interval '1 hour', interval '2 hours']) AS o(step)
-        ) c
-        WHERE c.step = interval '0' OR (c.at AT TIME ZONE tz) = d::timestamp
-      $$`);
+      LANGUAGE sql STABLE PARALLEL SAFE AS ${DAY_START_BODY}`);
     await queryRunner.query(`
       CREATE FUNCTION report_local_day(t timestamptz, tz text) RETURNS date
       LANGUAGE sql STABLE PARALLEL SAFE AS $$ SELECT (t AT TIME ZONE tz)::date $$`);

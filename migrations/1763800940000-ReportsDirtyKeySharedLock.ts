@@ -15,7 +15,7 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  * read by a drain before its key is dirty. A key a drain deleted between the
  * insert and the lock is inserted again (the loop).
  */
-const MARK = `
+export const MARK = `
   CREATE OR REPLACE FUNCTION report_mark_dirty(p text[], s text[], d date[]) RETURNS void
   LANGUAGE plpgsql SET jit = off AS $$
   DECLARE

@@ -1,4 +1,5 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
+import { DAY_START_BODY } from './1763800600000-Reports';
 
 /**
  * `report_day_start(d, tz)`, the earliest instant whose local date in `tz` is
@@ -33,12 +34,6 @@ export class ReportDayStartInline1763801960000 implements MigrationInterface {
   public async down(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(`
       CREATE OR REPLACE FUNCTION report_day_start(d date, tz text) RETURNS timestamptz
-      LANGUAGE sql STABLE PARALLEL SAFE AS $$
-        SELECT min(c.at) FROM (
-          SELECT (d::timestamp AT TIME ZONE tz) - o.step AS at, o.step
-          FROM unnest(ARRAY[interval '0', interval '30 minutes', interval '1 hour', interval '2 hours']) AS o(step)
-        ) c
-        WHERE c.step = interval '0' OR (c.at AT TIME ZONE tz) = d::timestamp
-      $$`);
+      LANGUAGE sql STABLE PARALLEL SAFE AS ${DAY_START_BODY}`);
   }
 }

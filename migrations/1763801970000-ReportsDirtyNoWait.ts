@@ -1,4 +1,5 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
+import { MARK } from './1763800940000-ReportsDirtyKeySharedLock';
 import { EXPAND } from './1763801900000-ReportsDirtyRange';
 
 /**
@@ -32,27 +33,9 @@ import { EXPAND } from './1763801900000-ReportsDirtyRange';
  * loop whose only work is a range behind another worker's batch stops and
  * comes back on its next tick instead of spinning.
  */
-/** 1763800940000's body, for down(). */
-const WAIT_BODY = `
-  DECLARE
-    want integer := coalesce(cardinality(p), 0);
-    got integer;
-  BEGIN
-    IF want = 0 THEN RETURN; END IF;
-    LOOP
-      INSERT INTO report_dirty_key (project_id, site, day)
-      SELECT * FROM unnest(p, s, d) ORDER BY 1, 2, 3
-      ON CONFLICT (project_id, site, day) DO NOTHING;
-      PERFORM 1 FROM report_dirty_key k
-        JOIN unnest(p, s, d) AS u(project_id, site, day) ON k.project_id = u.project_id AND k.site = u.site AND k.day = u.day
-        ORDER BY k.project_id, k.site, k.day
-        FOR KEY SHARE OF k;
-      GET DIAGNOSTICS got = ROW_COUNT;
-      EXIT WHEN got >= want;
-    END LOOP;
-  END`;
-
-const NO_WAIT_BODY = `
+const NO_WAIT_MARK = `
+  CREATE OR REPLACE FUNCTION report_mark_dirty(p text[], s text[], d date[]) RETURNS void
+  LANGUAGE plpgsql SET jit = off AS $$
   BEGIN
     IF coalesce(cardinality(p), 0) = 0 THEN RETURN; END IF;
     INSERT INTO report_dirty_key (project_id, site, day)
@@ -68,27 +51,15 @@ const NO_WAIT_BODY = `
     SELECT u.project_id, u.site, u.day, u.day FROM unnest(p, s, d) AS u(project_id, site, day)
     WHERE NOT EXISTS (SELECT 1 FROM held h WHERE h.project_id = u.project_id AND h.site = u.site AND h.day = u.day)
     ORDER BY 1, 2, 3;
-  END`;
+  END $$`;
 
-const fn = (name: string, body: string) => `
-  CREATE OR REPLACE FUNCTION ${name}(p text[], s text[], d date[]) RETURNS void
-  LANGUAGE plpgsql SET jit = off AS $$${body}$$`;
-
-/** The tail of 1763801900000's expansion: mark the keys the writers' way (waiting), then move their time back. */
-const WAITING_TAIL = `
-    -- The writer's protocol: every key present and share-locked to the commit.
-    PERFORM report_mark_dirty(v_p, v_s, v_d);
-    -- A key dirty since later than the range: the range's time is the one that counts (lag).
-    -- Locked in key order first, so two expansions never deadlock on the update.
-    PERFORM 1 FROM report_dirty_key k
-      JOIN unnest(v_p, v_s, v_d, v_ats) AS u(p, s, d, at) ON k.project_id = u.p AND k.site = u.s AND k.day = u.d
-      WHERE k.first_dirtied_at > u.at
-      ORDER BY k.project_id, k.site, k.day
-      FOR NO KEY UPDATE OF k;
-    UPDATE report_dirty_key k SET first_dirtied_at = u.at
-    FROM unnest(v_p, v_s, v_d, v_ats) AS u(p, s, d, at)
-    WHERE k.project_id = u.p AND k.site = u.s AND k.day = u.d AND k.first_dirtied_at > u.at;
-    RETURN done;`;
+/**
+ * The tail of 1763801900000's expansion, from its first comment to its
+ * `RETURN`: mark the keys the writers' way (waiting), then move their time
+ * back to the range's.
+ */
+const TAIL_FROM = `    -- The writer's protocol: every key present and share-locked to the commit.`;
+const TAIL_TO = `RETURN done;`;
 
 /**
  * The new tail: lock the keys no drain holds (in key order: two expansions
@@ -113,21 +84,24 @@ const NO_WAIT_TAIL = `
     GET DIAGNOSTICS n = ROW_COUNT;
     RETURN done - n;`;
 
+/** 1763801900000's expansion with its tail replaced by `tail`. */
 function expansion(tail: string): string {
-  if (!EXPAND.includes(WAITING_TAIL)) throw new Error('1763801900000-ReportsDirtyRange: the expansion does not end as expected');
-  return EXPAND.replace(WAITING_TAIL, tail);
+  const from = EXPAND.indexOf(TAIL_FROM);
+  const to = EXPAND.indexOf(TAIL_TO, from);
+  if (from < 0 || to < 0) throw new Error('1763801900000-ReportsDirtyRange: the expansion does not end as expected');
+  return EXPAND.slice(0, from) + tail + EXPAND.slice(to + TAIL_TO.length);
 }
 
 export class ReportsDirtyNoWait1763801970000 implements MigrationInterface {
   name = 'ReportsDirtyNoWait1763801970000';
 
   public async up(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query(fn('report_mark_dirty', NO_WAIT_BODY));
+    await queryRunner.query(NO_WAIT_MARK);
     await queryRunner.query(expansion(NO_WAIT_TAIL));
   }
 
   public async down(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query(fn('report_mark_dirty', WAIT_BODY));
-    await queryRunner.query(expansion(WAITING_TAIL));
+    await queryRunner.query(MARK);
+    await queryRunner.query(EXPAND);
   }
 }

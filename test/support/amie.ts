@@ -1,6 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { Queue } from 'bullmq';
-import { QUEUE_NAME } from '../../src/queue/job-payloads';
 import { JobQueueService } from '../../src/queue/job-queue.service';
 import { ADMIN_TOKEN, startTestApp, TestApp } from './test-app';
 
@@ -18,22 +16,9 @@ export interface SiteCredentials {
  * loads the batches.
  */
 export async function startUsageApp(overrides: Record<string, string | undefined> = {}, options: { worker?: boolean } = {}): Promise<TestApp> {
-  const t = await startTestApp({ QUEUE_PREFIX: `test-amie-${randomUUID()}`, ...overrides });
+  // Nothing of this run is left in the shared Redis: every key under the prefix (the usage queue's and the budget events queue's) goes on close.
+  const t = await startTestApp({ QUEUE_PREFIX: `test-amie-${randomUUID()}`, ...overrides }, { dropQueueKeys: true });
   if (options.worker !== false) t.app.get(JobQueueService).startWorker();
-  const close = t.close.bind(t);
-  t.close = async () => {
-    // Leave nothing of this run in the shared Redis.
-    const redis = t.runtime.queue.redis;
-    if (redis) {
-      const queue = new Queue(QUEUE_NAME, { connection: redis, prefix: t.runtime.config.queuePrefix });
-      await queue.obliterate({ force: true }).catch(() => undefined);
-      await queue.close();
-      // The budget events queue (reports.md 6.7) lives under the same prefix.
-      const keys = await redis.keys(`${t.runtime.config.queuePrefix}:*`);
-      if (keys.length) await redis.del(...keys);
-    }
-    await close();
-  };
   return t;
 }
 

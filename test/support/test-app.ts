@@ -48,11 +48,14 @@ export interface TestAppOptions {
    * (test/support/reports.ts) so that what is pending is deterministic.
    */
   reportLoops?: boolean;
+  /** Remove the queue prefix's keys from Redis on close even when the caller chose the prefix. */
+  dropQueueKeys?: boolean;
 }
 
 export async function startTestApp(overrides: Record<string, string | undefined> = {}, options: TestAppOptions = {}): Promise<TestApp> {
   // Each test app has queue keys of its own in a shared Redis, removed on
-  // close unless the test chose the prefix (durability tests reuse one).
+  // close unless the test chose the prefix (durability tests reuse one) and
+  // did not ask for it (dropQueueKeys).
   const ownPrefix = overrides.QUEUE_PREFIX === undefined ? `test-${randomUUID()}` : undefined;
   const config = AppConfig.fromValues({
     ...process.env,
@@ -94,7 +97,7 @@ export async function startTestApp(overrides: Record<string, string | undefined>
     async close() {
       await app.close();
       const redis = runtime.queue.redis;
-      if (redis && ownPrefix) {
+      if (redis && (ownPrefix || options.dropQueueKeys)) {
         const keys = await redis.keys(`${config.queuePrefix}:*`);
         if (keys.length) await redis.del(...keys);
       }

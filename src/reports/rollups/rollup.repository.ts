@@ -97,7 +97,7 @@ export class RollupRepository {
       `SELECT project_id, site, day::text AS day, meter, key, subkey, quantity::text AS quantity, items
        FROM (${usageCellsSql(keysRelation('$4'), '$5', undefined, BOUNDS)}) c
        ORDER BY 1, 2, 3, 4, 5, 6`,
-      [...keyArrays(keys), clock.time_zone, clock.cloud_site, ...dayRange(keys.map((k) => k.day))],
+      [...keyArrays(keys), clock.time_zone, clock.cloud_site, ...dayRange(keys)],
     );
   }
 
@@ -136,7 +136,7 @@ export class RollupRepository {
       `INSERT INTO report_usage_day_cell (project_id, site, day, meter, key, subkey, quantity, items, summed)
        SELECT c.*, c.quantity FROM (${usageCellsSql(keysRelation('$4'), '$5', undefined, BOUNDS)}) c ORDER BY 1, 2, 3, 4, 5, 6
        RETURNING project_id, site, day::text AS day, meter, key, subkey, quantity::text AS quantity, items`,
-      [...keyArrays(keys), clock.time_zone, clock.cloud_site, ...dayRange(keys.map((k) => k.day))],
+      [...keyArrays(keys), clock.time_zone, clock.cloud_site, ...dayRange(keys)],
     );
   }
 
@@ -157,7 +157,7 @@ export class RollupRepository {
     await sql.query(
       `INSERT INTO report_usage_today_cell (project_id, site, day, meter, key, subkey, closed_part, open_weight, open_anchor, max_open_start, max_closed_end, items)
        SELECT * FROM (${todayCellsSql(keysRelation('$4'), '$5', BOUNDS)}) c ORDER BY 1, 2, 3, 4, 5, 6`,
-      [...arrays, clock.time_zone, clock.cloud_site, ...dayRange(keys.map((k) => k.day))],
+      [...arrays, clock.time_zone, clock.cloud_site, ...dayRange(keys)],
     );
   }
 

@@ -121,11 +121,11 @@ function boundsWhere(bounds: KeyBounds | undefined): string {
       AND coalesce(v."end", 'infinity') > report_day_start(${bounds.firstDay}::date, ${bounds.tz})`;
 }
 
-/** The first and last day of `days` (dates `YYYY-MM-DD`), for KeyBounds' parameters. */
-export function dayRange(days: string[]): [string, string] {
-  let first = days[0];
-  let last = days[0];
-  for (const day of days) {
+/** The first and last day of `keys` (days `YYYY-MM-DD`), for KeyBounds' parameters. */
+export function dayRange(keys: { day: string }[]): [string, string] {
+  let first = keys[0].day;
+  let last = keys[0].day;
+  for (const { day } of keys) {
     if (day < first) first = day;
     if (day > last) last = day;
   }

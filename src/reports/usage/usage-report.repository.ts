@@ -296,8 +296,7 @@ export class UsageReportRepository {
     // a today cell is behind as_of), day or today cells per project, site-day cells for fleet
     // figures, month cells; an answer that reads no cell at all (nothing to read) counts as month.
     const level = `(SELECT CASE
-        WHEN EXISTS (SELECT 1 FROM classified WHERE kind = 'raw')
-          OR (EXISTS (SELECT 1 FROM classified WHERE kind = 'today') AND EXISTS (SELECT 1 FROM today_bad)) THEN 'raw'
+        WHEN ${rawNeeded} THEN 'raw'
         WHEN EXISTS (SELECT 1 FROM classified WHERE kind = 'today')${q.siteCells ? '' : ` OR EXISTS (SELECT 1 FROM cell_days)`} THEN 'day'
         WHEN EXISTS (SELECT 1 FROM cell_days) THEN 'site'
         ELSE 'month' END)`;
