@@ -4,7 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
+import { BACKFILL as FLOOR_BACKFILL } from '../migrations/1763801980000-AlmanachVersionFloor';
+import { AlmanachRepository, WINDOW_MONTHS } from '../src/almanach/almanach.repository';
 import { AppConfig } from '../src/config/app-config';
+import { Sql } from '../src/database/query-result';
 import { percentile, report, runConcurrently, startBenchProcess } from './support';
 
 const ENTITIES_PER_PROJECT = 50; // two versions each: 100 versions per listed project
@@ -18,16 +21,22 @@ const CONCURRENCY = 50;
 const EXPLAINED = Number(process.env.BENCH_ALMANACH_EXPLAINED ?? 50);
 const PGBENCH = process.env.BENCH_PGBENCH ?? '/usr/bin/pgbench';
 const PGBENCH_SECONDS = Number(process.env.BENCH_ALMANACH_PGBENCH_SECONDS ?? 20);
+const PGBENCH_PROJECTS = Number(process.env.BENCH_ALMANACH_PGBENCH_PROJECTS ?? 200);
 const BACKDATED = Number(process.env.BENCH_ALMANACH_BACKDATED ?? 30);
 
 /** The window every listing asks for (the route's `start`/`end`, both inclusive). */
-const WINDOW = { start: '2024-06-01 00:00:00+00', end: '2024-07-01 00:00:00+00' };
-/** The route's columns (AlmanachRepository's COLUMNS, copied: the same SQL for EXPLAIN and pgbench). */
-const micros = (column: string) => `(floor(extract(epoch FROM "${column}") * 1000000))::bigint::text`;
-const COLUMNS = `id::text AS id, entity_id, entity_type, project_id, ${micros('start')} AS start_us, ${micros('end')} AS end_us, ${micros('last_event')} AS last_event_us, ${micros('processed')} AS processed_us, name, flavor, image_meta, metadata, volume_type, size, attached_to`;
-/** AlmanachRepository.listWindow's statement, `project` an SQL expression (a literal here, `:p` in pgbench). */
-const listingSql = (project: string) =>
-  `SELECT ${COLUMNS} FROM almanach_entity_version WHERE project_id = ${project} AND start <= '${WINDOW.end}'::timestamptz AND coalesce("end", 'infinity') >= '${WINDOW.start}'::timestamptz ORDER BY start, id`;
+const WINDOW = { start: '2024-06-01T00:00:00Z', end: '2024-07-01T00:00:00Z' };
+/**
+ * The route's statements for one project, parameters written in as literals (for EXPLAIN and pgbench):
+ * the months query and the listing AlmanachRepository.listWindow runs in its REPEATABLE READ snapshot.
+ */
+async function listingStatements(sql: Client, project: string): Promise<{ months: string; listing: string }> {
+  const asSql = { query: async (text: string, params: unknown[]) => (await sql.query(text, params)).rows } as unknown as Sql;
+  const window = { start: BigInt(Date.parse(WINDOW.start)) * 1000n, end: BigInt(Date.parse(WINDOW.end)) * 1000n };
+  const statement = await new AlmanachRepository(undefined as unknown as DataSource).windowStatement(project, window.start, window.end, undefined, asSql);
+  const inline = (text: string, params: unknown[]) => text.replace(/\$(\d+)/g, (_, n: string) => `'${String(params[Number(n) - 1]).replace(/'/g, "''")}'`);
+  return { months: inline(WINDOW_MONTHS, statement.params.slice(0, 3)), listing: inline(statement.text, statement.params) };
+}
 
 /**
  * Almanach v1 (issues 2 and 14), one run:
@@ -43,12 +52,15 @@ const listingSql = (project: string) =>
  *    request, and BACKDATED back-dated creates with one client.
  * 3. At that size: window listings over HTTP (a project among the listed
  *    ones, June 2024, 50 clients, BENCH_ALMANACH_LISTINGS after a quarter
- *    as many unmeasured), EXPLAIN (ANALYZE, BUFFERS) of the route's statement
- *    for BENCH_ALMANACH_EXPLAINED projects (rows the scans read, pages,
- *    rows answered; the plan of project-42 as `#` lines), and pgbench
- *    (BENCH_PGBENCH, /usr/bin/pgbench) running the same statement with 50
- *    clients for BENCH_ALMANACH_PGBENCH_SECONDS (20 s), a random listed
- *    project each time: its tps and latency average, and p50/p99 from its
+ *    as many unmeasured), EXPLAIN (ANALYZE, BUFFERS) of the route's listing
+ *    statement (with the months its floors allow, AlmanachRepository
+ *    .windowStatement) for BENCH_ALMANACH_EXPLAINED projects (rows the scans
+ *    read, pages, rows answered; the plan of project-42 as `#` lines), and
+ *    pgbench (BENCH_PGBENCH, /usr/bin/pgbench) running the route's
+ *    transaction (months query and listing, REPEATABLE READ) with 50 clients
+ *    for BENCH_ALMANACH_PGBENCH_SECONDS (20 s), one of
+ *    BENCH_ALMANACH_PGBENCH_PROJECTS (200) listed projects at random each
+ *    time: its tps and latency average, and p50/p99 from its
  *    per-transaction log (--log).
  * 4. Grows the history to BENCH_ALMANACH_GROWN_VERSIONS (6M; 0 skips) without
  *    changing any listed project's June 2024 answer, in thirds: older history
@@ -180,7 +192,7 @@ async function listingFigures(
   report(`almanach-window-listing-sql-${size}-pages`, explained.pages, 'pages/listing');
   report(`almanach-window-listing-sql-${size}-partitions`, explained.partitions, 'partitions scanned');
 
-  const bench = await pgbench(databaseUrl);
+  const bench = await pgbench(databaseUrl, sql);
   process.stdout.write(`# pgbench -M extended -c ${CONCURRENCY} -j 2 -T ${PGBENCH_SECONDS}: ${bench.transactions} listings\n`);
   report(`almanach-window-listing-pgbench-${size}-tps`, bench.tps, 'listings/s');
   report(`almanach-window-listing-pgbench-${size}-latency-average`, bench.average, 'ms');
@@ -275,8 +287,9 @@ async function grow(sql: Client, extra: number): Promise<number> {
     await sql.query(`RESET session_replication_role`);
   }
   const [{ after, open_after }] = (await sql.query(`SELECT count(*)::bigint AS after, count(*) FILTER (WHERE "end" IS NULL)::bigint AS open_after FROM almanach_entity_version`)).rows;
-  // The /v1/info tally, which the (disabled) triggers would have kept.
+  // The /v1/info tally and the listing's month floors, which the (disabled) triggers would have kept.
   await sql.query(`SELECT almanach_tally_add($1::bigint - $2::bigint, $3::bigint - $4::bigint)`, [after, before, open_after, open_before]);
+  await sql.query(FLOOR_BACKFILL);
   const [{ stray }] = (await sql.query(`SELECT count(*)::int AS stray FROM almanach_entity_version_default`)).rows;
   if (stray) throw new Error(`${stray} grown versions fell in the default partition`);
   await sql.query('VACUUM ANALYZE almanach_entity_version');
@@ -355,7 +368,7 @@ async function explainListings(sql: Client): Promise<Listing> {
   const count = Math.min(EXPLAINED, PROJECTS);
   for (let k = 0; k < count; k++) {
     const project = `project-${(42 + k * 7919) % PROJECTS}`;
-    const { rows: answer } = await sql.query(`EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ${listingSql(`'${project}'`)}`);
+    const { rows: answer } = await sql.query(`EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ${(await listingStatements(sql, project)).listing}`);
     const top = (answer[0]['QUERY PLAN'] as Explained[])[0];
     const visit = (node: PlanNode) => {
       // One scan of a table per partition read (a bitmap index scan feeds its heap scan: not counted twice).
@@ -371,7 +384,7 @@ async function explainListings(sql: Client): Promise<Listing> {
     times.push(top['Execution Time']);
     planning.push(top['Planning Time']);
   }
-  const { rows: text } = await sql.query(`EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) ${listingSql(`'project-${42 % PROJECTS}'`)}`);
+  const { rows: text } = await sql.query(`EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) ${(await listingStatements(sql, `project-${42 % PROJECTS}`)).listing}`);
   times.sort((a, b) => a - b);
   planning.sort((a, b) => a - b);
   return {
@@ -403,16 +416,23 @@ interface Explained {
 }
 
 /**
- * pgbench running the route's statement (extended protocol, an unnamed statement planned on each
- * execution, as node-postgres sends it) for a random listed project, 50 clients, 2 threads,
+ * pgbench running the route's transaction (extended protocol, unnamed statements planned on each
+ * execution, as node-postgres sends them) for a random listed project of a sample, 50 clients, 2 threads,
  * PGBENCH_SECONDS; tps and latency average from its summary, p50/p99 from its per-transaction log.
  */
-async function pgbench(databaseUrl: string): Promise<{ tps: number; average: number; p50: number; p99: number; transactions: number }> {
+async function pgbench(databaseUrl: string, sql: Client): Promise<{ tps: number; average: number; p50: number; p99: number; transactions: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'almanach-pgbench-'));
   try {
-    const script = join(dir, 'listing.sql');
-    writeFileSync(script, `\\set p random(0, ${PROJECTS - 1})\n${listingSql(`'project-' || :p::text`)};\n`);
-    const args = ['-n', '-M', 'extended', '-c', String(CONCURRENCY), '-j', '2', '-T', String(PGBENCH_SECONDS), '-f', script, '--log', `--log-prefix=${join(dir, 'log')}`, databaseUrl];
+    // One script per sampled listed project (pgbench picks one at random per transaction): the route's
+    // transaction, its months query and its listing, as the API sends them for that project.
+    const scripts: string[] = [];
+    for (let k = 0; k < Math.min(PGBENCH_PROJECTS, PROJECTS); k++) {
+      const { months, listing } = await listingStatements(sql, `project-${(k * 7919) % PROJECTS}`);
+      const script = join(dir, `listing-${k}.sql`);
+      writeFileSync(script, `BEGIN ISOLATION LEVEL REPEATABLE READ;\n${months};\n${listing};\nCOMMIT;\n`);
+      scripts.push('-f', script);
+    }
+    const args = ['-n', '-M', 'extended', '-c', String(CONCURRENCY), '-j', '2', '-T', String(PGBENCH_SECONDS), ...scripts, '--log', `--log-prefix=${join(dir, 'log')}`, databaseUrl];
     const out = await new Promise<string>((resolve, reject) => {
       const child = spawn(PGBENCH, args, { stdio: ['ignore', 'pipe', 'pipe'] });
       let stdout = '';

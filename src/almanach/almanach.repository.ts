@@ -7,6 +7,7 @@ import { EntityType } from './entity-version.entity';
 
 const TABLE = 'almanach_entity_version';
 const TALLY = 'almanach_version_tally';
+const FLOOR = 'almanach_version_floor';
 
 /** Exact microseconds of a timestamptz column, as text (pg returns bigint as text). */
 const micros = (column: string) => `(floor(extract(epoch FROM "${column}") * 1000000))::bigint::text`;
@@ -51,6 +52,26 @@ function toVersion(row: Row): Version {
     size: row.size,
     attachedTo: row.attached_to ?? [],
   };
+}
+
+/**
+ * The months of version ends of project $1 that may hold a version
+ * overlapping [$2, $3]: those whose floor is at or before $3 and that end
+ * after $2 (migrations/1763801980000-AlmanachVersionFloor.ts).
+ */
+export const WINDOW_MONTHS = `SELECT ${micros('lo')} AS lo_us, ${micros('hi')} AS hi_us FROM ${FLOOR}
+  WHERE project_id = $1 AND min_start <= $3::timestamptz AND hi > $2::timestamptz
+  GROUP BY lo, hi ORDER BY lo, hi`;
+
+/** Ranges [lo, hi) sorted by lo, overlapping or touching ones merged. */
+export function mergeRanges(ranges: [Micros, Micros][]): [Micros, Micros][] {
+  const merged: [Micros, Micros][] = [];
+  for (const [lo, hi] of ranges) {
+    const last = merged[merged.length - 1];
+    if (last && lo <= last[1]) last[1] = hi > last[1] ? hi : last[1];
+    else merged.push([lo, hi]);
+  }
+  return merged;
 }
 
 export type NewVersion = Omit<Version, 'id' | 'processed' | 'end'> & { end?: Micros | null };
@@ -152,19 +173,43 @@ export class AlmanachRepository {
     return toVersion(row);
   }
 
-  /** Every version of a project overlapping [start, end], both inclusive (almanach-v1.md 5.6). */
-  async listWindow(projectId: string, start: Micros, end: Micros, type?: EntityType, sql: Sql = this.db): Promise<Version[]> {
+  /**
+   * Every version of a project overlapping [start, end], both inclusive
+   * (almanach-v1.md 5.6), read in one REPEATABLE READ snapshot: first the
+   * months of version ends that may hold one (almanach_version_floor), then
+   * the versions of the open partition and of those months only.
+   */
+  async listWindow(projectId: string, start: Micros, end: Micros, type?: EntityType, sql?: Sql): Promise<Version[]> {
+    const read = async (tx: Sql) => {
+      const statement = await this.windowStatement(projectId, start, end, type, tx);
+      return (await runRows<Row>(tx, statement.text, statement.params)).map(toVersion);
+    };
+    return sql ? read(sql) : this.db.transaction('REPEATABLE READ', read);
+  }
+
+  /**
+   * The statement listWindow runs (exposed for the plan test): the window's
+   * overlap test, and the version ends allowed to the open one (infinity) and
+   * to the months whose floor is at or before the window's end, adjacent
+   * months merged, so the planner reads no other partition.
+   */
+  async windowStatement(projectId: string, start: Micros, end: Micros, type: EntityType | undefined, sql: Sql): Promise<{ text: string; params: unknown[] }> {
     const params: unknown[] = [projectId, toSqlTimestamp(start), toSqlTimestamp(end)];
+    const months = await runRows<{ lo_us: string; hi_us: string }>(sql, WINDOW_MONTHS, params);
+    const ends = ['coalesce("end", \'infinity\') = \'infinity\''];
+    for (const [lo, hi] of mergeRanges(months.map((m) => [BigInt(m.lo_us), BigInt(m.hi_us)]))) {
+      params.push(toSqlTimestamp(lo), toSqlTimestamp(hi));
+      ends.push(`(coalesce("end", 'infinity') >= $${params.length - 1}::timestamptz AND coalesce("end", 'infinity') < $${params.length}::timestamptz)`);
+    }
     if (type) params.push(type);
-    const rows = await runRows<Row>(
-      sql,
-      `SELECT ${COLUMNS} FROM ${TABLE}
+    return {
+      text: `SELECT ${COLUMNS} FROM ${TABLE}
        WHERE project_id = $1 AND start <= $3::timestamptz AND coalesce("end", 'infinity') >= $2::timestamptz
-       ${type ? 'AND entity_type = $4' : ''}
+         AND (${ends.join(' OR ')})
+         ${type ? `AND entity_type = $${params.length}` : ''}
        ORDER BY start, id`,
       params,
-    );
-    return rows.map(toVersion);
+    };
   }
 
   async listEntity(entityId: string, sql: Sql = this.db): Promise<Version[]> {

@@ -1,4 +1,6 @@
 import { AlmanachVersionPartitions1763801950000 } from '../../migrations/1763801950000-AlmanachVersionPartitions';
+import { AlmanachVersionFloor1763801980000 } from '../../migrations/1763801980000-AlmanachVersionFloor';
+import { AlmanachRepository } from '../../src/almanach/almanach.repository';
 import { HistoryPartitionsLoop } from '../../src/almanach/partitions/history-partitions.loop';
 import { parsePrometheusText } from '../support/prometheus-text';
 import { useTestApp } from '../support/test-app';
@@ -84,6 +86,9 @@ describe('Almanach history partitions (reports.md 7.3)', () => {
       `SELECT tgname FROM pg_trigger WHERE tgrelid = 'almanach_entity_version'::regclass AND NOT tgisinternal ORDER BY 1`,
     );
     expect(triggers.map((x) => x.tgname)).toEqual([
+      'almanach_floor_insert',
+      'almanach_floor_truncate',
+      'almanach_floor_update',
       'almanach_tally_delete',
       'almanach_tally_insert',
       'almanach_tally_truncate',
@@ -209,5 +214,146 @@ describe('Almanach history partitions (reports.md 7.3)', () => {
     expect(plan).not.toContain(partitionOf(month(-1)));
     expect(plan).not.toContain('almanach_entity_version_2019_03');
     // The default partition may hold any month without a partition, so it is never pruned: the worker keeps it empty.
+  });
+
+  /** Micros of an ISO instant. */
+  const us = (iso: string) => BigInt(Date.parse(iso)) * 1000n;
+  /** The history partitions the plan of listWindow's statement for `project` and [start, end] reads. */
+  const partitionsRead = async (project: string, start: string, end: string): Promise<string[]> => {
+    const db = t.runtime.dataSource;
+    const statement = await t.app.get(AlmanachRepository).windowStatement(project, us(start), us(end), undefined, db);
+    const plan = (await db.query(`EXPLAIN ${statement.text}`, statement.params)).map((r: Record<string, string>) => Object.values(r)[0]).join('\n');
+    return [...new Set<string>(plan.match(/almanach_entity_version_\w+/g) ?? [])].sort();
+  };
+  /** The route's answer and the same overlap test over the whole history, unpruned: [entity, start] each. */
+  const listedAndAll = async (project: string, start: string, end: string, path = 'entities') => {
+    const res = await t.http
+      .get(`/v1/project/${project}/${path}?start=${start}&end=${end}`)
+      .set('X-Auth-Token', service)
+      .expect(200);
+    const type = path === 'instances' ? `AND entity_type = 'instance'` : path === 'volumes' ? `AND entity_type = 'volume'` : '';
+    const all: { entity_id: string; start: string }[] = await t.runtime.dataSource.query(
+      `SELECT entity_id, to_char(start AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') AS start FROM almanach_entity_version
+       WHERE project_id = $1 AND start <= $3::timestamptz AND coalesce("end", 'infinity') >= $2::timestamptz ${type} ORDER BY start, id`,
+      [project, start, end],
+    );
+    return {
+      listed: res.body.map((e: { entity_id: string; start: string }) => [e.entity_id, e.start.slice(0, 19)]),
+      all: all.map((r) => [r.entity_id, r.start]),
+    };
+  };
+
+  it('a listing of a past window reads the open partition and only the months that may hold one of its versions (almanach_version_floor)', async () => {
+    await send('post', '/v1/project/p4/instance', instance('a', '2024-06-10T00:00:00Z'), 201);
+    await send('delete', '/v1/instance/a', { date: '2024-06-20T00:00:00Z' }, 202);
+    await send('post', '/v1/project/p4/instance', instance('b', '2024-08-01T00:00:00Z'), 201);
+    await send('delete', '/v1/instance/b', { date: '2024-09-15T00:00:00Z' }, 202);
+    await send('post', '/v1/project/p4/instance', instance('c', '2024-05-01T00:00:00Z'), 201);
+    await send('put', '/v1/instance/c/resize', { date: '2024-05-15T00:00:00Z', flavor: 'm1.large' }, 200);
+    await send('delete', '/v1/instance/c', { date: '2024-11-10T00:00:00Z' }, 202);
+    await send('post', '/v1/project/p4/instance', instance('d', '2024-06-25T00:00:00Z'), 201);
+    // Another project's long version closed in September does not make p4 read September.
+    await send('post', '/v1/project/p5/instance', instance('e', '2024-01-01T00:00:00Z'), 201);
+    await send('delete', '/v1/instance/e', { date: '2024-09-20T00:00:00Z' }, 202);
+    await t.app.get(HistoryPartitionsLoop).pass();
+
+    const window = ['2024-06-01T00:00:00.000000Z', '2024-06-30T23:59:59.999999Z'] as const;
+    const read = await partitionsRead('p4', ...window);
+    expect(read).toEqual(expect.arrayContaining(['almanach_entity_version_open', 'almanach_entity_version_2024_06', 'almanach_entity_version_2024_11']));
+    // September's versions of p4 all started after June; May's all ended before it; July, August and October hold none of p4.
+    for (const month of ['2024_05', '2024_07', '2024_08', '2024_09', '2024_10']) expect(read).not.toContain(`almanach_entity_version_${month}`);
+    const june = await listedAndAll('p4', ...window);
+    expect(june.listed).toEqual([
+      ['c', '2024-05-15 00:00:00'],
+      ['a', '2024-06-10 00:00:00'],
+      ['d', '2024-06-25 00:00:00'],
+    ]);
+    expect(june.listed).toEqual(june.all);
+
+    // A start moved earlier by hand lowers September's floor: the listing reads September and finds b.
+    await t.runtime.dataSource.query(`UPDATE almanach_entity_version SET start = '2024-06-05T00:00:00Z' WHERE entity_id = 'b'`);
+    expect(await partitionsRead('p4', ...window)).toContain('almanach_entity_version_2024_09');
+    const moved = await listedAndAll('p4', ...window);
+    expect(moved.listed.map((r: string[]) => r[0])).toEqual(['c', 'b', 'a', 'd']);
+    expect(moved.listed).toEqual(moved.all);
+
+    // A window of months with no partition yet (the default partition) and one with no floor at all still answer in full.
+    await send('post', '/v1/project/p4/instance', instance('f', '2019-02-01T00:00:00Z'), 201);
+    await send('delete', '/v1/instance/f', { date: '2019-04-01T00:00:00Z' }, 202);
+    const old = await listedAndAll('p4', '2019-03-01T00:00:00.000000Z', '2019-03-02T00:00:00.000000Z');
+    expect(old.listed).toEqual([['f', '2019-02-01 00:00:00']]);
+    expect((await listedAndAll('p-none', ...window)).listed).toEqual([]);
+  });
+
+  it('the floor migration fills the floors of an existing history and a TRUNCATE empties them', async () => {
+    await send('post', '/v1/project/p6/instance', instance('g', '2024-03-03T00:00:00Z'), 201);
+    await send('put', '/v1/instance/g/resize', { date: '2024-03-20T00:00:00Z', flavor: 'm1.large' }, 200);
+    await send('delete', '/v1/instance/g', { date: '2024-05-02T00:00:00Z' }, 202);
+    await send('post', '/v1/project/p6/instance', instance('h', '2024-04-30T00:00:00Z'), 201);
+    await send('delete', '/v1/instance/h', { date: '2024-05-01T00:00:00Z' }, 202);
+    const db = t.runtime.dataSource;
+    const floors = async () =>
+      (
+        await db.query(
+          `SELECT project_id, to_char(lo AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS lo, to_char(hi AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS hi,
+                  to_char(min(min_start) AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS floor
+           FROM almanach_version_floor GROUP BY 1, 2, 3 ORDER BY 1, 2`,
+        )
+      ).map((r: Record<string, string>) => Object.values(r));
+    const kept = [
+      ['p6', '2024-03-01', '2024-04-01', '2024-03-03'],
+      ['p6', '2024-05-01', '2024-06-01', '2024-03-20'],
+    ];
+    expect(await floors()).toEqual(kept);
+    const migration = new AlmanachVersionFloor1763801980000();
+    await db.transaction(async (m) => migration.down(m.queryRunner!));
+    await db.transaction(async (m) => migration.up(m.queryRunner!));
+    expect(await floors()).toEqual(kept);
+    const may = await listedAndAll('p6', '2024-04-15T00:00:00.000000Z', '2024-04-16T00:00:00.000000Z');
+    expect(may.listed.map((r: string[]) => r[0])).toEqual(['g']);
+    await db.query(`TRUNCATE almanach_entity_version`);
+    expect(await floors()).toEqual([]);
+  });
+
+  it('random histories: every listing answers what the whole history holds, for random windows, with and without the type filter', async () => {
+    // A seeded generator, so that a failure can be replayed (the seed is in the test's name of the failing expectation).
+    const seed = Number(process.env.FLOOR_TEST_SEED ?? Date.now() % 100000);
+    let state = seed;
+    const random = () => {
+      state = (state * 1103515245 + 12345) % 2147483648;
+      return state / 2147483648;
+    };
+    const day = (n: number) => new Date(Date.UTC(2023, 0, 1) + n * 86_400_000).toISOString().replace('.000Z', '.000000Z');
+    const projects = ['r1', 'r2', 'r3'];
+    for (let e = 0; e < 24; e++) {
+      const project = projects[e % 3];
+      const volume = e % 4 === 3;
+      let at = Math.floor(random() * 900);
+      if (volume) {
+        await t.http.post(`/v1/project/${project}/volume`).set('X-Auth-Token', service)
+          .send({ volume_id: `rv${e}`, start: day(at), volume_type: null, size: 10, volume_name: `rv${e}`, attached_to: [] }).expect(201);
+      } else {
+        await send('post', `/v1/project/${project}/instance`, instance(`ri${e}`, day(at)), 201);
+      }
+      const changes = Math.floor(random() * 4);
+      for (let c = 0; c < changes; c++) {
+        at += 1 + Math.floor(random() * 120);
+        if (volume) await send('put', `/v1/volume/rv${e}/resize`, { date: day(at), size: 10 + c + 1 }, 200);
+        else await send('put', `/v1/instance/ri${e}/resize`, { date: day(at), flavor: c % 2 ? 'm1.small' : 'm1.large' }, 200);
+      }
+      if (random() < 0.7) {
+        at += 1 + Math.floor(random() * 300);
+        await send('delete', volume ? `/v1/volume/rv${e}` : `/v1/instance/ri${e}`, { date: day(at) }, 202);
+      }
+      // Half of the history is written before the partitions of its months exist (the default partition).
+      if (e === 12) await t.app.get(HistoryPartitionsLoop).pass();
+    }
+    for (let w = 0; w < 40; w++) {
+      const from = Math.floor(random() * 1300);
+      const to = from + Math.floor(random() * (w % 2 ? 20 : 200));
+      const path = ['entities', 'instances', 'volumes'][w % 3];
+      const { listed, all } = await listedAndAll(projects[w % 3], day(from), day(to), path);
+      expect({ seed, window: [day(from), day(to), path], listed }).toEqual({ seed, window: [day(from), day(to), path], listed: all });
+    }
   });
 });
