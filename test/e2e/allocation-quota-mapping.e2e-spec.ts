@@ -22,7 +22,7 @@ describe('allocation quotas to project limits (allocations.md §10)', () => {
   let ram: number;
 
   beforeAll(async () => {
-    t = await startTestApp({ QUEUE_PREFIX: `${process.env.QUEUE_PREFIX ?? 'test'}-aqm-${randomUUID()}` });
+    t = await startTestApp({ QUEUE_PREFIX: `${process.env.QUEUE_PREFIX ?? 'test'}-aqm-${randomUUID()}` }, { dropQueueKeys: true });
     t.app.get(JobQueueService).startWorker();
   }, APP_START_TIMEOUT_MS);
   afterAll(async () => {

@@ -34,7 +34,7 @@ describe('budget threshold events and the event feed (6.6, 6.7)', () => {
   let evaluator: ThresholdEvaluator;
 
   beforeAll(async () => {
-    t = await startTestApp({ QUEUE_PREFIX: `test-events-${randomUUID()}`, REPORT_TIME_ZONE: 'UTC', CLOUD_SITE: 'cloud' });
+    t = await startTestApp({ QUEUE_PREFIX: `test-events-${randomUUID()}`, REPORT_TIME_ZONE: 'UTC', CLOUD_SITE: 'cloud' }, { dropQueueKeys: true });
     // The live evaluator runs when a test says so: its 30 s loop would make "not yet" checks a race.
     await t.app.get(EventsLoops).stop();
     // With Redis the app consumes too (the close_period job), as a worker does.

@@ -41,7 +41,7 @@ describe('webhooks and the events queue (6.7)', () => {
 
   beforeAll(async () => {
     prefix = `test-webhooks-${randomUUID()}`;
-    t = await startTestApp({ QUEUE_PREFIX: prefix, REPORT_TIME_ZONE: 'UTC', CLOUD_SITE: 'cloud' });
+    t = await startTestApp({ QUEUE_PREFIX: prefix, REPORT_TIME_ZONE: 'UTC', CLOUD_SITE: 'cloud' }, { dropQueueKeys: true });
     db = t.app.get(DataSource);
     settings = t.app.get(EventDeliverySettings, { strict: false });
     // With Redis the app consumes as a worker does: the event loops run here.

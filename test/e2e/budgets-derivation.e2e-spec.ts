@@ -20,7 +20,7 @@ describe('budget derivation from approvals in force (reports.md 6.1)', () => {
   let t: TestApp;
 
   beforeAll(async () => {
-    t = await startTestApp({ QUEUE_PREFIX: `${process.env.QUEUE_PREFIX ?? 'test'}-bud-${randomUUID()}`, REPORT_TIME_ZONE: 'UTC' });
+    t = await startTestApp({ QUEUE_PREFIX: `${process.env.QUEUE_PREFIX ?? 'test'}-bud-${randomUUID()}`, REPORT_TIME_ZONE: 'UTC' }, { dropQueueKeys: true });
     t.app.get(JobQueueService).startWorker();
   }, APP_START_TIMEOUT_MS);
   afterAll(async () => {

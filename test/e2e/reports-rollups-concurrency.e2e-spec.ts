@@ -24,7 +24,7 @@ const CELL_TABLES = {
 
 maybe('reports rollups: two worker processes drain like one (real processes)', () => {
   const prefix = `test-rollups-${randomUUID()}`;
-  const t = useTestApp({ REPORT_TIME_ZONE: 'Europe/Berlin', QUEUE_PREFIX: prefix });
+  const t = useTestApp({ REPORT_TIME_ZONE: 'Europe/Berlin', QUEUE_PREFIX: prefix }, { dropQueueKeys: true });
   const children: ChildProcess[] = [];
 
   beforeAll(() => {
