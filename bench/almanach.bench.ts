@@ -21,7 +21,7 @@ const CONCURRENCY = 50;
 const EXPLAINED = Number(process.env.BENCH_ALMANACH_EXPLAINED ?? 50);
 const PGBENCH = process.env.BENCH_PGBENCH ?? '/usr/bin/pgbench';
 const PGBENCH_SECONDS = Number(process.env.BENCH_ALMANACH_PGBENCH_SECONDS ?? 20);
-const PGBENCH_PROJECTS = Number(process.env.BENCH_ALMANACH_PGBENCH_PROJECTS ?? 200);
+const PGBENCH_PROJECTS = Number(process.env.BENCH_ALMANACH_PGBENCH_PROJECTS ?? 100);
 const BACKDATED = Number(process.env.BENCH_ALMANACH_BACKDATED ?? 30);
 
 /** The window every listing asks for (the route's `start`/`end`, both inclusive). */
@@ -59,7 +59,7 @@ async function listingStatements(sql: Client, project: string): Promise<{ months
  *    pgbench (BENCH_PGBENCH, /usr/bin/pgbench) running the route's
  *    transaction (months query and listing, REPEATABLE READ) with 50 clients
  *    for BENCH_ALMANACH_PGBENCH_SECONDS (20 s), one of
- *    BENCH_ALMANACH_PGBENCH_PROJECTS (200) listed projects at random each
+ *    BENCH_ALMANACH_PGBENCH_PROJECTS (100; pgbench takes 128 scripts at most) listed projects at random each
  *    time: its tps and latency average, and p50/p99 from its
  *    per-transaction log (--log).
  * 4. Grows the history to BENCH_ALMANACH_GROWN_VERSIONS (6M; 0 skips) without
@@ -426,7 +426,7 @@ async function pgbench(databaseUrl: string, sql: Client): Promise<{ tps: number;
     // One script per sampled listed project (pgbench picks one at random per transaction): the route's
     // transaction, its months query and its listing, as the API sends them for that project.
     const scripts: string[] = [];
-    for (let k = 0; k < Math.min(PGBENCH_PROJECTS, PROJECTS); k++) {
+    for (let k = 0; k < Math.min(PGBENCH_PROJECTS, PROJECTS, 128); k++) {
       const { months, listing } = await listingStatements(sql, `project-${(k * 7919) % PROJECTS}`);
       const script = join(dir, `listing-${k}.sql`);
       writeFileSync(script, `BEGIN ISOLATION LEVEL REPEATABLE READ;\n${months};\n${listing};\nCOMMIT;\n`);
