@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { LRUCache } from 'lru-cache';
 import { DataSource } from 'typeorm';
 import { runCount, runOne, runRows, Sql } from '../database/query-result';
 import { Micros, toSqlTimestamp } from './almanach-dates';
@@ -54,14 +55,49 @@ function toVersion(row: Row): Version {
   };
 }
 
+/** A month of version ends [lo, hi) of a project, and a time at or before the start of each of its closed versions. */
+export interface Floor {
+  lo: Micros;
+  hi: Micros;
+  minStart: Micros;
+}
+
 /**
- * The months of version ends of project $1 that may hold a version
- * overlapping [$2, $3]: those whose floor is at or before $3 and that end
- * after $2 (migrations/1763801980000-AlmanachVersionFloor.ts).
+ * The listing of [start, end] given a project's floors: versions of the open
+ * partition and of the months whose floor is at or before the window's end
+ * and that end after its start (adjacent months merged), each row with
+ * `stale`: whether this snapshot holds a floor of the window that those
+ * months do not cover (then the floors given were out of date). One row of
+ * nulls but `stale` when no version matches.
  */
-export const WINDOW_MONTHS = `SELECT ${micros('lo')} AS lo_us, ${micros('hi')} AS hi_us FROM ${FLOOR}
-  WHERE project_id = $1 AND min_start <= $3::timestamptz AND hi > $2::timestamptz
-  GROUP BY lo, hi ORDER BY lo, hi`;
+export function windowListing(projectId: string, start: Micros, end: Micros, type: EntityType | undefined, floors: Floor[]): { text: string; params: unknown[] } {
+  const params: unknown[] = [projectId, toSqlTimestamp(start), toSqlTimestamp(end)];
+  const ends = [`coalesce("end", 'infinity') = 'infinity'`];
+  const covered = ['false'];
+  for (const [lo, hi] of mergeRanges(floors.filter((f) => f.minStart <= end && f.hi > start).map((f) => [f.lo, f.hi]))) {
+    params.push(toSqlTimestamp(lo), toSqlTimestamp(hi));
+    const [a, b] = [`$${params.length - 1}::timestamptz`, `$${params.length}::timestamptz`];
+    ends.push(`(coalesce("end", 'infinity') >= ${a} AND coalesce("end", 'infinity') < ${b})`);
+    covered.push(`(f.lo >= ${a} AND f.hi <= ${b})`);
+  }
+  if (type) params.push(type);
+  return {
+    text: `SELECT s.stale, v.* FROM (
+         SELECT EXISTS (
+           SELECT 1 FROM ${FLOOR} f
+           WHERE f.project_id = $1 AND f.min_start <= $3::timestamptz AND f.hi > $2::timestamptz AND NOT (${covered.join(' OR ')})
+         ) AS stale
+       ) AS s
+       LEFT JOIN LATERAL (
+         SELECT ${COLUMNS}, start AS sort_start, id AS sort_id FROM ${TABLE}
+         WHERE project_id = $1 AND start <= $3::timestamptz AND coalesce("end", 'infinity') >= $2::timestamptz
+           AND (${ends.join(' OR ')})
+           ${type ? `AND entity_type = $${params.length}` : ''}
+       ) AS v ON true
+       ORDER BY v.sort_start, v.sort_id`,
+    params,
+  };
+}
 
 /** Ranges [lo, hi) sorted by lo, overlapping or touching ones merged. */
 export function mergeRanges(ranges: [Micros, Micros][]): [Micros, Micros][] {
@@ -84,6 +120,9 @@ export type NewVersion = Omit<Version, 'id' | 'processed' | 'end'> & { end?: Mic
  */
 @Injectable()
 export class AlmanachRepository {
+  /** Each project's month floors as last read (listWindow), about 100,000 months in all at most. */
+  private readonly floors = new LRUCache<string, Floor[]>({ max: 20_000, maxSize: 100_000, sizeCalculation: (f) => Math.max(1, f.length) });
+
   constructor(private readonly db: DataSource) {}
 
   /** Serialises every write to one key (an entity id, or `volume_type:<id>`) for the rest of the transaction. */
@@ -175,41 +214,62 @@ export class AlmanachRepository {
 
   /**
    * Every version of a project overlapping [start, end], both inclusive
-   * (almanach-v1.md 5.6), read in one REPEATABLE READ snapshot: first the
-   * months of version ends that may hold one (almanach_version_floor), then
-   * the versions of the open partition and of those months only.
+   * (almanach-v1.md 5.6): the versions of the open partition and of the
+   * months of version ends that may hold one (almanach_version_floor), so the
+   * planner reads no other month.
+   *
+   * The project's floors are kept per process (LRU). The one statement that
+   * lists also says whether its own snapshot holds a floor of the window that
+   * the months read do not cover; if so the floors are read again and the
+   * listing runs again (twice at most, then both in one REPEATABLE READ
+   * snapshot). An answer is therefore always that of one snapshot: every
+   * closed version visible there has a floor visible there (written in its
+   * transaction), and a floor covered by the months read means its version's
+   * month was read. With `sql` (a caller's transaction), the floors are read
+   * in it.
    */
   async listWindow(projectId: string, start: Micros, end: Micros, type?: EntityType, sql?: Sql): Promise<Version[]> {
-    const read = async (tx: Sql) => {
-      const statement = await this.windowStatement(projectId, start, end, type, tx);
-      return (await runRows<Row>(tx, statement.text, statement.params)).map(toVersion);
-    };
-    return sql ? read(sql) : this.db.transaction('REPEATABLE READ', read);
+    if (sql) return (await this.readWindow(projectId, start, end, type, await this.readFloors(projectId, sql), sql)).versions;
+    for (let attempt = 0; attempt < 2; attempt++) {
+      let floors = this.floors.get(projectId);
+      if (!floors) {
+        floors = await this.readFloors(projectId, this.db);
+        this.floors.set(projectId, floors);
+      }
+      const { versions, stale } = await this.readWindow(projectId, start, end, type, floors, this.db);
+      if (!stale) return versions;
+      this.floors.delete(projectId);
+    }
+    return this.db.transaction('REPEATABLE READ', (tx) => this.listWindow(projectId, start, end, type, tx));
   }
 
-  /**
-   * The statement listWindow runs (exposed for the plan test): the window's
-   * overlap test, and the version ends allowed to the open one (infinity) and
-   * to the months whose floor is at or before the window's end, adjacent
-   * months merged, so the planner reads no other partition.
-   */
+  /** The statement listWindow runs, the project's floors read now (for the plan test and the bench). */
   async windowStatement(projectId: string, start: Micros, end: Micros, type: EntityType | undefined, sql: Sql): Promise<{ text: string; params: unknown[] }> {
-    const params: unknown[] = [projectId, toSqlTimestamp(start), toSqlTimestamp(end)];
-    const months = await runRows<{ lo_us: string; hi_us: string }>(sql, WINDOW_MONTHS, params);
-    const ends = ['coalesce("end", \'infinity\') = \'infinity\''];
-    for (const [lo, hi] of mergeRanges(months.map((m) => [BigInt(m.lo_us), BigInt(m.hi_us)]))) {
-      params.push(toSqlTimestamp(lo), toSqlTimestamp(hi));
-      ends.push(`(coalesce("end", 'infinity') >= $${params.length - 1}::timestamptz AND coalesce("end", 'infinity') < $${params.length}::timestamptz)`);
-    }
-    if (type) params.push(type);
-    return {
-      text: `SELECT ${COLUMNS} FROM ${TABLE}
-       WHERE project_id = $1 AND start <= $3::timestamptz AND coalesce("end", 'infinity') >= $2::timestamptz
-         AND (${ends.join(' OR ')})
-         ${type ? `AND entity_type = $${params.length}` : ''}
-       ORDER BY start, id`,
-      params,
-    };
+    return windowListing(projectId, start, end, type, await this.readFloors(projectId, sql));
+  }
+
+  private async readWindow(
+    projectId: string,
+    start: Micros,
+    end: Micros,
+    type: EntityType | undefined,
+    floors: Floor[],
+    sql: Sql,
+  ): Promise<{ versions: Version[]; stale: boolean }> {
+    const statement = windowListing(projectId, start, end, type, floors);
+    const rows = await runRows<Row & { stale: boolean }>(sql, statement.text, statement.params);
+    return { versions: rows.filter((r) => r.id !== null).map(toVersion), stale: rows[0]?.stale ?? true };
+  }
+
+  /** A project's month floors, the lowest per month (almanach_version_floor). */
+  private async readFloors(projectId: string, sql: Sql): Promise<Floor[]> {
+    const rows = await runRows<{ lo_us: string; hi_us: string; min_start_us: string }>(
+      sql,
+      `SELECT ${micros('lo')} AS lo_us, ${micros('hi')} AS hi_us, (floor(extract(epoch FROM min(min_start)) * 1000000))::bigint::text AS min_start_us
+       FROM ${FLOOR} WHERE project_id = $1 GROUP BY lo, hi ORDER BY lo, hi`,
+      [projectId],
+    );
+    return rows.map((r) => ({ lo: BigInt(r.lo_us), hi: BigInt(r.hi_us), minStart: BigInt(r.min_start_us) }));
   }
 
   async listEntity(entityId: string, sql: Sql = this.db): Promise<Version[]> {
