@@ -305,7 +305,8 @@ export class AlmanachService {
         `Entity ${entityId} already exists as an active ${open.entityType} of another project or type`,
       );
     }
-    const latestEnd = await this.versions.latestEnd(entityId, m);
+    // Only a refused create needs the latest end itself (for its message).
+    const latestEnd = (await this.versions.endsAfter(entityId, start, m)) ? await this.versions.latestEnd(entityId, m) : null;
     if (latestEnd !== null && start < latestEnd) {
       throw new DomainError(
         AlmanachError.Conflict,

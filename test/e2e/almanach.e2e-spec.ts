@@ -291,8 +291,14 @@ describe('Almanach v1', () => {
     it('re-creates a deleted entity after its end, and refuses a start before that end with 409', async () => {
       await createInstance('i1', '2016-01-01T00:00:00Z');
       await as(service).delete('/v1/instance/i1', { date: '2016-01-02T00:00:00Z' }).expect(202);
-      await as(service).post(`/v1/project/${P}/instance`, instanceBody('i1', '2016-01-01T12:00:00Z')).expect(409);
+      const refused = await as(service).post(`/v1/project/${P}/instance`, instanceBody('i1', '2016-01-01T12:00:00Z')).expect(409);
+      expect(JSON.stringify(refused.body)).toContain('before its previous end 2016-01-02');
       await createInstance('i1', '2016-01-03T00:00:00Z');
+      // A start exactly at the previous end is no overlap.
+      await createInstance('i2', '2016-01-01T00:00:00Z');
+      await as(service).delete('/v1/instance/i2', { date: '2016-01-02T00:00:00Z' }).expect(202);
+      await createInstance('i2', '2016-01-02T00:00:00Z');
+      expect(await history('i2')).toHaveLength(2);
       const versions = await history('i1');
       expect(versions.map((v) => [v.start, v.end])).toEqual([
         ['2016-01-01 00:00:00+00:00', '2016-01-02 00:00:00+00:00'],
