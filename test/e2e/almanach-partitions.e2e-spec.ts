@@ -3,7 +3,8 @@ import { AlmanachVersionFloor1763801980000 } from '../../migrations/176380198000
 import { AlmanachRepository } from '../../src/almanach/almanach.repository';
 import { HistoryPartitionsLoop } from '../../src/almanach/partitions/history-partitions.loop';
 import { parsePrometheusText } from '../support/prometheus-text';
-import { useTestApp } from '../support/test-app';
+import { Client } from 'pg';
+import { realServers, useTestApp } from '../support/test-app';
 
 /**
  * The Almanach history partitioned by time (reports.md §7.3; issue 14):
@@ -370,4 +371,33 @@ describe('Almanach history partitions (reports.md 7.3)', () => {
       }
     }
   });
+
+  const real = realServers.database ? it : it.skip;
+  if (!realServers.database) console.log('the concurrent floor writers test is skipped: it needs real PostgreSQL (set DATABASE_URL) for a second connection');
+
+  real('two writers closing versions of the same project and month never wait for each other over the floors (PostgreSQL)', async () => {
+    await send('post', '/v1/project/p7/instance', instance('j1', '2024-02-01T00:00:00Z'), 201);
+    await send('post', '/v1/project/p7/instance', instance('j2', '2024-01-01T00:00:00Z'), 201);
+    const other = new Client({ connectionString: process.env.DATABASE_URL, application_name: 'floor-writer' });
+    await other.connect();
+    try {
+      // The other writer closes j1 in March and keeps its transaction open: its March floor row is uncommitted.
+      await other.query('BEGIN');
+      await other.query(`UPDATE almanach_entity_version SET "end" = '2024-03-10T00:00:00Z' WHERE entity_id = 'j1' AND "end" IS NULL`);
+      // The API closes j2 in March too (an earlier start: a lower floor of the same month) and answers at once.
+      await send('delete', '/v1/instance/j2', { date: '2024-03-05T00:00:00Z' }, 202);
+      await other.query('COMMIT');
+    } finally {
+      await other.query('ROLLBACK').catch(() => undefined);
+      await other.end();
+    }
+    const floors = await t.runtime.dataSource.query(
+      `SELECT to_char(min_start AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS floor FROM almanach_version_floor WHERE project_id = 'p7' ORDER BY 1`,
+    );
+    // Both rows are there (no upsert, no unique key); the listing takes the lower.
+    expect(floors.map((r: { floor: string }) => r.floor)).toEqual(['2024-01-01', '2024-02-01']);
+    const listed = await listedAndAll('p7', '2024-01-15T00:00:00.000000Z', '2024-01-16T00:00:00.000000Z');
+    expect(listed.listed).toEqual([['j2', '2024-01-01 00:00:00']]);
+    expect(listed.listed).toEqual(listed.all);
+  }, 30_000);
 });
