@@ -1,12 +1,11 @@
 import { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
-import { Client } from 'pg';
 import { QUEUE_NAME } from '../../src/queue/job-payloads';
 import { startUsageApp } from '../support/amie';
 import { correctPrice, createPriceList } from '../support/pricing';
 import { almanach, drainRollups } from '../support/reports';
-import { buildDist, startDist, stopProcess as stop, until, untilLockWaiters } from '../support/processes';
+import { buildDist, startDist, stopProcess as stop, jobProgress, killWhileHoldingJob, until } from '../support/processes';
 import { ADMIN_TOKEN, TestApp } from '../support/test-app';
 
 /**
@@ -70,24 +69,17 @@ maybe('re-rate durability (real processes)', () => {
     children.push(first);
     const created = await t.http.post('/admin/reports/rerate').set('X-Auth-Token', ADMIN_TOKEN).send({ period: '2025', reason: 'durability' }).expect(202);
     const id: string = created.body.id;
-    const row = async () => (await t.runtime.dataSource.query(`SELECT state, progress_total::int AS total, progress_done::int AS done FROM report_job WHERE id = $1`, [id]))[0];
+    const row = () => jobProgress(t.runtime.dataSource, id);
 
     await until('the first chunks to finish', async () => (await row()).done > 0, 60_000, 5);
-    const holder = new Client({ connectionString: process.env.DATABASE_URL });
-    await holder.connect();
     const queue = new Queue(QUEUE_NAME, { connection: t.runtime.queue.redis!, prefix });
     try {
-      // Hold the job row: the worker's next chunk waits for it inside its transaction.
-      await holder.query('BEGIN');
-      await holder.query('SELECT id FROM report_job WHERE id = $1 FOR UPDATE', [id]);
-      const held = await row();
+      // Killed while its next chunk waits on the job row inside its transaction.
+      const held = await killWhileHoldingJob(t.runtime.dataSource, id, () => stop(first, 'SIGKILL'));
       expect(held.state).toBe('running');
       expect(held.total).toBe(365 * PROJECTS.length);
       expect(held.done).toBeGreaterThan(0);
       expect(held.done).toBeLessThan(held.total);
-      await untilLockWaiters(t.runtime.dataSource, 1, 'the worker to wait on the job row');
-      await stop(first, 'SIGKILL');
-      await holder.query('COMMIT');
       expect(await row()).toEqual(held);
 
       children.push(startDist('worker', env));
@@ -107,7 +99,6 @@ maybe('re-rate durability (real processes)', () => {
         runs: months.map((month) => ({ month, run: 'job', cells: 20 * new Date(Date.UTC(2025, Number(month.slice(5)), 0)).getUTCDate() })),
       });
     } finally {
-      await holder.end().catch(() => undefined);
       await queue.close();
     }
     const [{ live, old }] = await t.runtime.dataSource.query(

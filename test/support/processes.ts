@@ -1,6 +1,8 @@
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { Client } from 'pg';
+import { DataSource } from 'typeorm';
 
 /**
  * The real processes of the durability, concurrency and start-up suites: the
@@ -125,4 +127,39 @@ export async function untilLockWaiters(db: { query(sql: string): Promise<{ waiti
     );
     return waiting >= n;
   }, timeoutMs);
+}
+
+/** A report job's state and progress, as `report_job` holds them. */
+export interface JobProgress {
+  state: string;
+  total: number;
+  done: number;
+}
+
+export async function jobProgress(db: DataSource, id: string): Promise<JobProgress> {
+  const [row]: JobProgress[] = await db.query(`SELECT state, progress_total::int AS total, progress_done::int AS done FROM report_job WHERE id = $1`, [id]);
+  return row;
+}
+
+/**
+ * Kills a worker in the middle of a chunk of job `id`: holds the job row FOR
+ * UPDATE from a connection of its own, waits until the worker's next chunk
+ * waits on it inside its transaction, runs `kill` (SIGKILL the worker), then
+ * releases the row. Answers the job's progress as it was while held, which
+ * the killed chunk must not have changed (the caller checks both).
+ */
+export async function killWhileHoldingJob(db: DataSource, id: string, kill: () => Promise<void>): Promise<JobProgress> {
+  const holder = new Client({ connectionString: process.env.DATABASE_URL });
+  await holder.connect();
+  try {
+    await holder.query('BEGIN');
+    await holder.query('SELECT id FROM report_job WHERE id = $1 FOR UPDATE', [id]);
+    const held = await jobProgress(db, id);
+    await untilLockWaiters(db, 1, 'the worker to wait on the job row');
+    await kill();
+    await holder.query('COMMIT');
+    return held;
+  } finally {
+    await holder.end().catch(() => undefined);
+  }
 }
