@@ -15,8 +15,9 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  * `[lo, hi)`, a time at or before the start of every closed version of that
  * project ending in that month (`min_start`). A listing of `[start, end]`
  * reads only the open partition and the months with `min_start <= end` and
- * `hi > start` (AlmanachRepository.listWindow, in one REPEATABLE READ
- * snapshot with the rows), so the planner prunes every other month.
+ * `hi > start` (AlmanachRepository.listWindow: one statement, which also
+ * says whether its snapshot holds a floor of the window outside the months
+ * it read), so the planner prunes every other month.
  *
  * Kept by statement-level triggers with transition tables on every INSERT and
  * UPDATE of the history (a version closed, moved, re-dated or re-owned), in
@@ -27,8 +28,15 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  * below the new start already (no unique key, no upsert, no row lock); two
  * writers racing for the same month may both insert, and the listing takes
  * either. Months are the accounting zone's (report_clock; UTC before the
- * first start), as the partitions are; a floor row written under another
- * zone still states its own `[lo, hi)` and stays right.
+ * first start), as the partitions are, each bound the earliest instant of
+ * its local date (report_day_start: a midnight that happens twice starts the
+ * month at the first one, so every version's end falls inside its own
+ * month); a floor row written under another zone still states its own
+ * `[lo, hi)` and stays right.
+ *
+ * The triggers are the parent's: a statement aimed at a partition itself, or
+ * a bulk load with triggers off, writes no floor (nor the /v1/info tally,
+ * nor the reports' dirty keys) and must run BACKFILL afterwards.
  *
  * The migration locks the history against writes (SHARE ROW EXCLUSIVE, as
  * CREATE TRIGGER does anyway) before it reads the existing rows, so no write
@@ -58,8 +66,8 @@ export class AlmanachVersionFloor1763801980000 implements MigrationInterface {
         FROM (
           SELECT n.project_id, m.lo, m.hi, min(n.start) AS min_start
           FROM new_rows n,
-               LATERAL (SELECT date_trunc('month', n."end" AT TIME ZONE z) AS local) AS d,
-               LATERAL (SELECT d.local AT TIME ZONE z AS lo, (d.local + interval '1 month') AT TIME ZONE z AS hi) AS m
+               LATERAL (SELECT date_trunc('month', n."end" AT TIME ZONE z)::date AS first) AS d,
+               LATERAL (SELECT report_day_start(d.first, z) AS lo, report_day_start((d.first + interval '1 month')::date, z) AS hi) AS m
           WHERE n."end" IS NOT NULL AND isfinite(n."end")
           GROUP BY n.project_id, m.lo, m.hi
         ) AS k
@@ -107,8 +115,8 @@ export const BACKFILL = `
     SELECT v.project_id, m.lo, m.hi, min(v.start) AS min_start
     FROM almanach_entity_version v,
          LATERAL (SELECT coalesce((SELECT c.time_zone FROM report_clock c WHERE c.id = 1), 'UTC') AS z) AS zone,
-         LATERAL (SELECT date_trunc('month', v."end" AT TIME ZONE zone.z) AS local) AS d,
-         LATERAL (SELECT d.local AT TIME ZONE zone.z AS lo, (d.local + interval '1 month') AT TIME ZONE zone.z AS hi) AS m
+         LATERAL (SELECT date_trunc('month', v."end" AT TIME ZONE zone.z)::date AS first) AS d,
+         LATERAL (SELECT report_day_start(d.first, zone.z) AS lo, report_day_start((d.first + interval '1 month')::date, zone.z) AS hi) AS m
     WHERE v."end" IS NOT NULL AND isfinite(v."end")
     GROUP BY v.project_id, m.lo, m.hi
   ) AS k

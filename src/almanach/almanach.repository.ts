@@ -9,6 +9,8 @@ import { EntityType } from './entity-version.entity';
 const TABLE = 'almanach_entity_version';
 const TALLY = 'almanach_version_tally';
 const FLOOR = 'almanach_version_floor';
+/** Listings tried with floors that turn out stale before the one-snapshot fallback (listWindow). */
+const ATTEMPTS = 3;
 
 /** Exact microseconds of a timestamptz column, as text (pg returns bigint as text). */
 const micros = (column: string) => `(floor(extract(epoch FROM "${column}") * 1000000))::bigint::text`;
@@ -236,25 +238,27 @@ export class AlmanachRepository {
    * The project's floors are kept per process (LRU). The one statement that
    * lists also says whether its own snapshot holds a floor of the window that
    * the months read do not cover; if so the floors are read again and the
-   * listing runs again (twice at most, then both in one REPEATABLE READ
-   * snapshot). An answer is therefore always that of one snapshot: every
-   * closed version visible there has a floor visible there (written in its
-   * transaction), and a floor covered by the months read means its version's
-   * month was read. With `sql` (a caller's transaction), the floors are read
-   * in it.
+   * listing runs again (three attempts in all), then floors and listing run
+   * in one REPEATABLE READ snapshot, where they cannot disagree. An answer is
+   * therefore always that of one snapshot: every closed version visible there
+   * has a floor visible there (written in its transaction), and a floor
+   * covered by the months read means its version's month was read. With
+   * `sql` (a caller's transaction) the floors are read in it, never from the
+   * cache, with the same check: in READ COMMITTED a write can commit between
+   * the two statements, and three stale answers in a row are an error.
    */
   async listWindow(projectId: string, start: Micros, end: Micros, type?: EntityType, sql?: Sql): Promise<Version[]> {
-    if (sql) return (await this.readWindow(projectId, start, end, type, await this.readFloors(projectId, sql), sql)).versions;
-    for (let attempt = 0; attempt < 2; attempt++) {
-      let floors = this.floors.get(projectId);
+    for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+      let floors = sql ? undefined : this.floors.get(projectId);
       if (!floors) {
-        floors = await this.readFloors(projectId, this.db);
-        this.floors.set(projectId, floors);
+        floors = await this.readFloors(projectId, sql ?? this.db);
+        if (!sql) this.floors.set(projectId, floors);
       }
-      const { versions, stale } = await this.readWindow(projectId, start, end, type, floors, this.db);
+      const { versions, stale } = await this.readWindow(projectId, start, end, type, floors, sql ?? this.db);
       if (!stale) return versions;
-      this.floors.delete(projectId);
+      if (!sql) this.floors.delete(projectId);
     }
+    if (sql) throw new Error(`the month floors of project ${projectId} changed during each of ${ATTEMPTS} listings`);
     return this.db.transaction('REPEATABLE READ', (tx) => this.listWindow(projectId, start, end, type, tx));
   }
 
