@@ -1,10 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { Queue } from 'bullmq';
 import { AppConfig } from '../../src/config/app-config';
 import { JsonNestLogger, createRootLogger } from '../../src/logging/logger';
-import { QUEUE_NAME } from '../../src/queue/job-payloads';
 import { JobQueueService } from '../../src/queue/job-queue.service';
 import { Runtime } from '../../src/runtime';
 import { WorkerModule } from '../../src/worker.module';
@@ -49,10 +47,11 @@ export async function openTestWorker(overrides: Record<string, string | undefine
     },
     async close() {
       await worker.stop();
-      if (runtime.queue.redis) {
-        const queue = new Queue(QUEUE_NAME, { connection: runtime.queue.redis, prefix });
-        await queue.obliterate({ force: true }).catch(() => undefined);
-        await queue.close();
+      // Every key of this run's own prefix (BullMQ's obliterate left `events:meta`), as test-app.ts does.
+      const redis = runtime.queue.redis;
+      if (redis && config.queuePrefix === prefix) {
+        const keys = await redis.keys(`${prefix}:*`);
+        if (keys.length) await redis.del(...keys);
       }
       await runtime.close();
     },
