@@ -59,22 +59,9 @@ export class AlmanachVersionFloor1763801980000 implements MigrationInterface {
     await queryRunner.query(`
       CREATE FUNCTION almanach_floor_note() RETURNS trigger LANGUAGE plpgsql SET jit = off AS $$
       DECLARE
-        z text := coalesce((SELECT c.time_zone FROM report_clock c WHERE c.id = 1), 'UTC');
+        z text := ${ZONE};
       BEGIN
-        INSERT INTO almanach_version_floor (project_id, lo, hi, min_start)
-        SELECT k.project_id, k.lo, k.hi, k.min_start
-        FROM (
-          SELECT n.project_id, m.lo, m.hi, min(n.start) AS min_start
-          FROM new_rows n,
-               LATERAL (SELECT date_trunc('month', n."end" AT TIME ZONE z)::date AS first) AS d,
-               LATERAL (SELECT report_day_start(d.first, z) AS lo, report_day_start((d.first + interval '1 month')::date, z) AS hi) AS m
-          WHERE n."end" IS NOT NULL AND isfinite(n."end")
-          GROUP BY n.project_id, m.lo, m.hi
-        ) AS k
-        WHERE NOT EXISTS (
-          SELECT 1 FROM almanach_version_floor f WHERE f.project_id = k.project_id AND f.lo = k.lo AND f.min_start <= k.min_start
-        )
-        ORDER BY k.project_id, k.lo;
+        ${noteFloors('new_rows', 'z')};
         RETURN NULL;
       END $$`);
     await queryRunner.query(`
@@ -102,22 +89,36 @@ export class AlmanachVersionFloor1763801980000 implements MigrationInterface {
   }
 }
 
+/** The accounting zone (report_clock's; UTC before the first start), whose months the floors are. */
+const ZONE = `coalesce((SELECT c.time_zone FROM report_clock c WHERE c.id = 1), 'UTC')`;
+
 /**
- * The floors of the history as it is: per (project, month of ends), the
- * earliest start, unless a floor at or below it is there already. Also what a
- * bulk load that bypassed the triggers (session_replication_role = replica,
- * DISABLE TRIGGER) runs afterwards; running it again adds nothing.
+ * Adds the floors of the history rows of `source`: per (project, month of
+ * ends in `zone`, bounded by the earliest instants of their local dates) the
+ * earliest start, unless a floor at or below it is there already. The
+ * trigger runs it on a statement's new rows, the backfill on the whole
+ * history.
  */
-export const BACKFILL = `
-  INSERT INTO almanach_version_floor (project_id, lo, hi, min_start)
-  SELECT k.project_id, k.lo, k.hi, k.min_start
-  FROM (
-    SELECT v.project_id, m.lo, m.hi, min(v.start) AS min_start
-    FROM almanach_entity_version v,
-         LATERAL (SELECT coalesce((SELECT c.time_zone FROM report_clock c WHERE c.id = 1), 'UTC') AS z) AS zone,
-         LATERAL (SELECT date_trunc('month', v."end" AT TIME ZONE zone.z)::date AS first) AS d,
-         LATERAL (SELECT report_day_start(d.first, zone.z) AS lo, report_day_start((d.first + interval '1 month')::date, zone.z) AS hi) AS m
-    WHERE v."end" IS NOT NULL AND isfinite(v."end")
-    GROUP BY v.project_id, m.lo, m.hi
-  ) AS k
-  WHERE NOT EXISTS (SELECT 1 FROM almanach_version_floor f WHERE f.project_id = k.project_id AND f.lo = k.lo AND f.min_start <= k.min_start)`;
+function noteFloors(source: string, zone: string): string {
+  return `INSERT INTO almanach_version_floor (project_id, lo, hi, min_start)
+        SELECT k.project_id, k.lo, k.hi, k.min_start
+        FROM (
+          SELECT v.project_id, m.lo, m.hi, min(v.start) AS min_start
+          FROM ${source} v,
+               LATERAL (SELECT date_trunc('month', v."end" AT TIME ZONE ${zone})::date AS first) AS d,
+               LATERAL (SELECT report_day_start(d.first, ${zone}) AS lo, report_day_start((d.first + interval '1 month')::date, ${zone}) AS hi) AS m
+          WHERE v."end" IS NOT NULL AND isfinite(v."end")
+          GROUP BY v.project_id, m.lo, m.hi
+        ) AS k
+        WHERE NOT EXISTS (
+          SELECT 1 FROM almanach_version_floor f WHERE f.project_id = k.project_id AND f.lo = k.lo AND f.min_start <= k.min_start
+        )
+        ORDER BY k.project_id, k.lo`;
+}
+
+/**
+ * The floors of the history as it is (noteFloors over the whole table). Also
+ * what a bulk load that bypassed the triggers (session_replication_role =
+ * replica, DISABLE TRIGGER) runs afterwards; running it again adds nothing.
+ */
+export const BACKFILL = noteFloors('almanach_entity_version', `(${ZONE})`);
