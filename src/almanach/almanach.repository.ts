@@ -12,8 +12,10 @@ const FLOOR = 'almanach_version_floor';
 /** Listings tried with floors that turn out stale before the one-snapshot fallback (listWindow). */
 const ATTEMPTS = 3;
 
-/** Exact microseconds of a timestamptz column, as text (pg returns bigint as text). */
-const micros = (column: string) => `(floor(extract(epoch FROM "${column}") * 1000000))::bigint::text`;
+/** Exact microseconds of a timestamptz expression, as text (pg returns bigint as text). */
+const microsOf = (expression: string) => `(floor(extract(epoch FROM ${expression}) * 1000000))::bigint::text`;
+/** The same of a column. */
+const micros = (column: string) => microsOf(`"${column}"`);
 
 const COLUMNS = `id::text AS id, entity_id, entity_type, project_id,
   ${micros('start')} AS start_us, ${micros('end')} AS end_us, ${micros('last_event')} AS last_event_us,
@@ -284,7 +286,7 @@ export class AlmanachRepository {
   private async readFloors(projectId: string, sql: Sql): Promise<Floor[]> {
     const rows = await runRows<{ lo_us: string; hi_us: string; min_start_us: string }>(
       sql,
-      `SELECT ${micros('lo')} AS lo_us, ${micros('hi')} AS hi_us, (floor(extract(epoch FROM min(min_start)) * 1000000))::bigint::text AS min_start_us
+      `SELECT ${micros('lo')} AS lo_us, ${micros('hi')} AS hi_us, ${microsOf('min(min_start)')} AS min_start_us
        FROM ${FLOOR} WHERE project_id = $1 GROUP BY lo, hi ORDER BY lo, hi`,
       [projectId],
     );

@@ -96,15 +96,19 @@ export async function startTestApp(overrides: Record<string, string | undefined>
     },
     async close() {
       await app.close();
-      const redis = runtime.queue.redis;
-      if (redis && (ownPrefix || options.dropQueueKeys)) {
-        const keys = await redis.keys(`${config.queuePrefix}:*`);
-        if (keys.length) await redis.del(...keys);
-      }
+      if (ownPrefix || options.dropQueueKeys) await dropPrefixKeys(runtime, config.queuePrefix);
       await runtime.close();
     },
   };
   return testApp;
+}
+
+/** Removes every key under a queue prefix from the runtime's Redis (none with the in-process queue). */
+export async function dropPrefixKeys(runtime: Runtime, prefix: string): Promise<void> {
+  const redis = runtime.queue.redis;
+  if (!redis) return;
+  const keys = await redis.keys(`${prefix}:*`);
+  if (keys.length) await redis.del(...keys);
 }
 
 /**

@@ -6,6 +6,7 @@ import { JsonNestLogger, createRootLogger } from '../../src/logging/logger';
 import { JobQueueService } from '../../src/queue/job-queue.service';
 import { Runtime } from '../../src/runtime';
 import { WorkerModule } from '../../src/worker.module';
+import { dropPrefixKeys } from './test-app';
 
 export interface TestWorker {
   runtime: Runtime;
@@ -47,12 +48,8 @@ export async function openTestWorker(overrides: Record<string, string | undefine
     },
     async close() {
       await worker.stop();
-      // Every key of this run's own prefix (BullMQ's obliterate left `events:meta`), as test-app.ts does.
-      const redis = runtime.queue.redis;
-      if (redis && config.queuePrefix === prefix) {
-        const keys = await redis.keys(`${prefix}:*`);
-        if (keys.length) await redis.del(...keys);
-      }
+      // Every key of this run's own prefix (BullMQ's obliterate left `events:meta`).
+      if (config.queuePrefix === prefix) await dropPrefixKeys(runtime, prefix);
       await runtime.close();
     },
   };
