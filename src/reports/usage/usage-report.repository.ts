@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { runOne, Sql } from '../../database/query-result';
+import { runPrepared } from '../../database/prepared';
 import { AMIE_INSTANT, AMIE_METERS, flavorOf } from '../rollups/usage-sql';
 import { dirtyCountSql, DirtyScope, dirtySinceSql } from '../rollups/dirty-sql';
 import { ReportLevel } from '../report-level';
@@ -116,25 +117,27 @@ export class UsageReportRepository {
     const ws = p.add(q.start, 'timestamptz');
     const we = p.add(q.end, 'timestamptz');
     const asOf = p.add(q.asOf, 'timestamptz');
-    const tz = p.add(q.tz, 'text');
-    const period = p.add(q.period, 'text');
-    const gran = p.add(q.granularity, 'text');
-    const projects = p.add(q.projects, 'text[]');
-    const sites = p.add(q.sites, 'text[]');
-    const sources = p.add(q.sources, 'text[]');
-    const meters = p.add(q.meters, 'text[]');
-    const flavors = p.add(q.flavors, 'text[]');
-    const volumeTypes = p.add(q.volumeTypes, 'text[]');
-    const resources = p.add(q.resources, 'text[]');
-    const recordTypes = p.add(q.recordTypes, 'text[]');
+    // A list filter that is absent leaves no trace in the text (no `$n IS NULL OR …`): the
+    // statement then has one plan per shape whatever the values, which lets it be prepared once
+    // per connection and planned generically (see `aggregate`).
+    const list = (values: string[] | null) => (values === null ? null : p.add(values, 'text[]'));
+    const projects = list(q.projects);
+    const sites = list(q.sites);
+    const sources = list(q.sources);
+    const meters = list(q.meters);
+    const flavors = list(q.flavors);
+    const volumeTypes = list(q.volumeTypes);
+    const resources = list(q.resources);
+    const recordTypes = list(q.recordTypes);
     const timeMeters = p.add(TIME_METERS, 'text[]');
     const currency = q.currency === null ? null : p.add(q.currency, 'text');
 
-    const projectOk = (col: string) => `(${projects} IS NULL OR ${col} = ANY(${projects}))`;
-    const siteOk = (col: string) => `(${sites} IS NULL OR ${col} = ANY(${sites}))`;
-    const wantsAlmanach = `(${sources} IS NULL OR ${sources} && ARRAY['instance', 'volume'])`;
-    const entityOk = `(${sources} IS NULL OR v.entity_type = ANY(${sources}))`;
-    const wantsAmie = `(${sources} IS NULL OR 'amie' = ANY(${sources}))`;
+    const anyOf = (param: string | null, test: string) => (param === null ? 'TRUE' : `(${test})`);
+    const projectOk = (col: string) => anyOf(projects, `${col} = ANY(${projects})`);
+    const siteOk = (col: string) => anyOf(sites, `${col} = ANY(${sites})`);
+    const wantsAlmanach = anyOf(sources, `${sources} && ARRAY['instance', 'volume']`);
+    const entityOk = anyOf(sources, `v.entity_type = ANY(${sources})`);
+    const wantsAmie = anyOf(sources, `'amie' = ANY(${sources})`);
     const weight = `CASE v.entity_type WHEN 'instance' THEN 1 ELSE coalesce(v.size, 0) END`;
     const almMeter = `CASE v.entity_type WHEN 'instance' THEN 'instance.time' ELSE 'volume.size' END`;
     const almKey = `CASE v.entity_type WHEN 'instance' THEN coalesce(v.flavor, '') ELSE coalesce(v.volume_type, '') END`;
@@ -143,7 +146,7 @@ export class UsageReportRepository {
     // Whether any piece is read from raw history: a statement-wide (uncorrelated) condition, so the
     // planner puts it above each raw branch as a one-time filter and a report of whole booked days
     // never starts those scans. Without it the planner may scan every version of the fleet against
-    // an empty list of cut days (its estimate of \`classified\` cannot know the list is empty): 4.4 s at
+    // an empty list of cut days (its estimate of `classified` cannot know the list is empty): 4.4 s at
     // 1M versions for a fleet month of whole days. The constant bounds beside it (the window, as
     // parameters) let the planner prune history partitions before the join (§7.3).
     const rawNeeded = `(EXISTS (SELECT 1 FROM classified WHERE kind = 'raw')
@@ -155,23 +158,7 @@ export class UsageReportRepository {
         FROM report_clock WHERE id = 1
       ),
       w AS (SELECT ${ws} AS ws, ${we} AS we, least(${we}, ${asOf}) AS we_cut, ${asOf} AS as_of),
-      buckets AS (
-        SELECT 0 AS bucket, w.ws AS bs, w.we AS be, ${period} AS label FROM w WHERE ${gran} = 'total'
-        UNION ALL
-        SELECT row_number() OVER (ORDER BY d.day)::int, greatest(w.ws, report_day_start(d.day::date, ${tz})),
-               least(w.we, report_day_start(d.day::date + 1, ${tz})),
-               CASE WHEN report_day_start(d.day::date, ${tz}) >= w.ws AND report_day_start(d.day::date + 1, ${tz}) <= w.we
-                    THEN to_char(d.day, 'YYYY-MM-DD') END
-        FROM w, generate_series(report_local_day(w.ws, ${tz}), report_local_day(w.we - interval '1 microsecond', ${tz}), interval '1 day') AS d(day)
-        WHERE ${gran} = 'day'
-        UNION ALL
-        SELECT row_number() OVER (ORDER BY m.month)::int, greatest(w.ws, report_day_start(m.month::date, ${tz})),
-               least(w.we, report_day_start((m.month + interval '1 month')::date, ${tz})),
-               CASE WHEN report_day_start(m.month::date, ${tz}) >= w.ws AND report_day_start((m.month + interval '1 month')::date, ${tz}) <= w.we
-                    THEN to_char(m.month, 'YYYY-MM') END
-        FROM w, generate_series(date_trunc('month', report_local_day(w.ws, ${tz})), date_trunc('month', report_local_day(w.we - interval '1 microsecond', ${tz})), interval '1 month') AS m(month)
-        WHERE ${gran} = 'month'
-      ),
+      buckets AS (${bucketsSql(q, p)}),
       pieces AS (
         SELECT b.bucket, d.day::date AS day,
                greatest(b.bs, report_day_start(d.day::date, c.atz)) AS ps,
@@ -272,12 +259,12 @@ export class UsageReportRepository {
       ${currency === null ? UNRATED : ratedCte(currency)},
       f AS (
         SELECT *, split_part(meter, '.', 1) AS source FROM costed
-        WHERE (${meters} IS NULL OR meter = ANY(${meters}))
-          AND (${sources} IS NULL OR split_part(meter, '.', 1) = ANY(${sources}))
-          AND (${flavors} IS NULL OR (meter LIKE 'instance.%' AND key = ANY(${flavors})))
-          AND (${volumeTypes} IS NULL OR (meter = 'volume.size' AND key = ANY(${volumeTypes})))
-          AND (${resources} IS NULL OR (meter LIKE 'amie.%' AND key = ANY(${resources})))
-          AND (${recordTypes} IS NULL OR (meter LIKE 'amie.%' AND subkey = ANY(${recordTypes})))
+        WHERE ${anyOf(meters, `meter = ANY(${meters})`)}
+          AND ${anyOf(sources, `split_part(meter, '.', 1) = ANY(${sources})`)}
+          AND ${anyOf(flavors, `meter LIKE 'instance.%' AND key = ANY(${flavors})`)}
+          AND ${anyOf(volumeTypes, `meter = 'volume.size' AND key = ANY(${volumeTypes})`)}
+          AND ${anyOf(resources, `meter LIKE 'amie.%' AND key = ANY(${resources})`)}
+          AND ${anyOf(recordTypes, `meter LIKE 'amie.%' AND subkey = ANY(${recordTypes})`)}
       ),
       res AS (
         SELECT b.bs AS period_start, b.be AS period_end, b.label AS period,
@@ -353,8 +340,10 @@ export class UsageReportRepository {
             : `json_build_object('cost', NULL, 'complete', NULL)`
         } AS cost_totals,
         ${level} AS level`;
-    const row = await runOne<UsageAnswer>(sql, text, p.values);
-    return row!;
+    // Prepared per connection: the text depends only on the query's shape (which filters, groupings
+    // and levels), every value is a parameter (see `list` in reportCte).
+    const [row] = await runPrepared<UsageAnswer>(sql, text, p.values);
+    return row;
   }
 
   /**
@@ -367,7 +356,7 @@ export class UsageReportRepository {
       hi: `report_local_day($2::timestamptz - interval '1 microsecond', c.atz)`,
       where: (a) => `($3::text[] IS NULL OR ${a}.project_id = ANY($3::text[])) AND ($4::text[] IS NULL OR ${a}.site = ANY($4::text[]))`,
     };
-    const row = await runOne<Freshness>(
+    const [row] = await runPrepared<Freshness>(
       sql,
       `WITH c AS (SELECT time_zone AS atz, booked_day FROM report_clock WHERE id = 1)
        SELECT ${dirtyCountSql(scope)}::int AS pending_cells,
@@ -376,8 +365,26 @@ export class UsageReportRepository {
        FROM c`,
       [start, endCut, projects, sites],
     );
-    return row!;
+    return row;
   }
+}
+
+/** The buckets of the window (`bucket`, `bs`, `be`, `label`): the whole window, or its local days or months in `tz`. */
+function bucketsSql(q: UsageQuery, p: Params): string {
+  if (q.granularity === 'total') return `SELECT 0 AS bucket, w.ws AS bs, w.we AS be, ${p.add(q.period, 'text')} AS label FROM w`;
+  const tz = p.add(q.tz, 'text');
+  if (q.granularity === 'day') {
+    return `SELECT row_number() OVER (ORDER BY d.day)::int AS bucket, greatest(w.ws, report_day_start(d.day::date, ${tz})) AS bs,
+               least(w.we, report_day_start(d.day::date + 1, ${tz})) AS be,
+               CASE WHEN report_day_start(d.day::date, ${tz}) >= w.ws AND report_day_start(d.day::date + 1, ${tz}) <= w.we
+                    THEN to_char(d.day, 'YYYY-MM-DD') END AS label
+        FROM w, generate_series(report_local_day(w.ws, ${tz}), report_local_day(w.we - interval '1 microsecond', ${tz}), interval '1 day') AS d(day)`;
+  }
+  return `SELECT row_number() OVER (ORDER BY m.month)::int AS bucket, greatest(w.ws, report_day_start(m.month::date, ${tz})) AS bs,
+               least(w.we, report_day_start((m.month + interval '1 month')::date, ${tz})) AS be,
+               CASE WHEN report_day_start(m.month::date, ${tz}) >= w.ws AND report_day_start((m.month + interval '1 month')::date, ${tz}) <= w.we
+                    THEN to_char(m.month, 'YYYY-MM') END AS label
+        FROM w, generate_series(date_trunc('month', report_local_day(w.ws, ${tz})), date_trunc('month', report_local_day(w.we - interval '1 microsecond', ${tz})), interval '1 month') AS m(month)`;
 }
 
 /**

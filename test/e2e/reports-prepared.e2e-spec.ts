@@ -1,0 +1,143 @@
+import { createHash } from 'node:crypto';
+import { EntityManager } from 'typeorm';
+import { PREPARED_PER_CONNECTION, runPrepared } from '../../src/database/prepared';
+import { lineSelection } from '../../src/reports/rating/periods/period-lines-sql';
+import { UsageQuery, UsageReportRepository } from '../../src/reports/usage/usage-report.repository';
+import { almanach, drainRollups } from '../support/reports';
+import { useTestApp } from '../support/test-app';
+
+/**
+ * The usage report runs as a prepared statement per connection
+ * (src/database/prepared.ts): its text must depend on the query's shape
+ * only, the number kept per connection is bounded, and the answers of a
+ * statement run many times (PostgreSQL may then use a generic plan) are
+ * those of each call's own values.
+ */
+describe('prepared report statements (src/database/prepared.ts)', () => {
+  const t = useTestApp({ REPORT_TIME_ZONE: 'UTC' });
+
+  /** One connection of the pool, held for the test, inside a transaction. */
+  async function onOneConnection<T>(work: (tx: EntityManager, preparedNames: () => Promise<string[]>) => Promise<T>): Promise<T> {
+    const runner = t.runtime.dataSource.createQueryRunner();
+    await runner.connect();
+    await runner.startTransaction();
+    try {
+      const names = async () =>
+        ((await runner.query(`SELECT name FROM pg_prepared_statements WHERE name LIKE 'ul\\_%' ORDER BY name`)) as { name: string }[]).map((r) => r.name);
+      return await work(runner.manager, names);
+    } finally {
+      // The statements stay prepared (bounded): a DEALLOCATE ALL here would leave node-postgres
+      // believing they exist, and the next use of this pooled connection would fail.
+      if (runner.isTransactionActive) await runner.rollbackTransaction();
+      await runner.release();
+    }
+  }
+
+  it(`keeps at most ${PREPARED_PER_CONNECTION} statements per connection, least recently used closed first, and runs a closed one again`, async () => {
+    await onOneConnection(async (tx, names) => {
+      const statement = (k: number) => `SELECT $1::int + ${k} AS n`;
+      const nameOf = (k: number) => `ul_${createHash('sha1').update(statement(k)).digest('hex').slice(0, 32)}`;
+      const namesOf = (ks: number[]) => ks.map(nameOf).sort();
+      for (let k = 0; k < PREPARED_PER_CONNECTION + 3; k++) {
+        expect(await runPrepared<{ n: number }>(tx, statement(k), [100])).toEqual([{ n: 100 + k }]);
+      }
+      // Whatever this connection prepared before, the last ones are what it keeps.
+      const recent = (from: number) => Array.from({ length: PREPARED_PER_CONNECTION }, (_, i) => from + i);
+      expect(await names()).toEqual(namesOf(recent(3)));
+      // Statement 3 is used again: it becomes the most recent, so the next new one closes 4, not 3.
+      expect(await runPrepared<{ n: number }>(tx, statement(3), [1])).toEqual([{ n: 4 }]);
+      expect(await runPrepared<{ n: number }>(tx, statement(50), [1])).toEqual([{ n: 51 }]);
+      expect(await names()).toEqual(namesOf([3, ...recent(5).slice(0, PREPARED_PER_CONNECTION - 2), 50]));
+      // A statement closed earlier (0) is prepared again and answers.
+      expect(await runPrepared<{ n: number }>(tx, statement(0), [7])).toEqual([{ n: 7 }]);
+      expect(await names()).toHaveLength(PREPARED_PER_CONNECTION);
+      expect(await names()).toContain(nameOf(0));
+    });
+  });
+
+  it('a statement that fails leaves the count bounded and the next transaction working', async () => {
+    const runner = t.runtime.dataSource.createQueryRunner();
+    await runner.connect();
+    try {
+      for (let k = 0; k < PREPARED_PER_CONNECTION; k++) await runPrepared(runner.manager, `SELECT $1::int * ${k} AS n`, [1]);
+      await runner.startTransaction();
+      // Parses, then fails when run: prepared but the transaction is aborted; nothing is closed now.
+      await expect(runPrepared(runner.manager, 'SELECT 1 / $1::int AS n', [0])).rejects.toThrow(/division by zero/);
+      await runner.rollbackTransaction();
+      // A statement that does not parse is not prepared at all.
+      await runner.startTransaction();
+      await expect(runPrepared(runner.manager, 'SELEC $1::int', [0])).rejects.toThrow(/syntax error/);
+      await runner.rollbackTransaction();
+      await runner.startTransaction();
+      expect(await runPrepared(runner.manager, 'SELECT 1 / $1::int AS n', [2])).toEqual([{ n: 0 }]);
+      expect(await runPrepared(runner.manager, 'SELECT $1::int - 1 AS n', [2])).toEqual([{ n: 1 }]);
+      const kept = (await runner.query(`SELECT count(*)::int AS n FROM pg_prepared_statements WHERE name LIKE 'ul\\_%'`)) as { n: number }[];
+      expect(kept[0].n).toBe(PREPARED_PER_CONNECTION);
+      await runner.commitTransaction();
+    } finally {
+      // The statements stay prepared (bounded): a DEALLOCATE ALL here would leave node-postgres
+      // believing they exist, and the next use of this pooled connection would fail.
+      if (runner.isTransactionActive) await runner.rollbackTransaction();
+      await runner.release();
+    }
+  });
+
+  it('outside a transaction (the DataSource) runs the statement unprepared', async () => {
+    expect(await runPrepared(t.runtime.dataSource, 'SELECT $1::text AS s', ['x'])).toEqual([{ s: 'x' }]);
+  });
+
+  it("the report's text depends on its shape, never on its values", async () => {
+    const texts: string[] = [];
+    const capture = { query: async (text: string) => (texts.push(text), [{}]) } as never;
+    const repo = new UsageReportRepository(capture);
+    const base: UsageQuery = {
+      start: '2025-03-01T00:00:00Z',
+      end: '2025-04-01T00:00:00Z',
+      asOf: '2025-05-01T00:00:00Z',
+      tz: 'UTC',
+      period: '2025-03',
+      granularity: 'total',
+      groupBy: ['project_id', 'key'],
+      projects: ['p1'],
+      sites: null,
+      sources: null,
+      meters: ['instance.time'],
+      flavors: null,
+      volumeTypes: null,
+      resources: null,
+      recordTypes: null,
+      currency: null,
+      siteCells: false,
+      lines: lineSelection(undefined, undefined),
+      after: null,
+      limit: 10,
+    };
+    await repo.aggregate(base, capture);
+    await repo.aggregate({ ...base, start: '2024-01-03T10:00:00Z', end: '2025-02-01T00:00:00Z', asOf: '2026-01-01T00:00:00Z', period: null, projects: ['p2', 'p3'], meters: ['volume.size'], limit: 3 }, capture);
+    expect(texts[1]).toBe(texts[0]);
+    // A filter given or not is a different shape (no `IS NULL OR` left for the planner).
+    await repo.aggregate({ ...base, sites: ['cloud'] }, capture);
+    expect(texts[2]).not.toBe(texts[0]);
+    expect(texts.join('')).not.toMatch(/IS NULL OR/);
+  });
+
+  it('answers each call with its own values when one statement is run many times on one connection (generic plans)', async () => {
+    const a = almanach(t, await t.token('service'));
+    await a.createInstance('pa', 'ia', '2025-03-01T00:00:00Z', 'a');
+    await a.createInstance('pb', 'ib', '2025-03-11T00:00:00Z', 'a');
+    await a.deleteInstance('ib', '2025-03-12T06:00:00Z');
+    await drainRollups(t);
+    const admin = await t.token('reader');
+    const hours = async (project: string, period: string) => {
+      const res = await t.http.get(`/reports/usage?project_id=${project}&period=${period}&meter=instance.time&group_by=project_id`).set('X-Auth-Token', admin).expect(200);
+      return res.body.totals.by_meter.map((m: { quantity_hours: string }) => m.quantity_hours);
+    };
+    // More than five runs of the same shape (PostgreSQL's threshold for trying a generic plan), alternating values.
+    for (let round = 0; round < 4; round++) {
+      expect(await hours('pa', '2025-03')).toEqual(['744.000000']);
+      expect(await hours('pb', '2025-03')).toEqual(['30.000000']);
+      expect(await hours('pb', '2025-04')).toEqual([]);
+      expect(await hours('pa', '2025-04')).toEqual(['720.000000']);
+    }
+  });
+});
