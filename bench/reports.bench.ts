@@ -111,6 +111,7 @@ export async function run(): Promise<void> {
         );
       }
     }
+    await settled(workers);
     say(`on ${server.description}; reports loops: ${workers.length ? `${workers.length} worker processes` : 'in the API process'}${drainNote}`);
     const admin = { 'X-Auth-Token': server.adminToken };
     if (PHASES.has('queries')) await queries(server.baseUrl, admin);
@@ -354,6 +355,27 @@ async function queries(baseUrl: string, headers: Record<string, string>): Promis
       `ms (target < ${c.target} ms; p50 ${percentile(latencies, 50).toFixed(1)} ms; ${latencies.length} samples; about ${Math.round((rows * SAMPLES) / latencies.length)} rows${complete ? '' : '; complete: false'})`,
     );
   }
+}
+
+/**
+ * Waits until the worker processes have started (their CPU use over half a
+ * second below 5 % each, at most 60 s): the queries are measured after, not
+ * beside, two node processes loading the application (which took the first
+ * query's p50 from 10 to 25 ms on two cores).
+ */
+async function settled(workers: ChildProcess[]): Promise<void> {
+  const ticks = (pid: number) => {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return Number(fields[11]) + Number(fields[12]); // utime + stime, in clock ticks (1/100 s)
+  };
+  const deadline = Date.now() + 60_000;
+  const pids = workers.map((w) => w.pid).filter((pid): pid is number => pid !== undefined);
+  while (Date.now() < deadline) {
+    const before = pids.map(ticks);
+    await new Promise((r) => setTimeout(r, 500));
+    if (pids.every((pid, i) => ticks(pid) - before[i] < 3)) return;
+  }
+  say('the worker processes were still busy after 60 s; measuring anyway');
 }
 
 // --- CSV ---------------------------------------------------------------------

@@ -290,6 +290,19 @@ export class UsageReportRepository {
     return { cte, timeMeters, level };
   }
 
+  /**
+   * The settings of a report's transaction: no JIT (RollupRepository.withoutJit says why), and
+   * generic plans for its prepared statements. The report's text carries its shape only (no
+   * `$n IS NULL OR …`), so one plan serves every call of a shape; planned per call it cost 5–7 ms of
+   * a one-project month's 8–10 ms in the database, generic it runs in 2–4 ms. PostgreSQL's own
+   * choice (`auto`) kept planning per call. Measured on the reports bench database for eight shapes
+   * (project and fleet, month, day, year by day, unaligned, current month): generic was as fast or
+   * faster for each, with the same answers (docs/reports-benchmark.md).
+   */
+  async reportSettings(sql: Sql): Promise<void> {
+    await sql.query(`SELECT set_config('jit', 'off', true), set_config('plan_cache_mode', 'force_generic_plan', true)`);
+  }
+
   /** Which cell level the report reads (for the CSV answer, whose rows do not carry it); the plan only, no cell is read. */
   async level(q: UsageQuery, sql: Sql = this.db): Promise<ReportLevel> {
     const p = new Params();

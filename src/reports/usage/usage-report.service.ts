@@ -3,7 +3,6 @@ import { DataSource } from 'typeorm';
 import { Principal } from '../../auth/principal';
 import { AppConfig } from '../../config/app-config';
 import { Exact } from '../decimal';
-import { RollupRepository } from '../rollups/rollup.repository';
 import { RatingRepository } from '../rating/engine/rating.repository';
 import { decodeCursor, encodeCursor, queryDigest, SortKey } from '../paging';
 import { projectScope } from '../scope';
@@ -54,7 +53,6 @@ export class UsageReportService {
     private readonly config: AppConfig,
     private readonly windows: WindowService,
     private readonly reports: UsageReportRepository,
-    private readonly rollups: RollupRepository,
     private readonly rating: RatingRepository,
   ) {}
 
@@ -133,7 +131,7 @@ export class UsageReportService {
     await this.checkCurrency(query);
 
     return this.db.transaction('REPEATABLE READ', async (tx) => {
-      await this.rollups.withoutJit(tx);
+      await this.reports.reportSettings(tx);
       const window = await this.windows.resolve(query, tx);
       const endCut = window.end < window.as_of ? window.end : window.as_of;
       const empty = projects !== null && projects.length === 0;
