@@ -140,4 +140,26 @@ describe('prepared report statements (src/database/prepared.ts)', () => {
       expect(await hours('pa', '2025-04')).toEqual(['720.000000']);
     }
   });
+
+  it('freshness counts pending cells within the given projects and sites only', async () => {
+    const a = almanach(t, await t.token('service'));
+    await a.createInstance('pf', 'if', '2025-05-01T00:00:00Z', 'a');
+    await a.deleteInstance('if', '2025-05-03T00:00:00Z');
+    const admin = await t.token('reader');
+    const fresh = async (query: string) => {
+      const res = await t.http.get(`/reports/usage?period=2025-05&${query}`).set('X-Auth-Token', admin).expect(200);
+      return { complete: res.body.complete, pending_cells: res.body.pending_cells };
+    };
+    const site = t.runtime.config.cloudSite;
+    // Not drained yet: May's days from the create on are pending (the create marked them while the instance was open).
+    const pending = await fresh(`site=${site}`);
+    expect(pending.complete).toBe(false);
+    expect(pending.pending_cells).toBeGreaterThanOrEqual(2);
+    expect(await fresh(`site=${site}&project_id=pf`)).toEqual(pending);
+    expect(await fresh('project_id=pf')).toEqual(pending);
+    expect(await fresh('site=elsewhere')).toEqual({ complete: true, pending_cells: 0 });
+    expect(await fresh(`site=${site}&project_id=other`)).toEqual({ complete: true, pending_cells: 0 });
+    await drainRollups(t);
+    expect(await fresh(`site=${site}`)).toEqual({ complete: true, pending_cells: 0 });
+  });
 });

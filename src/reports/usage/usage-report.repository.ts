@@ -364,10 +364,15 @@ export class UsageReportRepository {
    * dirty set D counts its keys and the days of its undrained ranges.
    */
   async freshness(start: string, endCut: string, projects: string[] | null, sites: string[] | null, sql: Sql = this.db): Promise<Freshness> {
+    // Like the report, the text carries which filters are given, not their values (runPrepared).
+    const params: unknown[] = [start, endCut];
+    const projectParam = projects === null ? null : `$${params.push(projects)}::text[]`;
+    const siteParam = sites === null ? null : `$${params.push(sites)}::text[]`;
     const scope: DirtyScope = {
       lo: `report_local_day($1::timestamptz, c.atz)`,
       hi: `report_local_day($2::timestamptz - interval '1 microsecond', c.atz)`,
-      where: (a) => `($3::text[] IS NULL OR ${a}.project_id = ANY($3::text[])) AND ($4::text[] IS NULL OR ${a}.site = ANY($4::text[]))`,
+      where: (a) =>
+        [projectParam && `${a}.project_id = ANY(${projectParam})`, siteParam && `${a}.site = ANY(${siteParam})`].filter(Boolean).join(' AND ') || 'TRUE',
     };
     const [row] = await runPrepared<Freshness>(
       sql,
@@ -376,7 +381,7 @@ export class UsageReportRepository {
               coalesce(floor(extract(epoch FROM now() - ${dirtySinceSql(scope)})), 0)::int AS lag_seconds,
               c.booked_day::text AS booked_day, report_local_day($2::timestamptz - interval '1 microsecond', c.atz)::text AS last_day
        FROM c`,
-      [start, endCut, projects, sites],
+      params,
     );
     return row;
   }
