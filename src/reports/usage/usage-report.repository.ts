@@ -295,9 +295,9 @@ export class UsageReportRepository {
    * generic plans for its prepared statements. The report's text carries its shape only (no
    * `$n IS NULL OR …`), so one plan serves every call of a shape; planned per call it cost 5–7 ms of
    * a one-project month's 8–10 ms in the database, generic it runs in 2–4 ms. PostgreSQL's own
-   * choice (`auto`) kept planning per call. Measured on the reports bench database for eight shapes
-   * (project and fleet, month, day, year by day, unaligned, current month): generic was as fast or
-   * faster for each, with the same answers (docs/reports-benchmark.md).
+   * choice (`auto`) kept planning per call. Measured on the reports bench database for seven shapes
+   * (project and fleet, month, day, year by day, unaligned, current month), priced and not: generic
+   * was as fast or faster for each, with the same answers (docs/reports-benchmark.md).
    */
   async reportSettings(sql: Sql): Promise<void> {
     await sql.query(`SELECT set_config('jit', 'off', true), set_config('plan_cache_mode', 'force_generic_plan', true)`);
