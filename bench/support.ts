@@ -1,12 +1,11 @@
 import 'reflect-metadata';
 import { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { Queue } from 'bullmq';
+import IORedis from 'ioredis';
 import { AddressInfo } from 'node:net';
 import { Client } from 'pg';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createApp } from '../src/app.factory';
-import { QUEUE_NAME } from '../src/queue/job-payloads';
 import { AppConfig } from '../src/config/app-config';
 import { createRootLogger } from '../src/logging/logger';
 import { Runtime } from '../src/runtime';
@@ -248,8 +247,14 @@ export async function stopWorkers(workers: ChildProcess[], redisUrl: string | un
     }
   }
   if (redisUrl) {
-    const queue = new Queue(QUEUE_NAME, { connection: { url: redisUrl }, prefix });
-    await queue.obliterate({ force: true }).catch(() => undefined);
-    await queue.close();
+    // Every key of the bench's prefix (its job and event queues): BullMQ's obliterate leaves the
+    // queue's `meta` and does not know the second queue.
+    const redis = new IORedis(redisUrl, { maxRetriesPerRequest: 1 });
+    try {
+      const keys = await redis.keys(`${prefix}:*`);
+      if (keys.length) await redis.del(...keys);
+    } finally {
+      redis.disconnect();
+    }
   }
 }
