@@ -66,6 +66,7 @@ export async function openDatabase(config: AppConfig, options: OpenDatabaseOptio
   try {
     await dataSource.initialize();
     keepPoolHealthy(dataSource);
+    if (embedded) forgetEarlierStatements(dataSource);
     if (options.runMigrations) await runMigrationsExclusively(dataSource, embedded !== undefined, options.log);
   } catch (error) {
     if (dataSource.isInitialized) await dataSource.destroy();
@@ -144,6 +145,23 @@ function keepPoolHealthy(dataSource: DataSource): void {
   // which stays in the pool: it needs the same guard, or a FATAL on it
   // returns it to the pool looking healthy.
   for (const client of pool?._clients ?? []) guard(client);
+}
+
+/**
+ * Embedded PGlite is one database session behind its socket: a connection
+ * the pool opens again (after a FATAL error, a socket error or the idle
+ * timeout) finds the prepared statements of the one it replaces
+ * (src/database/prepared.ts), which its driver does not know, and preparing
+ * one of them again fails with 42P05 "already exists". Each new connection
+ * therefore starts by closing them; its driver knows none yet, so nothing is
+ * lost but the plans. A real server gives every connection a session of its
+ * own.
+ */
+function forgetEarlierStatements(dataSource: DataSource): void {
+  poolOf(dataSource)?.on('connect', (client) => {
+    // Queued before anything the pool's caller sends on this client.
+    (client as unknown as { query(text: string): Promise<unknown> }).query('DEALLOCATE ALL').catch(() => undefined);
+  });
 }
 
 export function redactUrl(url: string): string {

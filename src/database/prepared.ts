@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { EntityManager } from 'typeorm';
+import { EntityManager, QueryRunnerAlreadyReleasedError } from 'typeorm';
 import { rowsOf, Sql } from './query-result';
 
 /**
@@ -30,12 +30,18 @@ const preparedOn = new WeakMap<PgClient, string[]>();
  * decides per statement). For long statements planned anew on every call
  * (the usage report: ~15 KB, 5–15 ms of parse and plan against 2–4 ms of
  * execution). The text must not embed values that change per call (every
- * value a parameter) or each call is a new statement. Outside a transaction's
- * EntityManager (a DataSource) it runs unprepared.
+ * value a parameter) or each call is a new statement. With a DataSource
+ * (no query runner of its own) it runs unprepared.
+ *
+ * Values must serialise (strings, numbers, booleans, arrays of them): a value
+ * whose serialisation throws makes node-postgres close the statement while
+ * still counting it parsed, and the next call of that text would fail.
  */
 export async function runPrepared<T>(sql: Sql, text: string, params: unknown[]): Promise<T[]> {
   const runner = sql instanceof EntityManager ? sql.queryRunner : undefined;
   if (!runner) return rowsOf<T>(await sql.query(text, params));
+  // TypeORM's query() refuses a released runner; its client would by now be another request's.
+  if (runner.isReleased) throw new QueryRunnerAlreadyReleasedError();
   const client = (await runner.connect()) as PgClient;
   const name = `ul_${createHash('sha1').update(text).digest('hex').slice(0, 32)}`;
   let result: { rows: unknown[] };
@@ -43,7 +49,8 @@ export async function runPrepared<T>(sql: Sql, text: string, params: unknown[]):
     result = await client.query({ name, text, values: params });
   } catch (error) {
     // Parsed but failed when run: still prepared, so counted, but nothing is closed now (the
-    // transaction is aborted; the next successful call closes what is beyond the bound).
+    // transaction is aborted; the next successful call closes what is beyond the bound, which
+    // failures in a row can therefore pass for a while).
     if (client.connection?.parsedStatements?.[name] !== undefined) markUsed(client, name);
     throw error;
   }
@@ -54,8 +61,9 @@ export async function runPrepared<T>(sql: Sql, text: string, params: unknown[]):
     // Only a statement the server confirmed parsing exists there: DEALLOCATE of an unknown name is an
     // error, which would abort the caller's transaction.
     if (parsed?.[oldest] === undefined) continue;
-    await client.query(`DEALLOCATE ${oldest}`);
+    // Forgotten before the DEALLOCATE is sent: a query of the same name queued behind it must parse again.
     delete parsed[oldest];
+    await client.query(`DEALLOCATE ${oldest}`);
   }
   return result.rows as T[];
 }

@@ -69,10 +69,12 @@ describe('prepared report statements (src/database/prepared.ts)', () => {
       await expect(runPrepared(runner.manager, 'SELEC $1::int', [0])).rejects.toThrow(/syntax error/);
       await runner.rollbackTransaction();
       await runner.startTransaction();
-      expect(await runPrepared(runner.manager, 'SELECT 1 / $1::int AS n', [2])).toEqual([{ n: 0 }]);
+      // The failed one counts among the kept: the next new statement closes two, back to the bound.
       expect(await runPrepared(runner.manager, 'SELECT $1::int - 1 AS n', [2])).toEqual([{ n: 1 }]);
-      const kept = (await runner.query(`SELECT count(*)::int AS n FROM pg_prepared_statements WHERE name LIKE 'ul\\_%'`)) as { n: number }[];
-      expect(kept[0].n).toBe(PREPARED_PER_CONNECTION);
+      const kept = async () => ((await runner.query(`SELECT count(*)::int AS n FROM pg_prepared_statements WHERE name LIKE 'ul\\_%'`)) as { n: number }[])[0].n;
+      expect(await kept()).toBe(PREPARED_PER_CONNECTION);
+      expect(await runPrepared(runner.manager, 'SELECT 1 / $1::int AS n', [2])).toEqual([{ n: 0 }]);
+      expect(await kept()).toBe(PREPARED_PER_CONNECTION);
       await runner.commitTransaction();
     } finally {
       // The statements stay prepared (bounded): a DEALLOCATE ALL here would leave node-postgres
@@ -82,8 +84,71 @@ describe('prepared report statements (src/database/prepared.ts)', () => {
     }
   });
 
-  it('outside a transaction (the DataSource) runs the statement unprepared', async () => {
-    expect(await runPrepared(t.runtime.dataSource, 'SELECT $1::text AS s', ['x'])).toEqual([{ s: 'x' }]);
+  it('with the DataSource (no query runner of its own) runs the statement unprepared', async () => {
+    const plain = jest.spyOn(t.runtime.dataSource, 'query');
+    try {
+      expect(await runPrepared(t.runtime.dataSource, 'SELECT $1::text AS s', ['x'])).toEqual([{ s: 'x' }]);
+      expect(plain).toHaveBeenCalledWith('SELECT $1::text AS s', ['x']);
+    } finally {
+      plain.mockRestore();
+    }
+  });
+
+  it("a report's transaction runs its statement prepared with a generic plan, and the setting ends with it", async () => {
+    const reports = t.app.get(UsageReportRepository);
+    const base: UsageQuery = {
+      start: '2025-03-01T00:00:00Z',
+      end: '2025-04-01T00:00:00Z',
+      asOf: '2025-05-01T00:00:00Z',
+      tz: 'UTC',
+      period: '2025-03',
+      granularity: 'total',
+      groupBy: ['project_id', 'key'],
+      projects: ['p1'],
+      sites: null,
+      sources: null,
+      meters: null,
+      flavors: null,
+      volumeTypes: null,
+      resources: null,
+      recordTypes: null,
+      currency: null,
+      siteCells: false,
+      lines: lineSelection(undefined, undefined),
+      after: null,
+      limit: 10,
+    };
+    const runner = t.runtime.dataSource.createQueryRunner();
+    await runner.connect();
+    try {
+      await runner.startTransaction('REPEATABLE READ');
+      await reports.reportSettings(runner.manager);
+      for (const project of ['p1', 'p2', 'p3']) await reports.aggregate({ ...base, projects: [project] }, runner.manager);
+      const plans = (await runner.query(
+        `SELECT generic_plans::int AS generic, custom_plans::int AS custom FROM pg_prepared_statements WHERE name LIKE 'ul\\_%' AND statement LIKE '%WITH clock AS%'`,
+      )) as { generic: number; custom: number }[];
+      expect(plans).toContainEqual({ generic: 3, custom: 0 });
+      await runner.commitTransaction();
+      expect(await runner.query('SHOW plan_cache_mode')).toEqual([{ plan_cache_mode: 'auto' }]);
+    } finally {
+      if (runner.isTransactionActive) await runner.rollbackTransaction();
+      await runner.release();
+    }
+  });
+
+  it('a connection the pool opens again answers the shapes prepared on the one it replaced (embedded: one session behind the socket)', async () => {
+    const a = almanach(t, await t.token('service'));
+    await a.createInstance('pr', 'ir', '2025-03-01T00:00:00Z', 'a');
+    await drainRollups(t);
+    const admin = await t.token('reader');
+    const report = async () => (await t.http.get('/reports/usage?project_id=pr&period=2025-03').set('X-Auth-Token', admin).expect(200)).body.rows;
+    const before = await report();
+    expect(before.length).toBeGreaterThan(0);
+    // Every idle connection of the pool is closed (pg-pool 3's own removal); the next request opens a new one.
+    const pool = (t.runtime.dataSource.driver as unknown as { master: { _idle: { client: unknown }[]; _remove(client: unknown): void } }).master;
+    for (const idle of [...pool._idle]) pool._remove(idle.client);
+    expect(await report()).toEqual(before);
+    expect(await report()).toEqual(before);
   });
 
   it("the report's text depends on its shape, never on its values", async () => {

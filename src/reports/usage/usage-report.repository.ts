@@ -292,12 +292,15 @@ export class UsageReportRepository {
 
   /**
    * The settings of a report's transaction: no JIT (RollupRepository.withoutJit says why), and
-   * generic plans for its prepared statements. The report's text carries its shape only (no
-   * `$n IS NULL OR …`), so one plan serves every call of a shape; planned per call it cost 5–7 ms of
-   * a one-project month's 8–10 ms in the database, generic it runs in 2–4 ms. PostgreSQL's own
-   * choice (`auto`) kept planning per call. Measured on the reports bench database for seven shapes
-   * (project and fleet, month, day, year by day, unaligned, current month), priced and not: generic
-   * was as fast or faster for each, with the same answers (docs/reports-benchmark.md).
+   * generic plans for every parameterised statement the transaction runs (the report and its
+   * freshness, prepared per connection; the window's small statements too). The report's text
+   * carries its shape only (no `$n IS NULL OR …`), so one plan serves every call of a shape; planned
+   * per call it cost 5–7 ms of a one-project month's 8–10 ms in the database, generic it runs in
+   * 2–4 ms. PostgreSQL's own choice (`auto`) kept planning per call. Measured on the reports bench
+   * database for seven shapes (project and fleet, month, day, year by day, unaligned, current
+   * month), priced and not: generic was as fast or faster for each, with the same answers
+   * (docs/reports-benchmark.md). A generic plan keeps every history partition and prunes when it
+   * starts: its size and start-up grow with the months of history (measured with 30 partitions).
    */
   async reportSettings(sql: Sql): Promise<void> {
     await sql.query(`SELECT set_config('jit', 'off', true), set_config('plan_cache_mode', 'force_generic_plan', true)`);
