@@ -110,6 +110,7 @@ function failWaitingConnects(pool: Pool | undefined): void {
 /** The parts of a node-postgres client the pool hooks below touch. */
 interface PooledClient {
   on(event: 'error', listener: (error: Error) => void): unknown;
+  query(text: string): Promise<unknown>;
   connection?: { on(event: 'errorMessage', listener: (message: { severity?: string }) => void): unknown };
   /** node-postgres sets it false once the connection is broken; the pool then drops the client on release. */
   _queryable?: boolean;
@@ -160,7 +161,7 @@ function keepPoolHealthy(dataSource: DataSource): void {
 function forgetEarlierStatements(dataSource: DataSource): void {
   poolOf(dataSource)?.on('connect', (client) => {
     // Queued before anything the pool's caller sends on this client.
-    (client as unknown as { query(text: string): Promise<unknown> }).query('DEALLOCATE ALL').catch(() => undefined);
+    client.query('DEALLOCATE ALL').catch(() => undefined);
   });
 }
 

@@ -6,6 +6,33 @@ import { UsageQuery, UsageReportRepository } from '../../src/reports/usage/usage
 import { almanach, drainRollups } from '../support/reports';
 import { useTestApp } from '../support/test-app';
 
+/** One project's March 2025 by project and key, as the service would hand it to the repository. */
+function marchQuery(overrides: Partial<UsageQuery> = {}): UsageQuery {
+  return {
+    start: '2025-03-01T00:00:00Z',
+    end: '2025-04-01T00:00:00Z',
+    asOf: '2025-05-01T00:00:00Z',
+    tz: 'UTC',
+    period: '2025-03',
+    granularity: 'total',
+    groupBy: ['project_id', 'key'],
+    projects: ['p1'],
+    sites: null,
+    sources: null,
+    meters: null,
+    flavors: null,
+    volumeTypes: null,
+    resources: null,
+    recordTypes: null,
+    currency: null,
+    siteCells: false,
+    lines: lineSelection(undefined, undefined),
+    after: null,
+    limit: 10,
+    ...overrides,
+  };
+}
+
 /**
  * The usage report runs as a prepared statement per connection
  * (src/database/prepared.ts): its text must depend on the query's shape
@@ -96,28 +123,7 @@ describe('prepared report statements (src/database/prepared.ts)', () => {
 
   it("a report's transaction runs its statement prepared with a generic plan, and the setting ends with it", async () => {
     const reports = t.app.get(UsageReportRepository);
-    const base: UsageQuery = {
-      start: '2025-03-01T00:00:00Z',
-      end: '2025-04-01T00:00:00Z',
-      asOf: '2025-05-01T00:00:00Z',
-      tz: 'UTC',
-      period: '2025-03',
-      granularity: 'total',
-      groupBy: ['project_id', 'key'],
-      projects: ['p1'],
-      sites: null,
-      sources: null,
-      meters: null,
-      flavors: null,
-      volumeTypes: null,
-      resources: null,
-      recordTypes: null,
-      currency: null,
-      siteCells: false,
-      lines: lineSelection(undefined, undefined),
-      after: null,
-      limit: 10,
-    };
+    const base = marchQuery();
     const runner = t.runtime.dataSource.createQueryRunner();
     await runner.connect();
     try {
@@ -155,28 +161,7 @@ describe('prepared report statements (src/database/prepared.ts)', () => {
     const texts: string[] = [];
     const capture = { query: async (text: string) => (texts.push(text), [{}]) } as never;
     const repo = new UsageReportRepository(capture);
-    const base: UsageQuery = {
-      start: '2025-03-01T00:00:00Z',
-      end: '2025-04-01T00:00:00Z',
-      asOf: '2025-05-01T00:00:00Z',
-      tz: 'UTC',
-      period: '2025-03',
-      granularity: 'total',
-      groupBy: ['project_id', 'key'],
-      projects: ['p1'],
-      sites: null,
-      sources: null,
-      meters: ['instance.time'],
-      flavors: null,
-      volumeTypes: null,
-      resources: null,
-      recordTypes: null,
-      currency: null,
-      siteCells: false,
-      lines: lineSelection(undefined, undefined),
-      after: null,
-      limit: 10,
-    };
+    const base = marchQuery({ meters: ['instance.time'] });
     await repo.aggregate(base, capture);
     await repo.aggregate({ ...base, start: '2024-01-03T10:00:00Z', end: '2025-02-01T00:00:00Z', asOf: '2026-01-01T00:00:00Z', period: null, projects: ['p2', 'p3'], meters: ['volume.size'], limit: 3 }, capture);
     expect(texts[1]).toBe(texts[0]);
