@@ -106,15 +106,20 @@ export class UsageReportService {
     const window = await this.windows.resolve(query);
     const q = this.usageQuery(query, window, prepared, null, 0);
     const statement = this.reports.csvStatement(q);
-    // The plan's level, read before the export's own snapshot (a day roll in between could move one day from raw to day cells).
-    const level = await this.reports.level(q);
+    // The plan's level, read before the export's own snapshot (a day roll in between could move one day from raw to day cells),
+    // with the report's settings: planned with JIT on, this statement (which reads no cell) compiled for 5.7 s.
+    const level = await this.db.transaction(async (tx) => {
+      await this.reports.reportSettings(tx);
+      return this.reports.level(q, tx);
+    });
     const csv: CsvExport = {
       route: 'usage',
       window: { period: window.period, start: new Date(isoMillis(window.start)), end: new Date(isoMillis(window.end)) },
       sql: statement.sql,
       params: statement.params,
       columns: USAGE_CSV_COLUMNS,
-      row: (row) => ({ ...usageLine(row as unknown as UsageRow, prepared.currency), currency: prepared.currency }),
+      // One object per row (a spread into a second one cost 1 s of an 860k-line export).
+      row: (row) => Object.assign(usageLine(row as unknown as UsageRow, prepared.currency), { currency: prepared.currency }),
       bom: query.bom === '1',
       settings: { jit: 'off' },
     };
