@@ -27,7 +27,14 @@ describe('GET /reports/usage as CSV (reports.md §1.7, §13.8)', () => {
   });
 
   it('answers the JSON rows field for field, in order, with the §3.1 columns and the file name of §1.7', async () => {
-    for (const query of ['period=2025-03', 'period=2025-03&granularity=day&group_by=project_id,flavor', 'start=2025-03-05T12:00:00Z&end=2025-03-10T12:00:00.750Z&group_by=site']) {
+    // Groupings with and without each of project, site, key and subkey: the CSV's ORDER BY leaves out the sort parts of an ungrouped column.
+    for (const query of [
+      'period=2025-03',
+      'period=2025-03&granularity=day&group_by=project_id,flavor',
+      'period=2025-03&granularity=day&group_by=key',
+      'period=2025-03&group_by=site,subkey',
+      'start=2025-03-05T12:00:00Z&end=2025-03-10T12:00:00.750Z&group_by=site',
+    ]) {
       const json = await t.http.get(`/reports/usage?${query}`).set('X-Auth-Token', token).expect(200);
       const csv = await t.http.get(`/reports/usage?${query}&format=csv`).set('X-Auth-Token', token).buffer(true).parse((res, done) => {
         let body = '';

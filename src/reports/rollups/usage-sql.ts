@@ -150,6 +150,19 @@ export function keysRelation(tz: string): string {
  * instance meters (reports.md 2.1, 2.4): the one mapping of the usage report
  * and the rating engine.
  */
+/**
+ * The same mapping as `flavorOf` as a relation fl(k, name, vcpus, ram_mb,
+ * disk_gb) of every string that maps to a flavor (each name and each alias;
+ * the name first, should a string be both), to join by `fl.k = key`: a hash
+ * join reads the catalogue once, where `flavorOf` runs its subquery once per
+ * row (2 s of an 860k-row report).
+ */
+export const FLAVOR_KEYS = `(SELECT DISTINCT ON (m.k) m.k, m.name, m.vcpus, m.ram_mb, m.disk_gb FROM (
+        SELECT rf.name AS k, rf.name, rf.vcpus, rf.ram_mb, rf.disk_gb, 0 AS pref FROM report_flavor rf
+        UNION ALL
+        SELECT a.alias, rf.name, rf.vcpus, rf.ram_mb, rf.disk_gb, 1 FROM report_flavor_alias a JOIN report_flavor rf ON rf.name = a.flavor_name
+      ) m ORDER BY m.k, m.pref)`;
+
 export function flavorOf(meterCol: string, keyCol: string): string {
   return `LATERAL (
       SELECT rf.name, rf.vcpus, rf.ram_mb, rf.disk_gb FROM report_flavor rf

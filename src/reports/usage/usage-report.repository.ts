@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { runOne, Sql } from '../../database/query-result';
+import { Sql } from '../../database/query-result';
 import { runPrepared } from '../../database/prepared';
-import { AMIE_INSTANT, AMIE_METERS, flavorOf } from '../rollups/usage-sql';
+import { AMIE_INSTANT, AMIE_METERS, FLAVOR_KEYS } from '../rollups/usage-sql';
 import { dirtyCountSql, DirtyScope, dirtySinceSql } from '../rollups/dirty-sql';
 import { ReportLevel } from '../report-level';
 import { UTC_MICROS } from '../window/window.repository';
@@ -248,7 +248,7 @@ export class UsageReportRepository {
                (s.meter = 'instance.time' AND fl.name IS NULL) AS unsized, fl.vcpus, fl.ram_mb, fl.disk_gb,
                s.key AS skey, s.lvl, s.day, s.month, s.ucells, s.line_type, s.applies, s.acost, s.aimin, s.aimax
         FROM lines s
-        LEFT JOIN ${flavorOf('s.meter', 's.key')} ON TRUE
+        LEFT JOIN ${FLAVOR_KEYS} fl ON s.meter LIKE 'instance.%' AND fl.k = s.key
       ),
       metered AS (
         SELECT bucket, project_id, site, meter, key, subkey, quantity, unsized, skey, lvl, day, month, ucells, line_type, applies, acost, aimin, aimax FROM mapped
@@ -266,19 +266,26 @@ export class UsageReportRepository {
           AND ${anyOf(resources, `meter LIKE 'amie.%' AND key = ANY(${resources})`)}
           AND ${anyOf(recordTypes, `meter LIKE 'amie.%' AND subkey = ANY(${recordTypes})`)}
       ),
-      res AS (
+      pre AS (
         SELECT b.bs AS period_start, b.be AS period_end, b.label AS period,
                ${pick('project_id')} AS project_id, ${pick('site')} AS site, f.source, f.meter,
                ${pick('key')} AS key, ${pick('subkey')} AS subkey, f.line_type, f.applies AS applies_to_period,
-               CASE WHEN f.meter = ANY(${timeMeters}) THEN round(sum(f.quantity), 6) ELSE sum(f.quantity) END AS quantity,
-               bool_or(f.unsized) AS unsized,
-               sum(f.cost) AS cost_sum, sum(f.rcells) AS rcells, sum(f.ucells) AS ucells, min(f.imin) AS imin, max(f.imax) AS imax
+               f.quantity, f.unsized, f.cost, f.rcells, f.ucells, f.imin, f.imax
         FROM f JOIN buckets b ON b.bucket = f.bucket
-        GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11
       ),
-      keyed AS (
-        SELECT res.*, ${SORT_PARTS.map((part, i) => `${part} AS k${i + 1}`).join(', ')} FROM res
-      )`;
+      -- Grouped by the keyset's sort columns first (one to one with the grouping columns after
+      -- them): when the plan groups by sorting, that one sort also gives the keyset order, and the
+      -- CSV's ORDER BY (a prefix of it) needs no sort of its own.
+      res AS (
+        SELECT ${SORT_PARTS.map((part, i) => `${part} AS k${i + 1}`).join(', ')},
+               period_start, period_end, period, project_id, site, source, meter, key, subkey, line_type, applies_to_period,
+               CASE WHEN meter = ANY(${timeMeters}) THEN round(sum(quantity), 6) ELSE sum(quantity) END AS quantity,
+               bool_or(unsized) AS unsized,
+               sum(cost) AS cost_sum, sum(rcells) AS rcells, sum(ucells) AS ucells, min(imin) AS imin, max(imax) AS imax
+        FROM pre
+        GROUP BY ${Array.from({ length: SORT_PARTS.length + 11 }, (_, i) => i + 1).join(', ')}
+      ),
+      keyed AS (SELECT * FROM res)`;
     // The finest level the plan reads (ReportLevel): raw history for cut days (and for today when
     // a today cell is behind as_of), day or today cells per project, site-day cells for fleet
     // figures, month cells; an answer that reads no cell at all (nothing to read) counts as month.
@@ -310,8 +317,8 @@ export class UsageReportRepository {
   async level(q: UsageQuery, sql: Sql = this.db): Promise<ReportLevel> {
     const p = new Params();
     const { cte, level } = this.reportCte(q, p);
-    const row = await runOne<{ level: ReportLevel }>(sql, `${cte} SELECT ${level} AS level`, p.values);
-    return row!.level;
+    const [row] = await runPrepared<{ level: ReportLevel }>(sql, `${cte} SELECT ${level} AS level`, p.values);
+    return row.level;
   }
 
   /**
@@ -325,7 +332,7 @@ export class UsageReportRepository {
       sql: `${cte}
       SELECT to_char(period_start AT TIME ZONE 'UTC', ${UTC_MICROS}) AS period_start, to_char(period_end AT TIME ZONE 'UTC', ${UTC_MICROS}) AS period_end,
              period, line_type, applies_to_period, project_id, site, source, meter, key, subkey, quantity::text AS quantity, unsized, ${COST_COLUMNS(q.currency !== null)}
-      FROM keyed ORDER BY ${SORT_COLUMNS}`,
+      FROM keyed ORDER BY ${orderOf(q)}`,
       params: p.values,
     };
   }
@@ -430,7 +437,22 @@ const SORT_PARTS = [
   `applies_to_period IS NOT NULL`,
   `coalesce(applies_to_period, '') COLLATE "C"`,
 ];
+/** The grouping column each part of SORT_PARTS is built from when it can be left out of the grouping (the part is then a constant). */
+const SORT_PART_COLUMN: (GroupColumn | null)[] = [null, 'project_id', 'project_id', 'site', 'site', null, 'key', 'key', 'subkey', 'subkey', null, null, null, null];
 const SORT_COLUMNS = SORT_PARTS.map((_, i) => `k${i + 1}`).join(', ');
+
+/**
+ * The keyset order of the query without the parts that are constants for it
+ * (those of a column it does not group by): the same order, and the one the
+ * grouping's sort in `res` gives once the planner drops those constants, so
+ * an export sorts its rows once instead of twice.
+ */
+function orderOf(q: UsageQuery): string {
+  return SORT_PARTS.map((_, i) => i)
+    .filter((i) => SORT_PART_COLUMN[i] === null || q.groupBy.includes(SORT_PART_COLUMN[i]!))
+    .map((i) => `k${i + 1}`)
+    .join(', ');
+}
 
 /** The cost columns of a result row of `keyed` (§3.1): null without a currency. */
 function COST_COLUMNS(priced: boolean): string {
