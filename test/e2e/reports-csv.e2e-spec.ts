@@ -1,6 +1,7 @@
 import { almanach, drainRollups } from '../support/reports';
 import { useTestApp } from '../support/test-app';
 import { parseCsv } from '../support/csv';
+import { createPriceList } from '../support/pricing';
 
 /**
  * The usage report as CSV (reports.md §1.7, §13.8): the same rows as the
@@ -23,6 +24,17 @@ describe('GET /reports/usage as CSV (reports.md §1.7, §13.8)', () => {
     await a.deleteInstance('i1', '2025-03-20T00:00:00Z');
     await a.createInstance('p2', 'i2', '2025-03-05T06:00:00Z', 'b');
     await a.deleteInstance('i2', '2025-03-06T00:00:00Z');
+    // A sized flavor known by an alias ('b'), priced in EUR: derived meters and cost columns in the file too.
+    await t.http
+      .put('/admin/reports/flavors/big')
+      .set('X-Auth-Token', await t.token('admin', { name: 'ops' }))
+      .send({ vcpus: 2, ram_mb: 1024, disk_gb: 10, aliases: ['b'] })
+      .expect(201);
+    await createPriceList(t, {
+      name: 'EUR default',
+      currency: 'EUR',
+      items: [{ meter: 'instance.time', key: 'big', unit_price: '0.1', price_unit: 'hour', valid_from: '2025-01-01' }],
+    });
     await drainRollups(t);
   });
 
@@ -34,6 +46,8 @@ describe('GET /reports/usage as CSV (reports.md §1.7, §13.8)', () => {
       'period=2025-03&granularity=day&group_by=key',
       'period=2025-03&group_by=site,subkey',
       'start=2025-03-05T12:00:00Z&end=2025-03-10T12:00:00.750Z&group_by=site',
+      'period=2025-03&granularity=day&group_by=project_id,flavor&currency=EUR',
+      'start=2025-03-05T12:00:00Z&end=2025-03-10T12:00:00.750Z&group_by=project_id,key&currency=EUR',
     ]) {
       const json = await t.http.get(`/reports/usage?${query}`).set('X-Auth-Token', token).expect(200);
       const csv = await t.http.get(`/reports/usage?${query}&format=csv`).set('X-Auth-Token', token).buffer(true).parse((res, done) => {
@@ -50,6 +64,10 @@ describe('GET /reports/usage as CSV (reports.md §1.7, §13.8)', () => {
       const expected = json.body.rows.map((row: Record<string, unknown>) => header.map((column) => asCsvField(column === 'currency' ? json.body.currency : row[column])));
       expect(records).toEqual(expected);
       expect(records.length).toBeGreaterThan(0);
+      // The alias maps to the catalogue's flavor, with its derived meters.
+      const grouped = new URLSearchParams(query).get('group_by')?.split(',') ?? ['project_id', 'key', 'subkey'];
+      if (grouped.includes('flavor') || grouped.includes('key')) expect(records.some((r) => r[9] === 'big' && r[8] === 'instance.vcpu')).toBe(true);
+      if (query.includes('currency=EUR')) expect(records.some((r) => r[15] === 'EUR' && r[18] !== '')).toBe(true);
     }
     const named = await t.http.get('/reports/usage?period=2025-03&format=csv').set('X-Auth-Token', token);
     expect(named.headers['content-disposition']).toBe('attachment; filename="usage-2025-03.csv"');

@@ -145,13 +145,8 @@ export function keysRelation(tz: string): string {
 }
 
 /**
- * The flavor of a stored instance key `s` (a catalogue name or alias) as a
- * LATERAL relation fl(name, vcpus, ram_mb, disk_gb), for rows of the
- * instance meters (reports.md 2.1, 2.4): the one mapping of the usage report
- * and the rating engine.
- */
-/**
- * The same mapping as `flavorOf` as a relation fl(k, name, vcpus, ram_mb,
+ * The flavor mapping of reports.md 2.1 and 2.4 (a catalogue name or alias →
+ * the flavor) as a relation fl(k, name, vcpus, ram_mb,
  * disk_gb) of every string that maps to a flavor (each name and each alias;
  * the name first, should a string be both), to join by `fl.k = key`: a hash
  * join reads the catalogue once, where `flavorOf` runs its subquery once per
@@ -163,11 +158,20 @@ export const FLAVOR_KEYS = `(SELECT DISTINCT ON (m.k) m.k, m.name, m.vcpus, m.ra
         SELECT a.alias, rf.name, rf.vcpus, rf.ram_mb, rf.disk_gb, 1 FROM report_flavor_alias a JOIN report_flavor rf ON rf.name = a.flavor_name
       ) m ORDER BY m.k, m.pref)`;
 
+/**
+ * The flavor of a stored instance key (a catalogue name or alias) as a
+ * LATERAL relation fl(name, vcpus, ram_mb, disk_gb), for rows of the
+ * instance meters: the same mapping as FLAVOR_KEYS (the name first, should
+ * a string be both: the API refuses that state, but a hand edit could make
+ * it, and the report and the rated cells must then still agree), per row;
+ * used by the rating engine (per distinct key) and the ops gauge.
+ */
 export function flavorOf(meterCol: string, keyCol: string): string {
   return `LATERAL (
       SELECT rf.name, rf.vcpus, rf.ram_mb, rf.disk_gb FROM report_flavor rf
       WHERE ${meterCol} LIKE 'instance.%'
         AND (rf.name = ${keyCol} OR rf.name = (SELECT a.flavor_name FROM report_flavor_alias a WHERE a.alias = ${keyCol}))
+      ORDER BY rf.name = ${keyCol} DESC
       LIMIT 1
     ) fl`;
 }

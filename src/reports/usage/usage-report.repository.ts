@@ -110,7 +110,7 @@ export class UsageReportRepository {
 
   /**
    * The report as a WITH clause ending in `keyed`: one row per (bucket,
-   * group, meter) with its sort columns k1…k11, and `f`, the metered rows
+   * group, meter) with its sort columns k1…k14, and `f`, the metered rows
    * before grouping. Parameters are added to `p`.
    */
   private reportCte(q: UsageQuery, p: Params): { cte: string; timeMeters: string; level: string } {
@@ -278,12 +278,12 @@ export class UsageReportRepository {
       -- CSV's ORDER BY (a prefix of it) needs no sort of its own.
       res AS (
         SELECT ${SORT_PARTS.map((part, i) => `${part} AS k${i + 1}`).join(', ')},
-               period_start, period_end, period, project_id, site, source, meter, key, subkey, line_type, applies_to_period,
+               ${RES_GROUP_COLUMNS.join(', ')},
                CASE WHEN meter = ANY(${timeMeters}) THEN round(sum(quantity), 6) ELSE sum(quantity) END AS quantity,
                bool_or(unsized) AS unsized,
                sum(cost) AS cost_sum, sum(rcells) AS rcells, sum(ucells) AS ucells, min(imin) AS imin, max(imax) AS imax
         FROM pre
-        GROUP BY ${Array.from({ length: SORT_PARTS.length + 11 }, (_, i) => i + 1).join(', ')}
+        GROUP BY ${Array.from({ length: SORT_PARTS.length + RES_GROUP_COLUMNS.length }, (_, i) => i + 1).join(', ')}
       ),
       keyed AS (SELECT * FROM res)`;
     // The finest level the plan reads (ReportLevel): raw history for cut days (and for today when
@@ -437,6 +437,8 @@ const SORT_PARTS = [
   `applies_to_period IS NOT NULL`,
   `coalesce(applies_to_period, '') COLLATE "C"`,
 ];
+/** The columns of a report row that `res` groups by, after the sort parts. */
+const RES_GROUP_COLUMNS = ['period_start', 'period_end', 'period', 'project_id', 'site', 'source', 'meter', 'key', 'subkey', 'line_type', 'applies_to_period'];
 /** The grouping column each part of SORT_PARTS is built from when it can be left out of the grouping (the part is then a constant). */
 const SORT_PART_COLUMN: (GroupColumn | null)[] = [null, 'project_id', 'project_id', 'site', 'site', null, 'key', 'key', 'subkey', 'subkey', null, null, null, null];
 const SORT_COLUMNS = SORT_PARTS.map((_, i) => `k${i + 1}`).join(', ');
