@@ -73,6 +73,9 @@ export async function startTestApp(overrides: Record<string, string | undefined>
   // is forgotten, as if this were the first start.
   await runtime.dataSource.query(`DELETE FROM report_clock`);
   const app = await createApp(runtime).catch(async (error: unknown) => {
+    // A start refused by the application (a setting checked against the database) has already
+    // made its queues, whose `meta` keys would otherwise stay in the shared Redis.
+    if (ownPrefix || options.dropQueueKeys) await dropPrefixKeys(runtime, config.queuePrefix);
     await runtime.close();
     throw error;
   });
