@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { runOne, runRows, Sql } from '../../database/query-result';
 import { applicableListId } from '../rating/price-lists/applicable-list-sql';
-import { flavorOf } from '../rollups/usage-sql';
+import { FLAVOR_KEYS } from '../rollups/usage-sql';
 import { dirtyCountSql, DirtyScope, dirtySinceSql } from '../rollups/dirty-sql';
 
 /** All of D. */
@@ -247,7 +247,7 @@ export class OpsRepository {
          SELECT u.project_id, u.site, u.day, u.meter, u.key, u.subkey, fl.name AS fname
          FROM report_usage_day_cell u
          JOIN report_clock c ON c.id = 1 AND u.day < c.booked_day
-         LEFT JOIN ${flavorOf('u.meter', 'u.key')} ON TRUE
+         LEFT JOIN ${FLAVOR_KEYS} fl ON u.meter LIKE 'instance.%' AND fl.k = u.key
          WHERE NOT EXISTS (SELECT 1 FROM report_period p WHERE p.month = date_trunc('month', u.day)::date AND p.state = 'closed')
        ),
        metered AS (

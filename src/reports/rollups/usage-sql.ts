@@ -164,7 +164,7 @@ export const FLAVOR_KEYS = `(SELECT DISTINCT ON (m.k) m.k, m.name, m.vcpus, m.ra
  * instance meters: the same mapping as FLAVOR_KEYS (the name first, should
  * a string be both: the API refuses that state, but a hand edit could make
  * it, and the report and the rated cells must then still agree), per row;
- * used by the rating engine (per distinct key) and the ops gauge.
+ * used by the rating engine (per distinct key).
  */
 export function flavorOf(meterCol: string, keyCol: string): string {
   return `LATERAL (
