@@ -7,7 +7,7 @@ import { Queue } from 'bullmq';
 import { Client } from 'pg';
 import { QUEUE_NAME } from '../../src/queue/job-payloads';
 import { compute, createSite, startUsageApp, waitLoaded } from '../support/amie';
-import { buildDist, freePort, startDist as startProcess, stopProcess, until, untilLockWaiters } from '../support/processes';
+import { buildDist, freePort, startBuilt, startDist as startProcess, stopProcess, until, untilLockWaiters } from '../support/processes';
 import { ADMIN_TOKEN, TestApp } from '../support/test-app';
 
 /**
@@ -141,7 +141,9 @@ maybe('AMIE usage durability (real processes)', () => {
       // Loading blocks on this lock, so the jobs are still in Redis when it restarts.
       await holder.query('BEGIN');
       await holder.query('LOCK TABLE amie_usage_record IN SHARE MODE');
-      children.push(startProcess('worker', { DATABASE_URL: process.env.DATABASE_URL, REDIS_URL: redisUrl, QUEUE_PREFIX: prefix }));
+      // Its output is kept (at info) for the failure message: this test has timed out under full-CI load, untraced.
+      const worker = startBuilt('worker', { LOG_LEVEL: 'info', CHECK_SAMPLE_PER_NIGHT: '0', DATABASE_URL: process.env.DATABASE_URL, REDIS_URL: redisUrl, QUEUE_PREFIX: prefix });
+      children.push(worker.child);
       const messages = 6;
       for (let m = 0; m < messages; m++) await app.http.post('/amie/usage/').set(site.headers).send(batchOf(m, 200)).expect(200);
       await new Promise((r) => setTimeout(r, 1500)); // one AOF fsync (everysec)
@@ -158,7 +160,13 @@ maybe('AMIE usage durability (real processes)', () => {
         // As long as the queue's own retries may take (JOB_ATTEMPTS with exponential backoff: 1 + 2 + … + 64 s):
         // under load, attempts made while Redis restarted can fail and wait their backoff. 60 s timed out twice in
         // CI (2026-12-01) while every run alone loaded within 4 s; not traced further (see the note of that day).
-        await until('every record to load', async () => (await loadedRows(app)) === messages * 200, 150_000);
+        await until('every record to load', async () => (await loadedRows(app)) === messages * 200, 150_000).catch(async (error: Error) => {
+          const jobs = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed').catch((e: Error) => e.message);
+          const output = `${worker.stdout()}${worker.stderr()}`;
+          throw new Error(
+            `${error.message}: ${await loadedRows(app)} of ${messages * 200} loaded; jobs ${JSON.stringify(jobs)}; the worker (${worker.child.exitCode ?? 'running'}) logged, last 8 KB:\n${output.slice(-8000)}`,
+          );
+        });
         await waitLoaded(app);
       } finally {
         await queue.close();
