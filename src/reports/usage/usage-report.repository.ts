@@ -109,7 +109,7 @@ export class UsageReportRepository {
   constructor(private readonly db: DataSource) {}
 
   /**
-   * The report as a WITH clause ending in `keyed`: one row per (bucket,
+   * The report as a WITH clause ending in `res`: one row per (bucket,
    * group, meter) with its sort columns k1…k14, and `f`, the metered rows
    * before grouping. Parameters are added to `p`.
    */
@@ -277,15 +277,14 @@ export class UsageReportRepository {
       -- them): when the plan groups by sorting, that one sort also gives the keyset order, and the
       -- CSV's ORDER BY (a prefix of it) needs no sort of its own.
       res AS (
-        SELECT ${SORT_PARTS.map((part, i) => `${part} AS k${i + 1}`).join(', ')},
+        SELECT ${SORT_PARTS.map((part, i) => `${part.sql} AS k${i + 1}`).join(', ')},
                ${RES_GROUP_COLUMNS.join(', ')},
                CASE WHEN meter = ANY(${timeMeters}) THEN round(sum(quantity), 6) ELSE sum(quantity) END AS quantity,
                bool_or(unsized) AS unsized,
                sum(cost) AS cost_sum, sum(rcells) AS rcells, sum(ucells) AS ucells, min(imin) AS imin, max(imax) AS imax
         FROM pre
         GROUP BY ${Array.from({ length: SORT_PARTS.length + RES_GROUP_COLUMNS.length }, (_, i) => i + 1).join(', ')}
-      ),
-      keyed AS (SELECT * FROM res)`;
+      )`;
     // The finest level the plan reads (ReportLevel): raw history for cut days (and for today when
     // a today cell is behind as_of), day or today cells per project, site-day cells for fleet
     // figures, month cells; an answer that reads no cell at all (nothing to read) counts as month.
@@ -332,7 +331,7 @@ export class UsageReportRepository {
       sql: `${cte}
       SELECT to_char(period_start AT TIME ZONE 'UTC', ${UTC_MICROS}) AS period_start, to_char(period_end AT TIME ZONE 'UTC', ${UTC_MICROS}) AS period_end,
              period, line_type, applies_to_period, project_id, site, source, meter, key, subkey, quantity::text AS quantity, unsized, ${COST_COLUMNS(q.currency !== null)}
-      FROM keyed ORDER BY ${orderOf(q)}`,
+      FROM res ORDER BY ${orderOf(q)}`,
       params: p.values,
     };
   }
@@ -351,7 +350,7 @@ export class UsageReportRepository {
                   'unit_price', unit_price, 'price_unit', price_unit, 'cost', cost, 'priced', priced,
                   'sort_key', json_build_array(${SORT_COLUMNS}))
                 ORDER BY ${SORT_COLUMNS}), '[]'::json)
-         FROM (SELECT *, ${COST_COLUMNS(q.currency !== null)} FROM keyed ${q.after ? `WHERE ROW(${SORT_COLUMNS}) > ${p.addRow(q.after)}` : ''} ORDER BY ${SORT_COLUMNS} LIMIT ${limit}) page) AS rows,
+         FROM (SELECT *, ${COST_COLUMNS(q.currency !== null)} FROM res ${q.after ? `WHERE ROW(${SORT_COLUMNS}) > ${p.addRow(q.after)}` : ''} ORDER BY ${SORT_COLUMNS} LIMIT ${limit}) page) AS rows,
         (SELECT coalesce(json_agg(json_build_object('meter', meter, 'quantity', quantity::text) ORDER BY meter), '[]'::json)
          FROM (SELECT meter, CASE WHEN meter = ANY(${timeMeters}) THEN round(sum(quantity), 6) ELSE sum(quantity) END AS quantity FROM res GROUP BY meter) t) AS totals,
         (SELECT coalesce(json_agg(DISTINCT key ORDER BY key), '[]'::json) FROM f WHERE unsized) AS unsized_keys,
@@ -419,28 +418,28 @@ function bucketsSql(q: UsageQuery, p: Params): string {
  * The keyset order of §3.1 as one composite value: period_start, then
  * project_id, site, source, key, subkey (nulls first), meter, line_type
  * (usage first), applies_to_period (nulls first); strings in byte order
- * (COLLATE "C"). Each nullable column is (is not null, value).
+ * (COLLATE "C"). Each nullable column is (is not null, value). `column`: the
+ * grouping column a part is built from when the query may leave that column
+ * ungrouped (the part is then a constant, see `orderOf`).
  */
-const SORT_PARTS = [
-  `to_char(period_start AT TIME ZONE 'UTC', ${UTC_MICROS}) COLLATE "C"`,
-  `project_id IS NOT NULL`,
-  `coalesce(project_id, '') COLLATE "C"`,
-  `site IS NOT NULL`,
-  `coalesce(site, '') COLLATE "C"`,
-  `source COLLATE "C"`,
-  `key IS NOT NULL`,
-  `coalesce(key, '') COLLATE "C"`,
-  `subkey IS NOT NULL`,
-  `coalesce(subkey, '') COLLATE "C"`,
-  `meter COLLATE "C"`,
-  `line_type = 'adjustment'`,
-  `applies_to_period IS NOT NULL`,
-  `coalesce(applies_to_period, '') COLLATE "C"`,
+const SORT_PARTS: { sql: string; column: GroupColumn | null }[] = [
+  { sql: `to_char(period_start AT TIME ZONE 'UTC', ${UTC_MICROS}) COLLATE "C"`, column: null },
+  { sql: `project_id IS NOT NULL`, column: 'project_id' },
+  { sql: `coalesce(project_id, '') COLLATE "C"`, column: 'project_id' },
+  { sql: `site IS NOT NULL`, column: 'site' },
+  { sql: `coalesce(site, '') COLLATE "C"`, column: 'site' },
+  { sql: `source COLLATE "C"`, column: null },
+  { sql: `key IS NOT NULL`, column: 'key' },
+  { sql: `coalesce(key, '') COLLATE "C"`, column: 'key' },
+  { sql: `subkey IS NOT NULL`, column: 'subkey' },
+  { sql: `coalesce(subkey, '') COLLATE "C"`, column: 'subkey' },
+  { sql: `meter COLLATE "C"`, column: null },
+  { sql: `line_type = 'adjustment'`, column: null },
+  { sql: `applies_to_period IS NOT NULL`, column: null },
+  { sql: `coalesce(applies_to_period, '') COLLATE "C"`, column: null },
 ];
 /** The columns of a report row that `res` groups by, after the sort parts. */
 const RES_GROUP_COLUMNS = ['period_start', 'period_end', 'period', 'project_id', 'site', 'source', 'meter', 'key', 'subkey', 'line_type', 'applies_to_period'];
-/** The grouping column each part of SORT_PARTS is built from when it can be left out of the grouping (the part is then a constant). */
-const SORT_PART_COLUMN: (GroupColumn | null)[] = [null, 'project_id', 'project_id', 'site', 'site', null, 'key', 'key', 'subkey', 'subkey', null, null, null, null];
 const SORT_COLUMNS = SORT_PARTS.map((_, i) => `k${i + 1}`).join(', ');
 
 /**
@@ -450,13 +449,12 @@ const SORT_COLUMNS = SORT_PARTS.map((_, i) => `k${i + 1}`).join(', ');
  * an export sorts its rows once instead of twice.
  */
 function orderOf(q: UsageQuery): string {
-  return SORT_PARTS.map((_, i) => i)
-    .filter((i) => SORT_PART_COLUMN[i] === null || q.groupBy.includes(SORT_PART_COLUMN[i]!))
-    .map((i) => `k${i + 1}`)
+  return SORT_PARTS.map((part, i) => (part.column === null || q.groupBy.includes(part.column) ? `k${i + 1}` : null))
+    .filter((k) => k !== null)
     .join(', ');
 }
 
-/** The cost columns of a result row of `keyed` (§3.1): null without a currency. */
+/** The cost columns of a result row of `res` (§3.1): null without a currency. */
 function COST_COLUMNS(priced: boolean): string {
   if (!priced) return `NULL::text AS unit_price, NULL::text AS price_unit, NULL::text AS cost, NULL::boolean AS priced`;
   return `(SELECT pi.unit_price::text FROM report_price_item pi WHERE pi.id = imin AND imin = imax) AS unit_price,
