@@ -7,7 +7,7 @@ import { Queue } from 'bullmq';
 import { Client } from 'pg';
 import { QUEUE_NAME } from '../../src/queue/job-payloads';
 import { compute, createSite, startUsageApp, waitLoaded } from '../support/amie';
-import { buildDist, freePort, startBuilt, startDist as startProcess, stopProcess, until, untilLockWaiters } from '../support/processes';
+import { buildDist, distEnv, freePort, startBuilt, startDist as startProcess, stopProcess, until, untilLockWaiters } from '../support/processes';
 import { ADMIN_TOKEN, TestApp } from '../support/test-app';
 
 /**
@@ -142,7 +142,7 @@ maybe('AMIE usage durability (real processes)', () => {
       await holder.query('BEGIN');
       await holder.query('LOCK TABLE amie_usage_record IN SHARE MODE');
       // Its output is kept (at info) for the failure message: this test has timed out under full-CI load, untraced.
-      const worker = startBuilt('worker', { LOG_LEVEL: 'info', CHECK_SAMPLE_PER_NIGHT: '0', DATABASE_URL: process.env.DATABASE_URL, REDIS_URL: redisUrl, QUEUE_PREFIX: prefix });
+      const worker = startBuilt('worker', distEnv({ LOG_LEVEL: 'info', DATABASE_URL: process.env.DATABASE_URL, REDIS_URL: redisUrl, QUEUE_PREFIX: prefix }));
       children.push(worker.child);
       const messages = 6;
       for (let m = 0; m < messages; m++) await app.http.post('/amie/usage/').set(site.headers).send(batchOf(m, 200)).expect(200);

@@ -19,10 +19,17 @@ export function buildDist(): void {
   execFileSync(process.execPath, [join(ROOT, 'scripts', 'build-if-stale.js')], { stdio: 'ignore', cwd: ROOT });
 }
 
-/** A built process for the suites that only start and stop it (logs at warn, no nightly check). */
+/**
+ * The environment of a suite's built process: logs at warn and no nightly sampled check (it has its
+ * own suite: its job would run beside the job a suite is timing), then `env`.
+ */
+export function distEnv(env: Record<string, string | undefined>): Record<string, string | undefined> {
+  return { LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn', CHECK_SAMPLE_PER_NIGHT: '0', ...env };
+}
+
+/** A built process for the suites that only start and stop it (`distEnv`). */
 export function startDist(script: 'main' | 'worker' | 'collector', env: Record<string, string | undefined>): ChildProcess {
-  // No nightly sampled check (it has its own suite): its job would run beside the job a suite is timing.
-  return startBuilt(script, { LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn', CHECK_SAMPLE_PER_NIGHT: '0', ...env }).child;
+  return startBuilt(script, distEnv(env)).child;
 }
 
 /** Sends the signal and waits for the exit; nothing to do for a process already gone. */

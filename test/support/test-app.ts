@@ -72,10 +72,13 @@ export async function startTestApp(overrides: Record<string, string | undefined>
   // CLOUD_SITE): the clock a previous suite recorded in a shared database
   // is forgotten, as if this were the first start.
   await runtime.dataSource.query(`DELETE FROM report_clock`);
+  const dropOwnKeys = async () => {
+    if (ownPrefix || options.dropQueueKeys) await dropPrefixKeys(runtime, config.queuePrefix);
+  };
   const app = await createApp(runtime).catch(async (error: unknown) => {
     // A start refused by the application (a setting checked against the database) has already
     // made its queues, whose `meta` keys would otherwise stay in the shared Redis.
-    if (ownPrefix || options.dropQueueKeys) await dropPrefixKeys(runtime, config.queuePrefix);
+    await dropOwnKeys();
     await runtime.close();
     throw error;
   });
@@ -99,7 +102,7 @@ export async function startTestApp(overrides: Record<string, string | undefined>
     },
     async close() {
       await app.close();
-      if (ownPrefix || options.dropQueueKeys) await dropPrefixKeys(runtime, config.queuePrefix);
+      await dropOwnKeys();
       await runtime.close();
     },
   };

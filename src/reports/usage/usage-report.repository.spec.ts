@@ -1,32 +1,7 @@
-import { lineSelection } from '../rating/periods/period-lines-sql';
-import { GroupColumn, UsageQuery, UsageReportRepository } from './usage-report.repository';
+import { marchQuery } from '../../../test/support/usage-query';
+import { GroupColumn, UsageReportRepository } from './usage-report.repository';
 
-function query(groupBy: GroupColumn[]): UsageQuery {
-  return {
-    start: '2025-03-01T00:00:00Z',
-    end: '2025-04-01T00:00:00Z',
-    asOf: '2025-05-01T00:00:00Z',
-    tz: 'UTC',
-    period: '2025-03',
-    granularity: 'day',
-    groupBy,
-    projects: null,
-    sites: null,
-    sources: null,
-    meters: null,
-    flavors: null,
-    volumeTypes: null,
-    resources: null,
-    recordTypes: null,
-    currency: null,
-    siteCells: false,
-    lines: lineSelection(undefined, undefined),
-    after: null,
-    limit: 0,
-  };
-}
-
-const orderBy = (groupBy: GroupColumn[]) => /ORDER BY ([^)]*)$/.exec(new UsageReportRepository(null as never).csvStatement(query(groupBy)).sql.trim())![1];
+const orderBy = (groupBy: GroupColumn[]) => /ORDER BY ([^)]*)$/.exec(new UsageReportRepository(null as never).csvStatement(marchQuery({ granularity: 'day', groupBy, projects: null })).sql.trim())![1];
 
 /**
  * The export's ORDER BY leaves out the keyset parts of the columns it does
