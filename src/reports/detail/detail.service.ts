@@ -8,8 +8,10 @@ import { isoMillis, WindowService } from '../window/window.service';
 import { DetailLineRow, DetailQuery, DetailRepository, DetailSumRow, DETAIL_KEYSET, Statement } from './detail.repository';
 import { EntitiesQueryDto } from './dto/entities-query.dto';
 import { decodeCursor, encodeCursor, queryDigest } from '../paging';
-import { RollupRepository } from '../rollups/rollup.repository';
-import { quantityHours, UNITS, UsageWarning } from '../usage/usage-report.service';
+import { WITHOUT_JIT } from '../rollups/rollup.repository';
+import { inSnapshot } from '../../database/snapshot';
+import { UsageWarning } from '../usage/usage-report.service';
+import { quantityHours, UNITS } from '../usage/units';
 import { UsageReportRepository } from '../usage/usage-report.repository';
 import { RatingRepository } from '../rating/engine/rating.repository';
 import { Sql } from '../../database/query-result';
@@ -129,14 +131,12 @@ export class DetailService {
     private readonly windows: WindowService,
     private readonly lines: DetailRepository,
     private readonly usage: UsageReportRepository,
-    private readonly rollups: RollupRepository,
     private readonly rating: RatingRepository,
   ) {}
 
   async entities(principal: Principal, query: EntitiesQueryDto): Promise<DetailAnswer> {
     const projects = projectScope(principal, query.project_id);
-    return this.db.transaction('REPEATABLE READ', async (tx) => {
-      await this.rollups.withoutJit(tx);
+    return inSnapshot(this.db, WITHOUT_JIT, async (tx) => {
       // Field errors in the order of the route's parameters: window, currency, cursor.
       const window = await this.windows.resolve(query, tx);
       const currency = await this.currency(query, tx);

@@ -47,6 +47,9 @@ export interface CellDelta {
  * site-day cells, and the clock. Every method takes the transaction's
  * manager; the worker runs one batch per transaction.
  */
+/** `withoutJit` as settings for `inSnapshot`. */
+export const WITHOUT_JIT = ['SET LOCAL jit = off'] as const;
+
 @Injectable()
 export class RollupRepository {
   constructor(private readonly db: DataSource) {}
@@ -62,7 +65,7 @@ export class RollupRepository {
    * milliseconds.
    */
   async withoutJit(sql: Sql): Promise<void> {
-    await sql.query(`SET LOCAL jit = off`);
+    await sql.query(WITHOUT_JIT[0]);
   }
 
   /** Up to `limit` dirty keys, oldest first, locked; keys another worker holds are skipped. */

@@ -6,8 +6,12 @@ import { AMIE_INSTANT, AMIE_METERS, FLAVOR_KEYS } from '../rollups/usage-sql';
 import { dirtyCountSql, DirtyScope, dirtySinceSql } from '../rollups/dirty-sql';
 import { ReportLevel } from '../report-level';
 import { UTC_MICROS } from '../window/window.repository';
+import { quantityHoursSql, unitSql } from './units';
 import { applicableListId } from '../rating/price-lists/applicable-list-sql';
 import { adjustmentLinesSql, frozenCellsSql, inClosedPeriod, LineSelection } from '../rating/periods/period-lines-sql';
+
+/** The settings of a report's transaction (UsageReportRepository.reportSettings says why). */
+export const REPORT_SETTINGS = ['SET LOCAL jit = off', 'SET LOCAL plan_cache_mode = force_generic_plan'] as const;
 
 export type Granularity = 'total' | 'day' | 'month';
 export type GroupColumn = 'project_id' | 'site' | 'source' | 'key' | 'subkey';
@@ -41,20 +45,25 @@ export interface UsageQuery {
   limit: number;
 }
 
-export interface UsageRow {
+/** One line of the report as answered (§3.1; a CSV line is the same with `currency`). */
+export interface UsageLine {
+  /** Millisecond instants (`isoMillis`). */
   period_start: string;
   period_end: string;
   period: string | null;
+  line_type: 'usage' | 'adjustment';
+  /** `YYYY-MM` of the closed period an adjustment corrects; null for usage. */
+  applies_to_period: string | null;
   project_id: string | null;
   site: string | null;
   source: string;
   meter: string;
   key: string | null;
   subkey: string | null;
-  line_type: 'usage' | 'adjustment';
-  /** `YYYY-MM` of the closed period an adjustment corrects; null for usage. */
-  applies_to_period: string | null;
+  unit: string;
   quantity: string;
+  /** Six digits half-even for units in seconds (`quantityHours`); null otherwise. */
+  quantity_hours: string | null;
   unsized: boolean;
   /** The item's price when exactly one price item rated the row (§3.1); null otherwise or without a currency. */
   unit_price: string | null;
@@ -63,8 +72,6 @@ export interface UsageRow {
   cost: string | null;
   /** Whether every cell of the row is priced; null without a currency. */
   priced: boolean | null;
-  /** The keyset sort key of the row (opaque to the service, echoed back in `after`). */
-  sort_key: (string | boolean)[];
 }
 
 export interface UsageTotal {
@@ -73,7 +80,11 @@ export interface UsageTotal {
 }
 
 export interface UsageAnswer {
-  rows: UsageRow[];
+  /** The page's lines (UsageLine) as JSON text, in keyset order. */
+  rows: string;
+  row_count: number;
+  /** The keyset sort key of the page's last line when more lines follow (opaque, echoed back in `after`); null at the end. */
+  next_key: (string | boolean)[] | null;
   totals: UsageTotal[];
   /** Flavor strings of the result missing from the catalogue. */
   unsized_keys: string[];
@@ -309,7 +320,7 @@ export class UsageReportRepository {
    * starts: its size and start-up grow with the months of history (measured with 30 partitions).
    */
   async reportSettings(sql: Sql): Promise<void> {
-    await sql.query(`SELECT set_config('jit', 'off', true), set_config('plan_cache_mode', 'force_generic_plan', true)`);
+    await sql.query(REPORT_SETTINGS.join('; '));
   }
 
   /** Which cell level the report reads (for the CSV answer, whose rows do not carry it); the plan only, no cell is read. */
@@ -322,35 +333,31 @@ export class UsageReportRepository {
 
   /**
    * Every row of the report in keyset order, as one statement for the CSV
-   * export (reports.md §1.7): no page, no totals; decimals as text.
+   * export (reports.md §1.7): no page, no totals; the line's fields as the
+   * JSON page writes them (`lineFields`).
    */
   csvStatement(q: UsageQuery): { sql: string; params: unknown[] } {
     const p = new Params();
     const { cte } = this.reportCte(q, p);
     return {
       sql: `${cte}
-      SELECT to_char(period_start AT TIME ZONE 'UTC', ${UTC_MICROS}) AS period_start, to_char(period_end AT TIME ZONE 'UTC', ${UTC_MICROS}) AS period_end,
-             period, line_type, applies_to_period, project_id, site, source, meter, key, subkey, quantity::text AS quantity, unsized, ${COST_COLUMNS(q.currency !== null)}
-      FROM res ORDER BY ${orderOf(q)}`,
+      SELECT ${LINE_COLUMNS} FROM (SELECT *, ${COST_COLUMNS(q.currency !== null)} FROM res) line ORDER BY ${orderOf(q)}`,
       params: p.values,
     };
   }
 
+  /**
+   * One page of the report (`rows`: the JSON text of its lines, built in the
+   * database and sent on as it is), the key to continue after it when more
+   * rows follow, the totals over the whole result, the keys for the warnings
+   * and the level read.
+   */
   async aggregate(q: UsageQuery, sql: Sql = this.db): Promise<UsageAnswer> {
     const p = new Params();
     const { cte, timeMeters, level } = this.reportCte(q, p);
-    const limit = p.add(q.limit + 1, 'int');
+    const limit = p.add(q.limit, 'int');
     const text = `${cte}
-      SELECT
-        (SELECT coalesce(json_agg(json_build_object(
-                  'period_start', to_char(period_start AT TIME ZONE 'UTC', ${UTC_MICROS}),
-                  'period_end', to_char(period_end AT TIME ZONE 'UTC', ${UTC_MICROS}),
-                  'period', period, 'project_id', project_id, 'site', site, 'source', source, 'meter', meter,
-                  'key', key, 'subkey', subkey, 'line_type', line_type, 'applies_to_period', applies_to_period, 'quantity', quantity::text, 'unsized', unsized,
-                  'unit_price', unit_price, 'price_unit', price_unit, 'cost', cost, 'priced', priced,
-                  'sort_key', json_build_array(${SORT_COLUMNS}))
-                ORDER BY ${SORT_COLUMNS}), '[]'::json)
-         FROM (SELECT *, ${COST_COLUMNS(q.currency !== null)} FROM res ${q.after ? `WHERE ROW(${SORT_COLUMNS}) > ${p.addRow(q.after)}` : ''} ORDER BY ${SORT_COLUMNS} LIMIT ${limit}) page) AS rows,
+      SELECT page.rows, page.row_count, page.next_key,
         (SELECT coalesce(json_agg(json_build_object('meter', meter, 'quantity', quantity::text) ORDER BY meter), '[]'::json)
          FROM (SELECT meter, CASE WHEN meter = ANY(${timeMeters}) THEN round(sum(quantity), 6) ELSE sum(quantity) END AS quantity FROM res GROUP BY meter) t) AS totals,
         (SELECT coalesce(json_agg(DISTINCT key ORDER BY key), '[]'::json) FROM f WHERE unsized) AS unsized_keys,
@@ -361,7 +368,16 @@ export class UsageReportRepository {
             ? `(SELECT json_build_object('cost', (sum(cost_sum) FILTER (WHERE rcells = ucells))::text, 'complete', coalesce(bool_and(rcells = ucells), TRUE)) FROM res)`
             : `json_build_object('cost', NULL, 'complete', NULL)`
         } AS cost_totals,
-        ${level} AS level`;
+        ${level} AS level
+      FROM (
+        -- The page and one row more (whether more follow); n numbers the page in keyset order.
+        SELECT coalesce(json_agg((SELECT ln FROM (SELECT ${LINE_COLUMNS}) ln) ORDER BY n) FILTER (WHERE n <= ${limit}), '[]')::text AS rows,
+               (count(*) FILTER (WHERE n <= ${limit}))::int AS row_count,
+               CASE WHEN count(*) > ${limit} THEN (array_agg(json_build_array(${SORT_COLUMNS})) FILTER (WHERE n = ${limit}))[1] END AS next_key
+        FROM (SELECT line.*, row_number() OVER (ORDER BY ${SORT_COLUMNS}) AS n
+              FROM (SELECT *, ${COST_COLUMNS(q.currency !== null)} FROM res ${q.after ? `WHERE ROW(${SORT_COLUMNS}) > ${p.addRow(q.after)}` : ''}
+                    ORDER BY ${SORT_COLUMNS} LIMIT ${limit} + 1) line) numbered
+      ) page`;
     // Prepared per connection: the text depends only on the query's shape (which filters, groupings
     // and levels), every value is a parameter (see `list` in reportCte).
     const [row] = await runPrepared<UsageAnswer>(sql, text, p.values);
@@ -461,6 +477,48 @@ function COST_COLUMNS(priced: boolean): string {
           (SELECT pi.price_unit FROM report_price_item pi WHERE pi.id = imin AND imin = imax) AS price_unit,
           CASE WHEN rcells = ucells THEN cost_sum::text END AS cost, (rcells = ucells) AS priced`;
 }
+
+/** An instant as the answers write it (`isoMillis`): to_char's `MS` truncates the microseconds as its slice does. */
+const UTC_MILLIS = `'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'`;
+
+/**
+ * The fields of one answered line (§3.1), in the answer's order, and
+ * `LINE_COLUMNS`, them as SQL over a row of `res` with its cost columns.
+ * The CSV selects them (with `currency` added); the JSON page aggregates them as a row (`json_agg` of a record
+ * writes `{"name":value,…}`: a quarter shorter and a third faster than
+ * `json_build_object`'s `{"name" : value, …}`), so the API passes both on
+ * without touching a line.
+ */
+export const USAGE_LINE_FIELDS = [
+  'period_start',
+  'period_end',
+  'period',
+  'line_type',
+  'applies_to_period',
+  'project_id',
+  'site',
+  'source',
+  'meter',
+  'key',
+  'subkey',
+  'unit',
+  'quantity',
+  'quantity_hours',
+  'unsized',
+  'unit_price',
+  'price_unit',
+  'cost',
+  'priced',
+] as const;
+/** The fields not answered as the column of `res` they are named after. */
+const LINE_SQL: Partial<Record<(typeof USAGE_LINE_FIELDS)[number], string>> = {
+  period_start: `to_char(period_start AT TIME ZONE 'UTC', ${UTC_MILLIS})`,
+  period_end: `to_char(period_end AT TIME ZONE 'UTC', ${UTC_MILLIS})`,
+  unit: unitSql('meter'),
+  quantity: 'quantity::text',
+  quantity_hours: quantityHoursSql('meter', 'quantity'),
+};
+const LINE_COLUMNS = USAGE_LINE_FIELDS.map((field) => (LINE_SQL[field] ? `${LINE_SQL[field]} AS ${field}` : field)).join(', ');
 
 /** `costed` without a currency: no cost. */
 const UNRATED = `costed AS (SELECT mt.*, NULL::numeric AS cost, 0 AS rcells, NULL::text AS imin, NULL::text AS imax FROM metered mt)`;

@@ -3,8 +3,9 @@ import { DataSource } from 'typeorm';
 import { AppConfig } from '../../../config/app-config';
 import { Exact } from '../../decimal';
 import { lineSelection } from '../../rating/periods/period-lines-sql';
-import { RollupRepository } from '../../rollups/rollup.repository';
-import { UsageReportRepository } from '../../usage/usage-report.repository';
+import { WITHOUT_JIT } from '../../rollups/rollup.repository';
+import { inSnapshot } from '../../../database/snapshot';
+import { UsageLine, UsageReportRepository } from '../../usage/usage-report.repository';
 import { WindowRepository } from '../../window/window.repository';
 import { WindowService } from '../../window/window.service';
 import { AccruedTodayRepository } from './accrued-today.repository';
@@ -38,7 +39,6 @@ export class AccruedTodayService {
     private readonly windows: WindowService,
     private readonly windowRepo: WindowRepository,
     private readonly reports: UsageReportRepository,
-    private readonly rollups: RollupRepository,
     private readonly probe: AccruedTodayRepository,
   ) {}
 
@@ -50,8 +50,7 @@ export class AccruedTodayService {
     if (!scope.hasList) return out;
     const rated = scope.withCells ?? projectIds;
     if (rated.length === 0) return out;
-    const sums = await this.db.transaction('REPEATABLE READ', async (tx) => {
-      await this.rollups.withoutJit(tx);
+    const sums = await inSnapshot(this.db, WITHOUT_JIT, async (tx) => {
       const window = await this.windows.resolve({ period: await this.windowRepo.today(this.config.reportTimeZone, tx) }, tx);
       const found = new Map<string, Exact>();
       let after: (string | boolean)[] | null = null;
@@ -82,13 +81,12 @@ export class AccruedTodayService {
           },
           tx,
         );
-        const rows = answer.rows.slice(0, PAGE);
-        for (const row of rows) {
-          if (row.cost === null || row.cost === undefined || row.project_id === null) continue;
+        for (const row of JSON.parse(answer.rows) as UsageLine[]) {
+          if (row.cost === null || row.project_id === null) continue;
           found.set(row.project_id, (found.get(row.project_id) ?? new Exact(0)).plus(row.cost));
         }
-        if (answer.rows.length <= PAGE) return found;
-        after = rows[rows.length - 1].sort_key;
+        if (answer.next_key === null) return found;
+        after = answer.next_key;
       }
     });
     for (const [project, sum] of sums) out.set(project, sum.toFixed(6));

@@ -1,4 +1,4 @@
-import { UNITS } from '../../usage/usage-report.service';
+import { UNITS } from '../../usage/units';
 
 /**
  * The rules of a price item that depend on its meter (reports.md 2.1, 4.1),
