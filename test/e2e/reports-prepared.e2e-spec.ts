@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { EntityManager } from 'typeorm';
 import { PREPARED_PER_CONNECTION, runPrepared } from '../../src/database/prepared';
-import { UsageReportRepository } from '../../src/reports/usage/usage-report.repository';
+import { REPORT_SETTINGS, UsageReportRepository } from '../../src/reports/usage/usage-report.repository';
 import { almanach, drainRollups } from '../support/reports';
 import { marchQuery } from '../support/usage-query';
 import { useTestApp } from '../support/test-app';
@@ -101,7 +101,7 @@ describe('prepared report statements (src/database/prepared.ts)', () => {
     await runner.connect();
     try {
       await runner.startTransaction('REPEATABLE READ');
-      await reports.reportSettings(runner.manager);
+      await runner.query(REPORT_SETTINGS.join('; '));
       for (const project of ['p1', 'p2', 'p3']) await reports.aggregate({ ...base, projects: [project] }, runner.manager);
       const plans = (await runner.query(
         `SELECT generic_plans::int AS generic, custom_plans::int AS custom FROM pg_prepared_statements WHERE name LIKE 'ul\\_%' AND statement LIKE '%WITH clock AS%'`,

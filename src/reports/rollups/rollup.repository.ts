@@ -42,14 +42,14 @@ export interface CellDelta {
   cells: number;
 }
 
+/** `withoutJit` as settings for `inSnapshot`. */
+export const WITHOUT_JIT = ['SET LOCAL jit = off'] as const;
+
 /**
  * The rollup tables (reports.md §7.1–7.2): dirty keys, day, today, month and
  * site-day cells, and the clock. Every method takes the transaction's
  * manager; the worker runs one batch per transaction.
  */
-/** `withoutJit` as settings for `inSnapshot`. */
-export const WITHOUT_JIT = ['SET LOCAL jit = off'] as const;
-
 @Injectable()
 export class RollupRepository {
   constructor(private readonly db: DataSource) {}

@@ -10,7 +10,18 @@ import { quantityHoursSql, unitSql } from './units';
 import { applicableListId } from '../rating/price-lists/applicable-list-sql';
 import { adjustmentLinesSql, frozenCellsSql, inClosedPeriod, LineSelection } from '../rating/periods/period-lines-sql';
 
-/** The settings of a report's transaction (UsageReportRepository.reportSettings says why). */
+/**
+ * The settings of a report's transaction (`inSnapshot`): no JIT (RollupRepository.withoutJit says why), and
+ * generic plans for every parameterised statement the transaction runs (the report and its
+ * freshness, prepared per connection; the window's small statements too). The report's text
+ * carries its shape only (no `$n IS NULL OR …`), so one plan serves every call of a shape; planned
+ * per call it cost 5–7 ms of a one-project month's 8–10 ms in the database, generic it runs in
+ * 2–4 ms. PostgreSQL's own choice (`auto`) kept planning per call. Measured on the reports bench
+ * database for seven shapes (project and fleet, month, day, year by day, unaligned, current
+ * month), priced and not: generic was as fast or faster for each, with the same answers
+ * (docs/reports-benchmark.md). A generic plan keeps every history partition and prunes when it
+ * starts: its size and start-up grow with the months of history (measured with 30 partitions).
+ */
 export const REPORT_SETTINGS = ['SET LOCAL jit = off', 'SET LOCAL plan_cache_mode = force_generic_plan'] as const;
 
 export type Granularity = 'total' | 'day' | 'month';
@@ -307,22 +318,6 @@ export class UsageReportRepository {
     return { cte, timeMeters, level };
   }
 
-  /**
-   * The settings of a report's transaction: no JIT (RollupRepository.withoutJit says why), and
-   * generic plans for every parameterised statement the transaction runs (the report and its
-   * freshness, prepared per connection; the window's small statements too). The report's text
-   * carries its shape only (no `$n IS NULL OR …`), so one plan serves every call of a shape; planned
-   * per call it cost 5–7 ms of a one-project month's 8–10 ms in the database, generic it runs in
-   * 2–4 ms. PostgreSQL's own choice (`auto`) kept planning per call. Measured on the reports bench
-   * database for seven shapes (project and fleet, month, day, year by day, unaligned, current
-   * month), priced and not: generic was as fast or faster for each, with the same answers
-   * (docs/reports-benchmark.md). A generic plan keeps every history partition and prunes when it
-   * starts: its size and start-up grow with the months of history (measured with 30 partitions).
-   */
-  async reportSettings(sql: Sql): Promise<void> {
-    await sql.query(REPORT_SETTINGS.join('; '));
-  }
-
   /** Which cell level the report reads (for the CSV answer, whose rows do not carry it); the plan only, no cell is read. */
   async level(q: UsageQuery, sql: Sql = this.db): Promise<ReportLevel> {
     const p = new Params();
@@ -334,7 +329,7 @@ export class UsageReportRepository {
   /**
    * Every row of the report in keyset order, as one statement for the CSV
    * export (reports.md §1.7): no page, no totals; the line's fields as the
-   * JSON page writes them (`lineFields`).
+   * JSON page writes them (`LINE_COLUMNS`).
    */
   csvStatement(q: UsageQuery): { sql: string; params: unknown[] } {
     const p = new Params();
@@ -484,10 +479,10 @@ const UTC_MILLIS = `'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'`;
 /**
  * The fields of one answered line (§3.1), in the answer's order, and
  * `LINE_COLUMNS`, them as SQL over a row of `res` with its cost columns.
- * The CSV selects them (with `currency` added); the JSON page aggregates them as a row (`json_agg` of a record
- * writes `{"name":value,…}`: a quarter shorter and a third faster than
- * `json_build_object`'s `{"name" : value, …}`), so the API passes both on
- * without touching a line.
+ * The CSV selects them (with `currency` added); the JSON page aggregates
+ * them as a row (`json_agg` of a record writes `{"name":value,…}`: a quarter
+ * shorter and a third faster than `json_build_object`'s
+ * `{"name" : value, …}`), so the API passes both on without touching a line.
  */
 export const USAGE_LINE_FIELDS = [
   'period_start',
