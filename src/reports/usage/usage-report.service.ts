@@ -11,7 +11,7 @@ import { UsageQueryDto } from './dto/usage-query.dto';
 import { CsvExport } from '../export/csv-export.service';
 import { ReportLevel } from '../report-level';
 import { lineSelection } from '../rating/periods/period-lines-sql';
-import { Granularity, GroupColumn, REPORT_SETTINGS, USAGE_LINE_FIELDS, UsageQuery, UsageReportRepository } from './usage-report.repository';
+import { Granularity, GroupColumn, PAGE_SETTINGS, REPORT_SETTINGS, USAGE_LINE_FIELDS, UsageQuery, UsageReportRepository } from './usage-report.repository';
 import { inSnapshot } from '../../database/snapshot';
 import { quantityHours, UNITS } from './units';
 
@@ -121,7 +121,7 @@ export class UsageReportService {
     const after = query.cursor !== undefined ? decodeCursor(query.cursor, digest, SORT_KEY_LENGTH) : null;
     await this.checkCurrency(query);
 
-    return inSnapshot(this.db, REPORT_SETTINGS, async (tx) => {
+    return inSnapshot(this.db, PAGE_SETTINGS, async (tx) => {
       const window = await this.windows.resolve(query, tx);
       const endCut = window.end < window.as_of ? window.end : window.as_of;
       const empty = projects !== null && projects.length === 0;
