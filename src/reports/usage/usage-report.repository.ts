@@ -441,7 +441,10 @@ function sortedRes(pick: Pick, timeMeters: string): string {
  * 105 ms in the database grouped as the export groups and 75 ms so
  * (docs/reports-benchmark.md). `PAGE_SETTINGS` turns sorting off for the
  * page's transaction: the planner, which estimates `f` at about 15 times
- * its rows, otherwise sorts to group. The totals read `grouped`.
+ * its rows, otherwise sorts to group. The totals read `grouped`, which holds
+ * the same rows as `res` because every piece of `src` and every adjustment
+ * line takes its bucket from `buckets` (a branch that did not would count
+ * in the totals and not on the page; reports-line-sums checks the two agree).
  */
 function hashedRes(pick: Pick, timeMeters: string): string {
   return `grouped AS (
