@@ -160,6 +160,15 @@ describe('usage report lines and totals agree in every shape (reports.md §3.1)'
     }
   }, 120_000);
 
+  it('warns of an unsized flavor only when the answer holds it (filters apply to the warning too)', async () => {
+    const unsized = (body: Row) => body.warnings.filter((w: Row) => w.code === 'unsized').map((w: Row) => w.key);
+    expect(unsized(await usage('period=2025&group_by='))).toEqual(['a']);
+    expect(unsized(await usage('period=2025&group_by=&flavor=a'))).toEqual(['a']);
+    for (const filter of ['meter=volume.size', 'source=amie', 'flavor=b', 'volume_type=ssd', 'resource=cluster-a', 'record_type=compute']) {
+      expect({ filter, unsized: unsized(await usage(`period=2025&group_by=&${filter}`)) }).toEqual({ filter, unsized: [] });
+    }
+  });
+
   it('adjustment lines of two corrected months posted in the same bucket stay two lines', async () => {
     const { rows } = await allLines(`period=${currentYear()}&granularity=month&group_by=project_id,key`, 1000);
     const adjustments = rows.filter((r) => r.line_type === 'adjustment' && r.meter === 'instance.time');
