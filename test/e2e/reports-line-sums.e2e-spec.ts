@@ -1,6 +1,7 @@
 import Decimal from 'decimal.js';
 import { compute, createSite, startUsageApp, waitLoaded } from '../support/amie';
 import { almanach, drainRollups } from '../support/reports';
+import { settledJob } from '../support/budget-entries';
 import { createPriceList } from '../support/pricing';
 import { ADMIN_TOKEN, APP_START_TIMEOUT_MS, TestApp } from '../support/test-app';
 
@@ -38,19 +39,9 @@ describe('usage report lines and totals agree in every shape (reports.md §3.1)'
 
   const usage = async (query: string): Promise<Row> => (await t.http.get(`/reports/usage?${query}`).set('X-Auth-Token', reader).expect(200)).body;
 
-  async function settled(id: string, timeoutMs = 60_000): Promise<Row> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const body = (await t.http.get(`/admin/reports/jobs/${id}`).set('X-Auth-Token', ADMIN_TOKEN).expect(200)).body;
-      if (['succeeded', 'failed', 'cancelled'].includes(body.state)) return body;
-      if (Date.now() > deadline) throw new Error(`job ${id} still ${body.state} after ${timeoutMs} ms`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-
   async function close(period: string): Promise<void> {
     const res = await t.http.post(`/admin/reports/periods/${period}/close`).set('X-Auth-Token', ADMIN_TOKEN).expect(202);
-    expect((await settled(res.body.id)).state).toBe('succeeded');
+    expect((await settledJob(t, ADMIN_TOKEN, res.body.id)).state).toBe('succeeded');
   }
 
   /**

@@ -355,7 +355,7 @@ export class UsageReportRepository {
     const text = `${cte}
       SELECT page.rows, page.row_count, page.next_key,
         (SELECT coalesce(json_agg(json_build_object('meter', meter, 'quantity', quantity::text) ORDER BY meter), '[]'::json)
-         FROM (SELECT meter, CASE WHEN meter = ANY(${timeMeters}) THEN round(sum(quantity), 6) ELSE sum(quantity) END AS quantity FROM grouped GROUP BY meter) t) AS totals,
+         FROM (SELECT meter, ${quantitySum(timeMeters)} AS quantity FROM grouped GROUP BY meter) t) AS totals,
         ${unsizedKeys} AS unsized_keys,
         ${
           q.currency !== null
@@ -416,10 +416,17 @@ export class UsageReportRepository {
 type Grouping = 'sorted' | 'hashed';
 type Pick = (col: GroupColumn) => string;
 
+/** Σ quantity of a group of rows of one meter: rounded to six digits for meters in seconds. */
+const quantitySum = (timeMeters: string) => `CASE WHEN meter = ANY(${timeMeters}) THEN round(sum(quantity), 6) ELSE sum(quantity) END`;
+
 /** The sums of a report row (§3.1) over the metered rows of `f` it groups. */
-const ROW_SUMS = (timeMeters: string) => `CASE WHEN meter = ANY(${timeMeters}) THEN round(sum(quantity), 6) ELSE sum(quantity) END AS quantity,
+const ROW_SUMS = (timeMeters: string) => `${quantitySum(timeMeters)} AS quantity,
                bool_or(unsized) AS unsized,
                sum(cost) AS cost_sum, sum(rcells) AS rcells, sum(ucells) AS ucells, min(imin) AS imin, max(imax) AS imax`;
+
+/** The grouping columns of a report row over `f` (`pick`: the column, or null when not grouped); the order `hashedRes` groups by. */
+const groupedColumns = (pick: Pick) =>
+  `${pick('project_id')} AS project_id, ${pick('site')} AS site, f.source, f.meter, ${pick('key')} AS key, ${pick('subkey')} AS subkey, f.line_type, f.applies AS applies_to_period`;
 
 /**
  * `res` for the export: grouped by the keyset's sort columns first (one to
@@ -430,13 +437,12 @@ const ROW_SUMS = (timeMeters: string) => `CASE WHEN meter = ANY(${timeMeters}) T
 function sortedRes(pick: Pick, timeMeters: string): string {
   return `pre AS (
         SELECT b.bs AS period_start, b.be AS period_end, b.label AS period,
-               ${pick('project_id')} AS project_id, ${pick('site')} AS site, f.source, f.meter,
-               ${pick('key')} AS key, ${pick('subkey')} AS subkey, f.line_type, f.applies AS applies_to_period,
+               ${groupedColumns(pick)},
                f.quantity, f.unsized, f.cost, f.rcells, f.ucells, f.imin, f.imax
         FROM f JOIN buckets b ON b.bucket = f.bucket
       ),
       res AS (
-        SELECT ${SORT_PARTS.map((part, i) => `${part.sql} AS k${i + 1}`).join(', ')},
+        SELECT ${SORT_KEY_SELECT},
                ${RES_GROUP_COLUMNS.join(', ')},
                ${ROW_SUMS(timeMeters)}
         FROM pre
@@ -447,7 +453,7 @@ function sortedRes(pick: Pick, timeMeters: string): string {
 /**
  * `res` for a page: `grouped` groups the metered rows by the bucket's
  * number and the grouping columns only (nine columns, against the export's
- * 25), hashed; `res` then adds each row's bucket and sort columns, and
+ * 25), hashed; `res` then adds each row's period and sort columns, and
  * the page's top-N sort is the only sort. On the reports bench database a
  * year by day of one of its largest projects (14,570 day cells) took
  * 105 ms in the database grouped as the export groups and 75 ms so
@@ -460,14 +466,13 @@ function sortedRes(pick: Pick, timeMeters: string): string {
  */
 function hashedRes(pick: Pick, timeMeters: string): string {
   return `grouped AS (
-        SELECT f.bucket, ${pick('project_id')} AS project_id, ${pick('site')} AS site, f.source, f.meter,
-               ${pick('key')} AS key, ${pick('subkey')} AS subkey, f.line_type, f.applies AS applies_to_period,
+        SELECT f.bucket, ${groupedColumns(pick)},
                ${ROW_SUMS(timeMeters)}
         FROM f
         GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9
       ),
       res AS NOT MATERIALIZED (
-        SELECT ${SORT_PARTS.map((part, i) => `${part.sql} AS k${i + 1}`).join(', ')}, r.*
+        SELECT ${SORT_KEY_SELECT}, r.*
         FROM (SELECT b.bs AS period_start, b.be AS period_end, b.label AS period, g.* FROM grouped g JOIN buckets b ON b.bucket = g.bucket) r
       )`;
 }
@@ -517,6 +522,8 @@ const SORT_PARTS: { sql: string; column: GroupColumn | null }[] = [
 /** The columns of a report row that `res` groups by, after the sort parts. */
 const RES_GROUP_COLUMNS = ['period_start', 'period_end', 'period', 'project_id', 'site', 'source', 'meter', 'key', 'subkey', 'line_type', 'applies_to_period'];
 const SORT_COLUMNS = SORT_PARTS.map((_, i) => `k${i + 1}`).join(', ');
+/** The sort parts as the columns k1…k14 of a row of `res`. */
+const SORT_KEY_SELECT = SORT_PARTS.map((part, i) => `${part.sql} AS k${i + 1}`).join(', ');
 
 /**
  * The keyset order of the query without the parts that are constants for it
