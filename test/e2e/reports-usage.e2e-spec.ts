@@ -320,4 +320,25 @@ describe('GET /reports/usage of AMIE records (reports.md §2.2, §13.5)', () => 
     await drainRollups(t);
     expect((await day('period=2025-04')).body.rows.map((r: Row) => [r.period, r.quantity])).toEqual([['2025-04-12', '12']]);
   });
+
+  it('a charge keeps the scale of the largest-scale charge in it after a resubmission lowers it, fleet figures included (§1.4)', async () => {
+    const job = (id: string, charge: string, project = 'TG-1') =>
+      record({ LocalRecordID: id, LocalProjectID: project, SubmitTime: '2025-05-10T09:00:00Z', StartTime: '2025-05-10T10:00:00Z', EndTime: '2025-05-10T12:00:00Z', Charge: charge, Attributes: { NodeCount: 1 } });
+    const get = reader(t, await t.token('reader'));
+    // The fleet figure without a project reads site-day sums, the one of a project its day cells: both must write the sum as numeric does.
+    const charges = async () => {
+      const fleet = await get('period=2025-05&meter=amie.charge&group_by=').expect(200);
+      const project = await get('period=2025-05&meter=amie.charge&group_by=&project_id=TG-1&project_id=TG-2').expect(200);
+      return [fleet.body.rows.map((r: Row) => r.quantity), fleet.body.totals.by_meter[0]?.quantity, project.body.rows.map((r: Row) => r.quantity)];
+    };
+    await post('Compute', [job('sc-1', '10.125'), job('sc-2', '1.5', 'TG-2')]);
+    await waitLoaded(t);
+    await drainRollups(t);
+    expect(await charges()).toEqual([['11.625'], '11.625', ['11.625']]);
+    // The three-digit charge is replaced by a whole one: the largest scale left is TG-2's one digit.
+    await post('Compute', [job('sc-1', '12')]);
+    await waitLoaded(t);
+    await drainRollups(t);
+    expect(await charges()).toEqual([['13.5'], '13.5', ['13.5']]);
+  });
 });

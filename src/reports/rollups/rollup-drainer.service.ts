@@ -8,6 +8,7 @@ import { AdjustmentPoster } from '../rating/periods/adjustment-poster.service';
 import { INCREMENTAL_RUN, RatingEngine } from '../rating/engine/rating-engine.service';
 import { BudgetAccruals } from '../budgets/debits/budget-accruals.service';
 import { CellDelta, CellKey, ClockRow, DayCell, RollupRepository } from './rollup.repository';
+import { SECOND_METERS } from '../usage/units';
 
 /** Dirty keys taken per transaction (§7.2). */
 export const DRAIN_BATCH = 500;
@@ -147,24 +148,45 @@ function compareKeys(a: CellKey, b: CellKey): number {
   return a.project_id < b.project_id ? -1 : a.project_id > b.project_id ? 1 : a.site < b.site ? -1 : a.site > b.site ? 1 : a.day < b.day ? -1 : a.day > b.day ? 1 : 0;
 }
 
-/** new − old per cell, exactly, with the change in the number of cells; unchanged cells give nothing. */
+/**
+ * new − old per cell, exactly, with the change in the number of cells;
+ * unchanged cells give nothing. A charge (a meter not in seconds, written
+ * with the scale `numeric` gives its sum, §1.4) whose scale grew gives a zero
+ * of the new scale, which the sum takes on; one whose scale fell, or that
+ * went away, is marked `rescale`: the site-day sum may keep a scale no cell
+ * has any more (`applySiteDayDeltas` recomputes it).
+ */
 export function cellDeltas(old: DayCell[], fresh: DayCell[]): CellDelta[] {
-  const byKey = new Map<string, CellDelta & { q: Exact; scale: number }>();
+  const byKey = new Map<string, CellDelta & { q: Exact; scale: number; oldScale: number; freshScale: number }>();
   const add = (cell: DayCell, sign: 1 | -1) => {
     const id = [cell.project_id, cell.site, cell.day, cell.meter, cell.key, cell.subkey].join('\u0001');
-    const entry = byKey.get(id) ?? { ...cell, quantity: '0', cells: 0, q: new Exact(0), scale: 0 };
+    const entry = byKey.get(id) ?? { ...cell, quantity: '0', cells: 0, rescale: false, q: new Exact(0), scale: 0, oldScale: -1, freshScale: -1 };
     entry.q = sign === 1 ? entry.q.plus(cell.quantity) : entry.q.minus(cell.quantity);
     entry.scale = Math.max(entry.scale, scaleOf(cell.quantity));
+    if (sign === 1) entry.freshScale = scaleOf(cell.quantity);
+    else entry.oldScale = scaleOf(cell.quantity);
     entry.cells += sign;
     byKey.set(id, entry);
   };
   for (const cell of old) add(cell, -1);
   for (const cell of fresh) add(cell, 1);
   const deltas: CellDelta[] = [];
-  for (const { q, scale, ...entry } of byKey.values()) {
-    if (q.isZero() && entry.cells === 0) continue;
+  for (const { q, scale, oldScale, freshScale, ...entry } of byKey.values()) {
+    const written = !SECOND_METERS.includes(entry.meter);
+    const rescale = written && oldScale > Math.max(freshScale, 0);
+    if (q.isZero() && entry.cells === 0 && !rescale && !(written && freshScale > oldScale)) continue;
     // The delta keeps the scale PostgreSQL gave the cells, so sums keep it too (six digits for time meters).
-    deltas.push({ project_id: entry.project_id, site: entry.site, day: entry.day, meter: entry.meter, key: entry.key, subkey: entry.subkey, quantity: q.toFixed(scale), cells: entry.cells });
+    deltas.push({
+      project_id: entry.project_id,
+      site: entry.site,
+      day: entry.day,
+      meter: entry.meter,
+      key: entry.key,
+      subkey: entry.subkey,
+      quantity: q.toFixed(scale),
+      cells: entry.cells,
+      rescale,
+    });
   }
   return deltas;
 }

@@ -40,6 +40,8 @@ export interface CellDelta {
   subkey: string;
   quantity: string;
   cells: number;
+  /** The day cell's scale fell or it went away: the site-day sum's scale is recomputed from its day cells (`cellDeltas`). */
+  rescale: boolean;
 }
 
 /** `withoutJit` as settings for `inSnapshot`. */
@@ -235,6 +237,19 @@ export class RollupRepository {
       `DELETE FROM report_usage_site_day_cell s USING ${source}
        WHERE s.cells = 0 AND s.site = d.site AND s.day = d.day AND s.meter = d.meter AND s.key = d.key AND s.subkey = d.subkey`,
       params,
+    );
+    // A charge's sum is written with the scale of the largest-scale charge in it (§1.4), which a sum kept by
+    // differences cannot know once the cell that had it changed: those sums take the largest scale of their day
+    // cells (read across projects, so only when a scale fell, which charges written with one scale never do).
+    const rescaled = deltas.filter((d) => d.rescale);
+    if (rescaled.length === 0) return;
+    await sql.query(
+      `UPDATE report_usage_site_day_cell s SET quantity = round(s.quantity, x.sc)
+       FROM (SELECT u.*, (SELECT max(scale(c.quantity)) FROM report_usage_day_cell c
+                          WHERE c.site = u.site AND c.day = u.day AND c.meter = u.meter AND c.key = u.key AND c.subkey = u.subkey) AS sc
+             FROM (SELECT DISTINCT * FROM unnest($1::text[], $2::date[], $3::text[], $4::text[], $5::text[]) AS d(site, day, meter, key, subkey)) u) x
+       WHERE s.site = x.site AND s.day = x.day AND s.meter = x.meter AND s.key = x.key AND s.subkey = x.subkey AND scale(s.quantity) > x.sc`,
+      [rescaled.map((d) => d.site), rescaled.map((d) => d.day), rescaled.map((d) => d.meter), rescaled.map((d) => d.key), rescaled.map((d) => d.subkey)],
     );
   }
 

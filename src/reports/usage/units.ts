@@ -12,8 +12,8 @@ export const UNITS: Record<string, string> = {
   'amie.core_time': 'core·s',
 };
 
-/** Meters whose unit is in seconds: they have `quantity_hours`. */
-const SECOND_METERS = Object.keys(UNITS).filter((meter) => UNITS[meter].endsWith('s'));
+/** Meters whose unit is in seconds: they have `quantity_hours`, and their sums are written with six digits; the others (charges) with the scale `numeric` gives. */
+export const SECOND_METERS = Object.keys(UNITS).filter((meter) => UNITS[meter].endsWith('s'));
 
 /** `quantity_hours` (§1.4): six digits, half-even, from the exact quantity; only for units in seconds. */
 export function quantityHours(meter: string, quantity: string): string | null {
