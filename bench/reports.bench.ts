@@ -51,7 +51,8 @@ import { percentile, report, startBenchProcess, stopWorkers } from './support';
  * it again, skipping the seed and the build; REPORTS_BENCH_PHASES (a
  * comma-separated subset of queries,csv,write) runs only those phases, and
  * REPORTS_BENCH_QUERIES (names as printed, e.g. project-month-by-key) only
- * those queries.
+ * those queries; REPORTS_BENCH_FLEET_COPIES copies the last month's month
+ * cells under more project ids (`copyFleet`).
  */
 const env = process.env;
 const VERSIONS = Number(env.REPORTS_BENCH_VERSIONS ?? 20_000_000);
@@ -72,6 +73,8 @@ const REUSE = env.REPORTS_BENCH_REUSE_DATABASE || undefined;
 const ONLY_QUERIES = env.REPORTS_BENCH_QUERIES ? new Set(env.REPORTS_BENCH_QUERIES.split(',').map((x) => x.trim())) : null;
 /** Which measuring phases run after the build (comma-separated): queries, csv, write; all by default. */
 const PHASES = new Set((env.REPORTS_BENCH_PHASES ?? 'queries,csv,write').split(',').map((x) => x.trim()));
+/** Copies of each project's last-month month cells under other project ids (`copyFleet`), for the fleet page at a larger fleet; 0 by default. */
+const FLEET_COPIES = Number(env.REPORTS_BENCH_FLEET_COPIES ?? 0);
 const AMIE_BATCH = 500;
 const AMIE_EVERY_MS = 2000;
 const SEED_CHUNK = 1_000_000;
@@ -90,10 +93,11 @@ export async function run(): Promise<void> {
     async (db) => {
       if (REUSE) {
         say(`reusing database ${REUSE} as a previous run left it (seed and build skipped: the scale variables must be those of the run that made it)`);
-        return;
+      } else {
+        await seed(db);
+        drainNote = await buildRollups(db);
       }
-      await seed(db);
-      drainNote = await buildRollups(db);
+      await copyFleet(db);
     },
     { ...env, QUEUE_PREFIX: prefix },
     { reuseDatabase: REUSE },
@@ -312,6 +316,36 @@ async function buildRollups(db: DataSource): Promise<string> {
   );
   say(`cells: ${cells.day} day, ${cells.month} month, ${cells.site_day} site-day, ${cells.today} today; ${DRAINERS} drainers`);
   return left === 0 ? '' : `; NOTE: rollup build stopped with ${left} dirty keys left (REPORTS_BENCH_DRAIN_MAX_S), figures below read incomplete rollups`;
+}
+
+/**
+ * REPORTS_BENCH_FLEET_COPIES: the last month's month cells copied under that
+ * many more project ids each (`<project>-c001` …), as a fleet of
+ * (copies + 1) × PROJECTS projects would have them, without seeding and
+ * building that fleet (hours at §7.6's 10,000 projects on the 2-core
+ * machine). Only the month cells are copied: the fleet page by project reads
+ * them, its totals read site-day cells (not multiplied, so their figures are
+ * those of PROJECTS projects; their cost is the same). The copies leave the
+ * rollups inconsistent (month cells without day cells): a database with
+ * them is for these queries only. Idempotent on a reused database.
+ */
+async function copyFleet(db: DataSource): Promise<void> {
+  if (FLEET_COPIES <= 0) return;
+  const month = `${months().last}-01`;
+  const started = process.hrtime.bigint();
+  const [{ n }] = await db.query(
+    `WITH c AS (
+       INSERT INTO report_usage_month_cell (project_id, site, month, meter, key, subkey, quantity, cells)
+       SELECT m.project_id || '-c' || lpad(c::text, 3, '0'), m.site, m.month, m.meter, m.key, m.subkey, m.quantity, m.cells
+       FROM report_usage_month_cell m CROSS JOIN generate_series(1, $2::int) c
+       WHERE m.month = $1::date AND m.project_id NOT LIKE '%-c%'
+       ON CONFLICT DO NOTHING RETURNING 1)
+     SELECT count(*)::int AS n FROM c`,
+    [month, FLEET_COPIES],
+  );
+  await db.query(`VACUUM ANALYZE report_usage_month_cell`);
+  const [{ total }] = await db.query(`SELECT count(*)::int AS total FROM report_usage_month_cell WHERE month = $1::date`, [month]);
+  say(`fleet copies: ${n} month cells added under ${FLEET_COPIES} copies of each project (${month}: ${total} month cells, as ${(FLEET_COPIES + 1) * PROJECTS} projects) in ${seconds(started).toFixed(1)} s`);
 }
 
 // --- §7.6 queries ---------------------------------------------------------

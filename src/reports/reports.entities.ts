@@ -248,6 +248,8 @@ export class ReportUsageTodayCell {
 /** Σ of a month's day cells (I3), kept by delta in the worker's transaction. */
 @Entity('report_usage_month_cell')
 @Index('report_usage_month_cell_month_idx', ['month', 'projectId'])
+/** (month, project_id COLLATE "C"): migration 1763801990000. */
+@Index('report_usage_month_cell_month_project_c_idx', { synchronize: false })
 export class ReportUsageMonthCell {
   @PrimaryColumn('text', { name: 'project_id', primaryKeyConstraintName: 'report_usage_month_cell_pk' })
   projectId: string;

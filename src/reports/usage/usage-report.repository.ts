@@ -354,8 +354,7 @@ export class UsageReportRepository {
     const limit = p.add(q.limit, 'int');
     const text = `${cte}
       SELECT page.rows, page.row_count, page.next_key,
-        (SELECT coalesce(json_agg(json_build_object('meter', meter, 'quantity', quantity::text) ORDER BY meter), '[]'::json)
-         FROM (SELECT meter, ${quantitySum(timeMeters)} AS quantity FROM grouped GROUP BY meter) t) AS totals,
+        ${totalsSql(timeMeters)} AS totals,
         ${unsizedKeys} AS unsized_keys,
         ${
           q.currency !== null
@@ -381,6 +380,84 @@ export class UsageReportRepository {
     // Prepared per connection: the text depends only on the query's shape (which filters, groupings
     // and levels), every value is a parameter (see `list` in reportCte).
     const [row] = await runPrepared<UsageAnswer>(sql, text, p.values);
+    return row;
+  }
+
+  /**
+   * A fleet page grouped by project (reports.md §7.6: 10,000 projects hold
+   * about 500,000 month cells a month) read from its first projects only:
+   * the lines of a one-bucket page are in project order, so the first
+   * `limit` + 1 lines after the cursor are those of the first projects at
+   * or after the cursor's (`projectSlice`). The page reads a slice of them,
+   * `SLICE_FIRST` projects and then eight times more, until it holds
+   * `limit` + 1 lines or every project is in it; the totals over the whole
+   * result come from the site-day cells (`wholeTotals`). Null when the
+   * query is not such a page, or when `SLICE_MAX` projects still give too
+   * few lines (filters that leave most projects without a line): the caller
+   * then asks `aggregate`. Only for pages without a currency: a cost total
+   * needs each project's lines priced (docs/reports-benchmark.md).
+   */
+  async projectSlicePage(q: UsageQuery, sql: Sql = this.db): Promise<UsageAnswer | null> {
+    if (!q.groupBy.includes('project_id') || q.projects !== null || q.currency !== null || !q.lines.usage) return null;
+    // The cursor's project (k2, k3 of the sort key); a line without a project sorts first, and a slice page has none.
+    const from = q.after !== null && q.after[1] === true ? String(q.after[2]) : '';
+    for (let size = sliceFirst(q.limit); size <= SLICE_MAX; size *= 8) {
+      const projects = await this.projectSlice(q, from, size, sql);
+      if (projects === null) return null;
+      const page = await this.aggregate({ ...q, projects }, sql);
+      if (page.next_key !== null || projects.length < size) {
+        const whole = await this.wholeTotals(q, sql);
+        return { ...page, ...whole, unpriced_keys: [], cost_totals: { cost: null, complete: null } };
+      }
+    }
+    return null;
+  }
+
+  /**
+   * The first `size` projects at or after `from` (byte order) that can have
+   * a line in the result: those with a month cell of the window's months or
+   * an adjustment line in it. Null unless the window is one bucket of whole
+   * months read from month cells (no cut, booked-but-not-monthly, today or
+   * frozen day), the only shape whose every usage line comes from a month
+   * cell of its project.
+   */
+  private async projectSlice(q: UsageQuery, from: string, size: number, sql: Sql): Promise<string[] | null> {
+    const p = new Params();
+    const { cte } = this.reportCte(q, p, 'hashed');
+    const after = p.add(from, 'text');
+    const limit = p.add(size, 'int');
+    const text = `${cte}
+      SELECT (SELECT count(*) FROM buckets) = 1 AND NOT EXISTS (SELECT 1 FROM classified WHERE kind <> 'cell')
+             AND NOT EXISTS (SELECT 1 FROM cell_days) AS whole_months,
+        ARRAY(SELECT u.project_id FROM (
+            SELECT c.project_id FROM months m CROSS JOIN LATERAL (
+              SELECT DISTINCT s.project_id COLLATE "C" AS project_id FROM report_usage_month_cell s
+              WHERE s.month = m.month AND s.project_id COLLATE "C" >= ${after} COLLATE "C"
+              ORDER BY 1 LIMIT ${limit}) c
+            UNION
+            SELECT a.project_id COLLATE "C" FROM lines a WHERE a.line_type = 'adjustment' AND a.project_id COLLATE "C" >= ${after} COLLATE "C"
+          ) u ORDER BY 1 LIMIT ${limit}) AS projects`;
+    const [row] = await runPrepared<{ whole_months: boolean; projects: string[] }>(sql, text, p.values);
+    return row.whole_months ? row.projects : null;
+  }
+
+  /**
+   * The totals and unsized keys of a fleet query over the whole result, read
+   * from site-day cells as a report without a project reads them: equal to
+   * the sums of the per-project lines, since every line of a meter in
+   * seconds is exact at six digits (an integer times a difference of
+   * microsecond instants, so its rounding changes nothing) and a charge's sum
+   * has the scale of its largest-scale charge either way (cellDeltas).
+   * reports-fleet-slice checks the two agree.
+   */
+  private async wholeTotals(q: UsageQuery, sql: Sql): Promise<WholeTotals> {
+    const p = new Params();
+    const { cte, timeMeters, unsizedKeys } = this.reportCte({ ...q, groupBy: [], siteCells: true, after: null }, p, 'hashed');
+    const [row] = await runPrepared<WholeTotals>(
+      sql,
+      `${cte} SELECT ${totalsSql(timeMeters)} AS totals, ${unsizedKeys} AS unsized_keys`,
+      p.values,
+    );
     return row;
   }
 
@@ -418,6 +495,17 @@ type Pick = (col: GroupColumn) => string;
 
 /** Σ quantity of a group of rows of one meter: rounded to six digits for meters in seconds. */
 const quantitySum = (timeMeters: string) => `CASE WHEN meter = ANY(${timeMeters}) THEN round(sum(quantity), 6) ELSE sum(quantity) END`;
+
+/** What `wholeTotals` answers. */
+type WholeTotals = { totals: UsageTotal[]; unsized_keys: string[] };
+
+/** The totals by meter (§3.1) over `grouped`, as JSON. */
+const totalsSql = (timeMeters: string) => `(SELECT coalesce(json_agg(json_build_object('meter', meter, 'quantity', quantity::text) ORDER BY meter), '[]'::json)
+         FROM (SELECT meter, ${quantitySum(timeMeters)} AS quantity FROM grouped GROUP BY meter) t)`;
+
+/** How many projects a slice page reads first (`projectSlicePage`): a sixteenth of the page's lines, at least 16; and at most. */
+const sliceFirst = (limit: number) => Math.max(16, Math.ceil((limit + 1) / 16));
+const SLICE_MAX = 4096;
 
 /** The sums of a report row (§3.1) over the metered rows of `f` it groups. */
 const ROW_SUMS = (timeMeters: string) => `${quantitySum(timeMeters)} AS quantity,

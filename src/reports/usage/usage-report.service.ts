@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { Principal } from '../../auth/principal';
 import { AppConfig } from '../../config/app-config';
 import { RatingRepository } from '../rating/engine/rating.repository';
@@ -127,7 +127,7 @@ export class UsageReportService {
       const empty = projects !== null && projects.length === 0;
       const answer = empty
         ? { rows: '[]', row_count: 0, next_key: null, totals: [], unsized_keys: [], unpriced_keys: [], cost_totals: { cost: null, complete: currency ? true : null }, level: 'month' as const }
-        : await this.reports.aggregate(this.usageQuery(query, window, prepared, after, limit), tx);
+        : await this.page(this.usageQuery(query, window, prepared, after, limit), tx);
       const fresh =
         endCut > window.start && !empty
           ? await this.reports.freshness(window.start, endCut, projects, query.site ?? null, tx)
@@ -164,6 +164,11 @@ export class UsageReportService {
       const json = `${JSON.stringify(before).slice(0, -1)},"rows":${answer.rows},${JSON.stringify(afterRows).slice(1)}`;
       return { json, rows: answer.row_count, level: answer.level };
     });
+  }
+
+  /** A page: a fleet page by project from its first projects when it can be (`projectSlicePage`), else the whole statement. */
+  private async page(q: UsageQuery, tx: EntityManager) {
+    return (await this.reports.projectSlicePage(q, tx)) ?? (await this.reports.aggregate(q, tx));
   }
 }
 
