@@ -146,7 +146,7 @@ export class UsageReportRepository {
    * before grouping; grouped as `grouping` says (`sortedRes`, `hashedRes`).
    * Parameters are added to `p`.
    */
-  private reportCte(q: UsageQuery, p: Params, grouping: Grouping): { cte: string; timeMeters: string; level: string; unsizedKeys: string } {
+  private reportCte(q: UsageQuery, p: Params, grouping: Grouping): { cte: string; timeMeters: string; level: string; unsizedKeys: string; adjustments: string } {
     const ws = p.add(q.start, 'timestamptz');
     const we = p.add(q.end, 'timestamptz');
     const asOf = p.add(q.asOf, 'timestamptz');
@@ -192,6 +192,9 @@ export class UsageReportRepository {
           AND ${anyOf(volumeTypes, `meter = 'volume.size' AND key = ANY(${volumeTypes})`)}
           AND ${anyOf(resources, `meter LIKE 'amie.%' AND key = ANY(${resources})`)}
           AND ${anyOf(recordTypes, `meter LIKE 'amie.%' AND subkey = ANY(${recordTypes})`)}`;
+
+    // The adjustment lines (bucket, project_id, …): in `lines`, and read alone by `projectSlice`.
+    const adjustments = adjustmentLinesSql(q.lines.adjustments, projectOk, siteOk, currency);
 
     const cte = `
       WITH clock AS (
@@ -281,7 +284,7 @@ export class UsageReportRepository {
       lines AS (
         SELECT s.*, 'usage'::text AS line_type, NULL::text AS applies, NULL::numeric AS acost, NULL::text AS aimin, NULL::text AS aimax FROM src s WHERE ${q.lines.usage ? 'TRUE' : 'FALSE'}
         UNION ALL
-        ${adjustmentLinesSql(q.lines.adjustments, projectOk, siteOk, currency)}
+        ${adjustments}
       ),
       mapped AS (
         SELECT s.bucket, s.project_id, s.site, s.meter,
@@ -316,7 +319,7 @@ export class UsageReportRepository {
     // rather than from `f`: a page without a currency then reads `f` once, which PostgreSQL inlines
     // instead of materialising it (a large project's year by day: 102 → 91 ms in the database).
     const unsizedKeys = `(SELECT coalesce(json_agg(DISTINCT key ORDER BY key), '[]'::json) FROM mapped WHERE unsized AND ${filters})`;
-    return { cte, timeMeters, level, unsizedKeys };
+    return { cte, timeMeters, level, unsizedKeys, adjustments };
   }
 
   /** Which cell level the report reads (for the CSV answer, whose rows do not carry it); the plan only, no cell is read. */
@@ -389,7 +392,7 @@ export class UsageReportRepository {
    * the lines of a one-bucket page are in project order, so the first
    * `limit` + 1 lines after the cursor are those of the first projects at
    * or after the cursor's (`projectSlice`). The page reads a slice of them,
-   * `SLICE_FIRST` projects and then eight times more, until it holds
+   * `sliceFirst` projects and then more (`nextSlice`), until it holds
    * `limit` + 1 lines or every project is in it; the totals over the whole
    * result come from the site-day cells (`wholeTotals`). Null when the
    * query is not such a page, or when `SLICE_MAX` projects still give too
@@ -401,7 +404,7 @@ export class UsageReportRepository {
     if (!q.groupBy.includes('project_id') || q.projects !== null || q.currency !== null || !q.lines.usage) return null;
     // The cursor's project (k2, k3 of the sort key); a line without a project sorts first, and a slice page has none.
     const from = q.after !== null && q.after[1] === true ? String(q.after[2]) : '';
-    for (let size = sliceFirst(q.limit); size <= SLICE_MAX; size *= 8) {
+    for (let size = sliceFirst(q.limit); size <= SLICE_MAX; ) {
       const projects = await this.projectSlice(q, from, size, sql);
       if (projects === null) return null;
       const page = await this.aggregate({ ...q, projects }, sql);
@@ -409,6 +412,7 @@ export class UsageReportRepository {
         const whole = await this.wholeTotals(q, sql);
         return { ...page, ...whole, unpriced_keys: [], cost_totals: { cost: null, complete: null } };
       }
+      size = nextSlice(size, page.row_count, q.limit);
     }
     return null;
   }
@@ -423,7 +427,7 @@ export class UsageReportRepository {
    */
   private async projectSlice(q: UsageQuery, from: string, size: number, sql: Sql): Promise<string[] | null> {
     const p = new Params();
-    const { cte } = this.reportCte(q, p, 'hashed');
+    const { cte, adjustments } = this.reportCte(q, p, 'hashed');
     const after = p.add(from, 'text');
     const limit = p.add(size, 'int');
     const text = `${cte}
@@ -435,7 +439,7 @@ export class UsageReportRepository {
               WHERE s.month = m.month AND s.project_id COLLATE "C" >= ${after} COLLATE "C"
               ORDER BY 1 LIMIT ${limit}) c
             UNION
-            SELECT a.project_id COLLATE "C" FROM lines a WHERE a.line_type = 'adjustment' AND a.project_id COLLATE "C" >= ${after} COLLATE "C"
+            SELECT a.project_id COLLATE "C" FROM (${adjustments}) AS a(bucket, project_id) WHERE a.project_id COLLATE "C" >= ${after} COLLATE "C"
           ) u ORDER BY 1 LIMIT ${limit}) AS projects`;
     const [row] = await runPrepared<{ whole_months: boolean; projects: string[] }>(sql, text, p.values);
     return row.whole_months ? row.projects : null;
@@ -506,6 +510,13 @@ const totalsSql = (timeMeters: string) => `(SELECT coalesce(json_agg(json_build_
 /** How many projects a slice page reads first (`projectSlicePage`): a sixteenth of the page's lines, at least 16; and at most. */
 const sliceFirst = (limit: number) => Math.max(16, Math.ceil((limit + 1) / 16));
 const SLICE_MAX = 4096;
+/**
+ * The next slice after `size` projects gave `lines` lines, too few for a
+ * page of `limit`: half as many again as those lines per project suggest,
+ * at least twice and at most eight times `size`.
+ */
+const nextSlice = (size: number, lines: number, limit: number) =>
+  Math.min(size * 8, Math.max(size * 2, Math.ceil((1.5 * size * (limit + 1)) / Math.max(lines, 1))));
 
 /** The sums of a report row (§3.1) over the metered rows of `f` it groups. */
 const ROW_SUMS = (timeMeters: string) => `${quantitySum(timeMeters)} AS quantity,
