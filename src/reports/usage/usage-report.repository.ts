@@ -64,6 +64,8 @@ export interface UsageQuery {
   /** The sort key of the last row of the previous page, or null for the first page. */
   after: (string | boolean)[] | null;
   limit: number;
+  /** Only the first `count` buckets starting at or after `from` (k1 of a sort key; null: the first), for `bucketSlicePage`; absent: every bucket. */
+  bucketSlice?: { from: string | null; count: number };
 }
 
 /** One line of the report as answered (§3.1; a CSV line is the same with `currency`). */
@@ -115,6 +117,10 @@ export interface UsageAnswer {
   cost_totals: { cost: string | null; complete: boolean | null };
   /** The finest cell level the answer read (ReportLevel). */
   level: ReportLevel;
+  /** How many buckets the statement read (all of the window's, or those of its `bucketSlice`). */
+  bucket_count: number;
+  /** The accounting zone (report_clock) of the snapshot. */
+  zone: string;
 }
 
 export interface Freshness {
@@ -370,7 +376,7 @@ export class UsageReportRepository {
             ? `(SELECT json_build_object('cost', (sum(cost_sum) FILTER (WHERE rcells = ucells))::text, 'complete', coalesce(bool_and(rcells = ucells), TRUE)) FROM grouped)`
             : `json_build_object('cost', NULL, 'complete', NULL)`
         } AS cost_totals,
-        ${level} AS level
+        ${level} AS level, (SELECT count(*) FROM buckets)::int AS bucket_count, (SELECT atz FROM clock) AS zone
       FROM (
         -- The page and one row more (whether more follow); n numbers the page in keyset order.
         SELECT coalesce(json_agg((SELECT ln FROM (SELECT ${LINE_COLUMNS}) ln) ORDER BY n) FILTER (WHERE n <= ${limit}), '[]')::text AS rows,
@@ -409,12 +415,47 @@ export class UsageReportRepository {
       if (projects === null) return null;
       const page = await this.aggregate({ ...q, projects }, sql);
       if (page.next_key !== null || projects.length < size) {
-        const whole = await this.wholeTotals(q, sql);
-        return { ...page, ...whole, unpriced_keys: [], cost_totals: { cost: null, complete: null } };
+        const { totals, unsized_keys } = await this.wholeTotals(q, sql);
+        return { ...page, totals, unsized_keys, unpriced_keys: [], cost_totals: { cost: null, complete: null } };
       }
       size = nextSlice(size, page.row_count, q.limit);
     }
     return null;
+  }
+
+  /**
+   * A page of many buckets (days or months) read from its first buckets
+   * only: the lines are in bucket order first, so the first `limit` + 1
+   * lines after the cursor are those of the first buckets at or after the
+   * cursor's. One project's year by day has about 14,000 lines before its
+   * first page of 1,000, which the first month of days holds. The page reads
+   * `sliceFirst` buckets, then more (`nextSlice`), until it holds
+   * `limit` + 1 lines or the window's last bucket; the totals and unsized
+   * keys are those of the same report as one bucket (`wholeTotals`: every
+   * line of a meter in seconds is exact at six digits, so the totals of
+   * finer buckets are the same sums). Null when the query is not such a
+   * page: a granularity of `total`, a window of few buckets, a grouping
+   * without `key` or `project_id` (a few lines a bucket: the slices would
+   * end up reading every bucket anyway), a currency (a cost total sums
+   * the priced lines, which finer buckets change), or a zone other than the
+   * accounting zone.
+   */
+  async bucketSlicePage(q: UsageQuery, sql: Sql = this.db): Promise<UsageAnswer | null> {
+    if (q.granularity === 'total' || q.currency !== null || !(q.groupBy.includes('key') || q.groupBy.includes('project_id'))) return null;
+    const days = (Date.parse(q.end) - Date.parse(q.start)) / 86_400_000;
+    if ((q.granularity === 'day' ? days : days / 28) <= BUCKET_SLICE_MIN) return null;
+    const from = q.after === null ? null : String(q.after[0]);
+    for (let count = sliceFirst(q.limit); ; ) {
+      const page = await this.aggregate({ ...q, bucketSlice: { from, count } }, sql);
+      // Buckets of another zone cut accounting days, whose pieces the lines read from raw history and the
+      // totals of one bucket from cells: the two differ while a day is dirty, so such a page reads everything.
+      if (page.zone !== q.tz) return null;
+      if (page.next_key !== null || page.bucket_count < count) {
+        const whole = await this.wholeTotals(q, sql);
+        return { ...page, totals: whole.totals, unsized_keys: whole.unsized_keys, level: finer(page.level, whole.level) };
+      }
+      count = nextSlice(count, page.row_count, q.limit);
+    }
   }
 
   /**
@@ -452,14 +493,15 @@ export class UsageReportRepository {
    * seconds is exact at six digits (an integer times a difference of
    * microsecond instants, so its rounding changes nothing) and a charge's sum
    * has the scale of its largest-scale charge either way (cellDeltas).
-   * reports-fleet-slice checks the two agree.
+   * reports-page-slices checks the two agree.
    */
-  private async wholeTotals(q: UsageQuery, sql: Sql): Promise<WholeTotals> {
+  private async wholeTotals(q: UsageQuery, sql: Sql): Promise<WholeTotals & { level: ReportLevel }> {
     const p = new Params();
-    const { cte, timeMeters, unsizedKeys } = this.reportCte({ ...q, groupBy: [], siteCells: true, after: null }, p, 'hashed');
-    const [row] = await runPrepared<WholeTotals>(
+    const whole: UsageQuery = { ...q, groupBy: [], granularity: 'total', siteCells: q.projects === null, after: null, bucketSlice: undefined };
+    const { cte, timeMeters, unsizedKeys, level } = this.reportCte(whole, p, 'hashed');
+    const [row] = await runPrepared<WholeTotals & { level: ReportLevel }>(
       sql,
-      `${cte} SELECT ${totalsSql(timeMeters)} AS totals, ${unsizedKeys} AS unsized_keys`,
+      `${cte} SELECT ${totalsSql(timeMeters)} AS totals, ${unsizedKeys} AS unsized_keys, ${level} AS level`,
       p.values,
     );
     return row;
@@ -507,9 +549,14 @@ type WholeTotals = { totals: UsageTotal[]; unsized_keys: string[] };
 const totalsSql = (timeMeters: string) => `(SELECT coalesce(json_agg(json_build_object('meter', meter, 'quantity', quantity::text) ORDER BY meter), '[]'::json)
          FROM (SELECT meter, ${quantitySum(timeMeters)} AS quantity FROM grouped GROUP BY meter) t)`;
 
-/** How many projects a slice page reads first (`projectSlicePage`): a sixteenth of the page's lines, at least 16; and at most. */
+/** How many projects or buckets a slice page reads first (`projectSlicePage`, `bucketSlicePage`): a sixteenth of the page's lines, at least 16; and at most how many projects. */
 const sliceFirst = (limit: number) => Math.max(16, Math.ceil((limit + 1) / 16));
 const SLICE_MAX = 4096;
+/** How many buckets a window must exceed to be sliced (`bucketSlicePage`). */
+const BUCKET_SLICE_MIN = 32;
+const LEVELS: ReportLevel[] = ['month', 'site', 'day', 'raw'];
+/** The finer of two levels (ReportLevel: an answer is labelled with the finest it read). */
+const finer = (a: ReportLevel, b: ReportLevel) => (LEVELS.indexOf(a) >= LEVELS.indexOf(b) ? a : b);
 /**
  * The next slice after `size` projects gave `lines` lines, too few for a
  * page of `limit`: half as many again as those lines per project suggest,
@@ -578,6 +625,13 @@ function hashedRes(pick: Pick, timeMeters: string): string {
 
 /** The buckets of the window (`bucket`, `bs`, `be`, `label`): the whole window, or its local days or months in `tz`. */
 function bucketsSql(q: UsageQuery, p: Params): string {
+  const all = allBucketsSql(q, p);
+  if (!q.bucketSlice) return all;
+  const from = q.bucketSlice.from === null ? 'TRUE' : `to_char(b0.bs AT TIME ZONE 'UTC', ${UTC_MICROS}) COLLATE "C" >= ${p.add(q.bucketSlice.from, 'text')} COLLATE "C"`;
+  return `SELECT * FROM (${all}) b0 WHERE ${from} ORDER BY b0.bucket LIMIT ${p.add(q.bucketSlice.count, 'int')}`;
+}
+
+function allBucketsSql(q: UsageQuery, p: Params): string {
   if (q.granularity === 'total') return `SELECT 0 AS bucket, w.ws AS bs, w.we AS be, ${p.add(q.period, 'text')} AS label FROM w`;
   const tz = p.add(q.tz, 'text');
   if (q.granularity === 'day') {

@@ -126,7 +126,7 @@ export class UsageReportService {
       const endCut = window.end < window.as_of ? window.end : window.as_of;
       const empty = projects !== null && projects.length === 0;
       const answer = empty
-        ? { rows: '[]', row_count: 0, next_key: null, totals: [], unsized_keys: [], unpriced_keys: [], cost_totals: { cost: null, complete: currency ? true : null }, level: 'month' as const }
+        ? { rows: '[]', row_count: 0, next_key: null, totals: [], unsized_keys: [], unpriced_keys: [], cost_totals: { cost: null, complete: currency ? true : null }, level: 'month' as const, bucket_count: 0, zone: '' }
         : await this.page(this.usageQuery(query, window, prepared, after, limit), tx);
       const fresh =
         endCut > window.start && !empty
@@ -166,9 +166,9 @@ export class UsageReportService {
     });
   }
 
-  /** A page: a fleet page by project from its first projects when it can be (`projectSlicePage`), else the whole statement. */
+  /** A page: from its first projects (`projectSlicePage`) or its first buckets (`bucketSlicePage`) when it can be, else the whole statement. */
   private async page(q: UsageQuery, tx: EntityManager) {
-    return (await this.reports.projectSlicePage(q, tx)) ?? (await this.reports.aggregate(q, tx));
+    return (await this.reports.projectSlicePage(q, tx)) ?? (await this.reports.bucketSlicePage(q, tx)) ?? (await this.reports.aggregate(q, tx));
   }
 }
 
