@@ -487,13 +487,14 @@ export class UsageReportRepository {
   }
 
   /**
-   * The totals and unsized keys of a fleet query over the whole result, read
-   * from site-day cells as a report without a project reads them: equal to
-   * the sums of the per-project lines, since every line of a meter in
-   * seconds is exact at six digits (an integer times a difference of
-   * microsecond instants, so its rounding changes nothing) and a charge's sum
-   * has the scale of its largest-scale charge either way (cellDeltas).
-   * reports-page-slices checks the two agree.
+   * The totals and unsized keys of the query's whole result, as the same
+   * report in one bucket and without grouping reads them (and, for a fleet
+   * query, from site-day cells as a report without a project does), with the
+   * level it read: equal to the sums of the sliced pages' lines, since every
+   * line of a meter in seconds is exact at six digits (an integer times a
+   * difference of microsecond instants, so its rounding changes nothing) and
+   * a charge's sum has the scale of its largest-scale charge at every level
+   * (cellDeltas). reports-page-slices checks the two agree.
    */
   private async wholeTotals(q: UsageQuery, sql: Sql): Promise<WholeTotals & { level: ReportLevel }> {
     const p = new Params();
