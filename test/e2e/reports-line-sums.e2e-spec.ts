@@ -1,6 +1,6 @@
 import Decimal from 'decimal.js';
 import { compute, createSite, startUsageApp, waitLoaded } from '../support/amie';
-import { almanach, drainRollups } from '../support/reports';
+import { almanach, drainRollups, usagePages } from '../support/reports';
 import { settledJob } from '../support/budget-entries';
 import { createPriceList } from '../support/pricing';
 import { ADMIN_TOKEN, APP_START_TIMEOUT_MS, TestApp } from '../support/test-app';
@@ -93,16 +93,9 @@ describe('usage report lines and totals agree in every shape (reports.md §3.1)'
 
   /** Every line of the report, page by page (`limit` lines a page); the totals of every page are the same. */
   async function allLines(query: string, limit: number): Promise<{ rows: Row[]; totals: Row }> {
-    const rows: Row[] = [];
-    let totals: Row | null = null;
-    for (let cursor: string | null = null, i = 0; i === 0 || cursor; i++) {
-      const page: Row = await usage(`${query}&limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
-      if (totals === null) totals = page.totals;
-      else expect(page.totals).toEqual(totals);
-      rows.push(...page.rows);
-      cursor = page.next_cursor;
-    }
-    return { rows, totals: totals as Row };
+    const pages = await usagePages(t, reader, query, limit);
+    for (const page of pages) expect(page.totals).toEqual(pages[0].totals);
+    return { rows: pages.flatMap((page) => page.rows), totals: pages[0].totals };
   }
 
   const sortKey = (r: Row) => JSON.stringify([r.period_start, r.project_id, r.site, r.source, r.key, r.subkey, r.meter, r.line_type, r.applies_to_period]);

@@ -1,6 +1,6 @@
 import Decimal from 'decimal.js';
 import { compute, createSite, startUsageApp, waitLoaded } from '../support/amie';
-import { almanach, drainRollups } from '../support/reports';
+import { almanach, drainRollups, usagePages } from '../support/reports';
 import { settledJob } from '../support/budget-entries';
 import { ADMIN_TOKEN, APP_START_TIMEOUT_MS, TestApp } from '../support/test-app';
 
@@ -39,8 +39,6 @@ describe('a page read from its first projects or buckets answers what the whole 
   afterAll(async () => {
     await t?.close();
   });
-
-  const usage = async (query: string): Promise<Row> => (await t.http.get(`/reports/usage?${query}`).set('X-Auth-Token', reader).expect(200)).body;
 
   async function seed(): Promise<void> {
     const service = await t.token('service');
@@ -84,15 +82,7 @@ describe('a page read from its first projects or buckets answers what the whole 
   }
 
   /** Every page of the report, `limit` lines a page. */
-  async function pages(query: string, limit: number): Promise<Row[]> {
-    const answers: Row[] = [];
-    for (let cursor: string | null = null, i = 0; i === 0 || cursor; i++) {
-      const page: Row = await usage(`${query}&limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
-      answers.push(page);
-      cursor = page.next_cursor;
-    }
-    return answers;
-  }
+  const pages = (query: string, limit: number) => usagePages(t, reader, query, limit);
 
   /** What a page says besides its cursor and the instant it was read. */
   const content = (page: Row) => ({ rows: page.rows, totals: page.totals, warnings: page.warnings, complete: page.complete, window: page.window, group_by: page.group_by });

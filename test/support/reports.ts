@@ -25,6 +25,18 @@ export function almanach(t: TestApp, token: string) {
   };
 }
 
+/** Every page of `GET /reports/usage?query`, `limit` lines a page, following `next_cursor` to the end (each answer's body). */
+export async function usagePages(t: TestApp, token: string, query: string, limit: number): Promise<Record<string, any>[]> {
+  const pages: Record<string, any>[] = [];
+  for (let cursor: string | null = null, i = 0; i === 0 || cursor; i++) {
+    const url: string = `/reports/usage?${query}&limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+    const page: Record<string, any> = (await t.http.get(url).set('X-Auth-Token', token).expect(200)).body;
+    pages.push(page);
+    cursor = page.next_cursor;
+  }
+  return pages;
+}
+
 /**
  * Runs the rollup worker's drain until no dirty key or range is left. A
  * batch that finds every key taken (SKIP LOCKED: another process's drain
