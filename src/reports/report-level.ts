@@ -7,6 +7,11 @@
  */
 export type ReportLevel = 'month' | 'site' | 'day' | 'raw';
 
+const LEVELS: ReportLevel[] = ['month', 'site', 'day', 'raw'];
+
+/** The finer of two levels: an answer read from both is labelled with it. */
+export const finerLevel = (a: ReportLevel, b: ReportLevel): ReportLevel => (LEVELS.indexOf(a) >= LEVELS.indexOf(b) ? a : b);
+
 declare module 'fastify' {
   interface FastifyRequest {
     /** Set by a report route that knows which cell level answered it; read by the metrics hook. */

@@ -4,7 +4,7 @@ import { Sql } from '../../database/query-result';
 import { runPrepared } from '../../database/prepared';
 import { AMIE_INSTANT, AMIE_METERS, FLAVOR_KEYS } from '../rollups/usage-sql';
 import { dirtyCountSql, DirtyScope, dirtySinceSql } from '../rollups/dirty-sql';
-import { ReportLevel } from '../report-level';
+import { finerLevel, ReportLevel } from '../report-level';
 import { UTC_MICROS } from '../window/window.repository';
 import { quantityHoursSql, unitSql } from './units';
 import { applicableListId } from '../rating/price-lists/applicable-list-sql';
@@ -415,8 +415,9 @@ export class UsageReportRepository {
       if (projects === null) return null;
       const page = await this.aggregate({ ...q, projects }, sql);
       if (page.next_key !== null || projects.length < size) {
+        // Without a currency the page has no unpriced keys or cost, and its level is the whole statement's (month cells).
         const { totals, unsized_keys } = await this.wholeTotals(q, sql);
-        return { ...page, totals, unsized_keys, unpriced_keys: [], cost_totals: { cost: null, complete: null } };
+        return { ...page, totals, unsized_keys };
       }
       size = nextSlice(size, page.row_count, q.limit);
     }
@@ -452,7 +453,7 @@ export class UsageReportRepository {
       if (page.zone !== q.tz) return null;
       if (page.next_key !== null || page.bucket_count < count) {
         const whole = await this.wholeTotals(q, sql);
-        return { ...page, totals: whole.totals, unsized_keys: whole.unsized_keys, level: finer(page.level, whole.level) };
+        return { ...page, totals: whole.totals, unsized_keys: whole.unsized_keys, level: finerLevel(page.level, whole.level) };
       }
       count = nextSlice(count, page.row_count, q.limit);
     }
@@ -555,9 +556,6 @@ const sliceFirst = (limit: number) => Math.max(16, Math.ceil((limit + 1) / 16));
 const SLICE_MAX = 4096;
 /** How many buckets a window must exceed to be sliced (`bucketSlicePage`). */
 const BUCKET_SLICE_MIN = 32;
-const LEVELS: ReportLevel[] = ['month', 'site', 'day', 'raw'];
-/** The finer of two levels (ReportLevel: an answer is labelled with the finest it read). */
-const finer = (a: ReportLevel, b: ReportLevel) => (LEVELS.indexOf(a) >= LEVELS.indexOf(b) ? a : b);
 /**
  * The next slice after `size` projects gave `lines` lines, too few for a
  * page of `limit`: half as many again as those lines per project suggest,
