@@ -155,40 +155,55 @@ function compareKeys(a: CellKey, b: CellKey): number {
  * of the new scale, which the sum takes on; one whose scale fell, or that
  * went away, is marked `rescale`: the site-day sum may keep a scale no cell
  * has any more (`applySiteDayDeltas` recomputes it).
+ *
+ * Cells are unique per key on each side (the day cells' primary key; the
+ * recomputation groups by it). A cell on one side only is its own delta, a
+ * cell whose text did not change gives nothing: only a changed cell is
+ * subtracted as a decimal. A first build (every cell new) and a drain that
+ * finds what it had (most cells unchanged) then do no decimal arithmetic,
+ * which cost 12 µs a cell (80 ms of a 500-key batch of 7,000 cells, as much
+ * as the batch's recomputation in PostgreSQL).
  */
 export function cellDeltas(old: DayCell[], fresh: DayCell[]): CellDelta[] {
-  const byKey = new Map<string, CellDelta & { q: Exact; scale: number; oldScale: number; freshScale: number }>();
-  const add = (cell: DayCell, sign: 1 | -1) => {
-    const id = [cell.project_id, cell.site, cell.day, cell.meter, cell.key, cell.subkey].join('\u0001');
-    const entry = byKey.get(id) ?? { ...cell, quantity: '0', cells: 0, rescale: false, q: new Exact(0), scale: 0, oldScale: -1, freshScale: -1 };
-    entry.q = sign === 1 ? entry.q.plus(cell.quantity) : entry.q.minus(cell.quantity);
-    entry.scale = Math.max(entry.scale, scaleOf(cell.quantity));
-    if (sign === 1) entry.freshScale = scaleOf(cell.quantity);
-    else entry.oldScale = scaleOf(cell.quantity);
-    entry.cells += sign;
-    byKey.set(id, entry);
-  };
-  for (const cell of old) add(cell, -1);
-  for (const cell of fresh) add(cell, 1);
+  const before = new Map<string, DayCell>();
+  for (const cell of old) before.set(cellId(cell), cell);
   const deltas: CellDelta[] = [];
-  for (const { q, scale, oldScale, freshScale, ...entry } of byKey.values()) {
-    const written = !SECOND_METERS.includes(entry.meter);
-    const rescale = written && oldScale > Math.max(freshScale, 0);
-    if (q.isZero() && entry.cells === 0 && !rescale && !(written && freshScale > oldScale)) continue;
+  for (const cell of fresh) {
+    const id = cellId(cell);
+    const was = before.get(id);
+    if (was === undefined) {
+      deltas.push(deltaOf(cell, cell.quantity, 1, false));
+      continue;
+    }
+    before.delete(id);
+    if (was.quantity === cell.quantity) continue;
+    const written = !SECOND_METERS.includes(cell.meter);
+    const oldScale = scaleOf(was.quantity);
+    const freshScale = scaleOf(cell.quantity);
+    const q = new Exact(cell.quantity).minus(was.quantity);
+    const rescale = written && oldScale > freshScale;
+    if (q.isZero() && !rescale && !(written && freshScale > oldScale)) continue;
     // The delta keeps the scale PostgreSQL gave the cells, so sums keep it too (six digits for time meters).
-    deltas.push({
-      project_id: entry.project_id,
-      site: entry.site,
-      day: entry.day,
-      meter: entry.meter,
-      key: entry.key,
-      subkey: entry.subkey,
-      quantity: q.toFixed(scale),
-      cells: entry.cells,
-      rescale,
-    });
+    deltas.push(deltaOf(cell, q.toFixed(Math.max(oldScale, freshScale)), 0, rescale));
+  }
+  for (const cell of before.values()) {
+    const written = !SECOND_METERS.includes(cell.meter);
+    deltas.push(deltaOf(cell, negated(cell.quantity), -1, written && scaleOf(cell.quantity) > 0));
   }
   return deltas;
+}
+
+function cellId(cell: DayCell): string {
+  return `${cell.project_id}\u0001${cell.site}\u0001${cell.day}\u0001${cell.meter}\u0001${cell.key}\u0001${cell.subkey}`;
+}
+
+function deltaOf(cell: DayCell, quantity: string, cells: number, rescale: boolean): CellDelta {
+  return { project_id: cell.project_id, site: cell.site, day: cell.day, meter: cell.meter, key: cell.key, subkey: cell.subkey, quantity, cells, rescale };
+}
+
+/** −x of a plain decimal string, at its scale (PostgreSQL reads `-0.00` as zero). */
+function negated(text: string): string {
+  return text.startsWith('-') ? text.slice(1) : `-${text}`;
 }
 
 /** Fractional digits of a plain decimal string, trailing zeros included. */

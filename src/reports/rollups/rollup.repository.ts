@@ -100,7 +100,7 @@ export class RollupRepository {
     return runRows<DayCell>(
       sql,
       `SELECT project_id, site, day::text AS day, meter, key, subkey, quantity::text AS quantity, items
-       FROM (${usageCellsSql(keysRelation('$4'), '$5', undefined, BOUNDS)}) c
+       FROM (${usageCellsSql(keysRelation('$4'), '$5', `'infinity'::timestamptz`, BOUNDS)}) c
        ORDER BY 1, 2, 3, 4, 5, 6`,
       [...keyArrays(keys), clock.time_zone, clock.cloud_site, ...dayRange(keys)],
     );
@@ -139,7 +139,7 @@ export class RollupRepository {
     return runRows<DayCell>(
       sql,
       `INSERT INTO report_usage_day_cell (project_id, site, day, meter, key, subkey, quantity, items, summed)
-       SELECT c.*, c.quantity FROM (${usageCellsSql(keysRelation('$4'), '$5', undefined, BOUNDS)}) c ORDER BY 1, 2, 3, 4, 5, 6
+       SELECT c.*, c.quantity FROM (${usageCellsSql(keysRelation('$4'), '$5', `'infinity'::timestamptz`, BOUNDS)}) c ORDER BY 1, 2, 3, 4, 5, 6
        RETURNING project_id, site, day::text AS day, meter, key, subkey, quantity::text AS quantity, items`,
       [...keyArrays(keys), clock.time_zone, clock.cloud_site, ...dayRange(keys)],
     );

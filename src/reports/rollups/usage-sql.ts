@@ -49,25 +49,87 @@ function amieOfKeys(k: string, bounds?: KeyBounds): string {
 }
 
 /**
+ * The local days of `k` a span [a, b) can meet, as a LATERAL relation
+ * d(day): the local dates of its ends, one day wider on each side (an
+ * instant of a midnight taken back, Havana's or Santiago's, has the local
+ * date before the day it belongs to, §1.5), cut to [first, last]. Each
+ * candidate is then held to the key's exact [s, e).
+ */
+function candidateDays(a: string, b: string, first: string, last: string, tz: string): string {
+  return `LATERAL (
+      SELECT c.lo + g AS day
+      FROM (SELECT greatest(report_local_day(${a}, ${tz}) - 1, ${first}) AS lo,
+                   least(report_local_day(${b}, ${tz}) + 1, ${last}) AS hi) c
+      CROSS JOIN generate_series(0, c.hi - c.lo) AS g
+    ) d`;
+}
+
+/**
  * Day cells of the spans in `k`: (project_id, site, day, meter, key, subkey,
  * quantity, items). `$site` is the Almanach site; open versions are measured
  * up to `openEnd` (a day before the booked one has none left open inside it,
  * but a raw fragment of the current day stops at the answer's instant).
+ *
+ * The batch is read from the history's side (§7.2, issue 9): the versions
+ * and records of the batch's projects inside its span (`bounds`: one index
+ * range per project, pruned to the partitions the span meets), each spread
+ * over the days it can meet and hash-joined to the keys by (project, site,
+ * day). Joined from the keys' side, each key searched the project's
+ * versions that started before its end: the same versions once per day of
+ * the batch (a 500-day batch of one project: 500 searches of about 20
+ * partitions each, 0.1 ms a key), and the records of the span were hashed
+ * whole whatever the keys' sites. `items` counts entities in a second
+ * grouping (per entity first), which hashes where `count(DISTINCT)` sorted.
  */
-export function usageCellsSql(k: string, site: string, openEnd = `'infinity'::timestamptz`, bounds?: KeyBounds): string {
+export function usageCellsSql(k: string, site: string, openEnd: string, bounds: KeyBounds): string {
+  const instant = AMIE_INSTANT;
+  const tz = bounds.tz;
+  // MATERIALIZED, and OFFSET 0 in the LATERAL reads: otherwise the planner, which guesses 100 keys for an unnest,
+  // turns back to a search per key, or hashes every record of the span (a seq scan) for a batch with no AMIE key.
   return `
-    SELECT k.project_id, k.site, k.day, ${ALMANACH_METER} AS meter, ${ALMANACH_KEY} AS key, '' AS subkey,
-           sum(${ALMANACH_WEIGHT} * ${overlap(openEnd)}) AS quantity, count(DISTINCT v.entity_id)::int AS items
-    FROM ${k} k
-    JOIN almanach_entity_version v
-      ON k.site = ${site} AND v.project_id = k.project_id
-     AND v.start < k.e AND coalesce(v."end", 'infinity') > k.s
-     AND least(coalesce(v."end", ${openEnd}), k.e) > greatest(v.start, k.s)
-    ${boundsWhere(bounds)}
+    WITH kb AS MATERIALIZED (
+      SELECT project_id, site, min(day) AS first, max(day) AS last FROM ${k} k GROUP BY 1, 2
+    ), vd AS MATERIALIZED (
+      SELECT v.project_id, v.entity_id, v.start, v."end", ${ALMANACH_METER} AS meter, ${ALMANACH_KEY} AS key, ${ALMANACH_WEIGHT} AS weight, d.day
+      FROM kb
+      CROSS JOIN LATERAL (
+        SELECT v.* FROM almanach_entity_version v
+        ${boundsWhere(bounds)} AND v.project_id = kb.project_id
+          AND v.start < report_day_start(kb.last + 1, ${tz}) AND coalesce(v."end", 'infinity') > report_day_start(kb.first, ${tz})
+        OFFSET 0
+      ) v
+      CROSS JOIN ${candidateDays('v.start', `coalesce(v."end", 'infinity')`, 'kb.first', 'kb.last', tz)}
+      WHERE kb.site = ${site}
+    ), rd AS MATERIALIZED (
+      SELECT r.local_project_id AS project_id, r.site, r.resource, ${instant} AS instant, m.meter, m.subkey, m.q, d.day
+      FROM kb
+      CROSS JOIN LATERAL (
+        SELECT r.* FROM amie_usage_record r
+        WHERE r.local_project_id = kb.project_id AND r.site = kb.site
+          AND ${instant} >= report_day_start(kb.first, ${tz}) AND ${instant} < report_day_start(kb.last + 1, ${tz})
+          AND ${instant} >= report_day_start(${bounds.firstDay}::date, ${tz}) AND ${instant} < report_day_start(${bounds.lastDay}::date + 1, ${tz})
+        OFFSET 0
+      ) r
+      CROSS JOIN ${candidateDays(instant, instant, 'kb.first', 'kb.last', tz)}
+      CROSS JOIN ${AMIE_METERS}
+    )
+    SELECT x.project_id, x.site, x.day, x.meter, x.key, '' AS subkey, sum(x.q) AS quantity, count(*)::int AS items
+    FROM (
+      SELECT k.project_id, k.site, k.day, v.meter, v.key, v.entity_id,
+             sum(v.weight * ${overlap(openEnd)}) AS q
+      FROM vd v
+      JOIN ${k} k ON k.project_id = v.project_id AND k.day = v.day AND k.site = ${site}
+      WHERE v.start < k.e AND coalesce(v."end", 'infinity') > k.s
+        AND least(coalesce(v."end", ${openEnd}), k.e) > greatest(v.start, k.s)
+      GROUP BY 1, 2, 3, 4, 5, 6
+    ) x
     GROUP BY 1, 2, 3, 4, 5
     UNION ALL
-    SELECT k.project_id, k.site, k.day, m.meter, r.resource, m.subkey, sum(m.q), count(*)::int
-    ${amieOfKeys(k, bounds)}`;
+    SELECT k.project_id, k.site, k.day, r.meter, r.resource, r.subkey, sum(r.q), count(*)::int
+    FROM rd r
+    JOIN ${k} k ON k.project_id = r.project_id AND k.site = r.site AND k.day = r.day
+    WHERE r.instant >= k.s AND r.instant < k.e
+    GROUP BY 1, 2, 3, 4, 5, 6`;
 }
 
 /**
