@@ -103,7 +103,9 @@ export function usageCellsSql(k: string, site: string, openEnd: string, bounds: 
       SELECT v.project_id, v.entity_id, v.start, coalesce(v."end", ${openEnd}) AS stop,
              ${ALMANACH_METER} AS meter, ${ALMANACH_KEY} AS key, ${ALMANACH_WEIGHT} AS weight, kb.first, kb.last,
              report_local_day(v.start, ${tz}) AS d0, report_local_day(coalesce(v."end", ${openEnd}), ${tz}) AS d1,
-             coalesce(lag(coalesce(v."end", 'infinity')) OVER w <= v.start, true)
+             -- No other version of the entity overlaps it: none before it ends after its start (the latest end so far,
+             -- not the previous version's: an open version overlaps all that follow), and the next does not start before its end.
+             coalesce(max(coalesce(v."end", 'infinity')) OVER (w ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) <= v.start, true)
                AND coalesce(lead(v.start) OVER w >= coalesce(v."end", 'infinity'), true) AS alone
       FROM kb
       CROSS JOIN LATERAL (

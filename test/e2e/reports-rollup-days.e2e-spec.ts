@@ -1,0 +1,123 @@
+import { drainRollups } from '../support/reports';
+import { useTestApp } from '../support/test-app';
+
+/**
+ * The drain's day cells (reports.md §7.2, invariant I1) against a recomputation written here the plain way: every
+ * (version, local day) pair joined and grouped, `count(DISTINCT entity)` for items. The drain lists a version only
+ * on the days near its ends and counts the whole days between by a running sum, unless another version of its entity
+ * overlaps it (`usageCellsSql`); this history is made to meet every edge of that: accounting zones whose midnight
+ * moves (Santiago skips one and has a 25-hour day; Havana skips one and doubles its first hour), versions ending at
+ * a day's first instant or a microsecond before, long and open versions across the changes, one entity's versions
+ * overlapping (same key and another), a flavor changed back within one day, a rebuild (a new version of the same key)
+ * inside a day, volumes of size 0, and a seeded random history with overlaps, all inserted as rows (the API would
+ * refuse the overlaps; a history imported in SQL may have them).
+ */
+const ZONES = ['America/Santiago', 'America/Havana'];
+
+interface Row {
+  entity: string;
+  type: 'instance' | 'volume';
+  project: string;
+  start: string;
+  end: string | null;
+  flavor?: string;
+  size?: number;
+}
+
+const SHAPED: Row[] = [
+  // Long versions across both zones' 2025 changes (Santiago: April 5 is 25 hours, September 7 starts at 01:00;
+  // Havana: March 9 starts at 01:00, November 2 has two first hours), one open.
+  { entity: 'long-1', type: 'instance', project: 'p1', start: '2025-02-10T12:34:56.789012Z', end: '2025-05-01T03:00:00Z', flavor: 'm1' },
+  { entity: 'long-2', type: 'instance', project: 'p1', start: '2025-08-20T00:00:00Z', end: null, flavor: 'm1' },
+  { entity: 'long-3', type: 'volume', project: 'p1', start: '2025-03-01T00:00:00Z', end: '2025-11-20T05:00:00Z', size: 250 },
+  { entity: 'zero', type: 'volume', project: 'p1', start: '2025-01-15T00:00:00Z', end: '2025-03-15T00:00:00Z', size: 0 },
+  // Ends at a day's first instant (Santiago midnight in April: 04:00Z after the change; Havana: 05:00Z in winter) or a microsecond before.
+  { entity: 'edge-1', type: 'instance', project: 'p1', start: '2025-04-01T03:00:00Z', end: '2025-04-06T04:00:00Z', flavor: 'm2' },
+  { entity: 'edge-2', type: 'instance', project: 'p1', start: '2025-04-05T02:59:59.999999Z', end: '2025-04-08T03:59:59.999999Z', flavor: 'm2' },
+  { entity: 'edge-3', type: 'instance', project: 'p1', start: '2025-11-01T04:00:00Z', end: '2025-11-03T05:00:00Z', flavor: 'm2' },
+  { entity: 'edge-4', type: 'instance', project: 'p1', start: '2025-09-06T03:00:00Z', end: '2025-09-09T04:00:00Z', flavor: 'm2' },
+  // One entity's versions overlapping: the same key, and another key inside them.
+  { entity: 'over', type: 'instance', project: 'p1', start: '2025-01-10T08:00:00Z', end: '2025-03-01T08:00:00Z', flavor: 'm1' },
+  { entity: 'over', type: 'instance', project: 'p1', start: '2025-02-01T20:00:00Z', end: '2025-04-01T20:00:00Z', flavor: 'm1' },
+  { entity: 'over', type: 'instance', project: 'p1', start: '2025-02-15T00:00:00Z', end: '2025-02-20T00:00:00Z', flavor: 'm2' },
+  // A rebuild: a new version of the same key in the middle of a day.
+  { entity: 'rebuilt', type: 'instance', project: 'p2', start: '2025-01-01T12:00:00Z', end: '2025-01-20T06:00:00Z', flavor: 'm1' },
+  { entity: 'rebuilt', type: 'instance', project: 'p2', start: '2025-01-20T06:00:00Z', end: '2025-02-10T00:00:00Z', flavor: 'm1' },
+  // A flavor changed and back within one day.
+  { entity: 'flip', type: 'instance', project: 'p2', start: '2025-01-01T00:00:00Z', end: '2025-01-05T10:00:00Z', flavor: 'm1' },
+  { entity: 'flip', type: 'instance', project: 'p2', start: '2025-01-05T10:00:00Z', end: '2025-01-05T11:00:00Z', flavor: 'm2' },
+  { entity: 'flip', type: 'instance', project: 'p2', start: '2025-01-05T11:00:00Z', end: '2025-02-01T00:00:00Z', flavor: 'm1' },
+];
+
+/** A seeded history of project p3: 60 versions of 12 entities, spans from under a day to 200 days, some overlapping, some open. */
+function randomRows(seed: number): Row[] {
+  let x = seed;
+  const next = () => {
+    x = (x * 1_103_515_245 + 12_345) % 2_147_483_648;
+    return x / 2_147_483_648;
+  };
+  const year = Date.parse('2025-01-01T00:00:00Z');
+  const rows: Row[] = [];
+  const open = new Set<string>();
+  for (let i = 0; i < 60; i++) {
+    const entity = `r-${Math.floor(next() * 12)}`;
+    const volume = entity.endsWith('7') || entity.endsWith('8');
+    const start = year + Math.floor(next() * 330 * 86_400_000) + Math.floor(next() * 1000) / 1000;
+    const length = next() < 0.3 ? Math.floor(next() * 86_400_000) : Math.floor(next() * 200 * 86_400_000);
+    // One open version per entity (a unique index holds it).
+    const stillOpen = next() < 0.1 && !open.has(entity);
+    if (stillOpen) open.add(entity);
+    const iso = (ms: number) => new Date(Math.floor(ms)).toISOString().replace('Z', `${String(Math.floor(next() * 1000)).padStart(3, '0')}Z`);
+    rows.push({
+      entity,
+      type: volume ? 'volume' : 'instance',
+      project: 'p3',
+      start: iso(start),
+      end: stillOpen ? null : iso(start + length),
+      flavor: volume ? undefined : `m${1 + Math.floor(next() * 3)}`,
+      size: volume ? Math.floor(next() * 4) * 100 : undefined,
+    });
+  }
+  return rows;
+}
+
+for (const zone of ZONES) {
+  describe(`rollup day cells in ${zone}: the drain equals the plain recomputation (reports.md §7.2, I1)`, () => {
+    const t = useTestApp({ REPORT_TIME_ZONE: zone });
+
+    it('for long, open, edge, overlapping and random versions, quantity and items', async () => {
+      const db = t.runtime.dataSource;
+      const rows = [...SHAPED, ...randomRows(zone.length * 7919)];
+      await db.query(
+        `INSERT INTO almanach_entity_version (entity_id, entity_type, project_id, start, "end", last_event, flavor, volume_type, size)
+         SELECT e, ty, p, s::timestamptz, en::timestamptz, s::timestamptz, CASE ty WHEN 'instance' THEN f END, CASE ty WHEN 'volume' THEN 'ssd' END, sz
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[]) AS u(e, ty, p, s, en, f, sz)`,
+        [rows.map((r) => r.entity), rows.map((r) => r.type), rows.map((r) => r.project), rows.map((r) => r.start), rows.map((r) => r.end), rows.map((r) => r.flavor ?? null), rows.map((r) => r.size ?? null)],
+      );
+      await drainRollups(t);
+
+      const stored = await db.query(
+        `SELECT project_id, day::text AS day, meter, key, quantity::text AS q, items FROM report_usage_day_cell WHERE meter IN ('instance.time', 'volume.size') ORDER BY 1, 2, 3, 4`,
+      );
+      const plain = await db.query(`
+        WITH kk AS (
+          SELECT p.project_id, d::date AS day, report_day_start(d::date, c.time_zone) AS s, report_day_start(d::date + 1, c.time_zone) AS e
+          FROM (SELECT DISTINCT project_id FROM almanach_entity_version) p
+          CROSS JOIN report_clock c
+          CROSS JOIN generate_series('2024-12-30'::date, c.booked_day - 1, interval '1 day') AS d
+        )
+        SELECT kk.project_id, kk.day::text AS day, CASE v.entity_type WHEN 'instance' THEN 'instance.time' ELSE 'volume.size' END AS meter,
+               CASE v.entity_type WHEN 'instance' THEN coalesce(v.flavor, '') ELSE coalesce(v.volume_type, '') END AS key,
+               sum(CASE v.entity_type WHEN 'instance' THEN 1 ELSE coalesce(v.size, 0) END
+                   * extract(epoch FROM least(coalesce(v."end", 'infinity'), kk.e) - greatest(v.start, kk.s)))::text AS q,
+               count(DISTINCT v.entity_id)::int AS items
+        FROM kk JOIN almanach_entity_version v
+          ON v.project_id = kk.project_id AND least(coalesce(v."end", 'infinity'), kk.e) > greatest(v.start, kk.s)
+        GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4`);
+      // The history meets hundreds of days in each project, and the shaped cases all land in it.
+      expect(plain.length).toBeGreaterThan(1000);
+      expect(plain.filter((c: { items: number }) => c.items > 1).length).toBeGreaterThan(50);
+      expect(stored).toEqual(plain);
+    }, 240_000);
+  });
+}
