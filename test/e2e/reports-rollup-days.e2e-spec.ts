@@ -6,13 +6,14 @@ import { useTestApp } from '../support/test-app';
  * (version, local day) pair joined and grouped, `count(DISTINCT entity)` for items. The drain lists a version only
  * on the days near its ends and counts the whole days between by a running sum, unless another version of its entity
  * overlaps it (`usageCellsSql`); this history is made to meet every edge of that: accounting zones whose midnight
- * moves (Santiago skips one and has a 25-hour day; Havana skips one and doubles its first hour), versions ending at
+ * moves (Santiago skips one and has a 25-hour day; Havana skips one and doubles its first hour; Apia skipped the
+ * whole of 2011-12-30, a day with an empty span), versions ending at
  * a day's first instant or a microsecond before, long and open versions across the changes, one entity's versions
  * overlapping (same key and another), a flavor changed back within one day, a rebuild (a new version of the same key)
  * inside a day, volumes of size 0, and a seeded random history with overlaps, all inserted as rows (the API would
  * refuse the overlaps; a history imported in SQL may have them).
  */
-const ZONES = ['America/Santiago', 'America/Havana'];
+const ZONES = ['America/Santiago', 'America/Havana', 'Pacific/Apia'];
 
 interface Row {
   entity: string;
@@ -47,6 +48,9 @@ const SHAPED: Row[] = [
   { entity: 'flip', type: 'instance', project: 'p2', start: '2025-01-01T00:00:00Z', end: '2025-01-05T10:00:00Z', flavor: 'm1' },
   { entity: 'flip', type: 'instance', project: 'p2', start: '2025-01-05T10:00:00Z', end: '2025-01-05T11:00:00Z', flavor: 'm2' },
   { entity: 'flip', type: 'instance', project: 'p2', start: '2025-01-05T11:00:00Z', end: '2025-02-01T00:00:00Z', flavor: 'm1' },
+  // Across Apia's skipped 2011-12-30 (its 12-29 ended at 10:00Z, 12-31 began then), and one ending at that instant.
+  { entity: 'apia-1', type: 'instance', project: 'p2', start: '2011-12-20T00:00:00Z', end: '2012-01-10T00:00:00Z', flavor: 'm1' },
+  { entity: 'apia-2', type: 'volume', project: 'p2', start: '2011-12-25T07:00:00Z', end: '2011-12-30T10:00:00Z', size: 40 },
 ];
 
 /** A seeded history of project p3: 60 versions of 12 entities, spans from under a day to 200 days, some overlapping, some open. */
@@ -104,7 +108,7 @@ for (const zone of ZONES) {
           SELECT p.project_id, d::date AS day, report_day_start(d::date, c.time_zone) AS s, report_day_start(d::date + 1, c.time_zone) AS e
           FROM (SELECT DISTINCT project_id FROM almanach_entity_version) p
           CROSS JOIN report_clock c
-          CROSS JOIN generate_series('2024-12-30'::date, c.booked_day - 1, interval '1 day') AS d
+          CROSS JOIN generate_series((SELECT min(start)::date - 2 FROM almanach_entity_version), c.booked_day - 1, interval '1 day') AS d
         )
         SELECT kk.project_id, kk.day::text AS day, CASE v.entity_type WHEN 'instance' THEN 'instance.time' ELSE 'volume.size' END AS meter,
                CASE v.entity_type WHEN 'instance' THEN coalesce(v.flavor, '') ELSE coalesce(v.volume_type, '') END AS key,

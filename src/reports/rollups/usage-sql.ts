@@ -1,9 +1,11 @@
 /**
  * The SQL that turns raw history into usage (reports.md §2.1, §2.2), written
- * once and shared by the rollup worker, the consistency check and the
- * reports that read raw fragments. Each fragment takes a relation `k` with
- * columns (project_id, site, day, s, e): a project, a site, the local day the
- * figures belong to and the span [s, e) to measure inside it.
+ * once: the day and today cells of the rollup worker and the consistency
+ * check, and the meters (AMIE_INSTANT, AMIE_METERS, the flavor mapping) that
+ * the reports reading raw fragments share. Each cell fragment takes a
+ * relation `k` with columns (project_id, site, day, s, e): a project, a site,
+ * the local day the figures belong to and the span [s, e) to measure inside
+ * it.
  */
 
 /** Meter, key and weight of an Almanach version `v` (instance: 1 per second; volume: its size in GB). */
@@ -62,8 +64,8 @@ function candidateDays(a: string, b: string, first: string, last: string, tz: st
 /**
  * Day cells of the spans in `k`: (project_id, site, day, meter, key, subkey,
  * quantity, items). `$site` is the Almanach site; open versions are measured
- * up to `openEnd` (a day before the booked one has none left open inside it,
- * but a raw fragment of the current day stops at the answer's instant).
+ * up to `openEnd` (the drain and the check pass `'infinity'`: they recompute
+ * booked days, which no open version ends inside).
  *
  * The batch is read from the history's side (§7.2, issue 9): the versions
  * and records of the batch's projects inside its span (`bounds`: one index
@@ -141,7 +143,7 @@ export function usageCellsSql(k: string, site: string, openEnd: string, bounds: 
         CROSS JOIN LATERAL (SELECT greatest(v.d0 + 2, v.first) AS a, least(v.d1 - 2, v.last) AS b) x
         WHERE v.alone AND x.a <= x.b
         UNION ALL
-        SELECT v.project_id, v.meter, v.key, x.b + 1, -v.weight, -1 FROM vs v
+        SELECT v.project_id, v.meter, v.key, x.b + 1, -(v.weight::bigint), -1 FROM vs v
         CROSS JOIN LATERAL (SELECT greatest(v.d0 + 2, v.first) AS a, least(v.d1 - 2, v.last) AS b) x
         WHERE v.alone AND x.a <= x.b
       ) e
@@ -175,7 +177,8 @@ export function usageCellsSql(k: string, site: string, openEnd: string, bounds: 
       UNION ALL
       SELECT k.project_id, k.site, k.day, r.meter, r.key, r.w * extract(epoch FROM k.e - k.s), r.n
       FROM run r JOIN kk k ON k.project_id = r.project_id AND k.day = r.day AND k.site = ${site}
-      WHERE r.at_key AND r.n > 0
+      -- k.e > k.s: a day a zone skipped whole (Pacific/Apia, 2011-12-30) has an empty span and, as listed, no cell.
+      WHERE r.at_key AND r.n > 0 AND k.e > k.s
     ) x
     GROUP BY 1, 2, 3, 4, 5
     UNION ALL
