@@ -137,16 +137,12 @@ export function usageCellsSql(k: string, site: string, openEnd: string, bounds: 
       WHERE least(v.stop, k.e) > greatest(v.start, k.s)
       GROUP BY 1, 2, 3, 4, 5, 6
     ), ev AS (
-      SELECT project_id, meter, key, day, sum(dw) AS dw, sum(dn) AS dn
-      FROM (
-        SELECT v.project_id, v.meter, v.key, x.a AS day, v.weight AS dw, 1 AS dn FROM vs v
-        CROSS JOIN LATERAL (SELECT greatest(v.d0 + 2, v.first) AS a, least(v.d1 - 2, v.last) AS b) x
-        WHERE v.alone AND x.a <= x.b
-        UNION ALL
-        SELECT v.project_id, v.meter, v.key, x.b + 1, -(v.weight::bigint), -1 FROM vs v
-        CROSS JOIN LATERAL (SELECT greatest(v.d0 + 2, v.first) AS a, least(v.d1 - 2, v.last) AS b) x
-        WHERE v.alone AND x.a <= x.b
-      ) e
+      -- A version's whole days [a, b]: its weight and one entity from a, taken back after b.
+      SELECT v.project_id, v.meter, v.key, e.day, sum(e.dw) AS dw, sum(e.dn) AS dn
+      FROM vs v
+      CROSS JOIN LATERAL (SELECT greatest(v.d0 + 2, v.first) AS a, least(v.d1 - 2, v.last) AS b) x
+      CROSS JOIN LATERAL (VALUES (x.a, v.weight::bigint, 1), (x.b + 1, -(v.weight::bigint), -1)) AS e(day, dw, dn)
+      WHERE v.alone AND x.a <= x.b
       GROUP BY 1, 2, 3, 4
     ), run AS MATERIALIZED (
       SELECT r.project_id, r.site, r.meter, r.key, r.day, r.s, r.e, r.at_key, sum(r.dw) OVER w AS w, sum(r.dn) OVER w AS n
