@@ -1,4 +1,5 @@
 import { ReportSiteDayChargeScale1763802000000 } from '../../migrations/1763802000000-ReportSiteDayChargeScale';
+import { ReportLocalDayFold1763802010000 } from '../../migrations/1763802010000-ReportLocalDayFold';
 import { JobQueueService } from '../../src/queue/job-queue.service';
 import { createSite, SiteCredentials, waitLoaded } from '../support/amie';
 import { almanach, drainRollups } from '../support/reports';
@@ -270,6 +271,96 @@ describe('GET /reports/usage across DST (reports.md §1.5, §13.2)', () => {
     expect(havana.body.window).toMatchObject({ start: '2024-11-03T04:00:00.000Z', end: '2024-11-04T05:00:00.000Z' });
     const havanaNov = await get('period=2024-11&tz=America/Havana&granularity=day').expect(200);
     expect(havanaNov.body.window).toMatchObject({ start: '2024-11-01T04:00:00.000Z', end: '2024-12-01T05:00:00.000Z' });
+  });
+});
+
+describe('GET /reports/usage where a fall-back crosses midnight (reports.md §1.5)', () => {
+  // St. John's fell back at 00:01 to 23:01 until 2011: on 2009-11-01 its day began at 02:30Z (00:00 NDT), and from
+  // 02:31Z to 03:30Z the clock read 23:01-00:00 of October 31 again. Those instants are in November 1's day, though
+  // their local date is the 31st: a span ending there, or an AMIE record attributed there, changes November 1's cell.
+  const t = useTestApp({ REPORT_TIME_ZONE: 'America/St_Johns' });
+  let site: SiteCredentials;
+
+  beforeAll(() => {
+    t.app.get(JobQueueService).startWorker();
+  });
+
+  it('counts the repeated hour in the day it belongs to, for Almanach spans and AMIE records', async () => {
+    const a = almanach(t, await t.token('service'));
+    site = await createSite(t, 'hpc');
+    await a.createInstance('p-fold', 'i-fold', '2009-10-30T12:00:00Z', 'a');
+    await a.deleteInstance('i-fold', '2009-11-01T03:00:00Z');
+    await t.http
+      .post('/amie/usage/')
+      .set(site.headers)
+      .send({
+        UsageType: 'Compute',
+        Records: [
+          { Username: 'jdoe', LocalProjectID: 'p-fold', Resource: 'cluster-a', LocalRecordID: 'job-fold', SubmitTime: '2009-11-01T02:00:00Z', StartTime: '2009-11-01T02:10:00Z', EndTime: '2009-11-01T03:00:00Z', Charge: '5', Attributes: { NodeCount: 1 } },
+        ],
+      })
+      .expect(200);
+    await waitLoaded(t);
+    await drainRollups(t);
+    const get = reader(t, await t.token('reader'));
+    const day = await get('period=2009-11-01&project_id=p-fold&group_by=').expect(200);
+    expect(day.body.window).toMatchObject({ start: '2009-11-01T02:30:00.000Z', end: '2009-11-02T03:30:00.000Z' });
+    expect(day.body.complete).toBe(true);
+    expect(day.body.rows.map((r: Row) => [r.meter, r.quantity])).toEqual([
+      ['amie.charge', '5'],
+      ['amie.node_time', '3000.000000'],
+      ['instance.time', '1800.000000'],
+    ]);
+    // By day: October 30 from 12:00Z to 02:30Z, the 31st whole (24 h), half an hour of November 1 (25 hours long: the repeated hour is its).
+    const days = await get('start=2009-10-30&end=2009-11-03&project_id=p-fold&meter=instance.time&granularity=day&group_by=').expect(200);
+    expect(days.body.rows.map((r: Row) => [r.period, r.quantity_hours])).toEqual([
+      ['2009-10-30', '14.500000'],
+      ['2009-10-31', '24.000000'],
+      ['2009-11-01', '0.500000'],
+    ]);
+    // The window read from the raw history (not aligned to days) agrees.
+    const raw = await get('start=2009-11-01T02:30:00Z&end=2009-11-01T03:30:01Z&project_id=p-fold&meter=instance.time&group_by=').expect(200);
+    expect(raw.body.rows.map((r: Row) => r.quantity_hours)).toEqual(['0.500000']);
+  });
+
+  it('the migration marks the cells the old marks missed, and the drain mends them', async () => {
+    const db = t.runtime.dataSource;
+    const migration = new ReportLocalDayFold1763802010000();
+    // The old function (the local date) marks October 31 only: November 1 keeps no charge and no instance time,
+    // though its window holds the record and three quarters of an hour of the version (inserted as a row, as an
+    // import would: through the API, the open version's marks reach today).
+    await db.transaction(async (m) => migration.down(m.queryRunner!));
+    site = await createSite(t, 'hpc');
+    await db.query(
+      `INSERT INTO almanach_entity_version (entity_id, entity_type, project_id, start, "end", last_event, flavor)
+       VALUES ('i-old', 'instance', 'p-old', '2009-10-31T12:00:00Z', '2009-11-01T03:15:00Z', '2009-11-01T03:15:00Z', 'a')`,
+    );
+    await t.http
+      .post('/amie/usage/')
+      .set(site.headers)
+      .send({
+        UsageType: 'Compute',
+        Records: [
+          { Username: 'jdoe', LocalProjectID: 'p-old', Resource: 'cluster-a', LocalRecordID: 'job-old', SubmitTime: '2009-11-01T02:00:00Z', StartTime: '2009-11-01T02:10:00Z', EndTime: '2009-11-01T03:15:00Z', Charge: '7', Attributes: { NodeCount: 1 } },
+        ],
+      })
+      .expect(200);
+    await waitLoaded(t);
+    await drainRollups(t);
+    const get = reader(t, await t.token('reader'));
+    const nov1 = async () =>
+      (await get('period=2009-11-01&project_id=p-old&meter=amie.charge&meter=instance.time&group_by=').expect(200)).body.rows.map((r: Row) => [r.meter, r.quantity]);
+    expect(await nov1()).toEqual([]);
+    await db.transaction(async (m) => migration.up(m.queryRunner!));
+    const [{ keys }] = await db.query(`SELECT array_agg(project_id || ' ' || site || ' ' || day ORDER BY 1) AS keys FROM report_dirty_key`);
+    expect(keys).toEqual(['p-old cloud 2009-11-01', 'p-old hpc 2009-11-01']);
+    await drainRollups(t);
+    expect(await nov1()).toEqual([
+      ['amie.charge', '7'],
+      ['instance.time', '2700.000000'],
+    ]);
+    // October 31 was right all along (from 12:00Z to 02:30Z).
+    expect((await get('period=2009-10-31&project_id=p-old&meter=instance.time&group_by=').expect(200)).body.rows.map((r: Row) => r.quantity_hours)).toEqual(['14.500000']);
   });
 });
 
