@@ -19,6 +19,7 @@ import { RollupDrainer } from '../src/reports/rollups/rollup-drainer.service';
 import { RollupRepository } from '../src/reports/rollups/rollup.repository';
 import { RatingEngine } from '../src/reports/rating/engine/rating-engine.service';
 import { RatingRepository } from '../src/reports/rating/engine/rating.repository';
+import { Runtime } from '../src/runtime';
 import { percentile, report, startBenchProcess, stopWorkers } from './support';
 
 /**
@@ -40,7 +41,13 @@ import { percentile, report, startBenchProcess, stopWorkers } from './support';
  *   route answers CSV;
  * - write → visible: Almanach writes over HTTP at WRITE_RATE per second and
  *   AMIE batches, with probe writes (a flavor or resource of their own)
- *   polled until GET /reports/usage shows them; p99 beside 60 s.
+ *   polled until GET /reports/usage shows them; p99 beside 60 s;
+ * - check: the consistency check of last month, fleet
+ *   (POST /admin/reports/consistency-checks, run by the workers), its time
+ *   beside 2 min;
+ * - roll: a day roll (`RollupRepository.rollOneDay` with the clock moved a
+ *   day back in the same transaction, so the booked day is unchanged after
+ *   it) and the workers' drain of the keys it marks, beside 30 s.
  *
  * Scale and lengths come from the environment (defaults are the issue's):
  * REPORTS_BENCH_VERSIONS, REPORTS_BENCH_AMIE, REPORTS_BENCH_PROJECTS,
@@ -49,7 +56,7 @@ import { percentile, report, startBenchProcess, stopWorkers } from './support';
  * REPORTS_BENCH_LOAD_S, REPORTS_BENCH_WORKERS; REPORTS_BENCH_REUSE_DATABASE
  * (the name of a database a run kept with BENCH_KEEP_DATABASE) measures on
  * it again, skipping the seed and the build; REPORTS_BENCH_PHASES (a
- * comma-separated subset of queries,csv,write) runs only those phases, and
+ * comma-separated subset of queries,csv,check,roll,write) runs only those phases, and
  * REPORTS_BENCH_QUERIES (names as printed, e.g. project-month-by-key) only
  * those queries; REPORTS_BENCH_FLEET_COPIES copies the last month's month
  * cells under more project ids (`copyFleet`).
@@ -71,8 +78,8 @@ const MARK = env.REPORTS_BENCH_MARK ?? 'range';
 const REUSE = env.REPORTS_BENCH_REUSE_DATABASE || undefined;
 /** Only these §7.6 queries (comma-separated names as printed, without `reports-` and `-p95`); all by default. */
 const ONLY_QUERIES = env.REPORTS_BENCH_QUERIES ? new Set(env.REPORTS_BENCH_QUERIES.split(',').map((x) => x.trim())) : null;
-/** Which measuring phases run after the build (comma-separated): queries, csv, write; all by default. */
-const PHASES = new Set((env.REPORTS_BENCH_PHASES ?? 'queries,csv,write').split(',').map((x) => x.trim()));
+/** Which measuring phases run after the build (comma-separated): queries, csv, check, roll, write; all by default. */
+const PHASES = new Set((env.REPORTS_BENCH_PHASES ?? 'queries,csv,check,roll,write').split(',').map((x) => x.trim()));
 /** Copies of each project's last-month month cells under other project ids (`copyFleet`), for the fleet page at a larger fleet; 0 by default. */
 const FLEET_COPIES = Number(env.REPORTS_BENCH_FLEET_COPIES ?? 0);
 const AMIE_BATCH = 500;
@@ -120,6 +127,8 @@ export async function run(): Promise<void> {
     const admin = { 'X-Auth-Token': server.adminToken };
     if (PHASES.has('queries')) await queries(server.baseUrl, admin);
     if (PHASES.has('csv')) await csv(server.baseUrl, admin, server.pid);
+    if (PHASES.has('check')) await consistencyCheck(server.baseUrl, admin);
+    if (PHASES.has('roll')) await dayRoll(server.databaseUrl);
     if (PHASES.has('write')) await writeToVisible(server.baseUrl, server.adminToken);
   } finally {
     await stopWorkers(workers, env.REDIS_URL, prefix);
@@ -419,6 +428,76 @@ async function settled(workers: ChildProcess[]): Promise<void> {
     if (pids.every((pid, i) => ticks(pid) - before[i] < 3)) return;
   }
   say('the worker processes were still busy after 60 s; measuring anyway');
+}
+
+// --- consistency check and day roll ---------------------------------------------
+
+/** §7.6 "consistency check, one month, fleet < 2 min": last month, every project, to the job's end. */
+async function consistencyCheck(baseUrl: string, headers: Record<string, string>): Promise<void> {
+  const m = months();
+  if (FLEET_COPIES > 0) say('check: the fleet copies (REPORTS_BENCH_FLEET_COPIES) are month cells without day cells: I3 mismatches are expected');
+  const started = process.hrtime.bigint();
+  const res = await fetch(`${baseUrl}/admin/reports/consistency-checks`, {
+    method: 'POST',
+    headers: { ...headers, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ period: m.last, reason: 'bench' }),
+  });
+  const created = (await res.json()) as { id?: string };
+  if (res.status !== 202 || !created.id) throw new Error(`consistency check answered ${res.status}: ${JSON.stringify(created).slice(0, 300)}`);
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 500));
+    const job = (await (await fetch(`${baseUrl}/admin/reports/jobs/${created.id}`, { headers })).json()) as {
+      state: string;
+      progress?: { done?: number; total?: number };
+      result?: { mismatch_count?: number; skipped_dirty?: number };
+      error?: unknown;
+    };
+    if (!['succeeded', 'failed', 'cancelled'].includes(job.state)) continue;
+    if (job.state !== 'succeeded') throw new Error(`consistency check ${created.id} ended ${job.state}: ${JSON.stringify(job.error)}`);
+    report(
+      'reports-consistency-check-month-fleet',
+      seconds(started),
+      `s (target < 120 s; ${m.last}, ${job.progress?.total ?? '?'} (project, day) pairs; ${job.result?.mismatch_count ?? '?'} mismatches, ${job.result?.skipped_dirty ?? 0} skipped dirty)`,
+    );
+    return;
+  }
+}
+
+/**
+ * §7.6 "day roll < 30 s": the clock moved a day back and rolled in one
+ * transaction (`rollOneDay` marks every key with history on the booked day
+ * and the next, then books the day: the booked day is today again at the
+ * commit), then the workers' drain of those keys. The cells were right
+ * before and are right after; the work is a real roll's.
+ */
+async function dayRoll(databaseUrl: string | undefined): Promise<void> {
+  if (!databaseUrl || !env.REDIS_URL) {
+    say('roll: skipped (needs PostgreSQL and the worker processes: DATABASE_URL and REDIS_URL)');
+    return;
+  }
+  const config = AppConfig.fromValues({ ...env, DATABASE_URL: databaseUrl, DATA_DIR: 'memory://' });
+  const runtime = await Runtime.open(config, createRootLogger('warn'), { runMigrations: false });
+  try {
+    const db = runtime.dataSource;
+    const rollups = new RollupRepository(db);
+    const started = process.hrtime.bigint();
+    const { booked, keys } = await db.transaction(async (tx) => {
+      await tx.query(`UPDATE report_clock SET booked_day = booked_day - 1 WHERE id = 1`);
+      const day = await rollups.rollOneDay(tx);
+      const [{ n }] = await tx.query(`SELECT count(*)::int AS n FROM report_dirty_key`);
+      return { booked: day, keys: n as number };
+    });
+    const rolled = seconds(started);
+    for (;;) {
+      const [{ left }] = await db.query(`SELECT (SELECT count(*)::int FROM report_dirty_key) + (SELECT count(*)::int FROM report_dirty_range) AS left`);
+      if (left === 0) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const total = seconds(started);
+    report('reports-day-roll', total, `s (target < 30 s; booked day ${booked}; the roll's transaction ${rolled.toFixed(2)} s marking ${keys} keys, their drain ${(total - rolled).toFixed(1)} s)`);
+  } finally {
+    await runtime.close();
+  }
 }
 
 // --- CSV ---------------------------------------------------------------------
