@@ -26,7 +26,8 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  * every day up to the booked day that holds such instants (found by sampling
  * its first two hours every five minutes; none in most zones, so nothing is
  * read), every key with history on that day is marked dirty, and the drain
- * recomputes those cells. `down` restores the old body; a mark cannot be
+ * recomputes those cells (a lateral read per such day: with none, the history
+ * is not read). `down` restores the old body; a mark cannot be
  * taken back, and a recomputed cell is right under either.
  */
 const FOLD_BODY = `
@@ -59,13 +60,15 @@ export class ReportLocalDayFold1763802010000 implements MigrationInterface {
         WHERE EXISTS (SELECT 1 FROM generate_series(0, 23) AS k(k) WHERE ((d.s + make_interval(mins => 5 * k.k)) AT TIME ZONE d.tz)::date < d.day)
       )
       INSERT INTO report_dirty_key (project_id, site, day)
-      SELECT DISTINCT v.project_id, c.cloud_site, f.day
-      FROM folds f CROSS JOIN c
-      JOIN almanach_entity_version v ON v.start < f.e AND coalesce(v."end", 'infinity') > f.s
-      UNION
-      SELECT DISTINCT r.local_project_id, r.site, f.day
+      SELECT DISTINCT x.project_id, x.site, f.day
       FROM folds f
-      JOIN amie_usage_record r ON coalesce(r.usage_end, r.usage_start) >= f.s AND coalesce(r.usage_end, r.usage_start) < f.e
+      CROSS JOIN LATERAL (
+        SELECT v.project_id, c.cloud_site AS site FROM almanach_entity_version v CROSS JOIN c
+        WHERE v.start < f.e AND coalesce(v."end", 'infinity') > f.s
+        UNION ALL
+        SELECT r.local_project_id, r.site FROM amie_usage_record r
+        WHERE coalesce(r.usage_end, r.usage_start) >= f.s AND coalesce(r.usage_end, r.usage_start) < f.e
+      ) AS x
       ON CONFLICT (project_id, site, day) DO NOTHING`);
   }
 
