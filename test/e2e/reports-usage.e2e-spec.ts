@@ -352,7 +352,7 @@ describe('GET /reports/usage where a fall-back crosses midnight (reports.md §1.
       (await get('period=2009-11-01&project_id=p-old&meter=amie.charge&meter=instance.time&group_by=').expect(200)).body.rows.map((r: Row) => [r.meter, r.quantity]);
     expect(await nov1()).toEqual([]);
     await db.transaction(async (m) => migration.up(m.queryRunner!));
-    const [{ keys }] = await db.query(`SELECT array_agg(project_id || ' ' || site || ' ' || day ORDER BY 1) AS keys FROM report_dirty_key`);
+    const [{ keys }] = await db.query(`SELECT array_agg(project_id || ' ' || site || ' ' || day ORDER BY project_id, site, day) AS keys FROM report_dirty_key`);
     expect(keys).toEqual(['p-old cloud 2009-11-01', 'p-old hpc 2009-11-01']);
     await drainRollups(t);
     expect(await nov1()).toEqual([
