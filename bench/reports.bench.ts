@@ -56,7 +56,9 @@ import { percentile, report, startBenchProcess, stopWorkers } from './support';
  * REPORTS_BENCH_LOAD_S, REPORTS_BENCH_WORKERS; REPORTS_BENCH_REUSE_DATABASE
  * (the name of a database a run kept with BENCH_KEEP_DATABASE) measures on
  * it again, skipping the seed and the build; REPORTS_BENCH_PHASES (a
- * comma-separated subset of queries,csv,check,roll,write) runs only those phases, and
+ * comma-separated subset of queries,csv,check,roll,write) runs only those phases
+ * (with `drain` too, a reused database's dirty keys are drained first: a
+ * build stopped part way is resumed), and
  * REPORTS_BENCH_QUERIES (names as printed, e.g. project-month-by-key) only
  * those queries; REPORTS_BENCH_FLEET_COPIES copies the last month's month
  * cells under more project ids (`copyFleet`).
@@ -100,6 +102,11 @@ export async function run(): Promise<void> {
     async (db) => {
       if (REUSE) {
         say(`reusing database ${REUSE} as a previous run left it (seed and build skipped: the scale variables must be those of the run that made it)`);
+        if (PHASES.has('drain')) {
+          const [{ keys }] = await db.query(`SELECT count(*)::int AS keys FROM report_dirty_key`);
+          say(`drain: resuming a stopped build, ${keys} dirty keys left`);
+          drainNote = await drain(db, keys, 'resume');
+        }
       } else {
         await seed(db);
         drainNote = await buildRollups(db);
@@ -250,7 +257,6 @@ async function seed(db: DataSource): Promise<void> {
  */
 async function buildRollups(db: DataSource): Promise<string> {
   const config = AppConfig.fromValues({ ...env, DATA_DIR: 'memory://' });
-  const log = createRootLogger('warn');
   const rollups = new RollupRepository(db);
   const marking = process.hrtime.bigint();
   if (MARK === 'app') {
@@ -280,7 +286,17 @@ async function buildRollups(db: DataSource): Promise<string> {
   report('reports-first-start-mark-dirty-time', seconds(marking), `s (${MARK === 'app' ? 'RollupRepository.createClock' : 'range_agg per project'})`);
   report('reports-dirty-keys-from-nothing', keys, 'keys');
   await db.query(`ANALYZE report_dirty_key`);
+  return drain(db, keys, 'build-from-nothing');
+}
 
+/**
+ * Drains every dirty key with DRAINERS lanes of the worker's drainer, and
+ * reports the time and rate (`what`: build-from-nothing, or resume on a
+ * reused database whose build was stopped, REPORTS_BENCH_PHASES=drain).
+ */
+async function drain(db: DataSource, keys: number, what: 'build-from-nothing' | 'resume'): Promise<string> {
+  const log = createRootLogger('warn');
+  const rollups = new RollupRepository(db);
   // Counted in memory and never flushed (no timer started): the bench measures the drain alone.
   const ledger = new BudgetLedgerService(new BudgetLedgerRepository(db));
   const drainer = new RollupDrainer(db, rollups, log, new MetricCounts(new OpsRepository(db), log), new RatingEngine(new RatingRepository(db)), new AdjustmentPoster(new PeriodsRepository(db)), new BudgetAccruals(new BudgetDebitsRepository(), ledger, new BudgetOutside(new BudgetDebitsRepository(), ledger)));
@@ -308,7 +324,7 @@ async function buildRollups(db: DataSource): Promise<string> {
   const elapsed = seconds(started);
   const [{ left }] = await db.query(`SELECT count(*)::int AS left FROM report_dirty_key`);
   if (left === 0) {
-    report('reports-rollup-build-from-nothing', elapsed, 's');
+    report(what === 'resume' ? 'reports-rollup-build-resumed-to-the-end' : 'reports-rollup-build-from-nothing', elapsed, `s (${keys} keys)`);
   } else {
     report('reports-rollup-build-stopped-after', elapsed, 's');
     report('reports-rollup-build-keys-done', done, 'keys');

@@ -1,6 +1,16 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
 import { DAY_START_BODY } from './1763800600000-Reports';
 
+/** The body of `report_day_start` from this migration on (until 1763802010000). */
+export const DAY_START_INLINE_BODY = `$$
+        SELECT CASE
+          WHEN ((d::timestamp AT TIME ZONE tz) - interval '2 hours') AT TIME ZONE tz = d::timestamp THEN (d::timestamp AT TIME ZONE tz) - interval '2 hours'
+          WHEN ((d::timestamp AT TIME ZONE tz) - interval '1 hour') AT TIME ZONE tz = d::timestamp THEN (d::timestamp AT TIME ZONE tz) - interval '1 hour'
+          WHEN ((d::timestamp AT TIME ZONE tz) - interval '30 minutes') AT TIME ZONE tz = d::timestamp THEN (d::timestamp AT TIME ZONE tz) - interval '30 minutes'
+          ELSE d::timestamp AT TIME ZONE tz
+        END
+      $$`;
+
 /**
  * `report_day_start(d, tz)`, the earliest instant whose local date in `tz` is
  * `d` (reports.md §1.5), as one `CASE` expression instead of `min()` over a
@@ -21,14 +31,7 @@ export class ReportDayStartInline1763801960000 implements MigrationInterface {
   public async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(`
       CREATE OR REPLACE FUNCTION report_day_start(d date, tz text) RETURNS timestamptz
-      LANGUAGE sql STABLE PARALLEL SAFE AS $$
-        SELECT CASE
-          WHEN ((d::timestamp AT TIME ZONE tz) - interval '2 hours') AT TIME ZONE tz = d::timestamp THEN (d::timestamp AT TIME ZONE tz) - interval '2 hours'
-          WHEN ((d::timestamp AT TIME ZONE tz) - interval '1 hour') AT TIME ZONE tz = d::timestamp THEN (d::timestamp AT TIME ZONE tz) - interval '1 hour'
-          WHEN ((d::timestamp AT TIME ZONE tz) - interval '30 minutes') AT TIME ZONE tz = d::timestamp THEN (d::timestamp AT TIME ZONE tz) - interval '30 minutes'
-          ELSE d::timestamp AT TIME ZONE tz
-        END
-      $$`);
+      LANGUAGE sql STABLE PARALLEL SAFE AS ${DAY_START_INLINE_BODY}`);
   }
 
   public async down(queryRunner: QueryRunner): Promise<void> {

@@ -8,13 +8,14 @@ import { useTestApp } from '../support/test-app';
  * overlaps it (`usageCellsSql`); this history is made to meet every edge of that: accounting zones whose midnight
  * moves (Santiago skips one and has a 25-hour day; Havana skips one and doubles its first hour; Apia skipped the
  * whole of 2011-12-30, a day with an empty span; St. John's fell back from 00:01 to 23:01 in 2009, so 02:31Z-03:30Z
- * of 2009-11-01 is in November 1's day with the local date of October 31), versions ending at
+ * of 2009-11-01 is in November 1's day with the local date of October 31; Casey fell back three hours from 02:00
+ * on 2010-03-05 to 23:00 of the 4th), versions ending at
  * a day's first instant or a microsecond before, long and open versions across the changes, one entity's versions
  * overlapping (same key and another), a flavor changed back within one day, a rebuild (a new version of the same key)
  * inside a day, volumes of size 0, and a seeded random history with overlaps, all inserted as rows (the API would
  * refuse the overlaps; a history imported in SQL may have them).
  */
-const ZONES = ['America/Santiago', 'America/Havana', 'Pacific/Apia', 'America/St_Johns'];
+const ZONES = ['America/Santiago', 'America/Havana', 'Pacific/Apia', 'America/St_Johns', 'Antarctica/Casey'];
 
 interface Row {
   entity: string;
@@ -55,6 +56,8 @@ const SHAPED: Row[] = [
   // Ending and starting in St. John's repeated hour of 2009-11-01 (each in its own project: no other version marks that day).
   { entity: 'fold-1', type: 'instance', project: 'p4', start: '2009-10-25T00:00:00Z', end: '2009-11-01T03:00:00Z', flavor: 'm1' },
   { entity: 'fold-2', type: 'volume', project: 'p5', start: '2009-11-01T03:10:00Z', end: '2009-11-03T00:00:00Z', size: 10 },
+  // Ending in Casey's repeated hours of 2010-03-04/05 (13:00Z-16:00Z: the 5th's first three hours, then 23:00-24:00 of the 4th again).
+  { entity: 'casey-1', type: 'instance', project: 'p6', start: '2010-03-01T00:00:00Z', end: '2010-03-04T15:30:00Z', flavor: 'm1' },
 ];
 
 /** A seeded history of project p3: 60 versions of 12 entities, spans from under a day to 200 days, some overlapping, some open. */

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { ConfigError } from '../../src/config/env.schema';
 import { ReportClockService } from '../../src/reports/clock/report-clock.service';
+import { RollupDrainer } from '../../src/reports/rollups/rollup-drainer.service';
 import { ReportsLoops } from '../../src/reports/rollups/reports-loops.service';
 import { almanach, drainRollups } from '../support/reports';
 import { startTestApp, useTestApp } from '../support/test-app';
@@ -45,6 +46,29 @@ describe('reports rollups: dirty keys and cells (reports.md §7.1–7.2)', () =>
     ]);
     const site = await t.runtime.dataSource.query(`SELECT sum(quantity)::text AS q FROM report_usage_site_day_cell WHERE site = 'cloud'`);
     expect(site[0].q).toBe('1641600.000000');
+  });
+
+  it('claims onward from where the last full batch ended, and takes a key left behind once it reaches the end', async () => {
+    const db = t.runtime.dataSource;
+    const drainer = t.app.get(RollupDrainer);
+    await db.query(`INSERT INTO report_clock (id, time_zone, cloud_site, booked_day) VALUES (1, 'UTC', 'cloud', report_local_day(now(), 'UTC')) ON CONFLICT (id) DO NOTHING`);
+    const dirty = async () => (await db.query(`SELECT project_id || ' ' || day AS k FROM report_dirty_key ORDER BY first_dirtied_at, project_id, site, day`)).map((r: { k: string }) => r.k);
+    await db.query(
+      `INSERT INTO report_dirty_key (project_id, site, day, first_dirtied_at)
+       SELECT 'p' || i, 'cloud', date '2025-01-01', timestamptz '2025-06-01T00:00:00Z' + make_interval(secs => i) FROM generate_series(1, 5) AS i`,
+    );
+    // A full batch (2 of 2) leaves the claim at p2; a key older than p2 written now (a transaction that began before
+    // and committed after) is behind it.
+    expect(await drainer.drainBatch(2)).toBe(2);
+    await db.query(`INSERT INTO report_dirty_key (project_id, site, day, first_dirtied_at) VALUES ('p0', 'cloud', '2025-01-01', '2025-05-01T00:00:00Z')`);
+    expect(await dirty()).toEqual(['p0 2025-01-01', 'p3 2025-01-01', 'p4 2025-01-01', 'p5 2025-01-01']);
+    expect(await drainer.drainBatch(2)).toBe(2);
+    expect(await dirty()).toEqual(['p0 2025-01-01', 'p5 2025-01-01']);
+    // One left after p4: fewer than asked, the end; the next claim starts from the oldest and takes p0.
+    expect(await drainer.drainBatch(2)).toBe(1);
+    expect(await dirty()).toEqual(['p0 2025-01-01']);
+    expect(await drainer.drainBatch(2)).toBe(1);
+    expect(await dirty()).toEqual([]);
   });
 
   it('rolls the booked day forward after midnight, booking the finished days and opening today (§7.2 day roll)', async () => {

@@ -243,7 +243,7 @@ describe('GET /reports/usage in UTC (reports.md §3.1, §13)', () => {
 describe('GET /reports/usage across DST (reports.md §1.5, §13.2)', () => {
   const t = useTestApp({ REPORT_TIME_ZONE: 'Europe/Berlin' });
 
-  it('counts 743 h in March, 745 h in October, 23 h on 2025-03-30, 31 day rows; Santiago’s skipped midnight, Havana’s doubled one', async () => {
+  it('counts 743 h in March, 745 h in October, 23 h on 2025-03-30, 31 day rows; Santiago’s skipped midnight, Havana’s doubled one, Casey’s three-hour fall-back', async () => {
     const a = almanach(t, await t.token('service'));
     await a.createInstance('p1', 'i1', '2024-12-31T23:00:00Z', 'a');
     await drainRollups(t);
@@ -271,6 +271,9 @@ describe('GET /reports/usage across DST (reports.md §1.5, §13.2)', () => {
     expect(havana.body.window).toMatchObject({ start: '2024-11-03T04:00:00.000Z', end: '2024-11-04T05:00:00.000Z' });
     const havanaNov = await get('period=2024-11&tz=America/Havana&granularity=day').expect(200);
     expect(havanaNov.body.window).toMatchObject({ start: '2024-11-01T04:00:00.000Z', end: '2024-12-01T05:00:00.000Z' });
+    // Casey fell back three hours, from 02:00 on 2010-03-05 to 23:00 the day before: the 5th began at its first midnight (+11).
+    const casey = await get('period=2010-03-05&tz=Antarctica/Casey').expect(200);
+    expect(casey.body.window).toMatchObject({ start: '2010-03-04T13:00:00.000Z', end: '2010-03-05T16:00:00.000Z' });
   });
 });
 
@@ -353,7 +356,7 @@ describe('GET /reports/usage where a fall-back crosses midnight (reports.md §1.
     expect(await nov1()).toEqual([]);
     await db.transaction(async (m) => migration.up(m.queryRunner!));
     const [{ keys }] = await db.query(`SELECT array_agg(project_id || ' ' || site || ' ' || day ORDER BY project_id, site, day) AS keys FROM report_dirty_key`);
-    expect(keys).toEqual(['p-old cloud 2009-11-01', 'p-old hpc 2009-11-01']);
+    expect(keys).toEqual(['p-old cloud 2009-10-31', 'p-old cloud 2009-11-01', 'p-old hpc 2009-10-31', 'p-old hpc 2009-11-01']);
     await drainRollups(t);
     expect(await nov1()).toEqual([
       ['amie.charge', '7'],

@@ -7,7 +7,7 @@ import { MetricCounts } from '../ops/metric-counts.service';
 import { AdjustmentPoster } from '../rating/periods/adjustment-poster.service';
 import { INCREMENTAL_RUN, RatingEngine } from '../rating/engine/rating-engine.service';
 import { BudgetAccruals } from '../budgets/debits/budget-accruals.service';
-import { CellDelta, CellKey, ClockRow, DayCell, RollupRepository } from './rollup.repository';
+import { CellDelta, CellKey, ClaimPosition, ClockRow, DayCell, RollupRepository } from './rollup.repository';
 import { SECOND_METERS } from '../usage/units';
 
 /** Dirty keys taken per transaction (§7.2). */
@@ -15,6 +15,16 @@ export const DRAIN_BATCH = 500;
 
 /** Days of dirty ranges turned into keys per transaction (§7.2, issue 9). */
 export const RANGE_CHUNK_DAYS = 500;
+
+/**
+ * How long a process claims onward from where its last claim ended before it
+ * starts from the oldest key again (it also does when a claim reaches the
+ * end, or a batch fails). Keys passed over (held by another worker then, or
+ * written by a transaction that began before the position's key and committed
+ * after) are taken at the next start from the oldest: within this long, or
+ * after one pass over the backlog.
+ */
+export const CLAIM_RESTART_MS = 30_000;
 
 /**
  * Turns dirty keys into cells (reports.md §7.2): one transaction per batch
@@ -42,6 +52,9 @@ export class RollupDrainer {
     private readonly accruals: BudgetAccruals,
   ) {}
 
+  /** Where this process's last claim ended, and when it started from the oldest key (`takeDirtyKeys`). */
+  private claim: { after: ClaimPosition | null; since: number } = { after: null, since: 0 };
+
   /** Drains one batch; answers how many keys it handled (0: nothing was dirty, or all of it was taken). */
   async drainBatch(limit = DRAIN_BATCH): Promise<number> {
     const started = process.hrtime.bigint();
@@ -55,11 +68,20 @@ export class RollupDrainer {
   }
 
   private async drainBatchOnce(limit: number): Promise<number> {
+    try {
+      return await this.drainBatchTransaction(limit);
+    } catch (error) {
+      this.claim = { after: null, since: 0 };
+      throw error;
+    }
+  }
+
+  private async drainBatchTransaction(limit: number): Promise<number> {
     return this.db.transaction(async (tx) => {
       await this.rollups.withoutJit(tx);
       const clock = await this.rollups.clock(tx);
       if (!clock) return 0;
-      const keys = await this.rollups.takeDirtyKeys(limit, tx);
+      const { keys } = await this.takeKeys(limit, tx);
       if (keys.length === 0) return 0;
       keys.sort(compareKeys);
       await this.rollups.lockProjectDays(keys, tx);
@@ -76,6 +98,21 @@ export class RollupDrainer {
       await this.rollups.deleteDirtyKeys(keys, tx);
       return keys.length;
     });
+  }
+
+  /**
+   * The next batch's keys: onward from where the last claim ended, or from the
+   * oldest key when there is no such place or it is older than
+   * CLAIM_RESTART_MS. A claim that gives fewer than `limit` keys has reached
+   * the end: the next starts from the oldest, as does the next after a batch
+   * that failed (`drainBatchOnce`).
+   */
+  private async takeKeys(limit: number, tx: EntityManager): Promise<{ keys: CellKey[] }> {
+    const now = Date.now();
+    if (now - this.claim.since > CLAIM_RESTART_MS) this.claim = { after: null, since: now };
+    const taken = await this.rollups.takeDirtyKeys(limit, tx, this.claim.after);
+    this.claim = taken.keys.length < limit ? { after: null, since: now } : { after: taken.last, since: this.claim.since };
+    return taken;
   }
 
   /**

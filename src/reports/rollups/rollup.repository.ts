@@ -14,6 +14,11 @@ export interface CellKey {
   day: string;
 }
 
+/** Where a claim of dirty keys ended: the last key's place in the claim order (`first_dirtied_at` as PostgreSQL's text). */
+export interface ClaimPosition extends CellKey {
+  at: string;
+}
+
 /** A usage day cell: quantity is an exact decimal string. */
 export interface DayCell extends CellKey {
   meter: string;
@@ -70,15 +75,29 @@ export class RollupRepository {
     await sql.query(WITHOUT_JIT[0]);
   }
 
-  /** Up to `limit` dirty keys, oldest first, locked; keys another worker holds are skipped. */
-  async takeDirtyKeys(limit: number, sql: Sql): Promise<CellKey[]> {
-    return runRows<CellKey>(
+  /**
+   * Up to `limit` dirty keys, oldest first, locked; keys another worker holds
+   * are skipped. With `after` (the position of an earlier claim's last key,
+   * `ClaimPosition`), only keys after it in that order: the index is entered
+   * there instead of walking from its start over the entries of every key
+   * drained since the table was last vacuumed (a claim read 15,400 index
+   * pages for 500 keys after 3M keys of a first build had been drained, half
+   * of each batch's time, and growing with each batch).
+   */
+  async takeDirtyKeys(limit: number, sql: Sql, after: ClaimPosition | null = null): Promise<{ keys: CellKey[]; last: ClaimPosition | null }> {
+    const rows = await runRows<CellKey & { at: string }>(
       sql,
-      `SELECT project_id, site, day::text AS day FROM report_dirty_key
-       ORDER BY first_dirtied_at, project_id, site, day
+      `SELECT k.project_id, k.site, k.day::text AS day, k.first_dirtied_at::text AS at FROM report_dirty_key k
+       ${after ? 'WHERE (k.first_dirtied_at, k.project_id, k.site, k.day) > ($2::timestamptz, $3::text, $4::text, $5::date)' : ''}
+       ORDER BY k.first_dirtied_at, k.project_id, k.site, k.day
        LIMIT $1 FOR UPDATE SKIP LOCKED`,
-      [limit],
+      after ? [limit, after.at, after.project_id, after.site, after.day] : [limit],
     );
+    const end = rows[rows.length - 1];
+    return {
+      keys: rows.map(({ project_id, site, day }) => ({ project_id, site, day })),
+      last: end ? { at: end.at, project_id: end.project_id, site: end.site, day: end.day } : null,
+    };
   }
 
   /**

@@ -55,9 +55,13 @@ export class HorizonRepository {
        LEFT JOIN cur ON cur.resource = x.resource AND cur.local_record_id = x.local_record_id
        WHERE (cur.seq IS NULL OR cur.seq < x.seq)
          AND EXISTS (
-           SELECT 1 FROM (VALUES (x.at), (cur.at)) AS v(at)
-           WHERE v.at IS NOT NULL
-             AND report_horizon_refuses(report_day_start(least(report_local_day(v.at, c.time_zone), c.booked_day), c.time_zone))
+           -- The day first, in a sub-query kept as one (OFFSET 0): report_day_start is inlined only when its argument
+           -- is cheap, and report_local_day's expression is not.
+           SELECT 1 FROM (
+             SELECT least(report_local_day(v.at, c.time_zone), c.booked_day) AS day
+             FROM (VALUES (x.at), (cur.at)) AS v(at) WHERE v.at IS NOT NULL OFFSET 0
+           ) AS v
+           WHERE report_horizon_refuses(report_day_start(v.day, c.time_zone))
          )
        ORDER BY x.n`,
       [
