@@ -115,7 +115,7 @@ export class ReportAudit {
 
 /** A (project, site, local day) whose cells may be stale; written by triggers, deleted by the worker (§7.2). */
 @Entity('report_dirty_key')
-@Index('report_dirty_key_order_idx', ['firstDirtiedAt', 'projectId', 'site', 'day'])
+@Index('report_dirty_key_claim_idx', ['firstDirtiedAt', 'projectId', 'day', 'site'])
 @Index('report_dirty_key_day_idx', ['day'])
 export class ReportDirtyKey {
   @PrimaryColumn('text', { name: 'project_id', primaryKeyConstraintName: 'report_dirty_key_pk' })

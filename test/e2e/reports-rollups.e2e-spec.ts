@@ -48,11 +48,11 @@ describe('reports rollups: dirty keys and cells (reports.md §7.1–7.2)', () =>
     expect(site[0].q).toBe('1641600.000000');
   });
 
-  it('claims onward from where the last full batch ended, and takes a key left behind once it reaches the end', async () => {
+  it('claims onward from where the last full batch ended, takes a key left behind once it reaches the end, and a day at every site at once', async () => {
     const db = t.runtime.dataSource;
     const drainer = t.app.get(RollupDrainer);
     await db.query(`INSERT INTO report_clock (id, time_zone, cloud_site, booked_day) VALUES (1, 'UTC', 'cloud', report_local_day(now(), 'UTC')) ON CONFLICT (id) DO NOTHING`);
-    const dirty = async () => (await db.query(`SELECT project_id || ' ' || day AS k FROM report_dirty_key ORDER BY first_dirtied_at, project_id, site, day`)).map((r: { k: string }) => r.k);
+    const dirty = async () => (await db.query(`SELECT project_id || ' ' || day AS k FROM report_dirty_key ORDER BY first_dirtied_at, project_id, day, site`)).map((r: { k: string }) => r.k);
     await db.query(
       `INSERT INTO report_dirty_key (project_id, site, day, first_dirtied_at)
        SELECT 'p' || i, 'cloud', date '2025-01-01', timestamptz '2025-06-01T00:00:00Z' + make_interval(secs => i) FROM generate_series(1, 5) AS i`,
@@ -69,6 +69,17 @@ describe('reports rollups: dirty keys and cells (reports.md §7.1–7.2)', () =>
     expect(await dirty()).toEqual(['p0 2025-01-01']);
     expect(await drainer.drainBatch(2)).toBe(1);
     expect(await dirty()).toEqual([]);
+    // A project's keys of one day at its several sites are claimed together (another drain would wait on their
+    // (project, day) lock otherwise): two of two take both sites' January 2, not two days of one site.
+    await db.query(
+      `INSERT INTO report_dirty_key (project_id, site, day, first_dirtied_at)
+       SELECT 'q', s, d, '2025-06-01T00:00:00Z' FROM unnest(ARRAY['amie-a', 'cloud']) AS s, unnest(ARRAY[date '2025-01-02', date '2025-01-03']) AS d`,
+    );
+    expect(await drainer.drainBatch(2)).toBe(2);
+    expect(await db.query(`SELECT site, day::text AS day FROM report_dirty_key ORDER BY site`)).toEqual([
+      { site: 'amie-a', day: '2025-01-03' },
+      { site: 'cloud', day: '2025-01-03' },
+    ]);
   });
 
   it('rolls the booked day forward after midnight, booking the finished days and opening today (§7.2 day roll)', async () => {

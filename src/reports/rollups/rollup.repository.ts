@@ -76,8 +76,9 @@ export class RollupRepository {
   }
 
   /**
-   * Up to `limit` dirty keys, oldest first, locked; keys another worker holds
-   * are skipped. With `after` (the position of an earlier claim's last key,
+   * Up to `limit` dirty keys, oldest first (then by project and day, so a
+   * project's keys of one day at every site come in one batch), locked; keys
+   * another worker holds are skipped. With `after` (the position of an earlier claim's last key,
    * `ClaimPosition`), only keys after it in that order: the index is entered
    * there instead of walking from its start over the entries of every key
    * drained since the table was last vacuumed (a claim read 15,400 index
@@ -88,10 +89,10 @@ export class RollupRepository {
     const rows = await runRows<CellKey & { at: string }>(
       sql,
       `SELECT k.project_id, k.site, k.day::text AS day, k.first_dirtied_at::text AS at FROM report_dirty_key k
-       ${after ? 'WHERE (k.first_dirtied_at, k.project_id, k.site, k.day) > ($2::timestamptz, $3::text, $4::text, $5::date)' : ''}
-       ORDER BY k.first_dirtied_at, k.project_id, k.site, k.day
+       ${after ? 'WHERE (k.first_dirtied_at, k.project_id, k.day, k.site) > ($2::timestamptz, $3::text, $4::date, $5::text)' : ''}
+       ORDER BY k.first_dirtied_at, k.project_id, k.day, k.site
        LIMIT $1 FOR UPDATE SKIP LOCKED`,
-      after ? [limit, after.at, after.project_id, after.site, after.day] : [limit],
+      after ? [limit, after.at, after.project_id, after.day, after.site] : [limit],
     );
     const end = rows[rows.length - 1];
     return {
