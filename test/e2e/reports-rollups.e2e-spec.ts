@@ -70,14 +70,15 @@ describe('reports rollups: dirty keys and cells (reports.md §7.1–7.2)', () =>
     expect(await drainer.drainBatch(2)).toBe(1);
     expect(await dirty()).toEqual([]);
     // A project's keys of one day at its several sites are claimed together (another drain would wait on their
-    // (project, day) lock otherwise): two of two take both sites' January 2, not two days of one site.
+    // (project, day) lock otherwise): two of two take two sites' January 2 and then its third site, not the 3rd.
     await db.query(
       `INSERT INTO report_dirty_key (project_id, site, day, first_dirtied_at)
-       SELECT 'q', s, d, '2025-06-01T00:00:00Z' FROM unnest(ARRAY['amie-a', 'cloud']) AS s, unnest(ARRAY[date '2025-01-02', date '2025-01-03']) AS d`,
+       SELECT 'q', s, d, '2025-06-01T00:00:00Z' FROM unnest(ARRAY['amie-a', 'amie-b', 'cloud']) AS s, unnest(ARRAY[date '2025-01-02', date '2025-01-03']) AS d`,
     );
-    expect(await drainer.drainBatch(2)).toBe(2);
+    expect(await drainer.drainBatch(2)).toBe(3);
     expect(await db.query(`SELECT site, day::text AS day FROM report_dirty_key ORDER BY site`)).toEqual([
       { site: 'amie-a', day: '2025-01-03' },
+      { site: 'amie-b', day: '2025-01-03' },
       { site: 'cloud', day: '2025-01-03' },
     ]);
   });

@@ -76,9 +76,10 @@ export class RollupRepository {
   }
 
   /**
-   * Up to `limit` dirty keys, oldest first (then by project and day, so a
-   * project's keys of one day at every site come in one batch), locked; keys
-   * another worker holds are skipped. With `after` (the position of an earlier claim's last key,
+   * Up to `limit` dirty keys (and the rest of the last one's project and day),
+   * oldest first, then by project and day, so a project's keys of one day at
+   * every site come in one batch; locked; keys another worker holds are
+   * skipped. With `after` (the position of an earlier claim's last key,
    * `ClaimPosition`), only keys after it in that order: the index is entered
    * there instead of walking from its start over the entries of every key
    * drained since the table was last vacuumed (a claim read 15,400 index
@@ -94,6 +95,20 @@ export class RollupRepository {
        LIMIT $1 FOR UPDATE SKIP LOCKED`,
       after ? [limit, after.at, after.project_id, after.day, after.site] : [limit],
     );
+    const last = rows[rows.length - 1];
+    // A full claim ends with the rest of its last (project, day) at other sites: split, that pair's lock would hold
+    // another drain, which took the rest, for the whole of this batch.
+    const rest =
+      rows.length === limit
+        ? await runRows<CellKey & { at: string }>(
+            sql,
+            `SELECT k.project_id, k.site, k.day::text AS day, k.first_dirtied_at::text AS at FROM report_dirty_key k
+             WHERE k.first_dirtied_at = $1::timestamptz AND k.project_id = $2 AND k.day = $3::date AND k.site > $4
+             ORDER BY k.site FOR UPDATE SKIP LOCKED`,
+            [last.at, last.project_id, last.day, last.site],
+          )
+        : [];
+    rows.push(...rest);
     const end = rows[rows.length - 1];
     return {
       keys: rows.map(({ project_id, site, day }) => ({ project_id, site, day })),
