@@ -1,7 +1,7 @@
 import { Client } from 'pg';
 import { CHUNK_PAIRS, RerateHandler } from '../../src/reports/rating/engine/rerate.handler';
 import { startUsageApp } from '../support/amie';
-import { untilLockWaiters } from '../support/processes';
+import { until } from '../support/processes';
 import { correctPrice, createPriceList } from '../support/pricing';
 import { almanach, drainRollups } from '../support/reports';
 import { ADMIN_TOKEN, realServers, TestApp } from '../support/test-app';
@@ -220,8 +220,15 @@ describe('re-rating (/admin/reports/rerate)', () => {
       }
       // The cancel waits for the job row, which the running chunk holds: release the day once it is asked.
       const cancelling = admin.post(`/admin/reports/jobs/${created.id}/cancel`).then((res) => res);
-      // Both wait on a lock before the day is released: the third chunk on the day, the cancel on the job row.
-      await untilLockWaiters(t.runtime.dataSource, 2, 'the chunk and the cancel to wait on their locks');
+      // Both wait on a lock before the day is released: the third chunk on the day, the cancel on the job row. Named,
+      // not counted: the reports loops of this process may wait on the held day too, and a count of two reached with
+      // the cancel not yet waiting let the third chunk commit and the fourth begin before it (done 4, seen under load).
+      await until('the chunk and the cancel to wait on their locks', async () => {
+        const waiting: { q: string }[] = await t.runtime.dataSource.query(
+          `SELECT query AS q FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+        );
+        return waiting.some((w) => w.q.includes('SET cancel_requested = true')) && waiting.some((w) => w.q.includes('pg_advisory_xact_lock'));
+      });
       await holder.query('COMMIT');
       const answer = await cancelling;
       expect(answer.status).toBe(200);
