@@ -69,6 +69,12 @@ describe('reports rollups: dirty keys and cells (reports.md §7.1–7.2)', () =>
     expect(await dirty()).toEqual(['p0 2025-01-01']);
     expect(await drainer.drainBatch(2)).toBe(1);
     expect(await dirty()).toEqual([]);
+    // Nothing after the position but a key behind it: the claim starts from the oldest at once (0 would stop a drain loop).
+    await db.query(`INSERT INTO report_dirty_key (project_id, site, day, first_dirtied_at) VALUES ('r1', 'cloud', '2025-01-01', '2025-07-01T00:00:00Z'), ('r2', 'cloud', '2025-01-01', '2025-07-01T00:00:01Z')`);
+    expect(await drainer.drainBatch(2)).toBe(2);
+    await db.query(`INSERT INTO report_dirty_key (project_id, site, day, first_dirtied_at) VALUES ('r0', 'cloud', '2025-01-01', '2025-05-01T00:00:00Z')`);
+    expect(await drainer.drainBatch(2)).toBe(1);
+    expect(await dirty()).toEqual([]);
     // A project's keys of one day at its several sites are claimed together (another drain would wait on their
     // (project, day) lock otherwise): two of two take two sites' January 2 and then its third site, not the 3rd.
     await db.query(

@@ -105,12 +105,15 @@ export class RollupDrainer {
    * oldest key when there is no such place or it is older than
    * CLAIM_RESTART_MS. A claim that gives fewer than `limit` keys has reached
    * the end: the next starts from the oldest, as does the next after a batch
-   * that failed (`drainBatchOnce`).
+   * that failed (`drainBatchOnce`); one that gives none starts from the oldest
+   * at once, so 0 still means nothing is dirty (or all of it is held).
    */
   private async takeKeys(limit: number, tx: EntityManager): Promise<{ keys: CellKey[] }> {
     const now = Date.now();
     if (now - this.claim.since > CLAIM_RESTART_MS) this.claim = { after: null, since: now };
-    const taken = await this.rollups.takeDirtyKeys(limit, tx, this.claim.after);
+    let taken = await this.rollups.takeDirtyKeys(limit, tx, this.claim.after);
+    // Nothing after the position is not nothing dirty: keys passed over may be behind it (a drain loop stops on 0).
+    if (taken.keys.length === 0 && this.claim.after) taken = await this.rollups.takeDirtyKeys(limit, tx, null);
     this.claim = taken.keys.length < limit ? { after: null, since: now } : { after: taken.last, since: this.claim.since };
     return taken;
   }
