@@ -8,8 +8,8 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  * site's whole run of days apart, and two drains running side by side took
  * the same (project, day) pairs at different sites: the second waited on
  * the first's advisory lock of each pair (§7.2) for the whole of its batch.
- * In the 20M-version build (four sites) six in ten samples of the second
- * drain were that wait. The index replaces the old one, of which it is a
+ * In the 20M-version build (four sites) six of twenty samples of the two
+ * drains' statements were that wait. The index replaces the old one, of which it is a
  * reordering.
  */
 export class ReportsDirtyKeyClaimOrder1763802020000 implements MigrationInterface {
