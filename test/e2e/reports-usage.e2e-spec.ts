@@ -282,7 +282,18 @@ describe('GET /reports/usage where a fall-back crosses midnight (reports.md §1.
   // 02:31Z to 03:30Z the clock read 23:01-00:00 of October 31 again. Those instants are in November 1's day, though
   // their local date is the 31st: a span ending there, or an AMIE record attributed there, changes November 1's cell.
   const t = useTestApp({ REPORT_TIME_ZONE: 'America/St_Johns' });
-  let site: SiteCredentials;
+  /** A compute job of one node started at 02:10Z on 2009-11-01, in St. John's repeated hour until `end`. */
+  const postJob = (site: SiteCredentials, project: string, id: string, end: string, charge: string) =>
+    t.http
+      .post('/amie/usage/')
+      .set(site.headers)
+      .send({
+        UsageType: 'Compute',
+        Records: [
+          { Username: 'jdoe', LocalProjectID: project, Resource: 'cluster-a', LocalRecordID: id, SubmitTime: '2009-11-01T02:00:00Z', StartTime: '2009-11-01T02:10:00Z', EndTime: end, Charge: charge, Attributes: { NodeCount: 1 } },
+        ],
+      })
+      .expect(200);
 
   beforeAll(() => {
     t.app.get(JobQueueService).startWorker();
@@ -290,19 +301,10 @@ describe('GET /reports/usage where a fall-back crosses midnight (reports.md §1.
 
   it('counts the repeated hour in the day it belongs to, for Almanach spans and AMIE records', async () => {
     const a = almanach(t, await t.token('service'));
-    site = await createSite(t, 'hpc');
+    const site = await createSite(t, 'hpc');
     await a.createInstance('p-fold', 'i-fold', '2009-10-30T12:00:00Z', 'a');
     await a.deleteInstance('i-fold', '2009-11-01T03:00:00Z');
-    await t.http
-      .post('/amie/usage/')
-      .set(site.headers)
-      .send({
-        UsageType: 'Compute',
-        Records: [
-          { Username: 'jdoe', LocalProjectID: 'p-fold', Resource: 'cluster-a', LocalRecordID: 'job-fold', SubmitTime: '2009-11-01T02:00:00Z', StartTime: '2009-11-01T02:10:00Z', EndTime: '2009-11-01T03:00:00Z', Charge: '5', Attributes: { NodeCount: 1 } },
-        ],
-      })
-      .expect(200);
+    await postJob(site, 'p-fold', 'job-fold', '2009-11-01T03:00:00Z', '5');
     await waitLoaded(t);
     await drainRollups(t);
     const get = reader(t, await t.token('reader'));
@@ -333,21 +335,12 @@ describe('GET /reports/usage where a fall-back crosses midnight (reports.md §1.
     // though its window holds the record and three quarters of an hour of the version (inserted as a row, as an
     // import would: through the API, the open version's marks reach today).
     await db.transaction(async (m) => migration.down(m.queryRunner!));
-    site = await createSite(t, 'hpc');
+    const site = await createSite(t, 'hpc');
     await db.query(
       `INSERT INTO almanach_entity_version (entity_id, entity_type, project_id, start, "end", last_event, flavor)
        VALUES ('i-old', 'instance', 'p-old', '2009-10-31T12:00:00Z', '2009-11-01T03:15:00Z', '2009-11-01T03:15:00Z', 'a')`,
     );
-    await t.http
-      .post('/amie/usage/')
-      .set(site.headers)
-      .send({
-        UsageType: 'Compute',
-        Records: [
-          { Username: 'jdoe', LocalProjectID: 'p-old', Resource: 'cluster-a', LocalRecordID: 'job-old', SubmitTime: '2009-11-01T02:00:00Z', StartTime: '2009-11-01T02:10:00Z', EndTime: '2009-11-01T03:15:00Z', Charge: '7', Attributes: { NodeCount: 1 } },
-        ],
-      })
-      .expect(200);
+    await postJob(site, 'p-old', 'job-old', '2009-11-01T03:15:00Z', '7');
     await waitLoaded(t);
     await drainRollups(t);
     const get = reader(t, await t.token('reader'));

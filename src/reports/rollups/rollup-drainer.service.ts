@@ -81,7 +81,7 @@ export class RollupDrainer {
       await this.rollups.withoutJit(tx);
       const clock = await this.rollups.clock(tx);
       if (!clock) return 0;
-      const { keys } = await this.takeKeys(limit, tx);
+      const keys = await this.takeKeys(limit, tx);
       if (keys.length === 0) return 0;
       keys.sort(compareKeys);
       await this.rollups.lockProjectDays(keys, tx);
@@ -108,14 +108,14 @@ export class RollupDrainer {
    * that failed (`drainBatchOnce`); one that gives none starts from the oldest
    * at once, so 0 still means nothing is dirty (or all of it is held).
    */
-  private async takeKeys(limit: number, tx: EntityManager): Promise<{ keys: CellKey[] }> {
+  private async takeKeys(limit: number, tx: EntityManager): Promise<CellKey[]> {
     const now = Date.now();
     if (now - this.claim.since > CLAIM_RESTART_MS) this.claim = { after: null, since: now };
     let taken = await this.rollups.takeDirtyKeys(limit, tx, this.claim.after);
     // Nothing after the position is not nothing dirty: keys passed over may be behind it (a drain loop stops on 0).
     if (taken.keys.length === 0 && this.claim.after) taken = await this.rollups.takeDirtyKeys(limit, tx, null);
     this.claim = taken.keys.length < limit ? { after: null, since: now } : { after: taken.last, since: this.claim.since };
-    return taken;
+    return taken.keys;
   }
 
   /**

@@ -19,6 +19,9 @@ export interface ClaimPosition extends CellKey {
   at: string;
 }
 
+/** A dirty key with its place in the claim order (`takeDirtyKeys`). */
+const CLAIM_COLUMNS = `SELECT k.project_id, k.site, k.day::text AS day, k.first_dirtied_at::text AS at FROM report_dirty_key k`;
+
 /** A usage day cell: quantity is an exact decimal string. */
 export interface DayCell extends CellKey {
   meter: string;
@@ -87,9 +90,9 @@ export class RollupRepository {
    * of each batch's time, and growing with each batch).
    */
   async takeDirtyKeys(limit: number, sql: Sql, after: ClaimPosition | null = null): Promise<{ keys: CellKey[]; last: ClaimPosition | null }> {
-    const rows = await runRows<CellKey & { at: string }>(
+    const rows = await runRows<ClaimPosition>(
       sql,
-      `SELECT k.project_id, k.site, k.day::text AS day, k.first_dirtied_at::text AS at FROM report_dirty_key k
+      `${CLAIM_COLUMNS}
        ${after ? 'WHERE (k.first_dirtied_at, k.project_id, k.day, k.site) > ($2::timestamptz, $3::text, $4::date, $5::text)' : ''}
        ORDER BY k.first_dirtied_at, k.project_id, k.day, k.site
        LIMIT $1 FOR UPDATE SKIP LOCKED`,
@@ -100,20 +103,16 @@ export class RollupRepository {
     // another drain, which took the rest, for the whole of this batch.
     const rest =
       rows.length === limit
-        ? await runRows<CellKey & { at: string }>(
+        ? await runRows<ClaimPosition>(
             sql,
-            `SELECT k.project_id, k.site, k.day::text AS day, k.first_dirtied_at::text AS at FROM report_dirty_key k
+            `${CLAIM_COLUMNS}
              WHERE k.first_dirtied_at = $1::timestamptz AND k.project_id = $2 AND k.day = $3::date AND k.site > $4
              ORDER BY k.site FOR UPDATE SKIP LOCKED`,
             [last.at, last.project_id, last.day, last.site],
           )
         : [];
     rows.push(...rest);
-    const end = rows[rows.length - 1];
-    return {
-      keys: rows.map(({ project_id, site, day }) => ({ project_id, site, day })),
-      last: end ? { at: end.at, project_id: end.project_id, site: end.site, day: end.day } : null,
-    };
+    return { keys: rows.map(({ project_id, site, day }) => ({ project_id, site, day })), last: rows[rows.length - 1] ?? null };
   }
 
   /**
