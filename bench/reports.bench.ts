@@ -19,8 +19,7 @@ import { RollupDrainer } from '../src/reports/rollups/rollup-drainer.service';
 import { RollupRepository } from '../src/reports/rollups/rollup.repository';
 import { RatingEngine } from '../src/reports/rating/engine/rating-engine.service';
 import { RatingRepository } from '../src/reports/rating/engine/rating.repository';
-import { Runtime } from '../src/runtime';
-import { percentile, report, startBenchProcess, stopWorkers } from './support';
+import { percentile, report, startBenchProcess, stopWorkers, withBenchRuntime } from './support';
 
 /**
  * Reports at scale (reports.md §7.6, the reports benchmark issue):
@@ -491,9 +490,7 @@ async function dayRoll(databaseUrl: string | undefined): Promise<void> {
     say('roll: skipped (needs PostgreSQL and the worker processes: DATABASE_URL and REDIS_URL)');
     return;
   }
-  const config = AppConfig.fromValues({ ...env, DATABASE_URL: databaseUrl, DATA_DIR: 'memory://' });
-  const runtime = await Runtime.open(config, createRootLogger('warn'), { runMigrations: false });
-  try {
+  await withBenchRuntime(databaseUrl, async (runtime) => {
     const db = runtime.dataSource;
     const rollups = new RollupRepository(db);
     const started = process.hrtime.bigint();
@@ -511,9 +508,7 @@ async function dayRoll(databaseUrl: string | undefined): Promise<void> {
     }
     const total = seconds(started);
     report('reports-day-roll', total, `s (target < 30 s; booked day ${booked}; the roll's transaction ${rolled.toFixed(2)} s marking ${keys} keys, their drain ${(total - rolled).toFixed(1)} s)`);
-  } finally {
-    await runtime.close();
-  }
+  });
 }
 
 // --- CSV ---------------------------------------------------------------------

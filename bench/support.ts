@@ -55,6 +55,24 @@ export async function startBenchServer(env: Record<string, string | undefined> =
   };
 }
 
+/**
+ * Runs `task` on the app's runtime opened on an existing, migrated database
+ * (no migrations run, no server started), and closes it after.
+ */
+export async function withBenchRuntime<T>(
+  databaseUrl: string,
+  task: (runtime: Runtime) => Promise<T>,
+  env: Record<string, string | undefined> = process.env,
+): Promise<T> {
+  const config = AppConfig.fromValues({ ...env, DATABASE_URL: databaseUrl, DATA_DIR: 'memory://' });
+  const runtime = await Runtime.open(config, createRootLogger('warn'), { runMigrations: false });
+  try {
+    return await task(runtime);
+  } finally {
+    await runtime.close();
+  }
+}
+
 /** One figure a line, `name: value unit` (the issues' format). */
 export function report(name: string, value: number, unit: string): void {
   const digits = Math.abs(value) >= 100 ? 0 : Math.abs(value) >= 1 ? 2 : 4;
