@@ -36,8 +36,8 @@ import { percentile, report, startBenchProcess, stopWorkers, withBenchRuntime } 
  * - starts the API (a child process; with REDIS_URL also WORKERS worker
  *   processes, where the reports loops then run) and measures the warm p95
  *   of each §7.6 query through GET /reports/usage, each beside its target;
- * - the CSV export of about 1M lines, with the server's RSS growth, when the
- *   route answers CSV;
+ * - the CSV export: the time to its 1M-th line (the transfer then stopped),
+ *   with the server's RSS growth, when the route answers CSV;
  * - write → visible: Almanach writes over HTTP at WRITE_RATE per second and
  *   AMIE batches, with probe writes (a flavor or resource of their own)
  *   polled until GET /reports/usage shows them; p99 beside 60 s;
@@ -60,7 +60,8 @@ import { percentile, report, startBenchProcess, stopWorkers, withBenchRuntime } 
  * build stopped part way is resumed), and
  * REPORTS_BENCH_QUERIES (names as printed, e.g. project-month-by-key) only
  * those queries; REPORTS_BENCH_FLEET_COPIES copies the last month's month
- * cells under more project ids (`copyFleet`).
+ * cells under more project ids (`copyFleet`); REPORTS_BENCH_CSV_LINES (1M)
+ * the lines the CSV phase reads before it stops the transfer.
  */
 const env = process.env;
 const VERSIONS = Number(env.REPORTS_BENCH_VERSIONS ?? 20_000_000);
@@ -83,6 +84,8 @@ const ONLY_QUERIES = env.REPORTS_BENCH_QUERIES ? new Set(env.REPORTS_BENCH_QUERI
 const PHASES = new Set((env.REPORTS_BENCH_PHASES ?? 'queries,csv,check,roll,write').split(',').map((x) => x.trim()));
 /** Copies of each project's last-month month cells under other project ids (`copyFleet`), for the fleet page at a larger fleet; 0 by default. */
 const FLEET_COPIES = Number(env.REPORTS_BENCH_FLEET_COPIES ?? 0);
+/** The CSV phase reads this many lines of its export and stops the transfer (1M by default, §7.6's figure). */
+const CSV_LINES = Number(env.REPORTS_BENCH_CSV_LINES ?? 1_000_000);
 const AMIE_BATCH = 500;
 const AMIE_EVERY_MS = 2000;
 const SEED_CHUNK = 1_000_000;
@@ -519,9 +522,11 @@ function rssBytes(pid: number): number {
 }
 
 /**
- * The CSV of about 1M lines (§7.6): fleet, the last year by month and
- * project, key, subkey (GET /reports/usage?format=csv), time to the last
- * byte and the server's RSS growth, sampled every 50 ms. When the route does
+ * The CSV of 1M lines (§7.6): fleet, the last year by day and project,
+ * key, subkey (GET /reports/usage?format=csv), the time to its CSV_LINES-th
+ * line (or its last, when shorter; the transfer is then stopped, as a
+ * client that has what it needs would) and the server's RSS growth,
+ * sampled every 50 ms. When the route does
  * not answer CSV, /reports/usage/entities?format=csv; when neither does, the
  * figure is left out and said so.
  */
@@ -548,15 +553,23 @@ async function csv(baseUrl: string, headers: Record<string, string>, pid: number
       }
       let lines = 0;
       let bytes = 0;
+      let cut = false;
       const reader = res.body!.getReader();
       for (;;) {
         const { done, value } = await reader.read();
         if (done) break;
         bytes += value.length;
         for (let i = 0; i < value.length; i++) if (value[i] === 10) lines++;
+        if (lines >= CSV_LINES) {
+          // At full scale the export is far longer (the last year by day at 10,000 projects: about 36M lines).
+          cut = true;
+          await reader.cancel();
+          break;
+        }
       }
       const elapsed = seconds(started);
-      report('reports-csv-time', elapsed, `s (target < 30 s; ${lines} lines, ${(bytes / 1e6).toFixed(0)} MB; ${url.slice(baseUrl.length)})`);
+      const extent = cut ? `the first ${lines} lines of a longer export, the transfer then stopped` : `${lines} lines, the whole export`;
+      report('reports-csv-time', elapsed, `s (target < 30 s for 1M lines; ${extent}, ${(bytes / 1e6).toFixed(0)} MB; ${url.slice(baseUrl.length)})`);
       report('reports-csv-server-rss-growth', (peak - before) / 1e6, 'MB (target < 100 MB)');
       return;
     } finally {

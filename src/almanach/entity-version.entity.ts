@@ -24,6 +24,9 @@ export type EntityType = 'instance' | 'volume';
 // The instance flavors of the reports' flavor catalogue (partial; migrations/1763801050000-ReportsFlavorIndex.ts).
 @Index('almanach_entity_version_instance_flavor_idx', { synchronize: false })
 @Index('almanach_entity_version_entity_start_idx', ['entityId', 'start', 'id'])
+// The start and end of a version, for the fleet report's cut days (migrations/1763802030000-AlmanachVersionEdgeIndexes.ts).
+@Index('almanach_entity_version_start_idx', ['start'])
+@Index('almanach_entity_version_end_idx', ['end'], { where: '"end" IS NOT NULL' })
 @Check('almanach_entity_version_type_ck', `"entity_type" IN ('instance', 'volume')`)
 @Check('almanach_entity_version_period_ck', `"end" IS NULL OR "end" >= "start"`)
 export class EntityVersion {

@@ -73,10 +73,12 @@ describe('Almanach history partitions (reports.md 7.3)', () => {
       `SELECT c.relname AS name FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = 'almanach_entity_version'::regclass ORDER BY 1`,
     );
     expect(indexes.map((i) => i.name)).toEqual([
+      'almanach_entity_version_end_idx',
       'almanach_entity_version_entity_start_idx',
       'almanach_entity_version_id_idx',
       'almanach_entity_version_instance_flavor_idx',
       'almanach_entity_version_project_cover_idx',
+      'almanach_entity_version_start_idx',
     ]);
     const [open] = await db.query(
       `SELECT indisunique AS "unique", pg_get_indexdef(indexrelid) AS def FROM pg_index WHERE indexrelid = 'almanach_entity_version_one_open_uq'::regclass`,

@@ -191,6 +191,11 @@ export class UsageReportRepository {
     const rawNeeded = `(EXISTS (SELECT 1 FROM classified WHERE kind = 'raw')
           OR (EXISTS (SELECT 1 FROM classified WHERE kind = 'today') AND EXISTS (SELECT 1 FROM today_bad)))`;
 
+    // The same for the Almanach raw branch, less the cut days `cutDayPiecesSql` answers: a fleet report whose cut
+    // days all have exact cells then never starts the scan of every version live in its window.
+    const almanachRawNeeded = `(EXISTS (SELECT 1 FROM classified x WHERE x.kind = 'raw' AND NOT EXISTS (SELECT 1 FROM cut_days f WHERE f.bucket = x.bucket AND f.day = x.day))
+          OR (EXISTS (SELECT 1 FROM classified WHERE kind = 'today') AND EXISTS (SELECT 1 FROM today_bad)))`;
+
     // The query's filters on a metered row (meter, key, subkey): what `f` keeps.
     const filters = `${anyOf(meters, `meter = ANY(${meters})`)}
           AND ${anyOf(sources, `split_part(meter, '.', 1) = ANY(${sources})`)}
@@ -241,6 +246,8 @@ export class UsageReportRepository {
         SELECT DISTINCT t.project_id, t.site FROM report_usage_today_cell t, clock c, w
         WHERE t.day = c.booked AND greatest(t.max_open_start, t.max_closed_end) > w.as_of AND ${projectOk('t.project_id')} AND ${siteOk('t.site')}
       ),
+      ${cutDaysCte(q.projects === null, wantsAlmanach, siteOk('c.cloud'))},
+      ${cutPartsCte(weight, almMeter, almKey, entityOk, ws, we)},
       src AS (
         ${
           q.siteCells
@@ -271,10 +278,13 @@ export class UsageReportRepository {
           ON v.start < x.pe AND coalesce(v."end", 'infinity') > x.ps
          AND least(coalesce(v."end", 'infinity'), x.pe) > greatest(v.start, x.ps)
         WHERE ${wantsAlmanach} AND ${entityOk} AND ${projectOk('v.project_id')} AND ${siteOk('c.cloud')}
-          AND ${rawNeeded}
+          AND ${almanachRawNeeded}
           AND v.start < least(${we}, ${asOf}) AND coalesce(v."end", 'infinity') > ${ws}
-          AND (x.kind = 'raw' OR (x.kind = 'today' AND EXISTS (SELECT 1 FROM today_bad b WHERE b.project_id = v.project_id AND b.site = c.cloud)))
+          AND ((x.kind = 'raw' AND NOT EXISTS (SELECT 1 FROM cut_days f WHERE f.bucket = x.bucket AND f.day = x.day))
+               OR (x.kind = 'today' AND EXISTS (SELECT 1 FROM today_bad b WHERE b.project_id = v.project_id AND b.site = c.cloud)))
         GROUP BY 1, 2, 3, 4, 5, x.day
+        UNION ALL
+        ${cutDayPiecesSql(q.siteCells && currency === null, anyOf(sources, `split_part(s.meter, '.', 1) = ANY(${sources})`))}
         UNION ALL
         SELECT x.bucket, r.local_project_id, r.site, m.meter, r.resource, m.subkey, sum(m.q), 'frag', x.day, NULL::date, 1
         FROM classified x
@@ -738,6 +748,109 @@ const LINE_SQL: Partial<Record<(typeof USAGE_LINE_FIELDS)[number], string>> = {
   quantity_hours: quantityHoursSql('meter', 'quantity'),
 };
 const LINE_COLUMNS = USAGE_LINE_FIELDS.map((field) => (LINE_SQL[field] ? `${LINE_SQL[field]} AS ${field}` : field)).join(', ');
+
+/**
+ * `cut_days`: the cut days (raw pieces) of a fleet report whose day cells at
+ * the cloud site are exact, so that `cutDayPiecesSql` answers their Almanach
+ * part from the day cells and the versions with an end inside the day. A
+ * day is exact when it is booked (it has cells) and no dirty key or range of
+ * the cloud site names it: the drain removes a key in the transaction that
+ * writes its cells, so in the statement's snapshot the cells of such a day
+ * are the history's (I1). Other cut days, and every cut day of a report
+ * naming its projects (whose raw read is one index range per project),
+ * are read from raw history whole.
+ */
+function cutDaysCte(fleet: boolean, wantsAlmanach: string, cloudOk: string): string {
+  return `cut_days AS (
+        SELECT x.bucket, x.day, x.ps, x.pe, x.ds, x.de FROM classified x CROSS JOIN clock c
+        WHERE ${fleet ? 'TRUE' : 'FALSE'} AND x.kind = 'raw' AND x.day < c.booked AND ${wantsAlmanach} AND ${cloudOk}
+          AND NOT EXISTS (SELECT 1 FROM report_dirty_key d WHERE d.day = x.day AND d.site = c.cloud)
+          AND NOT EXISTS (SELECT 1 FROM report_dirty_range r WHERE r.site = c.cloud AND r.first_day <= x.day AND r.last_day >= x.day)
+      )`;
+}
+
+/**
+ * `cut_parts`: per piece of `cut_days` and (project, meter, key), the
+ * versions with an end strictly inside the piece's day (found through the
+ * start and end indexes): their weight × time in the day (`pday`) and in
+ * the piece (`ppiece`), their entities with time in the day (`pn`), and
+ * whether one has time in the piece (`touches`).
+ */
+function cutPartsCte(weight: string, meter: string, key: string, entityOk: string, ws: string, we: string): string {
+  const overlap = (s: string, e: string) => `greatest(extract(epoch FROM least(coalesce(v."end", 'infinity'), ${e})) - extract(epoch FROM greatest(v.start, ${s})), 0)`;
+  // Bounds of the window's own, as parameters, so the partitions are pruned at the plan's start: a cut day's
+  // versions end after its start, within 27 hours of the window's start at most (Antarctica/Casey's longest day).
+  const partitions = `coalesce(v."end", 'infinity') > ${ws} - interval '3 days' AND v.start < ${we} + interval '3 days'`;
+  return `cut_parts AS MATERIALIZED (
+        SELECT x.bucket, x.day, v.project_id, ${meter} AS meter, ${key} AS key,
+               sum(${weight} * ${overlap('x.ds', 'x.de')}) AS pday, sum(${weight} * ${overlap('x.ps', 'x.pe')}) AS ppiece,
+               count(DISTINCT v.entity_id) FILTER (WHERE least(coalesce(v."end", 'infinity'), x.de) > greatest(v.start, x.ds)) AS pn,
+               bool_or(least(coalesce(v."end", 'infinity'), x.pe) > greatest(v.start, x.ps)) AS touches
+        FROM cut_days x
+        CROSS JOIN LATERAL (
+          SELECT v.* FROM almanach_entity_version v
+          WHERE v.start > x.ds AND v.start < x.de AND ${partitions}
+          UNION ALL
+          SELECT v.* FROM almanach_entity_version v
+          WHERE v."end" > x.ds AND v."end" < x.de AND coalesce(v."end", 'infinity') > x.ds AND coalesce(v."end", 'infinity') < x.de
+            AND NOT (v.start > x.ds AND v.start < x.de) AND ${partitions}
+        ) v
+        WHERE ${entityOk}
+        GROUP BY 1, 2, 3, 4, 5
+      )`;
+}
+
+/**
+ * The Almanach part of the pieces of `cut_days` (issue 9: a fleet's cut day
+ * read from raw history read every version live that day, millions at
+ * scale). A piece [ps, pe) of day [ds, de) gets, per (meter, key) and
+ * project or site,
+ *
+ *   W × (pe − ps) + Σ over the day's partial versions (`cut_parts`) of weight × |v ∩ piece|
+ *
+ * where W, the weight of the versions covering the whole day, is (cell −
+ * Σ partial weight × |v ∩ day|) ÷ the day's length: an integer (weights
+ * are), so exact. A version with time in the day has its day cell (I1), so
+ * every group of `cut_parts` meets one. A row exists, as in the raw read,
+ * when a version has time in the piece: a partial one does, or an entity
+ * covers the whole day (a project's cell counts more entities than its
+ * partial versions have).
+ *
+ * `bySite` (a fleet report without a project column or a currency, which
+ * reads site-day cells for whole days too): the site-day cell instead of
+ * the fleet's day cells (a few hundred a day, not 200,000 at 10,000
+ * projects). A whole-day entity is then known to exist when W > 0, when a
+ * project has a cell but no partial version, or, failing both (a key whose
+ * whole-day versions weigh nothing, or whose every project has partial
+ * versions), from the day cells of the projects with partial versions, by
+ * primary key.
+ */
+function cutDayPiecesSql(bySite: boolean, cellSourceOk: string): string {
+  const piece = (cell: string, pday: string, ppiece: string) =>
+    `round((${cell} - ${pday}) / (extract(epoch FROM x.de) - extract(epoch FROM x.ds))) * (extract(epoch FROM x.pe) - extract(epoch FROM x.ps)) + ${ppiece}`;
+  if (!bySite) {
+    return `SELECT x.bucket, s.project_id, s.site, s.meter, s.key, '', ${piece('s.quantity', 'coalesce(p.pday, 0)', 'coalesce(p.ppiece, 0)')}, 'frag', x.day, NULL::date, 1
+        FROM cut_days x CROSS JOIN clock c
+        JOIN report_usage_day_cell s ON s.day = x.day AND s.site = c.cloud
+        LEFT JOIN cut_parts p ON p.bucket = x.bucket AND p.day = x.day AND p.project_id = s.project_id AND p.meter = s.meter AND p.key = s.key
+        WHERE s.meter IN ('instance.time', 'volume.size') AND s.subkey = '' AND ${cellSourceOk}
+          AND (s.items > coalesce(p.pn, 0) OR coalesce(p.touches, FALSE))`;
+  }
+  return `SELECT x.bucket, NULL::text, s.site, s.meter, s.key, '', ${piece('s.quantity', 'coalesce(p.pday, 0)', 'coalesce(p.ppiece, 0)')}, 'frag', x.day, NULL::date, 1
+        FROM cut_days x CROSS JOIN clock c
+        JOIN report_usage_site_day_cell s ON s.site = c.cloud AND s.day = x.day
+        LEFT JOIN (
+          SELECT bucket, day, meter, key, sum(pday) AS pday, sum(ppiece) AS ppiece, count(*) FILTER (WHERE pn > 0) AS projects, bool_or(touches) AS touches
+          FROM cut_parts GROUP BY 1, 2, 3, 4
+        ) p ON p.bucket = x.bucket AND p.day = x.day AND p.meter = s.meter AND p.key = s.key
+        WHERE s.meter IN ('instance.time', 'volume.size') AND s.subkey = '' AND ${cellSourceOk}
+          AND (coalesce(p.touches, FALSE)
+               OR s.quantity <> coalesce(p.pday, 0)
+               OR s.cells > coalesce(p.projects, 0)
+               OR EXISTS (SELECT 1 FROM cut_parts cp JOIN report_usage_day_cell d
+                            ON d.project_id = cp.project_id AND d.site = s.site AND d.day = x.day AND d.meter = s.meter AND d.key = s.key AND d.subkey = ''
+                          WHERE cp.bucket = x.bucket AND cp.day = x.day AND cp.meter = s.meter AND cp.key = s.key AND d.items > cp.pn))`;
+}
 
 /** `costed` without a currency: no cost. */
 const UNRATED = `costed AS (SELECT mt.*, NULL::numeric AS cost, 0 AS rcells, NULL::text AS imin, NULL::text AS imax FROM metered mt)`;
