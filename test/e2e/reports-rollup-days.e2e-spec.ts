@@ -227,10 +227,17 @@ for (const zone of ZONES) {
       );
       const plusByKey = hourByKey.map((r: (string | null)[]) => (r[2] === 'm1' ? [...r.slice(0, 3), (Number(r[3]) + 5 * 3600).toFixed(6)] : r));
       expect(await report('2025-02-15T13:00:00Z', '2025-02-15T14:00:00Z', false)).toEqual(plusByKey);
-      // ... and a dirty range of the cloud site over that day sends it back to raw history (report_dirty_range is not
-      // drained here: the test drains by hand).
-      await db.query(`INSERT INTO report_dirty_range (project_id, site, first_day, last_day) SELECT 'p-other', cloud_site, $1::date, $1::date FROM report_clock`, [day]);
-      expect(await report('2025-02-15T13:00:00Z', '2025-02-15T14:00:00Z')).toEqual(await windowPlain('2025-02-15T13:00:00Z', '2025-02-15T14:00:00Z'));
+      // ... and a dirty key, or a dirty range, of the cloud site on that day (another project's) sends it back to raw
+      // history (neither is drained here: the test drains by hand), while a dirty key of another site does not.
+      await db.query(`INSERT INTO report_dirty_key (project_id, site, day) VALUES ('p-other', 'amie-elsewhere', $1::date)`, [day]);
+      expect(await report('2025-02-15T13:00:00Z', '2025-02-15T14:00:00Z')).toEqual(plus);
+      await db.query(`INSERT INTO report_dirty_key (project_id, site, day) SELECT 'p-other', cloud_site, $1::date FROM report_clock`, [day]);
+      expect(await report('2025-02-15T13:00:00Z', '2025-02-15T14:00:00Z')).toEqual(hour);
+      expect(await report('2025-02-15T13:00:00Z', '2025-02-15T14:00:00Z', false)).toEqual(hourByKey);
+      await db.query(`DELETE FROM report_dirty_key`);
+      expect(await report('2025-02-15T13:00:00Z', '2025-02-15T14:00:00Z', false)).toEqual(plusByKey);
+      await db.query(`INSERT INTO report_dirty_range (project_id, site, first_day, last_day) SELECT 'p-other', cloud_site, $1::date - 3, $1::date + 1 FROM report_clock`, [day]);
+      expect(await report('2025-02-15T13:00:00Z', '2025-02-15T14:00:00Z')).toEqual(hour);
       expect(await report('2025-02-15T13:00:00Z', '2025-02-15T14:00:00Z', false)).toEqual(hourByKey);
     }, 240_000);
   });
