@@ -522,18 +522,26 @@ function rssBytes(pid: number): number {
 }
 
 /**
- * The CSV of 1M lines (§7.6): fleet, the last year by day and project,
- * key, subkey (GET /reports/usage?format=csv), the time to its CSV_LINES-th
- * line (or its last, when shorter; the transfer is then stopped, as a
- * client that has what it needs would) and the server's RSS growth,
- * sampled every 50 ms. When the route does
- * not answer CSV, /reports/usage/entities?format=csv; when neither does, the
- * figure is left out and said so.
+ * The CSV of 1M lines (§7.6): fleet, by day and project, key, subkey
+ * (GET /reports/usage?format=csv), over as many days from January 1 of
+ * last year as make about CSV_LINES lines (one day's export is counted
+ * first: about 15,000 lines at 1,000 projects, 220,000 at 10,000), the time
+ * to its CSV_LINES-th line or its last (a longer export's transfer is then
+ * stopped), the time to its first row, and the server's RSS growth,
+ * sampled every 50 ms. When the route does not answer CSV,
+ * /reports/usage/entities?format=csv; when neither does, the figure is
+ * left out and said so.
  */
 async function csv(baseUrl: string, headers: Record<string, string>, pid: number | undefined): Promise<void> {
   const m = months();
+  const usageCsv = (query: string) => `${baseUrl}/reports/usage?${query}&granularity=day&group_by=project_id,key,subkey&format=csv`;
+  const first = Date.UTC(Number(m.lastYear), 0, 1);
+  const probe = await fetch(usageCsv(`period=${m.lastYear}-01-01`), { headers: { ...headers, Accept: 'text/csv' } });
+  const perDay = probe.status === 200 ? (await probe.text()).split('\n').filter(Boolean).length - 1 : 0;
+  const days = Math.min(365, Math.max(1, Math.ceil(CSV_LINES / Math.max(1, perDay))));
+  say(`CSV: one day's export is ${perDay} lines; the export measured covers ${days} days`);
   const candidates = [
-    `${baseUrl}/reports/usage?period=${m.lastYear}&granularity=day&group_by=project_id,key,subkey&format=csv`,
+    usageCsv(`start=${new Date(first).toISOString()}&end=${new Date(first + days * 86_400_000).toISOString()}`),
     `${baseUrl}/reports/usage/entities?period=${m.last}&format=csv`,
   ];
   for (const url of candidates) {
@@ -554,12 +562,15 @@ async function csv(baseUrl: string, headers: Record<string, string>, pid: number
       let lines = 0;
       let bytes = 0;
       let cut = false;
+      let firstLine = NaN;
       const reader = res.body!.getReader();
       for (;;) {
         const { done, value } = await reader.read();
         if (done) break;
         bytes += value.length;
         for (let i = 0; i < value.length; i++) if (value[i] === 10) lines++;
+        // The header is the first line; the time to the second is the time to the first row.
+        if (lines >= 2 && Number.isNaN(firstLine)) firstLine = seconds(started);
         if (lines >= CSV_LINES) {
           // At full scale the export is far longer (the last year by day at 10,000 projects: about 36M lines).
           cut = true;
@@ -569,7 +580,7 @@ async function csv(baseUrl: string, headers: Record<string, string>, pid: number
       }
       const elapsed = seconds(started);
       const extent = cut ? `the first ${lines} lines of a longer export, the transfer then stopped` : `${lines} lines, the whole export`;
-      report('reports-csv-time', elapsed, `s (target < 30 s for 1M lines; ${extent}, ${(bytes / 1e6).toFixed(0)} MB; ${url.slice(baseUrl.length)})`);
+      report('reports-csv-time', elapsed, `s (target < 30 s for 1M lines; ${extent}, ${(bytes / 1e6).toFixed(0)} MB, the first row at ${firstLine.toFixed(1)} s; ${url.slice(baseUrl.length)})`);
       report('reports-csv-server-rss-growth', (peak - before) / 1e6, 'MB (target < 100 MB)');
       return;
     } finally {

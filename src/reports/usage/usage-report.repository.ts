@@ -261,8 +261,15 @@ export class UsageReportRepository {
                WHERE ${projectOk('s.project_id')} AND ${siteOk('s.site')}
                UNION ALL
                SELECT d.bucket, s.project_id, s.site, s.meter, s.key, s.subkey, s.quantity, 'day', d.day, NULL::date, 1
-               FROM cell_days d JOIN report_usage_day_cell s ON s.day = d.day
+               ${
+                 q.projects === null
+                   ? // The fleet's cells day by day, through the day index: the planner, which guesses hundreds of
+                     // days for the pieces' generate_series, otherwise hashes the whole table (22.7M cells at 4M
+                     // versions: 9.3 s before a one-day CSV's first line).
+                     `FROM cell_days d CROSS JOIN LATERAL (SELECT s.* FROM report_usage_day_cell s WHERE s.day = d.day AND ${siteOk('s.site')} OFFSET 0) s`
+                   : `FROM cell_days d JOIN report_usage_day_cell s ON s.day = d.day
                WHERE ${projectOk('s.project_id')} AND ${siteOk('s.site')}`
+               }`
         }
         UNION ALL
         SELECT x.bucket, t.project_id, t.site, t.meter, t.key, t.subkey,
