@@ -183,6 +183,8 @@ for (const zone of ZONES) {
         ['2011-12-29T09:00:00Z', '2011-12-31T11:00:00Z'],
         ['2009-11-01T02:45:00Z', '2009-11-01T03:20:00Z'],
         ['2010-03-04T14:00:00Z', '2010-03-05T20:00:00Z'],
+        // Entity `over`: a whole-day version of m1 and, starting later that day, an overlapping one that misses the window.
+        ['2025-02-01T04:00:00Z', '2025-02-01T10:00:00Z'],
         ['2024-06-10T08:00:00Z', '2024-06-10T09:00:00Z'],
         ['2024-07-10T08:00:00Z', '2024-07-10T09:00:00Z'],
       ];

@@ -828,9 +828,13 @@ function cutPartsCte(weight: string, meter: string, key: string, entityOk: strin
  * Σ partial weight × |v ∩ day|) ÷ the day's length: an integer (weights
  * are), so exact. A version with time in the day has its day cell (I1), so
  * every group of `cut_parts` meets one. A row exists, as in the raw read,
- * when a version has time in the piece: a partial one does, or an entity
- * covers the whole day (a project's cell counts more entities than its
- * partial versions have).
+ * when a version has time in the piece: a partial one does, or a version
+ * covers the whole day (W ≠ 0, or a project's cell counts more entities
+ * than its partial versions have). One case is answered without its row:
+ * an entity whose whole-day version weighs nothing (a volume of size 0)
+ * and overlaps a partial version of its own that misses the piece. The API
+ * refuses overlapping versions; only a history imported in SQL can hold
+ * them, and the row's quantity would be 0.
  *
  * `bySite` (a fleet report without a project column or a currency, which
  * reads site-day cells for whole days too): the site-day cell instead of
@@ -850,7 +854,7 @@ function cutDayPiecesSql(bySite: boolean, cellSourceOk: string): string {
         JOIN report_usage_day_cell s ON s.day = x.day AND s.site = c.cloud
         LEFT JOIN cut_parts p ON p.bucket = x.bucket AND p.day = x.day AND p.project_id = s.project_id AND p.meter = s.meter AND p.key = s.key
         WHERE s.meter IN ('instance.time', 'volume.size') AND s.subkey = '' AND ${cellSourceOk}
-          AND (s.items > coalesce(p.pn, 0) OR coalesce(p.touches, FALSE))`;
+          AND (coalesce(p.touches, FALSE) OR s.quantity <> coalesce(p.pday, 0) OR s.items > coalesce(p.pn, 0))`;
   }
   return `SELECT x.bucket, NULL::text, s.site, s.meter, s.key, '', ${piece('s.quantity', 'coalesce(p.pday, 0)', 'coalesce(p.ppiece, 0)')}, 'frag', x.day, NULL::date, 1
         FROM cut_days x CROSS JOIN clock c
