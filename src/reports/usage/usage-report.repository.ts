@@ -188,13 +188,13 @@ export class UsageReportRepository {
     // an empty list of cut days (its estimate of `classified` cannot know the list is empty): 4.4 s at
     // 1M versions for a fleet month of whole days. The constant bounds beside it (the window, as
     // parameters) let the planner prune history partitions before the join (§7.3).
-    const rawNeeded = `(EXISTS (SELECT 1 FROM classified WHERE kind = 'raw')
-          OR (EXISTS (SELECT 1 FROM classified WHERE kind = 'today') AND EXISTS (SELECT 1 FROM today_bad)))`;
+    const todayRaw = `(EXISTS (SELECT 1 FROM classified WHERE kind = 'today') AND EXISTS (SELECT 1 FROM today_bad))`;
+    const rawNeeded = `(EXISTS (SELECT 1 FROM classified WHERE kind = 'raw') OR ${todayRaw})`;
 
     // The same for the Almanach raw branch, less the cut days `cutDayPiecesSql` answers: a fleet report whose cut
     // days all have exact cells then never starts the scan of every version live in its window.
-    const almanachRawNeeded = `(EXISTS (SELECT 1 FROM classified x WHERE x.kind = 'raw' AND NOT EXISTS (SELECT 1 FROM cut_days f WHERE f.bucket = x.bucket AND f.day = x.day))
-          OR (EXISTS (SELECT 1 FROM classified WHERE kind = 'today') AND EXISTS (SELECT 1 FROM today_bad)))`;
+    const rawAlmanachPiece = (x: string) => `${x}.kind = 'raw' AND NOT EXISTS (SELECT 1 FROM cut_days f WHERE f.bucket = ${x}.bucket AND f.day = ${x}.day)`;
+    const almanachRawNeeded = `(EXISTS (SELECT 1 FROM classified x WHERE ${rawAlmanachPiece('x')}) OR ${todayRaw})`;
 
     // The query's filters on a metered row (meter, key, subkey): what `f` keeps.
     const filters = `${anyOf(meters, `meter = ANY(${meters})`)}
@@ -288,7 +288,7 @@ export class UsageReportRepository {
         WHERE ${wantsAlmanach} AND ${entityOk} AND ${projectOk('v.project_id')} AND ${siteOk('c.cloud')}
           AND ${almanachRawNeeded}
           AND v.start < least(${we}, ${asOf}) AND coalesce(v."end", 'infinity') > ${ws}
-          AND ((x.kind = 'raw' AND NOT EXISTS (SELECT 1 FROM cut_days f WHERE f.bucket = x.bucket AND f.day = x.day))
+          AND ((${rawAlmanachPiece('x')})
                OR (x.kind = 'today' AND EXISTS (SELECT 1 FROM today_bad b WHERE b.project_id = v.project_id AND b.site = c.cloud)))
         GROUP BY 1, 2, 3, 4, 5, x.day
         UNION ALL
@@ -846,17 +846,18 @@ function cutPartsCte(weight: string, meter: string, key: string, entityOk: strin
  * primary key.
  */
 function cutDayPiecesSql(bySite: boolean, cellSourceOk: string): string {
-  const piece = (cell: string, pday: string, ppiece: string) =>
-    `round((${cell} - ${pday}) / (extract(epoch FROM x.de) - extract(epoch FROM x.ds))) * (extract(epoch FROM x.pe) - extract(epoch FROM x.ps)) + ${ppiece}`;
+  // W × (pe − ps) + the partial versions' time in the piece, for cell `s` and its partial sums `p`.
+  const piece = `round((s.quantity - coalesce(p.pday, 0)) / (extract(epoch FROM x.de) - extract(epoch FROM x.ds))) * (extract(epoch FROM x.pe) - extract(epoch FROM x.ps))
+                 + coalesce(p.ppiece, 0)`;
   if (!bySite) {
-    return `SELECT x.bucket, s.project_id, s.site, s.meter, s.key, '', ${piece('s.quantity', 'coalesce(p.pday, 0)', 'coalesce(p.ppiece, 0)')}, 'frag', x.day, NULL::date, 1
+    return `SELECT x.bucket, s.project_id, s.site, s.meter, s.key, '', ${piece}, 'frag', x.day, NULL::date, 1
         FROM cut_days x CROSS JOIN clock c
         JOIN report_usage_day_cell s ON s.day = x.day AND s.site = c.cloud
         LEFT JOIN cut_parts p ON p.bucket = x.bucket AND p.day = x.day AND p.project_id = s.project_id AND p.meter = s.meter AND p.key = s.key
         WHERE s.meter IN ('instance.time', 'volume.size') AND s.subkey = '' AND ${cellSourceOk}
           AND (coalesce(p.touches, FALSE) OR s.quantity <> coalesce(p.pday, 0) OR s.items > coalesce(p.pn, 0))`;
   }
-  return `SELECT x.bucket, NULL::text, s.site, s.meter, s.key, '', ${piece('s.quantity', 'coalesce(p.pday, 0)', 'coalesce(p.ppiece, 0)')}, 'frag', x.day, NULL::date, 1
+  return `SELECT x.bucket, NULL::text, s.site, s.meter, s.key, '', ${piece}, 'frag', x.day, NULL::date, 1
         FROM cut_days x CROSS JOIN clock c
         JOIN report_usage_site_day_cell s ON s.site = c.cloud AND s.day = x.day
         LEFT JOIN (
