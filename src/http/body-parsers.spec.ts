@@ -1,4 +1,4 @@
-import { jsonNestsDeeperThan, parseJsonText } from './body-parsers';
+import { jsonNestsDeeperThan, parseJson, parseJsonText, scanJson } from './body-parsers';
 
 describe(jsonNestsDeeperThan.name, () => {
   it('counts arrays and objects, not brackets inside strings', () => {
@@ -22,6 +22,27 @@ describe(jsonNestsDeeperThan.name, () => {
 
   it('scans a megabyte of nesting without recursion', () => {
     expect(jsonNestsDeeperThan('['.repeat(1 << 20), 64)).toBe(true);
+  });
+});
+
+describe(scanJson.name, () => {
+  it.each([
+    ['[1e9999, 1E+9999, 2.5e-9999, 1e0001]', false],
+    ['[1e00001]', true],
+    ['[1e10000]', true],
+    ['[1E+10000]', true],
+    ['{"a": [0.5e-12345]}', true],
+    [`[${'9'.repeat(999)}]`, false],
+    [`[${'9'.repeat(1000)}]`, true],
+    [`[1.${'0'.repeat(998)}1]`, false],
+    [`[${'1'.repeat(500)}.${'1'.repeat(500)}]`, false],
+    ['[true, false, null, "e12345", "1e99999"]', false],
+    [`["${'7'.repeat(2000)}", {"1e12345": 1}]`, false],
+    [JSON.stringify(['a\\', 1]), false],
+    [JSON.stringify(['a\\', 1e300]).replace('1e+300', '1e12345'), true],
+  ])('finds a number beyond numeric in %s: %p (strings do not count)', (text, wide) => {
+    expect(scanJson(text, 64)).toEqual({ tooDeep: false, wideNumber: wide });
+    expect(parseJson(text).numericSafe).toBe(!wide);
   });
 });
 

@@ -12,22 +12,48 @@ declare module 'fastify' {
     rawBody?: string;
     /** Which parser read the body; undefined when the request had none. */
     bodyKind?: BodyKind;
+    /** A JSON body: whether PostgreSQL's jsonb reads every number of rawBody as it was parsed (ParsedJson.numericSafe). */
+    jsonNumericSafe?: boolean;
   }
 }
 
 /** How deeply arrays and objects may nest in a JSON body (issue 8: no input reaches a stack overflow). */
 export const MAX_JSON_DEPTH = 64;
 
+/** What one scan of JSON text found (scanJson). */
+export interface JsonScan {
+  /** Arrays/objects nest deeper than the limit (the scan stopped there). */
+  tooDeep: boolean;
+  /**
+   * A number PostgreSQL's jsonb may refuse although JavaScript read it: an
+   * exponent of five digits or more, or a run of 1,000 digits (numeric's
+   * range). Strings do not count: jsonb keeps any string.
+   */
+  wideNumber: boolean;
+}
+
+/** Whether code is an ASCII digit. */
+const isDigit = (code: number) => code >= 0x30 && code <= 0x39;
+
 /**
- * Whether JSON text nests arrays/objects deeper than `limit`: one linear scan
- * of the text, skipping strings, before anything recursive sees it. On text
- * that is not JSON the answer is meaningless but harmless (parsing fails next).
+ * One linear scan of JSON text, skipping strings, before anything recursive
+ * sees it: how deep arrays/objects nest (stopping past `limit`) and whether
+ * a number is beyond numeric's range (issue 14: one pass instead of a second
+ * regular expression over the whole body). On text that is not JSON the
+ * answer is meaningless but harmless (parsing fails next).
  */
-export function jsonNestsDeeperThan(text: string, limit: number): boolean {
+export function scanJson(text: string, limit: number): JsonScan {
   let depth = 0;
+  let digits = 0;
+  let wideNumber = false;
   const length = text.length;
   for (let i = 0; i < length; i++) {
     const c = text.charCodeAt(i);
+    if (isDigit(c)) {
+      if (++digits >= 1000) wideNumber = true;
+      continue;
+    }
+    digits = 0;
     if (c === 0x22) {
       // A string: jump to its closing quote (one not preceded by an odd run of
       // backslashes) with indexOf, which scans natively: half the cost of
@@ -39,25 +65,50 @@ export function jsonNestsDeeperThan(text: string, limit: number): boolean {
         if ((end - 1 - k) % 2 === 0) break;
         end = text.indexOf('"', end + 1);
       }
-      if (end === -1) return false;
+      if (end === -1) return { tooDeep: false, wideNumber };
       i = end;
     } else if (c === 0x7b || c === 0x5b) {
-      if (++depth > limit) return true;
+      if (++depth > limit) return { tooDeep: true, wideNumber };
     } else if (c === 0x7d || c === 0x5d) depth--;
+    else if (c === 0x65 || c === 0x45) {
+      // An exponent (outside strings, an `e` is one, or part of true/false, followed by no digit).
+      let j = i + 1;
+      if (text.charCodeAt(j) === 0x2b || text.charCodeAt(j) === 0x2d) j++;
+      let end = j;
+      while (isDigit(text.charCodeAt(end))) end++;
+      if (end - j >= 5) wideNumber = true;
+    }
   }
-  return false;
+  return { tooDeep: false, wideNumber };
+}
+
+/** Whether JSON text nests arrays/objects deeper than `limit` (scanJson). */
+export function jsonNestsDeeperThan(text: string, limit: number): boolean {
+  return scanJson(text, limit).tooDeep;
+}
+
+/** Parsed JSON text, and whether PostgreSQL's jsonb reads each of its numbers as JavaScript did (no JsonScan.wideNumber). */
+export interface ParsedJson {
+  value: unknown;
+  numericSafe: boolean;
 }
 
 /** Parses JSON text with Fastify's prototype-poisoning protection, refusing nesting deeper than MAX_JSON_DEPTH. */
-export function parseJsonText(text: string): unknown {
-  if (jsonNestsDeeperThan(text, MAX_JSON_DEPTH)) {
+export function parseJson(text: string): ParsedJson {
+  const scan = scanJson(text, MAX_JSON_DEPTH);
+  if (scan.tooDeep) {
     throw new DomainError(CommonError.InvalidJson, `Request body nests arrays or objects deeper than ${MAX_JSON_DEPTH} levels`);
   }
   try {
-    return secureJson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' });
+    return { value: secureJson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' }), numericSafe: !scan.wideNumber };
   } catch {
     throw new DomainError(CommonError.InvalidJson, 'Request body is not valid JSON');
   }
+}
+
+/** parseJson's value. */
+export function parseJsonText(text: string): unknown {
+  return parseJson(text).value;
 }
 
 /**
@@ -75,7 +126,9 @@ export function registerBodyParsers(fastify: FastifyInstance): void {
     request.bodyKind = 'json';
     if (text.trim() === '') return done(null, undefined);
     try {
-      done(null, parseJsonText(text));
+      const { value, numericSafe } = parseJson(text);
+      request.jsonNumericSafe = numericSafe;
+      done(null, value);
     } catch (error) {
       done(error as Error, undefined);
     }

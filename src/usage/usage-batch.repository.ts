@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { runOne, runRows, Sql } from '../database/query-result';
 import { StatusRange } from './usage.commands';
+import { expandStored, storedForm } from './usage-stored-record';
 import { NormalizedRecord, UsageType } from './usage-validation';
 import { inWindow, windowParams } from './usage-window';
 
@@ -21,33 +22,29 @@ export interface NewBatch {
   text: string | null;
 }
 
-/** The fields of a stored record besides `d`, which the message text then holds (as its `Records[n]`). */
-const WITHOUT_RECORD = ['n', 'r', 'i', 'p', 'u', 'c', 'a', 's', 'e'];
-
 function batchValues(batch: NewBatch): unknown[] {
+  const withRecord = batch.text === null;
   return [
     batch.site,
     batch.usageType,
     batch.records.length,
     JSON.stringify(batch.resourceCounts),
-    batch.text === null ? JSON.stringify(batch.records) : JSON.stringify(batch.records, WITHOUT_RECORD),
+    JSON.stringify(batch.records.map((r) => storedForm(batch.usageType, r, withRecord))),
     batch.text,
   ];
 }
 
 interface StoredBatch {
+  usage_type: UsageType;
   records: string;
   body: string | null;
 }
 
-/** The records of a stored batch, each with its `d` (from the message text when the batch keeps one). */
+/** The records of a stored batch, each with every field and its `d` (from the message text when the batch keeps one). */
 function storedRecords(row: StoredBatch): NormalizedRecord[] {
-  const records = JSON.parse(row.records) as NormalizedRecord[];
-  if (row.body !== null) {
-    const all = (JSON.parse(row.body) as { Records: Record<string, unknown>[] }).Records;
-    for (const r of records) r.d = all[r.n];
-  }
-  return records;
+  const records = JSON.parse(row.records) as (NormalizedRecord & { d?: Record<string, unknown> })[];
+  const all = row.body === null ? null : (JSON.parse(row.body) as { Records: Record<string, unknown>[] }).Records;
+  return records.map((r) => expandStored(row.usage_type, r, all === null ? r.d! : all[r.n]));
 }
 
 /**
@@ -114,7 +111,7 @@ export class UsageBatchRepository {
 
   /** Locks a batch still pending; undefined when it is not (loaded, failed, or unknown). */
   async lockPending(batchId: string, sql: Sql): Promise<LockedBatch | undefined> {
-    const row = await runOne<StoredBatch & { site: string; usage_type: UsageType }>(
+    const row = await runOne<StoredBatch & { site: string }>(
       sql,
       `SELECT site, usage_type, records, body FROM amie_usage_batch WHERE id = $1 AND state = 'pending' FOR UPDATE`,
       [batchId],
@@ -129,7 +126,7 @@ export class UsageBatchRepository {
 
   /** The accepted records of a batch, as stored. */
   async records(batchId: string, sql: Sql): Promise<NormalizedRecord[]> {
-    const row = await runOne<StoredBatch>(sql, `SELECT records, body FROM amie_usage_batch WHERE id = $1`, [batchId]);
+    const row = await runOne<StoredBatch>(sql, `SELECT usage_type, records, body FROM amie_usage_batch WHERE id = $1`, [batchId]);
     return row ? storedRecords(row) : [];
   }
 

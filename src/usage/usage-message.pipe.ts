@@ -3,10 +3,11 @@ import { FastifyRequest } from 'fastify';
 import { SubmitUsageCommand } from './usage.commands';
 import { validateMessage } from './usage-validation';
 
-/** What the message pipe reads: the parsed body and the JSON text it was parsed from. */
+/** What the message pipe reads: the parsed body, the JSON text it was parsed from, and whether jsonb reads that text's numbers alike (src/http/body-parsers.ts). */
 export interface UsageMessageInput {
   body: unknown;
   text: string | undefined;
+  numericSafe: boolean;
 }
 
 /**
@@ -15,7 +16,7 @@ export interface UsageMessageInput {
  */
 export const UsageMessage = createParamDecorator((_data: unknown, context: ExecutionContext): UsageMessageInput => {
   const request = context.switchToHttp().getRequest<FastifyRequest>();
-  return { body: request.body, text: request.rawBody };
+  return { body: request.body, text: request.rawBody, numericSafe: request.jsonNumericSafe === true };
 });
 
 /**
@@ -32,23 +33,17 @@ export const UsageMessage = createParamDecorator((_data: unknown, context: Execu
  * through a `\u` escape of its JSON text (the text was decoded from UTF-8,
  * which yields neither, and JSON refuses raw control characters), so a text
  * without `\u` spares every record the walk over its strings (textSafe).
- * Such a text (with numbers jsonb can hold) is also what the batch stores:
+ * Such a text (with numbers jsonb can hold: no exponent of five digits or
+ * more, no run of 1,000 digits, found by the body parser's one scan) is also what the batch stores:
  * PostgreSQL reads every record from it as JavaScript did (SubmitUsageCommand.text).
  */
-/**
- * Text PostgreSQL's jsonb may refuse although JavaScript read it: an exponent
- * of five digits or more, or a run of 1,000 digits (numeric's range; a
- * string holding such text is refused too, which only costs the copy).
- */
-const OUT_OF_NUMERIC = /[eE][+-]?\d{5}|\d{1000}/;
-
 @Injectable()
 export class UsageMessagePipe implements PipeTransform<UsageMessageInput, SubmitUsageCommand> {
-  transform({ body, text }: UsageMessageInput): SubmitUsageCommand {
+  transform({ body, text, numericSafe }: UsageMessageInput): SubmitUsageCommand {
     const textSafe = typeof text === 'string' && !text.includes('\\u');
     const { usageType, outcomes } = validateMessage(body, Date.now(), { textSafe });
     // A leading BOM (the JSON parser skips it; PostgreSQL's would not).
-    const stored = textSafe && !OUT_OF_NUMERIC.test(text) ? (text.charCodeAt(0) === 0xfeff ? text.slice(1) : text) : null;
+    const stored = textSafe && numericSafe ? (text.charCodeAt(0) === 0xfeff ? text.slice(1) : text) : null;
     const command: SubmitUsageCommand = { usageType, received: outcomes.length, accepted: [], failed: [], text: stored };
     outcomes.forEach((outcome, index) => {
       if (outcome.ok) command.accepted.push(outcome.record);

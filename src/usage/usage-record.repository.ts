@@ -3,7 +3,11 @@ import { DataSource } from 'typeorm';
 import { runOne, runRows, Sql } from '../database/query-result';
 import { StatusRange } from './usage.commands';
 import { RECORDS_PER_RECEIPT } from './usage-receipt';
+import { storedFieldSql } from './usage-stored-record';
 import { inWindow, windowParams } from './usage-window';
+
+/** A field of a stored record `x.e` of batch `b` whose record as received is `m.record` (usage-stored-record.ts). */
+const field = (key: Parameters<typeof storedFieldSql>[0]) => storedFieldSql(key, 'x.e', 'm.record', 'b.usage_type');
 
 /**
  * amie_usage_record: the ledger, one row per identity (site, UsageType,
@@ -26,7 +30,8 @@ export class UsageRecordRepository {
    * Loads one pending batch, in one statement and so one transaction: lock
    * the batch row if still pending (a duplicate delivery then finds nothing
    * to do), upsert all its records with a batched insert from the stored
-   * JSON text (parsed here, once) whose WHERE applies a version only over a lower receipt sequence
+   * JSON text (parsed here, once; a field the stored form leaves out is read
+   * from the record itself, usage-stored-record.ts) whose WHERE applies a version only over a lower receipt sequence
    * ("latest received wins" whatever order workers finish in), clear every
    * older outstanding failure of each applied identity, and mark the batch
    * loaded. Rows are inserted in key order so that concurrent batches lock
@@ -49,10 +54,11 @@ export class UsageRecordRepository {
       ), src AS (
         SELECT b.site, b.usage_type, x.e->>'r' AS resource, x.e->>'i' AS local_record_id,
                b.id * ${RECORDS_PER_RECEIPT} + (x.e->>'n')::bigint AS seq, b.id AS batch_id,
-               x.e->>'p' AS local_project_id, x.e->>'u' AS username, (x.e->>'c')::numeric AS charge,
-               x.e->>'a' AS adjustment_type, (x.e->>'s')::timestamptz AS usage_start, (x.e->>'e')::timestamptz AS usage_end,
-               coalesce(x.e->'d', b.message_records->((x.e->>'n')::int)) AS record
-        FROM b, jsonb_array_elements(b.records) AS x(e)
+               ${field('p')} AS local_project_id, ${field('u')} AS username, (${field('c')})::numeric AS charge,
+               ${field('a')} AS adjustment_type, (${field('s')})::timestamptz AS usage_start, (${field('e')})::timestamptz AS usage_end,
+               m.record
+        FROM b, jsonb_array_elements(b.records) AS x(e),
+             LATERAL (SELECT coalesce(x.e->'d', b.message_records->((x.e->>'n')::int)) AS record) m
         WHERE NOT ((x.e->>'n')::int = ANY ($2::int[]))
       ), up AS (
         INSERT INTO amie_usage_record AS cur

@@ -44,6 +44,62 @@ describe('AMIE batches stored as text', () => {
     expect(await stored('job-text-2')).toContain('"Big": 12345678901234567890123');
   });
 
+  const ledger = async (ids: string[]) =>
+    db().query(
+      `SELECT local_record_id AS id, local_project_id AS p, username AS u, charge::text AS c, adjustment_type AS a,
+              to_char(usage_start AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') AS s, to_char(usage_end AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') AS e
+       FROM amie_usage_record WHERE local_record_id = ANY($1) ORDER BY local_record_id`,
+      [ids],
+    );
+  const storedKeys = async () =>
+    (await db().query(`SELECT records FROM amie_usage_batch ORDER BY id`)).map((r: { records: string }) =>
+      (JSON.parse(r.records) as Record<string, unknown>[]).map((x) => Object.keys(x).sort().join(',')),
+    );
+
+  it.each([
+    ['kept', ''],
+    ['not kept (a \\u escape)', ', "Note": "caf\\u00e9"'],
+  ])('stores only n, r and i of a usual record and the fields that differ from the record, and loads both exactly (message text %s)', async (_name, extra) => {
+    const day = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
+    const usual = compute('form-1', { SubmitTime: `${day}T01:00:00.000Z`, StartTime: `${day}T02:00:00.000Z`, EndTime: `${day}T03:00:00.000Z`, AdjustmentType: 'debit' });
+    const unusual = compute('form-2', {
+      LocalProjectID: 42,
+      Username: 7,
+      Charge: '0010.50',
+      SubmitTime: `${day}T01:00:00Z`,
+      StartTime: `${day} 04:00:00.1234567+02:00`,
+      EndTime: `${day}T03:00:00Z`,
+    });
+    const text = JSON.stringify({ UsageType: 'Compute', Records: [usual, unusual] }).replace(/}$/, `${extra}}`);
+    await post(text).expect(200);
+    const adjustment = { AdjustmentType: 'CREDIT', Charge: '5', StartTime: `${day}T05:00:00.000Z`, EndTime: `${day}T06:00:00.000Z`, LocalProjectID: 'P', LocalRecordID: 'form-3', Resource: 'r', Username: 'u' };
+    await post(JSON.stringify({ UsageType: 'Adjustment', Records: [adjustment] })).expect(200);
+    expect(await storedKeys()).toEqual([
+      extra ? ['d,i,n,r', 'c,d,e,i,n,p,r,s,u'] : ['i,n,r', 'c,e,i,n,p,r,s,u'],
+      ['a,i,n,r'],
+    ]);
+    await waitLoaded(t);
+    expect(await ledger(['job-form-1', 'job-form-2', 'form-3'])).toEqual([
+      { id: 'form-3', p: 'P', u: 'u', c: '5', a: 'credit', s: `${day}T05:00:00.000000`, e: null },
+      { id: 'job-form-1', p: 'TG-ABC123', u: 'jdoe', c: '10.5', a: null, s: `${day}T02:00:00.000000`, e: `${day}T03:00:00.000000` },
+      { id: 'job-form-2', p: '42', u: '7', c: '10.5', a: null, s: `${day}T02:00:00.123000`, e: `${day}T03:00:00.000000` },
+    ]);
+  });
+
+  it('loads a batch stored with every field (the form before the short one) as before', async () => {
+    const record = compute('old-1');
+    const body = JSON.stringify({ UsageType: 'Compute', Records: [record] });
+    await db().query(
+      `INSERT INTO amie_usage_batch (id, site, usage_type, record_count, resource_counts, records, body)
+       VALUES (nextval('amie_usage_receipt_seq'), $1, 'Compute', 1, '{"cluster-a": 1}', $2, $3)`,
+      [site.name, JSON.stringify([{ n: 0, r: 'cluster-a', i: 'job-old-1', p: 'P-old', u: 'U-old', c: '7.25', a: null, s: '2026-01-01T00:00:00.000Z', e: '2026-01-01T01:00:00.000Z' }]), body],
+    );
+    const [{ id }] = await db().query(`SELECT max(id)::text AS id FROM amie_usage_batch`);
+    await t.app.get(JobQueueService).enqueue('usage.load-batch', { batchId: id }, { jobId: `usage-batch-${id}` });
+    await waitLoaded(t);
+    expect(await ledger(['job-old-1'])).toEqual([{ id: 'job-old-1', p: 'P-old', u: 'U-old', c: '7.25', a: null, s: '2026-01-01T00:00:00.000000', e: '2026-01-01T01:00:00.000000' }]);
+  });
+
   it.each([
     ['a \\u escape', '"JobName": "caf\\u00e9"', 'café'],
     ['an exponent beyond numeric', '"Huge": 1e99999', null],
