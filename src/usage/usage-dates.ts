@@ -110,6 +110,8 @@ const CANONICAL_UTC = /^([1-9]\d{3}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}:\d{2})(?:\.(\d
  * none, no offset) it is the text itself rearranged, so no Date is built.
  */
 export function isoOfAmieDateTime(text: string, ms: number): string {
+  // Already toISOString's form (the usual case): the text itself, nothing built.
+  if (ms >= 0 && text.length === 24 && text.charCodeAt(10) === 0x54 && text.charCodeAt(19) === 0x2e && text.charCodeAt(23) === 0x5a && text.charCodeAt(0) !== 0x30) return text;
   const m = ms >= 0 ? CANONICAL_UTC.exec(text) : null;
   return m ? `${m[1]}T${m[2]}.${m[3] ?? '000'}Z` : new Date(ms).toISOString();
 }

@@ -74,6 +74,14 @@ describe('parseAmieDateTime', () => {
     );
   });
 
+  it.each(['2026-05-01T10:00:00.123Z', '2026-05-01T10:00:00+0200', '2026-05-01T10:00:00.1234', '2026-05-01t10:00:00.123z', '0999-05-01T10:00:00.123Z', '1970-01-01T00:00:00.000Z', '1969-12-31T23:59:59.999Z', '2026-05-01 10:00:00.123Z'])(
+    'gives toISOString of %s (the text itself only when it is that form)',
+    (t) => {
+      const ms = parseAmieDateTime(t)!;
+      expect(isoOfAmieDateTime(t, ms)).toBe(new Date(ms).toISOString());
+    },
+  );
+
   it('reads exactly the texts of the grammar, as the regular-expression reading did', () => {
     // The reading before the character-by-character parser, kept as the reference.
     const DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
