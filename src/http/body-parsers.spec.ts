@@ -41,8 +41,38 @@ describe(scanJson.name, () => {
     [JSON.stringify(['a\\', 1]), false],
     [JSON.stringify(['a\\', 1e300]).replace('1e+300', '1e12345'), true],
   ])('finds a number beyond numeric in %s: %p (strings do not count)', (text, wide) => {
-    expect(scanJson(text, 64)).toEqual({ tooDeep: false, wideNumber: wide });
+    expect(scanJson(text, 64)).toEqual({ tooDeep: false, wideNumber: wide, suspectKey: false });
     expect(parseJson(text).numericSafe).toBe(!wide);
+  });
+});
+
+describe('prototype poisoning', () => {
+  it.each([
+    '{"__proto__": {"polluted": 1}}',
+    '{"a": [{"__proto__": null}]}',
+    '{"constructor": {"prototype": {"polluted": 1}}}',
+    '{"\\u005f_proto__": {"polluted": 1}}',
+    '{"constructo\\u0072": {"prototype": {}}}',
+    '\uFEFF{"__proto__": {}}',
+  ])('refuses %s', (text) => {
+    expect(() => parseJsonText(text)).toThrow('not valid JSON');
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it.each([
+    ['{"a": "__proto__", "b": "constructor"}', { a: '__proto__', b: 'constructor' }],
+    ['{"constructor": 1}', { constructor: 1 }],
+    ['{"__proto_": 1, "constructors": 2}', { __proto_: 1, constructors: 2 }],
+    ['\uFEFF{"a": 1}', { a: 1 }],
+    ['{"a": "caf\\u00e9"}', { a: 'café' }],
+  ])('reads %s', (text, value) => {
+    expect(parseJsonText(text)).toEqual(value);
+  });
+
+  it('flags the keys secure-json-parse looks for, as written', () => {
+    expect(scanJson('{"__proto__": 1}', 64).suspectKey).toBe(true);
+    expect(scanJson('[{"x": "constructor"}]', 64).suspectKey).toBe(true);
+    expect(scanJson('{"a": "__proto__x", "constructo": 1}', 64).suspectKey).toBe(false);
   });
 });
 

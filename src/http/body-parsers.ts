@@ -30,6 +30,13 @@ export interface JsonScan {
    * range). Strings do not count: jsonb keeps any string.
    */
   wideNumber: boolean;
+  /**
+   * A string of the text is `__proto__` or `constructor` as written (no
+   * escape): what secure-json-parse looks for with two regular expressions
+   * over the whole text (with `\u` escapes it looks further; parseJson then
+   * lets it).
+   */
+  suspectKey: boolean;
 }
 
 /** Whether code is an ASCII digit. */
@@ -46,6 +53,7 @@ export function scanJson(text: string, limit: number): JsonScan {
   let depth = 0;
   let digits = 0;
   let wideNumber = false;
+  let suspectKey = false;
   const length = text.length;
   for (let i = 0; i < length; i++) {
     const c = text.charCodeAt(i);
@@ -65,10 +73,12 @@ export function scanJson(text: string, limit: number): JsonScan {
         if ((end - 1 - k) % 2 === 0) break;
         end = text.indexOf('"', end + 1);
       }
-      if (end === -1) return { tooDeep: false, wideNumber };
+      if (end === -1) return { tooDeep: false, wideNumber, suspectKey };
+      const size = end - i - 1;
+      if ((size === 9 && text.startsWith('__proto__', i + 1)) || (size === 11 && text.startsWith('constructor', i + 1))) suspectKey = true;
       i = end;
     } else if (c === 0x7b || c === 0x5b) {
-      if (++depth > limit) return { tooDeep: true, wideNumber };
+      if (++depth > limit) return { tooDeep: true, wideNumber, suspectKey };
     } else if (c === 0x7d || c === 0x5d) depth--;
     else if (c === 0x65 || c === 0x45) {
       // An exponent (outside strings, an `e` is one, or part of true/false, followed by no digit).
@@ -79,7 +89,7 @@ export function scanJson(text: string, limit: number): JsonScan {
       if (end - j >= 5) wideNumber = true;
     }
   }
-  return { tooDeep: false, wideNumber };
+  return { tooDeep: false, wideNumber, suspectKey };
 }
 
 /** Whether JSON text nests arrays/objects deeper than `limit` (scanJson). */
@@ -93,14 +103,24 @@ export interface ParsedJson {
   numericSafe: boolean;
 }
 
-/** Parses JSON text with Fastify's prototype-poisoning protection, refusing nesting deeper than MAX_JSON_DEPTH. */
+/**
+ * Parses JSON text with Fastify's prototype-poisoning protection
+ * (secure-json-parse: a `__proto__` key, or a `constructor` key holding
+ * `prototype`, is refused), refusing nesting deeper than MAX_JSON_DEPTH.
+ * A text the scan found no such key in, written without `\u` escapes,
+ * cannot hold one: it goes to JSON.parse alone, sparing the two regular
+ * expressions secure-json-parse would run over it (issue 14).
+ */
 export function parseJson(text: string): ParsedJson {
   const scan = scanJson(text, MAX_JSON_DEPTH);
   if (scan.tooDeep) {
     throw new DomainError(CommonError.InvalidJson, `Request body nests arrays or objects deeper than ${MAX_JSON_DEPTH} levels`);
   }
   try {
-    return { value: secureJson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' }), numericSafe: !scan.wideNumber };
+    const plain = !scan.suspectKey && !text.includes('\\u');
+    // secure-json-parse drops a leading BOM, which JSON.parse refuses.
+    const value = plain ? JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text) : secureJson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' });
+    return { value, numericSafe: !scan.wideNumber };
   } catch {
     throw new DomainError(CommonError.InvalidJson, 'Request body is not valid JSON');
   }

@@ -200,7 +200,7 @@ describe('the compiled schemas (fast path)', () => {
   const values = fc.constantFrom<unknown>(
     undefined, null, '', ' ', 'x', 'x\u0000', '\ud800', '12.5', '-1', '1e3', 'abc', '4', '0', ' 7 ', 0, 1, -1, 2.5, 1e16, 1e255, 1e256, true, [], [null], ['1'], [1, 2], {},
     { NodeCount: 1 }, { NodeCount: '0' }, { NodeCount: 2, Memory: -1 }, { CollectionInterval: 0 }, { CollectionInterval: '0.5', MediaType: 5 }, { FileCount: null },
-    'r'.repeat(255), 'r'.repeat(256), '😀'.repeat(128), '2024-05-01T00:00:00Z', '2024-05-01', '2024-02-30', '2099-01-01', 'credit', 'REFUND', 'loan',
+    'r'.repeat(255), 'r'.repeat(256), '😀'.repeat(128), 'c'.repeat(1024), 'c'.repeat(1025), '😀'.repeat(513), '\t\n', '2024-05-01T00:00:00Z', '2024-05-01', '2024-02-30', '2099-01-01', 'credit', 'REFUND', 'loan',
   );
   const VALID: Record<string, Record<string, unknown>> = {
     Compute: { Username: 'u', LocalProjectID: 'p', LocalRecordID: 'r', Resource: 'c', SubmitTime: '2024-05-01T00:00:00Z', StartTime: '2024-05-01T00:00:00Z', EndTime: '2024-05-01T01:00:00Z', Charge: '1', Attributes: { NodeCount: 1 }, ParentRecordID: [null] },

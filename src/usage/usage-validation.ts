@@ -130,10 +130,13 @@ const INTEGER_TEXT = '^\\s*\\+?\\d+\\s*$';
 const INTEGER_BRANCH = (minimum: number) => ({ type: 'integer', minimum });
 
 /**
- * `compiled`: the form ajv compiles, where a date-time is any string: the
- * fast path parses every date-time anyway (parseAmieDateTime reads the
- * grammar of DATE_TIME_PATTERN, and a text it refuses sends the record to
- * the full checks), so the pattern would test each one twice (issue 14).
+ * `compiled`: the form ajv compiles, which leaves out what the fast path
+ * (acceptRecord) checks itself on every record anyway, so that nothing is
+ * tested twice (issue 14): a date-time is any string (parseAmieDateTime
+ * reads the grammar of DATE_TIME_PATTERN), and a string identifier,
+ * reference or comment has no length or blank rule (idText and longerThan
+ * check them, in UTF-16 units as the rules count, where ajv counts code
+ * points). A text the fast path refuses sends the record to the full checks.
  */
 function fieldSchema(spec: FieldSpec, compiled = false): object {
   switch (spec.kind) {
@@ -142,14 +145,14 @@ function fieldSchema(spec: FieldSpec, compiled = false): object {
       return {
         description: 'a non-blank string of at most 255 characters, or an integer (stored as its decimal text)',
         anyOf: [
-          { type: 'string', minLength: 1, maxLength: 255, pattern: '\\S' },
+          compiled ? { type: 'string' } : { type: 'string', minLength: 1, maxLength: 255, pattern: '\\S' },
           { type: 'integer', maximum: 1e255, minimum: -1e254 },
         ],
       };
     case 'reference':
-      return { type: 'string', nullable: true, maxLength: 255 };
+      return compiled ? { type: 'string', nullable: true } : { type: 'string', nullable: true, maxLength: 255 };
     case 'comment':
-      return { type: 'string', nullable: true, maxLength: 1024 };
+      return compiled ? { type: 'string', nullable: true } : { type: 'string', nullable: true, maxLength: 1024 };
     case 'charge':
       return {
         description: 'a decimal, at least 0, at most 15 digits before the point; kept exact',
