@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { runOne, runRows, Sql } from '../database/query-result';
 import { StatusRange } from './usage.commands';
-import { expandStored, storedForm } from './usage-stored-record';
+import { expandStored, StoredRecord } from './usage-stored-record';
 import { NormalizedRecord, UsageType } from './usage-validation';
 import { inWindow, windowParams } from './usage-window';
 
@@ -13,25 +13,17 @@ export interface LockedBatch {
   records: NormalizedRecord[];
 }
 
-/** A batch to store: its accepted records and, when it can stand for their `d` (SubmitUsageCommand.text), the message's JSON text. */
+/** A batch to store: its accepted records (in their stored form) and, when it can stand for their `d` (SubmitUsageCommand.text), the message's JSON text. */
 export interface NewBatch {
   site: string;
   usageType: UsageType;
-  records: NormalizedRecord[];
+  records: StoredRecord[];
   resourceCounts: Record<string, number>;
   text: string | null;
 }
 
 function batchValues(batch: NewBatch): unknown[] {
-  const withRecord = batch.text === null;
-  return [
-    batch.site,
-    batch.usageType,
-    batch.records.length,
-    JSON.stringify(batch.resourceCounts),
-    JSON.stringify(batch.records.map((r) => storedForm(batch.usageType, r, withRecord))),
-    batch.text,
-  ];
+  return [batch.site, batch.usageType, batch.records.length, JSON.stringify(batch.resourceCounts), JSON.stringify(batch.records), batch.text];
 }
 
 interface StoredBatch {
@@ -42,7 +34,7 @@ interface StoredBatch {
 
 /** The records of a stored batch, each with every field and its `d` (from the message text when the batch keeps one). */
 function storedRecords(row: StoredBatch): NormalizedRecord[] {
-  const records = JSON.parse(row.records) as (NormalizedRecord & { d?: Record<string, unknown> })[];
+  const records = JSON.parse(row.records) as StoredRecord[];
   const all = row.body === null ? null : (JSON.parse(row.body) as { Records: Record<string, unknown>[] }).Records;
   return records.map((r) => expandStored(row.usage_type, r, all === null ? r.d! : all[r.n]));
 }

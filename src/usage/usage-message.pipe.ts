@@ -1,6 +1,7 @@
 import { createParamDecorator, ExecutionContext, Injectable, PipeTransform } from '@nestjs/common';
 import { FastifyRequest } from 'fastify';
 import { SubmitUsageCommand } from './usage.commands';
+import { storedForm } from './usage-stored-record';
 import { validateMessage } from './usage-validation';
 
 /** What the message pipe reads: the parsed body, the JSON text it was parsed from, and whether jsonb reads that text's numbers alike (src/http/body-parsers.ts). */
@@ -16,7 +17,13 @@ export interface UsageMessageInput {
  */
 export const UsageMessage = createParamDecorator((_data: unknown, context: ExecutionContext): UsageMessageInput => {
   const request = context.switchToHttp().getRequest<FastifyRequest>();
-  return { body: request.body, text: request.rawBody, numericSafe: request.jsonNumericSafe === true };
+  const body = request.body;
+  // The parsed body goes to the pipe alone: nothing reads request.body after
+  // the handler's arguments are resolved, and a request that still held it
+  // would keep every parsed record alive (and copied by each scavenge) while
+  // the batch is written (issue 14).
+  request.body = undefined;
+  return { body, text: request.rawBody, numericSafe: request.jsonNumericSafe === true };
 });
 
 /**
@@ -46,7 +53,7 @@ export class UsageMessagePipe implements PipeTransform<UsageMessageInput, Submit
     const stored = textSafe && numericSafe ? (text.charCodeAt(0) === 0xfeff ? text.slice(1) : text) : null;
     const command: SubmitUsageCommand = { usageType, received: outcomes.length, accepted: [], failed: [], text: stored };
     outcomes.forEach((outcome, index) => {
-      if (outcome.ok) command.accepted.push(outcome.record);
+      if (outcome.ok) command.accepted.push(storedForm(usageType, outcome.record, stored === null));
       else command.failed.push({ index, error: outcome.error, echo: outcome.echo, resource: outcome.resource, localRecordId: outcome.localRecordId });
     });
     return command;

@@ -15,6 +15,9 @@ import { NormalizedRecord, UsageType } from './usage-validation';
  */
 type Derived = 'p' | 'u' | 'c' | 'a' | 's' | 'e';
 
+/** A record as a batch stores it: `n`, `r`, `i`, the derived fields the record does not give, and `d` when no message text is kept. */
+export type StoredRecord = Pick<NormalizedRecord, 'n' | 'r' | 'i'> & Partial<Pick<NormalizedRecord, Derived | 'd'>>;
+
 /** Where each derived field comes from in a record of each type; null: the field is null for that type. */
 export const STORED_SOURCES: Record<Derived, Record<UsageType, string | null>> = {
   p: { Compute: 'LocalProjectID', Storage: 'LocalProjectID', Adjustment: 'LocalProjectID' },
@@ -36,20 +39,20 @@ const SOURCES_OF: Record<UsageType, readonly (readonly [Derived, string | null])
 };
 
 /** The stored form of an accepted record; with `withRecord`, it carries the record itself as `d` (no message text is kept). */
-export function storedForm(type: UsageType, record: NormalizedRecord, withRecord: boolean): Record<string, unknown> {
-  const stored: Record<string, unknown> = { n: record.n, r: record.r, i: record.i };
+export function storedForm(type: UsageType, record: NormalizedRecord, withRecord: boolean): StoredRecord {
+  const stored: StoredRecord = { n: record.n, r: record.r, i: record.i };
   const raw = record.d;
   for (const [key, source] of SOURCES_OF[type]) {
     const value = record[key];
     // Left out when the record gives the same value: its source is a string equal to it, or the type has no source and it is null.
-    if (source === null ? value !== null : value === null || raw[source] !== value) stored[key] = value;
+    if (source === null ? value !== null : value === null || raw[source] !== value) (stored as Record<Derived, string | null>)[key] = value;
   }
   if (withRecord) stored.d = raw;
   return stored;
 }
 
 /** A stored record read back (`raw`: the record as received), every field filled in. */
-export function expandStored(type: UsageType, stored: Partial<NormalizedRecord> & { n: number; r: string; i: string }, raw: Record<string, unknown>): NormalizedRecord {
+export function expandStored(type: UsageType, stored: StoredRecord, raw: Record<string, unknown>): NormalizedRecord {
   const record = { ...stored, d: raw } as NormalizedRecord;
   for (const key of DERIVED) {
     if (key in stored) continue;

@@ -1,4 +1,5 @@
-import { NormalizedRecord, UsageType } from './usage-validation';
+import { StoredRecord } from './usage-stored-record';
+import { UsageType } from './usage-validation';
 
 /**
  * What the services of this module receive: typed commands built at the edge
@@ -23,8 +24,14 @@ export interface SubmitUsageCommand {
   usageType: UsageType;
   /** ReceivedRecordCount: accepted + failed */
   received: number;
-  /** records to queue, in message order */
-  accepted: NormalizedRecord[];
+  /**
+   * records to queue, in message order, already in the form the batch
+   * stores (usage-stored-record.ts): with `d` only when `text` is null, so
+   * that nothing holds the parsed body once the command is built (issue 14:
+   * the parsed records then die young instead of being copied by every
+   * scavenge while the batch is written)
+   */
+  accepted: StoredRecord[];
   /** records that failed validation, in message order */
   failed: RecordFailure[];
   /**
