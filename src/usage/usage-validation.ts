@@ -133,10 +133,12 @@ const INTEGER_BRANCH = (minimum: number) => ({ type: 'integer', minimum });
  * `compiled`: the form ajv compiles, which leaves out what the fast path
  * (acceptRecord) checks itself on every record anyway, so that nothing is
  * tested twice (issue 14): a date-time is any string (parseAmieDateTime
- * reads the grammar of DATE_TIME_PATTERN), and a string identifier,
- * reference or comment has no length or blank rule (idText and longerThan
- * check them, in UTF-16 units as the rules count, where ajv counts code
- * points). A text the fast path refuses sends the record to the full checks.
+ * reads the grammar of DATE_TIME_PATTERN), a string identifier, reference
+ * or comment has no length or blank rule (idText and longerThan check them,
+ * in UTF-16 units as the rules count, where ajv counts code points), a
+ * charge is any string or number (toDecimal and its sign), and Attributes
+ * any object (checkAttribute runs on each attribute). A value the fast path
+ * refuses sends the record to the full checks.
  */
 function fieldSchema(spec: FieldSpec, compiled = false): object {
   switch (spec.kind) {
@@ -157,8 +159,8 @@ function fieldSchema(spec: FieldSpec, compiled = false): object {
       return {
         description: 'a decimal, at least 0, at most 15 digits before the point; kept exact',
         anyOf: [
-          { type: 'string', pattern: DECIMAL },
-          { type: 'number', minimum: 0 },
+          compiled ? { type: 'string' } : { type: 'string', pattern: DECIMAL },
+          compiled ? { type: 'number' } : { type: 'number', minimum: 0 },
         ],
       };
     case 'datetime':
@@ -199,7 +201,9 @@ function attributeSchema(kind: AttributeKind, required: boolean): object {
 function recordSchema(type: UsageType, compiled = false): object {
   const properties: Record<string, object> = {};
   for (const spec of FIELDS[type]) properties[spec.name] = fieldSchema(spec, compiled);
-  if (type !== 'Adjustment') {
+  if (type !== 'Adjustment' && compiled) {
+    properties.Attributes = { type: 'object' };
+  } else if (type !== 'Adjustment') {
     const attrs: Record<string, object> = {};
     for (const a of ATTRIBUTES[type]) attrs[a.name] = attributeSchema(a.kind, a.required);
     const required = ATTRIBUTES[type].filter((a) => a.required).map((a) => a.name);
