@@ -10,6 +10,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The body as received, before any parsing. */
     rawBody?: string;
+    /** A JSON body's bytes as received (rawBody is their UTF-8 decoding). */
+    rawBodyBytes?: Buffer;
     /** Which parser read the body; undefined when the request had none. */
     bodyKind?: BodyKind;
     /** A JSON body: whether PostgreSQL's jsonb reads every number of rawBody as it was parsed (ParsedJson.numericSafe). */
@@ -139,9 +141,14 @@ export function parseJsonText(text: string): unknown {
  */
 export function registerBodyParsers(fastify: FastifyInstance): void {
   fastify.removeAllContentTypeParsers();
-  fastify.addContentTypeParser(/^application\/([\w.+-]+\+)?json(\s*;.*)?$/i, { parseAs: 'string' }, (request, body, done) => {
-    const text = body as string;
+  // Read as bytes and decoded once (what `parseAs: 'string'` gives, without
+  // decoding chunk by chunk into a rope of strings): the bytes are kept for a
+  // route that stores the text as received (issue 14, rawBodyBytes).
+  fastify.addContentTypeParser(/^application\/([\w.+-]+\+)?json(\s*;.*)?$/i, { parseAs: 'buffer' }, (request, body, done) => {
+    const bytes = body as Buffer;
+    const text = bytes.toString('utf8');
     request.rawBody = text;
+    request.rawBodyBytes = bytes;
     if (text === '') return done(null, undefined);
     request.bodyKind = 'json';
     if (text.trim() === '') return done(null, undefined);

@@ -19,7 +19,7 @@ export interface NewBatch {
   usageType: UsageType;
   records: StoredRecord[];
   resourceCounts: Record<string, number>;
-  text: string | null;
+  text: string | Buffer | null;
 }
 
 function batchValues(batch: NewBatch): unknown[] {

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { createParamDecorator, ExecutionContext, Injectable, PipeTransform } from '@nestjs/common';
 import { FastifyRequest } from 'fastify';
 import { SubmitUsageCommand } from './usage.commands';
@@ -8,6 +9,8 @@ import { validateMessage } from './usage-validation';
 export interface UsageMessageInput {
   body: unknown;
   text: string | undefined;
+  /** The bytes `text` was decoded from. */
+  bytes: Buffer | undefined;
   numericSafe: boolean;
 }
 
@@ -23,7 +26,7 @@ export const UsageMessage = createParamDecorator((_data: unknown, context: Execu
   // would keep every parsed record alive (and copied by each scavenge) while
   // the batch is written (issue 14).
   request.body = undefined;
-  return { body, text: request.rawBody, numericSafe: request.jsonNumericSafe === true };
+  return { body, text: request.rawBody, bytes: request.rawBodyBytes, numericSafe: request.jsonNumericSafe === true };
 });
 
 /**
@@ -46,11 +49,10 @@ export const UsageMessage = createParamDecorator((_data: unknown, context: Execu
  */
 @Injectable()
 export class UsageMessagePipe implements PipeTransform<UsageMessageInput, SubmitUsageCommand> {
-  transform({ body, text, numericSafe }: UsageMessageInput): SubmitUsageCommand {
+  transform({ body, text, bytes, numericSafe }: UsageMessageInput): SubmitUsageCommand {
     const textSafe = typeof text === 'string' && !text.includes('\\u');
     const { usageType, outcomes } = validateMessage(body, Date.now(), { textSafe });
-    // A leading BOM (the JSON parser skips it; PostgreSQL's would not).
-    const stored = textSafe && numericSafe ? (text.charCodeAt(0) === 0xfeff ? text.slice(1) : text) : null;
+    const stored = textSafe && numericSafe ? storedText(text, bytes) : null;
     const command: SubmitUsageCommand = { usageType, received: outcomes.length, accepted: [], failed: [], text: stored };
     outcomes.forEach((outcome, index) => {
       if (outcome.ok) command.accepted.push(storedForm(usageType, outcome.record, stored === null));
@@ -58,4 +60,15 @@ export class UsageMessagePipe implements PipeTransform<UsageMessageInput, Submit
     });
     return command;
   }
+}
+
+/**
+ * The message text a batch keeps, without a leading BOM (the JSON parser
+ * skips it; PostgreSQL's would not): the bytes as received when they are
+ * UTF-8 (so they are sent as they are, not encoded again from the string),
+ * else the decoded text (its U+FFFD stand for the bytes that were not).
+ */
+function storedText(text: string, bytes: Buffer | undefined): string | Buffer {
+  if (bytes === undefined || !isUtf8(bytes)) return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  return bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? bytes.subarray(3) : bytes;
 }

@@ -38,9 +38,11 @@ export interface SubmitUsageCommand {
    * The message's JSON text when PostgreSQL reads it exactly as JavaScript
    * did (no `\u` escape, no number beyond numeric's range): the stored batch
    * then keeps it and reads each record's JSON from it, instead of a second
-   * copy of every record (UsageBatchRepository); null otherwise.
+   * copy of every record (UsageBatchRepository); null otherwise. Its UTF-8
+   * bytes as received when they were valid UTF-8 (the driver sends them as
+   * they are), else the decoded string.
    */
-  text: string | null;
+  text: string | Buffer | null;
 }
 
 /** GET usage/status: `[from, to)` in microseconds since the epoch; null is an open bound (5.4, 6). */

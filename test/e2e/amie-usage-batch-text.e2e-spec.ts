@@ -86,6 +86,24 @@ describe('AMIE batches stored as text', () => {
     ]);
   });
 
+  it.each([
+    ['UTF-8 beyond ASCII', Buffer.from('café 😀', 'utf8'), 'café 😀', true],
+    ['bytes that are not UTF-8 (each read as U+FFFD)', Buffer.from([0x63, 0xff, 0x61, 0xc3]), 'c\ufffda\ufffd', true],
+  ])('keeps the text of a body with %s and loads the record as JavaScript read it', async (_name, name, expected, kept) => {
+    const [head, tail] = JSON.stringify({ UsageType: 'Compute', Records: [compute('bytes-1', { Attributes: { NodeCount: 1, JobName: '@' } })] }).split('@');
+    await t.http
+      .post('/amie/usage/')
+      .set(site.headers)
+      .set('Content-Type', 'application/json')
+      // As bytes: superagent would write a Buffer as JSON.
+      .serialize((bytes: unknown) => bytes as string)
+      .send(Buffer.concat([Buffer.from(head), name, Buffer.from(tail)]))
+      .expect(200);
+    await waitLoaded(t);
+    expect(await batches()).toEqual([kept]);
+    expect(JSON.parse(await stored('job-bytes-1')).Attributes.JobName).toBe(expected);
+  });
+
   it('loads a batch stored with every field (the form before the short one) as before', async () => {
     const record = compute('old-1');
     const body = JSON.stringify({ UsageType: 'Compute', Records: [record] });
