@@ -124,8 +124,9 @@ const INTEGER_TEXT = '^\\s*\\+?\\d+\\s*$';
  * The schemas are written in the subset that JSON Schema (ajv), OpenAPI 3.0
  * and OpenAPI 3.1 read alike: one `type` per schema, alternatives as
  * `anyOf`, `nullable` (ajv knows it) instead of a "null" type, no numeric
- * `exclusiveMinimum`. So the very objects compiled here are the request
- * schema of POST /amie/usage in the OpenAPI document (USAGE_MESSAGE_SCHEMA).
+ * `exclusiveMinimum`. So the very objects written here are the request
+ * schema of POST /amie/usage in the OpenAPI document (USAGE_MESSAGE_SCHEMA);
+ * ajv compiles a lighter form of them (`compiled` below).
  */
 const INTEGER_BRANCH = (minimum: number) => ({ type: 'integer', minimum });
 
@@ -226,8 +227,8 @@ const RECORD_SCHEMAS: Record<UsageType, object> = {
 };
 
 /**
- * The UsageMessage of amie-usage.md 4.2, with the record schemas compiled
- * below: the request schema of POST /amie/usage in the OpenAPI document. A
+ * The UsageMessage of amie-usage.md 4.2, with the record schemas written
+ * above: the request schema of POST /amie/usage in the OpenAPI document. A
  * record the schema refuses is a per-record failure in a 200 answer, not a
  * 400; the envelope rules are checked by validateMessage.
  */
