@@ -5,8 +5,8 @@ import { USAGE_MESSAGE_SCHEMA } from '../src/usage/usage-validation';
  * The limit of the AMIE accept figure (issue 14): a bare Fastify server
  * whose one route validates the same bodies with Fastify's own ajv against
  * the schema the service documents (USAGE_MESSAGE_SCHEMA; the service
- * compiles it without the date-time pattern, which its own date parser
- * checks on every record) and answers
+ * compiles a lighter form, types and structure only, and checks the values
+ * of every record itself) and answers
  * the counts, storing nothing. Started as a child process by
  * bench/usage.bench.ts; prints `{"port": n}` once listening.
  */

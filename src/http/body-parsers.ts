@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { parse as parseQueryString } from 'node:querystring';
 import { FastifyInstance, FastifyRequest } from 'fastify';
 import secureJson from 'secure-json-parse';
@@ -151,6 +152,8 @@ export function registerBodyParsers(fastify: FastifyInstance): void {
     request.rawBodyBytes = bytes;
     if (text === '') return done(null, undefined);
     request.bodyKind = 'json';
+    // JSON is UTF-8 (RFC 8259 8.1): other bytes would be read as U+FFFD, a value nobody sent.
+    if (!isUtf8(bytes)) return done(new DomainError(CommonError.InvalidJson, 'Request body is not valid UTF-8'), undefined);
     if (text.trim() === '') return done(null, undefined);
     try {
       const { value, numericSafe } = parseJson(text);

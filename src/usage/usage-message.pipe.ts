@@ -1,4 +1,3 @@
-import { isUtf8 } from 'node:buffer';
 import { createParamDecorator, ExecutionContext, Injectable, PipeTransform } from '@nestjs/common';
 import { FastifyRequest } from 'fastify';
 import { SubmitUsageCommand } from './usage.commands';
@@ -64,11 +63,11 @@ export class UsageMessagePipe implements PipeTransform<UsageMessageInput, Submit
 
 /**
  * The message text a batch keeps, without a leading BOM (the JSON parser
- * skips it; PostgreSQL's would not): the bytes as received when they are
- * UTF-8 (so they are sent as they are, not encoded again from the string),
- * else the decoded text (its U+FFFD stand for the bytes that were not).
+ * skips it; PostgreSQL's would not): the bytes as received (the JSON body
+ * parser refused any that are not UTF-8), so the driver sends them as they
+ * are instead of encoding the string again; the text when there are none.
  */
 function storedText(text: string, bytes: Buffer | undefined): string | Buffer {
-  if (bytes === undefined || !isUtf8(bytes)) return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  if (bytes === undefined) return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   return bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? bytes.subarray(3) : bytes;
 }

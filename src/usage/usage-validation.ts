@@ -7,11 +7,12 @@ import { UsageError } from './usage.errors';
  * Validation of AMIE usage messages (amie-usage.md 4.2-4.8, error texts 5.5).
  *
  * One table per record type (FIELDS) is the single source of truth. From it
- * come (1) a JSON schema per type, compiled once with ajv: the fast path, a
- * record it accepts needs only the checks no schema can express (calendar
- * dates, charge digits, date order, the future); and (2) the per-field rule
- * checks that write the fixed `<Field>: <rule>` texts, run on every field of
- * a record the schema refused. The schema is never stricter than the checks.
+ * come (1) a JSON schema per type (the OpenAPI document's), of which ajv
+ * compiles a lighter form once, types and structure only: the fast path, a
+ * record it accepts then takes acceptRecord's checks (each value read once);
+ * and (2) the per-field rule checks that write the fixed `<Field>: <rule>`
+ * texts, run on every field of a record the fast path refused. Neither
+ * schema is stricter than the checks.
  */
 export const USAGE_TYPES = ['Compute', 'Storage', 'Adjustment'] as const;
 export type UsageType = (typeof USAGE_TYPES)[number];
@@ -665,12 +666,12 @@ export function validateMessage(body: unknown, now = Date.now(), options: Valida
 }
 
 /**
- * The fast path of a record the compiled schema accepted (so its identifiers,
- * references, comment, parent and attribute types are as the rules want, and
- * no field is missing): the checks no schema can express, each value read
- * once, and the normalised record; null when any check fails, and the full
- * checks of validateRecord then write the texts. A test checks that it
- * changes no outcome.
+ * The fast path of a record the compiled schema accepted (so each field has
+ * a type the rules allow, the parent is as they want, and no field is
+ * missing): the checks of values (identifiers, dates, charge, attributes,
+ * lengths, order, the future), each value read once, and the normalised
+ * record; null when any check fails, and the full checks of validateRecord
+ * then write the texts. A test checks that it changes no outcome.
  */
 function acceptRecord(
   type: UsageType,

@@ -38,9 +38,8 @@ export interface SubmitUsageCommand {
    * The message's JSON text when PostgreSQL reads it exactly as JavaScript
    * did (no `\u` escape, no number beyond numeric's range): the stored batch
    * then keeps it and reads each record's JSON from it, instead of a second
-   * copy of every record (UsageBatchRepository); null otherwise. Its UTF-8
-   * bytes as received when they were valid UTF-8 (the driver sends them as
-   * they are), else the decoded string.
+   * copy of every record (UsageBatchRepository); null otherwise. Its bytes
+   * as received, less a leading BOM (the driver sends them as they are).
    */
   text: string | Buffer | null;
 }

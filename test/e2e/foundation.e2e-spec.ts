@@ -74,6 +74,18 @@ describe('service foundation', () => {
       expect(res.body).toEqual({ error: 'Request body is not valid JSON' });
     });
 
+    it('answers 400 for JSON that is not UTF-8', async () => {
+      const bytes = Buffer.concat([Buffer.from('{"name":"caf'), Buffer.from([0xe9]), Buffer.from('","role":"admin"}')]);
+      const res = await t.http
+        .post('/admin/tokens')
+        .set('X-Auth-Token', ADMIN_TOKEN)
+        .set('Content-Type', 'application/json')
+        // As bytes: superagent would write a Buffer as JSON.
+        .serialize((b: unknown) => b as string)
+        .send(bytes);
+      expect({ status: res.status, body: res.body }).toEqual({ status: 400, body: { error: 'Request body is not valid UTF-8' } });
+    });
+
     it('refuses prototype poisoning', async () => {
       const res = await t.http
         .post('/admin/tokens')
