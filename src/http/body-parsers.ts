@@ -122,11 +122,16 @@ export function parseJson(text: string): ParsedJson {
   try {
     const plain = !scan.suspectKey && !text.includes('\\u');
     // secure-json-parse drops a leading BOM, which JSON.parse refuses.
-    const value = plain ? JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text) : secureJson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' });
+    const value = plain ? JSON.parse(withoutBom(text)) : secureJson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' });
     return { value, numericSafe: !scan.wideNumber };
   } catch {
     throw new DomainError(CommonError.InvalidJson, 'Request body is not valid JSON');
   }
+}
+
+/** JSON text without a leading byte order mark, which JSON parsers skip or refuse. */
+export function withoutBom(text: string): string {
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }
 
 /** parseJson's value. */

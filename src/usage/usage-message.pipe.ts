@@ -1,5 +1,6 @@
 import { createParamDecorator, ExecutionContext, Injectable, PipeTransform } from '@nestjs/common';
 import { FastifyRequest } from 'fastify';
+import { withoutBom } from '../http/body-parsers';
 import { SubmitUsageCommand } from './usage.commands';
 import { storedForm } from './usage-stored-record';
 import { validateMessage } from './usage-validation';
@@ -68,6 +69,6 @@ export class UsageMessagePipe implements PipeTransform<UsageMessageInput, Submit
  * are instead of encoding the string again; the text when there are none.
  */
 function storedText(text: string, bytes: Buffer | undefined): string | Buffer {
-  if (bytes === undefined) return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  if (bytes === undefined) return withoutBom(text);
   return bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? bytes.subarray(3) : bytes;
 }

@@ -1,4 +1,4 @@
-import { expandStored, storedForm } from './usage-stored-record';
+import { expandStored, StoredRecord, storedForm } from './usage-stored-record';
 import { NormalizedRecord, UsageType, validateMessage } from './usage-validation';
 
 const NOW = Date.parse('2026-06-01T00:00:00Z');
@@ -51,11 +51,11 @@ describe('stored form of an accepted record', () => {
   it('never takes a field from a source the type does not have (an unknown field of that name is ignored)', () => {
     const [c] = accepted('Compute', [compute({ AdjustmentType: 'debit' })]);
     expect(storedForm('Compute', c, false)).toEqual({ n: 0, r: 'cluster-a', i: 'job-1' });
-    expect(expandStored('Compute', storedForm('Compute', c, false) as unknown as NormalizedRecord, c.d).a).toBeNull();
+    expect(expandStored('Compute', storedForm('Compute', c, false), c.d).a).toBeNull();
     const adjustment = { AdjustmentType: 'CREDIT', Charge: '5', StartTime: '2026-05-01T10:00:00.000Z', LocalProjectID: 'P', LocalRecordID: 'a-1', Resource: 'r', Username: 'u', EndTime: 'x' };
     const [a] = accepted('Adjustment', [adjustment]);
     expect(storedForm('Adjustment', a, false)).toEqual({ n: 0, r: 'r', i: 'a-1', a: 'credit' });
-    expect(expandStored('Adjustment', storedForm('Adjustment', a, false) as unknown as NormalizedRecord, a.d).e).toBeNull();
+    expect(expandStored('Adjustment', storedForm('Adjustment', a, false), a.d).e).toBeNull();
   });
 
   it.each<[UsageType, Record<string, unknown>[]]>([
@@ -76,7 +76,7 @@ describe('stored form of an accepted record', () => {
     ],
   ])('reads back every %s record as it was accepted', (type, records) => {
     for (const record of accepted(type, records)) {
-      const stored = JSON.parse(JSON.stringify(storedForm(type, record, false))) as NormalizedRecord;
+      const stored = JSON.parse(JSON.stringify(storedForm(type, record, false))) as StoredRecord;
       expect(expandStored(type, stored, record.d)).toEqual(record);
     }
   });

@@ -54,10 +54,8 @@ export function storedForm(type: UsageType, record: NormalizedRecord, withRecord
 /** A stored record read back (`raw`: the record as received), every field filled in. */
 export function expandStored(type: UsageType, stored: StoredRecord, raw: Record<string, unknown>): NormalizedRecord {
   const record = { ...stored, d: raw } as NormalizedRecord;
-  for (const key of DERIVED) {
-    if (key in stored) continue;
-    const source = STORED_SOURCES[key][type];
-    (record as Record<Derived, string | null>)[key] = source === null ? null : (raw[source] as string);
+  for (const [key, source] of SOURCES_OF[type]) {
+    if (!(key in stored)) (record as Record<Derived, string | null>)[key] = source === null ? null : (raw[source] as string);
   }
   return record;
 }

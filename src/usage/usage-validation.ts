@@ -127,46 +127,34 @@ const INTEGER_TEXT = '^\\s*\\+?\\d+\\s*$';
  * `anyOf`, `nullable` (ajv knows it) instead of a "null" type, no numeric
  * `exclusiveMinimum`. So the very objects written here are the request
  * schema of POST /amie/usage in the OpenAPI document (USAGE_MESSAGE_SCHEMA);
- * ajv compiles a lighter form of them (`compiled` below).
+ * ajv compiles a lighter form of them (typesOnly below).
  */
 const INTEGER_BRANCH = (minimum: number) => ({ type: 'integer', minimum });
 
-/**
- * `compiled`: the form ajv compiles, which leaves out what the fast path
- * (acceptRecord) checks itself on every record anyway, so that nothing is
- * tested twice (issue 14): a date-time is any string (parseAmieDateTime
- * reads the grammar of DATE_TIME_PATTERN), a string identifier, reference
- * or comment has no length or blank rule (idText and longerThan check them,
- * in UTF-16 units as the rules count, where ajv counts code points), a
- * charge is any string or number (toDecimal and its sign), and Attributes
- * any object (checkAttribute runs on each attribute). A value the fast path
- * refuses sends the record to the full checks.
- */
-function fieldSchema(spec: FieldSpec, compiled = false): object {
+function fieldSchema(spec: FieldSpec): object {
   switch (spec.kind) {
     case 'id':
       // The bounds keep an integer's decimal text within 255 characters too.
       return {
         description: 'a non-blank string of at most 255 characters, or an integer (stored as its decimal text)',
         anyOf: [
-          compiled ? { type: 'string' } : { type: 'string', minLength: 1, maxLength: 255, pattern: '\\S' },
+          { type: 'string', minLength: 1, maxLength: 255, pattern: '\\S' },
           { type: 'integer', maximum: 1e255, minimum: -1e254 },
         ],
       };
     case 'reference':
-      return compiled ? { type: 'string', nullable: true } : { type: 'string', nullable: true, maxLength: 255 };
+      return { type: 'string', nullable: true, maxLength: 255 };
     case 'comment':
-      return compiled ? { type: 'string', nullable: true } : { type: 'string', nullable: true, maxLength: 1024 };
+      return { type: 'string', nullable: true, maxLength: 1024 };
     case 'charge':
       return {
         description: 'a decimal, at least 0, at most 15 digits before the point; kept exact',
         anyOf: [
-          compiled ? { type: 'string' } : { type: 'string', pattern: DECIMAL },
-          compiled ? { type: 'number' } : { type: 'number', minimum: 0 },
+          { type: 'string', pattern: DECIMAL },
+          { type: 'number', minimum: 0 },
         ],
       };
     case 'datetime':
-      if (compiled) return { type: 'string' };
       return { type: 'string', pattern: DATE_TIME_PATTERN, description: 'ISO 8601 / RFC 3339; no offset is UTC; a bare date is midnight', example: '2024-05-01T10:05:00Z' };
     case 'parent': {
       const scalar = [{ type: 'string', nullable: true }, { type: 'integer' }];
@@ -200,12 +188,10 @@ function attributeSchema(kind: AttributeKind, required: boolean): object {
   }
 }
 
-function recordSchema(type: UsageType, compiled = false): object {
+function recordSchema(type: UsageType): object {
   const properties: Record<string, object> = {};
-  for (const spec of FIELDS[type]) properties[spec.name] = fieldSchema(spec, compiled);
-  if (type !== 'Adjustment' && compiled) {
-    properties.Attributes = { type: 'object' };
-  } else if (type !== 'Adjustment') {
+  for (const spec of FIELDS[type]) properties[spec.name] = fieldSchema(spec);
+  if (type !== 'Adjustment') {
     const attrs: Record<string, object> = {};
     for (const a of ATTRIBUTES[type]) attrs[a.name] = attributeSchema(a.kind, a.required);
     const required = ATTRIBUTES[type].filter((a) => a.required).map((a) => a.name);
@@ -266,10 +252,37 @@ export const USAGE_MESSAGE_SCHEMA = {
 };
 
 const ajv = new Ajv({ allErrors: false, strict: false });
+
+/** Keywords of a value's form or range: the fast path (acceptRecord) checks every such rule itself, on every record. */
+const VALUE_KEYWORDS = new Set(['pattern', 'minLength', 'maxLength', 'minimum', 'maximum']);
+
+/**
+ * The form of a record schema ajv compiles: types and structure only, so
+ * that nothing is tested twice (issue 14). Value keywords go (a date-time is
+ * any string: parseAmieDateTime reads the grammar of DATE_TIME_PATTERN; an
+ * identifier, reference or comment has no length or blank rule: idText and
+ * longerThan check them, in UTF-16 units as the rules count, where ajv
+ * counts code points; a charge is any string or number: toDecimal and its
+ * sign), and Attributes is any object (checkAttribute runs on each
+ * attribute). A value the fast path refuses sends the record to the full
+ * checks; the property test holds the fast path to them.
+ */
+function typesOnly(schema: unknown, key?: string): unknown {
+  if (key === 'Attributes') return { type: 'object' };
+  if (Array.isArray(schema)) return schema.map((s) => typesOnly(s));
+  if (schema === null || typeof schema !== 'object') return schema;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(schema)) {
+    if (k === 'properties') out[k] = Object.fromEntries(Object.entries(v as object).map(([name, s]) => [name, typesOnly(s, name)]));
+    else if (!VALUE_KEYWORDS.has(k)) out[k] = typesOnly(v);
+  }
+  return out;
+}
+
 const COMPILED: Record<UsageType, ValidateFunction> = {
-  Compute: ajv.compile(recordSchema('Compute', true)),
-  Storage: ajv.compile(recordSchema('Storage', true)),
-  Adjustment: ajv.compile(recordSchema('Adjustment', true)),
+  Compute: ajv.compile(typesOnly(RECORD_SCHEMAS.Compute) as object),
+  Storage: ajv.compile(typesOnly(RECORD_SCHEMAS.Storage) as object),
+  Adjustment: ajv.compile(typesOnly(RECORD_SCHEMAS.Adjustment) as object),
 };
 
 // ---------------------------------------------------------------------------

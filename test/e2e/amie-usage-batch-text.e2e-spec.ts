@@ -1,4 +1,5 @@
 import { JobQueueService } from '../../src/queue/job-queue.service';
+import { batchJobId } from '../../src/usage/usage.service';
 import { compute, createSite, SiteCredentials, startUsageApp, storage, waitLoaded } from '../support/amie';
 import { APP_START_TIMEOUT_MS, TestApp } from '../support/test-app';
 
@@ -116,16 +117,19 @@ describe('AMIE batches stored as text', () => {
     expect(await batches()).toEqual([]);
   });
 
-  it('loads a batch stored with every field (the form before the short one) as before', async () => {
-    const record = compute('old-1');
-    const body = JSON.stringify({ UsageType: 'Compute', Records: [record] });
+  /** A batch of one compute record written straight into the table (its message text kept, `storedRecord` as its stored form), and its job. */
+  const storeAndEnqueue = async (record: Record<string, unknown>, storedRecord: Record<string, unknown>) => {
     await db().query(
       `INSERT INTO amie_usage_batch (id, site, usage_type, record_count, resource_counts, records, body)
        VALUES (nextval('amie_usage_receipt_seq'), $1, 'Compute', 1, '{"cluster-a": 1}', $2, $3)`,
-      [site.name, JSON.stringify([{ n: 0, r: 'cluster-a', i: 'job-old-1', p: 'P-old', u: 'U-old', c: '7.25', a: null, s: '2026-01-01T00:00:00.000Z', e: '2026-01-01T01:00:00.000Z' }]), body],
+      [site.name, JSON.stringify([storedRecord]), JSON.stringify({ UsageType: 'Compute', Records: [record] })],
     );
     const [{ id }] = await db().query(`SELECT max(id)::text AS id FROM amie_usage_batch`);
-    await t.app.get(JobQueueService).enqueue('usage.load-batch', { batchId: id }, { jobId: `usage-batch-${id}` });
+    await t.app.get(JobQueueService).enqueue('usage.load-batch', { batchId: id }, { jobId: batchJobId(id) });
+  };
+
+  it('loads a batch stored with every field (the form before the short one) as before', async () => {
+    await storeAndEnqueue(compute('old-1'), { n: 0, r: 'cluster-a', i: 'job-old-1', p: 'P-old', u: 'U-old', c: '7.25', a: null, s: '2026-01-01T00:00:00.000Z', e: '2026-01-01T01:00:00.000Z' });
     await waitLoaded(t);
     expect(await ledger(['job-old-1'])).toEqual([{ id: 'job-old-1', p: 'P-old', u: 'U-old', c: '7.25', a: null, s: '2026-01-01T00:00:00.000000', e: '2026-01-01T01:00:00.000000' }]);
   });
@@ -145,15 +149,8 @@ describe('AMIE batches stored as text', () => {
 
   it('echoes a record of a kept message text when its batch fails every attempt', async () => {
     const record = compute('fails-1');
-    const body = JSON.stringify({ UsageType: 'Compute', Records: [record] });
     // Stored as an accepted message would be, with a charge the loader cannot cast.
-    await db().query(
-      `INSERT INTO amie_usage_batch (id, site, usage_type, record_count, resource_counts, records, body)
-       VALUES (nextval('amie_usage_receipt_seq'), $1, 'Compute', 1, '{"cluster-a": 1}', $2, $3)`,
-      [site.name, JSON.stringify([{ n: 0, r: record.Resource, i: 'job-fails-1', p: 'P', u: 'U', c: 'not-a-number', a: null, s: null, e: null }]), body],
-    );
-    const [{ id }] = await db().query(`SELECT max(id)::text AS id FROM amie_usage_batch`);
-    await t.app.get(JobQueueService).enqueue('usage.load-batch', { batchId: id }, { jobId: `usage-batch-${id}` });
+    await storeAndEnqueue(record, { n: 0, r: record.Resource, i: 'job-fails-1', p: 'P', u: 'U', c: 'not-a-number', a: null, s: null, e: null });
     await waitLoaded(t, 30_000);
     const list = (await t.http.get('/amie/usage/failed').set(site.headers).expect(200)).body.ValidationFailedRecords;
     expect(list).toEqual([expect.objectContaining({ Error: 'internal processing error', LocalRecordID: 'job-fails-1', Username: record.Username, Charge: record.Charge })]);
