@@ -1,4 +1,5 @@
 import { Client } from 'pg';
+import { ReportSpanBoundsInline1763802040000 } from '../../migrations/1763802040000-ReportSpanBoundsInline';
 import { JobQueueService } from '../../src/queue/job-queue.service';
 import { MetricsService } from '../../src/reports/ops/metrics.service';
 import { ReportClockService } from '../../src/reports/clock/report-clock.service';
@@ -372,5 +373,41 @@ describe('reports rollups: dirty ranges for back-dated writes (reports.md §7.2)
     expect(await ranges()).toEqual([{ project_id: 'p1', site: 'cloud', first: held, last: held }]);
     const [{ lagged }] = await db().query(`SELECT min(first_dirtied_at) < now() - interval '4 minutes' AS lagged FROM report_dirty_key`);
     expect(lagged).toBe(true);
+  });
+
+  it('report_span_bounds is inlined into its caller (migration 1763802040000) and answers what the function before it did', async () => {
+    const migration = new ReportSpanBoundsInline1763802040000();
+    // Spans across a fall-back and a spring-forward day (Havana's 03:15Z is 23:15 local the day before), open,
+    // infinite, empty, and ending after the booked day.
+    const spans = `(VALUES ('2009-10-31T12:00:00Z'::timestamptz, '2009-11-01T03:15:00Z'::timestamptz, 'America/Havana', '2030-01-01'::date),
+        ('2024-03-09T23:00:00Z', '2024-03-10T08:00:00Z', 'America/New_York', '2030-01-01'),
+        ('2024-03-31T00:30:00Z', NULL, 'Europe/Berlin', '2024-05-01'),
+        ('2024-01-01T00:00:00Z', 'infinity', 'UTC', '2024-02-01'),
+        ('2024-01-01T00:00:00Z', '2024-01-01T00:00:00Z', 'Asia/Kolkata', '2030-01-01'),
+        ('2024-01-01T00:00:00Z', '2026-06-01T00:00:00Z', 'UTC', '2025-01-01')) AS s(a, b, tz, booked)`;
+    const answers = () =>
+      db().query(`SELECT b.lo::text, b.hi::text FROM ${spans} CROSS JOIN LATERAL report_span_bounds(s.a, s.b, s.tz, s.booked) AS b`) as Promise<{ lo: string; hi: string }[]>;
+    const scansFunction = async () => {
+      const plan = await db().query(`EXPLAIN SELECT b.lo FROM ${spans} CROSS JOIN LATERAL report_span_bounds(s.a, s.b, s.tz, s.booked) AS b`);
+      return plan.some((row: { 'QUERY PLAN': string }) => row['QUERY PLAN'].includes('Function Scan on report_span_bounds'));
+    };
+    const inlined = await answers();
+    expect(inlined).toEqual([
+      { lo: '2009-10-31', hi: '2009-10-31' },
+      { lo: '2024-03-09', hi: '2024-03-10' },
+      { lo: '2024-03-31', hi: '2024-05-01' },
+      { lo: '2024-01-01', hi: '2024-02-01' },
+      { lo: '2024-01-01', hi: '2024-01-01' },
+      { lo: '2024-01-01', hi: '2025-01-01' },
+    ]);
+    expect(await scansFunction()).toBe(false);
+    await db().transaction(async (m) => migration.down(m.queryRunner!));
+    try {
+      expect(await scansFunction()).toBe(true);
+      expect(await answers()).toEqual(inlined);
+    } finally {
+      await db().transaction(async (m) => migration.up(m.queryRunner!));
+    }
+    expect(await scansFunction()).toBe(false);
   });
 });
