@@ -27,7 +27,11 @@ export function buildProgram(output: Output, groups: CommandGroup[]): Command {
     .addOption(new Option('--token <token>', 'an admin token').env('LEDGER_TOKEN'))
     .showHelpAfterError(false)
     .exitOverride()
-    .configureOutput({ writeOut: (s) => output.out(s.replace(/\n$/, '')), writeErr: (s) => output.err(s.replace(/\n$/, '')) });
+    .configureOutput({
+      writeOut: (s) => output.out(s.replace(/\n$/, '')),
+      writeErr: (s) => output.err(s.replace(/\n$/, '')),
+      outputError: (s, write) => write(withoutLongQuotes(s)),
+    });
   const context: CliContext = {
     output,
     client(command: Command) {
@@ -47,6 +51,21 @@ export function buildProgram(output: Output, groups: CommandGroup[]): Command {
   };
   inherit(program);
   return program;
+}
+
+/** Quoted values at least this long are not repeated in commander's errors: a secret (43 characters) could be one. */
+const QUOTED_LIMIT = 24;
+
+/**
+ * Commander's error with every quoted value of QUOTED_LIMIT characters or
+ * more replaced: it quotes what it refuses (an unknown option, an invalid
+ * choice), and a secret pasted in the wrong place would be printed back.
+ * Option names and commands are shorter.
+ */
+export function withoutLongQuotes(message: string): string {
+  return message.replace(/'([^'\n]*)'/g, (quoted, value: string) =>
+    value.length >= QUOTED_LIMIT ? `(a value of ${value.length} characters, not repeated here: it may be a secret)` : quoted,
+  );
 }
 
 /** Runs the program on argv and answers the exit status. */

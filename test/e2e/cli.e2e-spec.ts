@@ -114,6 +114,22 @@ describe('usage-ledger CLI (tokens, sites, flavors, reports export)', () => {
       expect(res).toMatchObject({ code: 2, stdout: '', stderr: expect.stringContaining('not a token id') });
       expect(res.stderr).not.toContain(secret);
       await t.http.get('/reports/flavors').set('X-Auth-Token', secret).expect(200);
+      // A secret is base64url: one in 64 starts with "-", which commander would take for an option and quote.
+      const dashed = `-${secret.slice(1)}`;
+      const dashedRes = await cli(['tokens', 'revoke', dashed, '--url', `http://127.0.0.1:${await freePort()}`, '--token', ADMIN_TOKEN]);
+      expect(dashedRes).toMatchObject({ code: 2, stdout: '', stderr: expect.stringContaining('not a token id') });
+      expect(dashedRes.stderr).not.toContain(dashed.slice(1));
+    });
+
+    it('argument errors do not repeat a long value (a secret pasted where an option or a choice goes)', async () => {
+      const secret = await t.token('reader');
+      const misplaced = await cli(['tokens', 'list', `--${secret}`, '--url', `http://127.0.0.1:${await freePort()}`, '--token', ADMIN_TOKEN]);
+      expect(misplaced).toEqual({ code: 2, stdout: '', stderr: `error: unknown option (a value of ${secret.length + 2} characters, not repeated here: it may be a secret)\n` });
+      const choice = await cli(['tokens', 'create', '--name', 'x', '--role', secret, '--url', `http://127.0.0.1:${await freePort()}`, '--token', ADMIN_TOKEN]);
+      expect(choice).toMatchObject({ code: 2, stdout: '', stderr: expect.stringContaining('is invalid. Allowed choices are admin, service, reader, user') });
+      expect(choice.stderr).not.toContain(secret);
+      // A short one, like a mistyped option, is still named.
+      expect(await cli(['tokens', 'list', '--jsno', '--token', ADMIN_TOKEN])).toMatchObject({ code: 2, stderr: "error: unknown option '--jsno'\n(Did you mean --json?)\n" });
     });
 
     it.each([

@@ -95,6 +95,8 @@ export function tokensCommands(program: Command, context: CliContext): void {
     .description('delete a token by id; it stops working at once')
     .argument('<id>', 'the token id (a UUID, from `tokens list`)')
     .option('--json', 'print {"id", "revoked": true} as JSON')
+    // A secret pasted in place of the id may start with "-" (base64url): it is then the id, refused by tokenId, not an unknown option.
+    .allowUnknownOption()
     .action(async (argument: string, options: { json?: boolean }, command: Command) => {
       const id = tokenId(argument);
       await context.client(command).delete(`/admin/tokens/${encodeURIComponent(id)}`);
