@@ -1,26 +1,35 @@
 import { createHash } from 'node:crypto';
 import { EntityManager, QueryRunnerAlreadyReleasedError } from 'typeorm';
-import { rowsOf, Sql } from './query-result';
+import { countOf, rowsOf, Sql } from './query-result';
 
 /**
- * How many statements each connection keeps prepared through `runPrepared`.
- * A report's statement with its cached plans holds about 2 MB of the
- * backend's memory (pg_backend_memory_contexts: CachedPlan ~1 MB,
- * CachedPlanSource ~0.5 MB, measured on PostgreSQL 15), so the pool of 20
- * connections holds at most 20 × 8 × 2 MB.
+ * How many long statements (LONG_TEXT characters or more) each connection
+ * keeps prepared through `runPrepared`. A report's statement with its cached
+ * plans holds about 2 MB of the backend's memory (pg_backend_memory_contexts:
+ * CachedPlan ~1 MB, CachedPlanSource ~0.5 MB, measured on PostgreSQL 15), so
+ * the pool of 20 connections holds at most 20 × 8 × 2 MB.
  */
 export const PREPARED_PER_CONNECTION = 8;
+/** Statements at least this long count against PREPARED_PER_CONNECTION; shorter ones against SHORT_PREPARED_PER_CONNECTION. */
+export const LONG_TEXT = 2_000;
+/**
+ * How many short statements each connection keeps prepared: the fixed
+ * statements of hot writes (an Almanach write's lock, open version, insert,
+ * close), tens of kilobytes each with their plans, so that a report's long
+ * ones never push them out and the reverse.
+ */
+export const SHORT_PREPARED_PER_CONNECTION = 32;
 
 /** The node-postgres client of a pooled connection, as far as this file touches it. */
 interface PgClient {
-  query(config: { name: string; text: string; values: unknown[] }): Promise<{ rows: unknown[] }>;
+  query(config: { name: string; text: string; values: unknown[] }): Promise<{ rows: unknown[]; rowCount: number | null }>;
   query(text: string): Promise<unknown>;
   /** node-postgres's record of the statements this connection has parsed (pg 8: `parsedStatements`). */
   connection?: { parsedStatements?: Record<string, string> };
 }
 
-/** Names prepared on each connection, least recently used first. */
-const preparedOn = new WeakMap<PgClient, string[]>();
+/** Names prepared on each connection, least recently used first: long statements, short ones. */
+const preparedOn = new WeakMap<PgClient, { long: string[]; short: string[] }>();
 
 /**
  * Runs one statement as a named prepared statement of the connection that
@@ -29,33 +38,49 @@ const preparedOn = new WeakMap<PgClient, string[]>();
  * planning every call (`plan_cache_mode = auto`, the server's default, still
  * decides per statement). For long statements planned anew on every call
  * (the usage report: ~15 KB, 5–15 ms of parse and plan against 2–4 ms of
- * execution). The text must not embed values that change per call (every
- * value a parameter) or each call is a new statement. With a DataSource
- * (no query runner of its own) it runs unprepared.
+ * execution), and for the short statements of hot writes (an Almanach
+ * write's, where parse and plan of each statement on the partitioned
+ * history were about a third of the database's time per write). The text
+ * must not embed values that change per call (every value a parameter) or
+ * each call is a new statement. With a DataSource (no query runner of its
+ * own) it runs unprepared.
  *
  * Values must serialise (strings, numbers, booleans, arrays of them): a value
  * whose serialisation throws makes node-postgres close the statement while
  * still counting it parsed, and the next call of that text would fail.
  */
 export async function runPrepared<T>(sql: Sql, text: string, params: unknown[]): Promise<T[]> {
+  return (await runPreparedResult<T>(sql, text, params)).rows;
+}
+
+/** runPrepared's statement, answering how many rows it touched (an UPDATE or DELETE without RETURNING). */
+export async function runPreparedCount(sql: Sql, text: string, params: unknown[]): Promise<number> {
+  return (await runPreparedResult(sql, text, params)).count;
+}
+
+async function runPreparedResult<T>(sql: Sql, text: string, params: unknown[]): Promise<{ rows: T[]; count: number }> {
   const runner = sql instanceof EntityManager ? sql.queryRunner : undefined;
-  if (!runner) return rowsOf<T>(await sql.query(text, params));
+  if (!runner) {
+    const result = await sql.query(text, params);
+    return { rows: rowsOf<T>(result), count: countOf(result) };
+  }
   // TypeORM's query() refuses a released runner; its client would by now be another request's.
   if (runner.isReleased) throw new QueryRunnerAlreadyReleasedError();
   const client = (await runner.connect()) as PgClient;
-  const name = `ul_${createHash('sha1').update(text).digest('hex').slice(0, 32)}`;
-  let result: { rows: unknown[] };
+  const name = nameOf(text);
+  const long = text.length >= LONG_TEXT;
+  let result: { rows: unknown[]; rowCount: number | null };
   try {
     result = await client.query({ name, text, values: params });
   } catch (error) {
     // Parsed but failed when run: still prepared, so counted, but nothing is closed now (the
     // transaction is aborted; the next successful call closes what is beyond the bound, which
     // failures in a row can therefore pass for a while).
-    if (client.connection?.parsedStatements?.[name] !== undefined) markUsed(client, name);
+    if (client.connection?.parsedStatements?.[name] !== undefined) markUsed(client, name, long);
     throw error;
   }
-  const names = markUsed(client, name);
-  while (names.length > PREPARED_PER_CONNECTION) {
+  const names = markUsed(client, name, long);
+  while (names.length > (long ? PREPARED_PER_CONNECTION : SHORT_PREPARED_PER_CONNECTION)) {
     const oldest = names.shift()!;
     const parsed = client.connection?.parsedStatements;
     // Only a statement the server confirmed parsing exists there: DEALLOCATE of an unknown name is an
@@ -65,15 +90,24 @@ export async function runPrepared<T>(sql: Sql, text: string, params: unknown[]):
     delete parsed[oldest];
     await client.query(`DEALLOCATE ${oldest}`);
   }
-  return result.rows as T[];
+  return { rows: result.rows as T[], count: result.rowCount ?? result.rows.length };
 }
 
-/** Marks `name` the most recently used statement of `client`; the names, least recently used first. */
-function markUsed(client: PgClient, name: string): string[] {
-  const names = preparedOn.get(client) ?? [];
-  preparedOn.set(client, names);
-  const at = names.indexOf(name);
-  if (at >= 0) names.splice(at, 1);
-  names.push(name);
-  return names;
+/** A statement's name: a digest of its text. */
+function nameOf(text: string): string {
+  return `ul_${createHash('sha1').update(text).digest('hex').slice(0, 32)}`;
+}
+
+/** Marks `name` the most recently used statement of its kind on `client`; the names of that kind, least recently used first. */
+function markUsed(client: PgClient, name: string, long: boolean): string[] {
+  let prepared = preparedOn.get(client);
+  if (!prepared) {
+    prepared = { long: [], short: [] };
+    preparedOn.set(client, prepared);
+  }
+  const list = long ? prepared.long : prepared.short;
+  const at = list.indexOf(name);
+  if (at >= 0) list.splice(at, 1);
+  list.push(name);
+  return list;
 }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { EntityManager } from 'typeorm';
-import { PREPARED_PER_CONNECTION, runPrepared } from '../../src/database/prepared';
+import { LONG_TEXT, PREPARED_PER_CONNECTION, runPrepared, runPreparedCount, SHORT_PREPARED_PER_CONNECTION } from '../../src/database/prepared';
 import { REPORT_SETTINGS, UsageReportRepository } from '../../src/reports/usage/usage-report.repository';
 import { almanach, drainRollups } from '../support/reports';
 import { marchQuery } from '../support/usage-query';
@@ -17,13 +17,19 @@ describe('prepared report statements (src/database/prepared.ts)', () => {
   const t = useTestApp({ REPORT_TIME_ZONE: 'UTC' });
 
   /** One connection of the pool, held for the test, inside a transaction. */
-  async function onOneConnection<T>(work: (tx: EntityManager, preparedNames: () => Promise<string[]>) => Promise<T>): Promise<T> {
+  async function onOneConnection<T>(work: (tx: EntityManager, preparedNames: (kind?: 'long' | 'short') => Promise<string[]>) => Promise<T>): Promise<T> {
     const runner = t.runtime.dataSource.createQueryRunner();
     await runner.connect();
     await runner.startTransaction();
     try {
-      const names = async () =>
-        ((await runner.query(`SELECT name FROM pg_prepared_statements WHERE name LIKE 'ul\\_%' ORDER BY name`)) as { name: string }[]).map((r) => r.name);
+      // The names this connection keeps prepared, of one kind (long: LONG_TEXT characters or more) or both.
+      const names = async (kind?: 'long' | 'short') =>
+        (
+          (await runner.query(
+            `SELECT name FROM pg_prepared_statements WHERE name LIKE 'ul\\_%' AND ($1::text IS NULL OR (length(statement) >= $2) = ($1 = 'long')) ORDER BY name`,
+            [kind ?? null, LONG_TEXT],
+          )) as { name: string }[]
+        ).map((r) => r.name);
       return await work(runner.manager, names);
     } finally {
       // The statements stay prepared (bounded): a DEALLOCATE ALL here would leave node-postgres
@@ -33,25 +39,49 @@ describe('prepared report statements (src/database/prepared.ts)', () => {
     }
   }
 
-  it(`keeps at most ${PREPARED_PER_CONNECTION} statements per connection, least recently used closed first, and runs a closed one again`, async () => {
-    await onOneConnection(async (tx, names) => {
-      const statement = (k: number) => `SELECT $1::int + ${k} AS n`;
+  /** A long statement (a report's size) or a short one (a hot write's), numbered k. */
+  const longStatement = (k: number) => `SELECT $1::int + ${k} AS n /* ${'x'.repeat(LONG_TEXT)} */`;
+  const shortStatement = (k: number) => `SELECT $1::int + ${k} AS n`;
+
+  it.each([
+    ['long', PREPARED_PER_CONNECTION, longStatement],
+    ['short', SHORT_PREPARED_PER_CONNECTION, shortStatement],
+  ] as const)('keeps at most a bound of %s statements per connection (%i), least recently used closed first, and runs a closed one again', async (kind, bound, statement) => {
+    await onOneConnection(async (tx, allNames) => {
+      const names = () => allNames(kind);
       const nameOf = (k: number) => `ul_${createHash('sha1').update(statement(k)).digest('hex').slice(0, 32)}`;
       const namesOf = (ks: number[]) => ks.map(nameOf).sort();
-      for (let k = 0; k < PREPARED_PER_CONNECTION + 3; k++) {
+      for (let k = 0; k < bound + 3; k++) {
         expect(await runPrepared<{ n: number }>(tx, statement(k), [100])).toEqual([{ n: 100 + k }]);
       }
       // Whatever this connection prepared before, the last ones are what it keeps.
-      const recent = (from: number) => Array.from({ length: PREPARED_PER_CONNECTION }, (_, i) => from + i);
+      const recent = (from: number) => Array.from({ length: bound }, (_, i) => from + i);
       expect(await names()).toEqual(namesOf(recent(3)));
       // Statement 3 is used again: it becomes the most recent, so the next new one closes 4, not 3.
       expect(await runPrepared<{ n: number }>(tx, statement(3), [1])).toEqual([{ n: 4 }]);
       expect(await runPrepared<{ n: number }>(tx, statement(50), [1])).toEqual([{ n: 51 }]);
-      expect(await names()).toEqual(namesOf([3, ...recent(5).slice(0, PREPARED_PER_CONNECTION - 2), 50]));
+      expect(await names()).toEqual(namesOf([3, ...recent(5).slice(0, bound - 2), 50]));
       // A statement closed earlier (0) is prepared again and answers.
       expect(await runPrepared<{ n: number }>(tx, statement(0), [7])).toEqual([{ n: 7 }]);
-      expect(await names()).toHaveLength(PREPARED_PER_CONNECTION);
+      expect(await names()).toHaveLength(bound);
       expect(await names()).toContain(nameOf(0));
+    });
+  });
+
+  it('long statements never close short ones, nor the reverse; runPreparedCount answers the rows an UPDATE touched', async () => {
+    await onOneConnection(async (tx, names) => {
+      for (let k = 0; k < 3; k++) await runPrepared(tx, shortStatement(1000 + k), [1]);
+      const short = await names('short');
+      for (let k = 0; k < PREPARED_PER_CONNECTION + 2; k++) await runPrepared(tx, longStatement(2000 + k), [1]);
+      expect(await names('short')).toEqual(short);
+      const long = await names('long');
+      expect(long).toHaveLength(PREPARED_PER_CONNECTION);
+      for (let k = 0; k < 3; k++) await runPrepared(tx, shortStatement(3000 + k), [1]);
+      expect(await names('long')).toEqual(long);
+      await tx.query(`CREATE TEMPORARY TABLE prepared_count (n int) ON COMMIT DROP`);
+      await tx.query(`INSERT INTO prepared_count SELECT generate_series(1, 5)`);
+      expect(await runPreparedCount(tx, 'UPDATE prepared_count SET n = n + 1 WHERE n > $1', [2])).toBe(3);
+      expect(await runPreparedCount(tx, 'UPDATE prepared_count SET n = n + 1 WHERE n > $1', [100])).toBe(0);
     });
   });
 
@@ -59,21 +89,23 @@ describe('prepared report statements (src/database/prepared.ts)', () => {
     const runner = t.runtime.dataSource.createQueryRunner();
     await runner.connect();
     try {
-      for (let k = 0; k < PREPARED_PER_CONNECTION; k++) await runPrepared(runner.manager, `SELECT $1::int * ${k} AS n`, [1]);
+      const pad = ` /* ${'x'.repeat(LONG_TEXT)} */`;
+      for (let k = 0; k < PREPARED_PER_CONNECTION; k++) await runPrepared(runner.manager, `SELECT $1::int * ${k} AS n${pad}`, [1]);
       await runner.startTransaction();
       // Parses, then fails when run: prepared but the transaction is aborted; nothing is closed now.
-      await expect(runPrepared(runner.manager, 'SELECT 1 / $1::int AS n', [0])).rejects.toThrow(/division by zero/);
+      await expect(runPrepared(runner.manager, `SELECT 1 / $1::int AS n${pad}`, [0])).rejects.toThrow(/division by zero/);
       await runner.rollbackTransaction();
       // A statement that does not parse is not prepared at all.
       await runner.startTransaction();
-      await expect(runPrepared(runner.manager, 'SELEC $1::int', [0])).rejects.toThrow(/syntax error/);
+      await expect(runPrepared(runner.manager, `SELEC $1::int${pad}`, [0])).rejects.toThrow(/syntax error/);
       await runner.rollbackTransaction();
       await runner.startTransaction();
       // The failed one counts among the kept: the next new statement closes two, back to the bound.
-      expect(await runPrepared(runner.manager, 'SELECT $1::int - 1 AS n', [2])).toEqual([{ n: 1 }]);
-      const kept = async () => ((await runner.query(`SELECT count(*)::int AS n FROM pg_prepared_statements WHERE name LIKE 'ul\\_%'`)) as { n: number }[])[0].n;
+      expect(await runPrepared(runner.manager, `SELECT $1::int - 1 AS n${pad}`, [2])).toEqual([{ n: 1 }]);
+      const kept = async () =>
+        ((await runner.query(`SELECT count(*)::int AS n FROM pg_prepared_statements WHERE name LIKE 'ul\\_%' AND length(statement) >= $1`, [LONG_TEXT])) as { n: number }[])[0].n;
       expect(await kept()).toBe(PREPARED_PER_CONNECTION);
-      expect(await runPrepared(runner.manager, 'SELECT 1 / $1::int AS n', [2])).toEqual([{ n: 0 }]);
+      expect(await runPrepared(runner.manager, `SELECT 1 / $1::int AS n${pad}`, [2])).toEqual([{ n: 0 }]);
       expect(await kept()).toBe(PREPARED_PER_CONNECTION);
       await runner.commitTransaction();
     } finally {
