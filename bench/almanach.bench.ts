@@ -8,7 +8,7 @@ import { BACKFILL as FLOOR_BACKFILL } from '../migrations/1763801980000-Almanach
 import { AlmanachRepository } from '../src/almanach/almanach.repository';
 import { AppConfig } from '../src/config/app-config';
 import { Sql } from '../src/database/query-result';
-import { percentile, report, runConcurrently, startBenchProcess } from './support';
+import { httpRequest, percentile, report, reportCpu, runConcurrently, sampleCpu, startBenchProcess } from './support';
 
 const ENTITIES_PER_PROJECT = 50; // two versions each: 100 versions per listed project
 const FIRST_VERSIONS = Number(process.env.BENCH_ALMANACH_VERSIONS ?? 2_000_000);
@@ -106,6 +106,7 @@ export async function run(): Promise<void> {
       await call(url, method, headers, body, expected);
       writeTimes.push(Number(process.hrtime.bigint() - began) / 1e6);
     };
+    const cpuBefore = sampleCpu(server.pid);
     const started = process.hrtime.bigint();
     await runConcurrently(entities, WRITE_CLIENTS, async (i) => {
       const id = `bench-${i}`;
@@ -115,12 +116,14 @@ export async function run(): Promise<void> {
       await timed(`${server.baseUrl}/v1/instance/${id}`, 'DELETE', { date: '2025-01-03T00:00:00Z' }, 202);
     });
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const cpuAfter = sampleCpu(server.pid);
     writeTimes.sort((a, b) => a - b);
     const [{ stored }] = (await sql.query('SELECT count(*)::int AS stored FROM almanach_entity_version')).rows;
     process.stdout.write(`# writes: ${entities * 3} events, ${WRITE_CLIENTS} clients, ${stored} versions stored after\n`);
     withLimit(`almanach-event-writes-${firstSize}`, (entities * 3) / seconds, 'events/s', '>= 530 events/s');
     report(`almanach-event-write-${firstSize}-p50`, percentile(writeTimes, 50), 'ms');
     withLimit(`almanach-event-write-${firstSize}-p99`, percentile(writeTimes, 99), 'ms', '< 100 ms');
+    reportCpu(`almanach-event-write-${firstSize}-cpu`, cpuBefore, cpuAfter, entities * 3);
 
     // One create at a time, dated 2016 (about 4,000 days to today) or 20 days back.
     const createdAt = (daysBack: number | null) => (daysBack === null ? '2016-01-01T00:00:00Z' : new Date(Date.now() - daysBack * 86_400_000).toISOString());
@@ -133,14 +136,14 @@ export async function run(): Promise<void> {
       report(`${name}-p50`, percentile(latencies, 50), 'ms');
     }
 
-    const first = await listingFigures(server.baseUrl, headers, sql, server.databaseUrl, firstSize);
+    const first = await listingFigures(server.baseUrl, server.pid, headers, sql, server.databaseUrl, firstSize);
     if (GROWN_VERSIONS > stored) {
       const grown = Date.now();
       const total = await grow(sql, GROWN_VERSIONS - stored);
       const size = sizeLabel(GROWN_VERSIONS);
       report(`almanach-grown-versions`, total, 'versions');
       report(`almanach-grow-time`, (Date.now() - grown) / 1000, 's');
-      const second = await listingFigures(server.baseUrl, headers, sql, server.databaseUrl, size);
+      const second = await listingFigures(server.baseUrl, server.pid, headers, sql, server.databaseUrl, size);
       let differing = 0;
       for (const [project, hash] of first.answers) if (second.answers.get(project) !== hash) differing++;
       for (const project of second.answers.keys()) if (!first.answers.has(project)) differing++;
@@ -158,6 +161,7 @@ export async function run(): Promise<void> {
 /** The listing figures at one size; `answers` is a hash of each listed project's window answer. */
 async function listingFigures(
   baseUrl: string,
+  apiPid: number | undefined,
   headers: Record<string, string>,
   sql: Client,
   databaseUrl: string,
@@ -168,13 +172,15 @@ async function listingFigures(
   const list = async (i: number, count: boolean) => {
     const project = `project-${(i * 7919) % PROJECTS}`;
     const url = `${baseUrl}/v1/project/${project}/entities?start=2024-06-01+00:00:00.000000&end=2024-07-01+00:00:00.000000`;
-    const res = await fetch(url, { headers });
+    const res = await httpRequest(url, 'GET', headers);
     if (res.status !== 200) throw new Error(`listing answered ${res.status}`);
-    const answered = ((await res.json()) as unknown[]).length;
+    const answered = (JSON.parse(res.body.toString('utf8')) as unknown[]).length;
     if (count) rows += answered;
   };
   await runConcurrently(Math.ceil(LISTINGS / 4), CONCURRENCY, (i) => list(i + LISTINGS, false));
+  const cpuBefore = sampleCpu(apiPid);
   const latencies = await runConcurrently(LISTINGS, CONCURRENCY, (i) => list(i, true));
+  reportCpu(`almanach-window-listing-${size}-cpu`, cpuBefore, sampleCpu(apiPid), LISTINGS);
   latencies.sort((a, b) => a - b);
   report(`almanach-window-listing-${size}-p50`, percentile(latencies, 50), 'ms');
   const p99 = percentile(latencies, 99);
@@ -474,7 +480,6 @@ async function createToken(baseUrl: string, adminToken: string): Promise<string>
 }
 
 async function call(url: string, method: string, headers: Record<string, string>, body: unknown, expected: number): Promise<void> {
-  const res = await fetch(url, { method, headers, body: JSON.stringify(body) });
-  await res.arrayBuffer();
+  const res = await httpRequest(url, method, headers, JSON.stringify(body));
   if (res.status !== expected) throw new Error(`${method} ${url} answered ${res.status}, expected ${expected}`);
 }

@@ -1,6 +1,8 @@
 import 'reflect-metadata';
 import { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { Agent, request } from 'node:http';
 import IORedis from 'ioredis';
 import { AddressInfo } from 'node:net';
 import { Client } from 'pg';
@@ -91,6 +93,91 @@ export function jsonClient(baseUrl: string): (method: string, path: string, toke
     if (res.status >= 300) throw new Error(`${method} ${path} answered ${res.status}: ${text}`);
     return text ? JSON.parse(text) : undefined;
   };
+}
+
+/** Connections kept alive for every bench request made with `httpRequest`. */
+const keptAlive = new Agent({ keepAlive: true, maxSockets: 256 });
+
+/**
+ * One HTTP request on a kept-alive connection, with node:http. The load
+ * generator shares the machine's two cores with the server and PostgreSQL:
+ * global fetch (undici) spent about 1.2 ms of CPU per Almanach write, about
+ * a fifth of the machine during the write phase; node:http spends a fraction
+ * of that, leaving the cores to what is measured.
+ */
+export function httpRequest(url: string, method: string, headers: Record<string, string>, body?: string): Promise<{ status: number; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const sent = body === undefined ? headers : { ...headers, 'content-length': String(Buffer.byteLength(body)) };
+    const req = request(url, { method, headers: sent, agent: keptAlive }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** Linux's clock ticks per second in /proc (USER_HZ, 100 on every mainstream kernel). */
+const TICKS = 100;
+
+/** CPU seconds (user + system) a process has used, from /proc/<pid>/stat; undefined where that cannot be read. */
+function cpuOfPid(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / TICKS;
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU seconds used so far by the API (`apiPid`), every PostgreSQL process of this machine, and this bench process. */
+export interface CpuSample {
+  api?: number;
+  postgres?: number;
+  client: number;
+}
+
+export function sampleCpu(apiPid: number | undefined): CpuSample {
+  let postgres: number | undefined;
+  try {
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      let comm: string;
+      try {
+        comm = readFileSync(`/proc/${entry}/comm`, 'utf8').trim();
+      } catch {
+        continue;
+      }
+      if (comm !== 'postgres') continue;
+      postgres = (postgres ?? 0) + (cpuOfPid(Number(entry)) ?? 0);
+    }
+  } catch {
+    postgres = undefined;
+  }
+  const own = process.cpuUsage();
+  return { api: apiPid === undefined ? undefined : cpuOfPid(apiPid), postgres, client: (own.user + own.system) / 1e6 };
+}
+
+/**
+ * Reports the CPU milliseconds per operation each side used between two
+ * samples: `<name>-api`, `<name>-postgres` (every PostgreSQL process on the
+ * machine: the bench's backends, and anything else the server runs
+ * meanwhile), `<name>-client` (the bench's own load generator). Where /proc
+ * cannot be read (not Linux) the line says so.
+ */
+export function reportCpu(name: string, before: CpuSample, after: CpuSample, operations: number): void {
+  const per = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined ? undefined : ((b - a) * 1000) / operations);
+  for (const [side, value] of [
+    ['api', per(before.api, after.api)],
+    ['postgres', per(before.postgres, after.postgres)],
+    ['client', per(before.client, after.client)],
+  ] as const) {
+    if (value === undefined) process.stdout.write(`# ${name}-${side}: not measured (no /proc)\n`);
+    else report(`${name}-${side}`, value, 'ms CPU/op');
+  }
 }
 
 export function percentile(sorted: number[], p: number): number {
