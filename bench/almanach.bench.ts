@@ -51,7 +51,12 @@ async function listingStatement(sql: Client, project: string): Promise<string> {
  *    rolled back, before the server starts), then over HTTP: event writes
  *    (create, resize, delete; BENCH_ALMANACH_WRITES events,
  *    BENCH_ALMANACH_WRITE_CLIENTS = 50 clients) with the latency of each
- *    request, and BACKDATED back-dated creates with one client.
+ *    request, and BACKDATED back-dated creates with one client; the same
+ *    writes offered at BENCH_ALMANACH_PACED_RATE (530) events/s for
+ *    BENCH_ALMANACH_PACED_SECONDS (15; 0 skips), latency from each event's
+ *    due time (pacedWrites). The write and listing phases also print the CPU
+ *    ms per operation of the API, PostgreSQL and this load generator
+ *    (reportCpu, from /proc).
  * 3. At that size: window listings over HTTP (a project among the listed
  *    ones, June 2024, 50 clients, BENCH_ALMANACH_LISTINGS after a quarter
  *    as many unmeasured), EXPLAIN (ANALYZE, BUFFERS) of the route's listing
