@@ -279,13 +279,14 @@ export class AlmanachRepository {
     sql: Sql,
   ): Promise<{ versions: Version[]; stale: boolean }> {
     const statement = windowListing(projectId, start, end, type, floors);
-    const rows = await runRows<Row & { stale: boolean }>(sql, statement.text, statement.params);
+    // Prepared: its text depends only on the number of month ranges read and on the type (windowListing).
+    const rows = await runPrepared<Row & { stale: boolean }>(sql, statement.text, statement.params);
     return { versions: rows.filter((r) => r.id !== null).map(toVersion), stale: rows[0]?.stale ?? true };
   }
 
   /** A project's month floors, the lowest per month (almanach_version_floor). */
   private async readFloors(projectId: string, sql: Sql): Promise<Floor[]> {
-    const rows = await runRows<{ lo_us: string; hi_us: string; min_start_us: string }>(
+    const rows = await runPrepared<{ lo_us: string; hi_us: string; min_start_us: string }>(
       sql,
       `SELECT ${micros('lo')} AS lo_us, ${micros('hi')} AS hi_us, ${microsOf('min(min_start)')} AS min_start_us
        FROM ${FLOOR} WHERE project_id = $1 GROUP BY lo, hi ORDER BY lo, hi`,

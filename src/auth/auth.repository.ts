@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { runPrepared } from '../database/prepared';
 import { runOne, Sql } from '../database/query-result';
 import { ApiToken, Role } from './api-token.entity';
 import { Site } from './site.entity';
@@ -26,11 +27,12 @@ export class AuthRepository {
    * The token with this hash, in plain SQL: it runs on every request that
    * carries X-Auth-Token, and TypeORM's findOne (query building, entity
    * mapping) cost about 3 % of the API's CPU under the Almanach listing load
-   * (issue 14). Not cached: a deleted token must stop working at once in
-   * every process (auth.md).
+   * (issue 14). A prepared statement of the connection (runPrepared), so
+   * PostgreSQL does not parse and plan it per request. Not cached: a deleted
+   * token must stop working at once in every process (auth.md).
    */
   async findTokenByHash(tokenHash: string, sql: Sql = this.db): Promise<Pick<ApiToken, 'id' | 'name' | 'role' | 'userId' | 'projectIds'> | null> {
-    const row = await runOne<{ id: string; name: string; role: Role; user_id: string | null; project_ids: string[] }>(
+    const [row] = await runPrepared<{ id: string; name: string; role: Role; user_id: string | null; project_ids: string[] }>(
       sql,
       `SELECT id, name, role, user_id, project_ids FROM api_token WHERE token_hash = $1`,
       [tokenHash],

@@ -42,8 +42,10 @@ const preparedOn = new WeakMap<PgClient, { long: string[]; short: string[] }>();
  * write's, where parse and plan of each statement on the partitioned
  * history were about a third of the database's time per write). The text
  * must not embed values that change per call (every value a parameter) or
- * each call is a new statement. With a DataSource (no query runner of its
- * own) it runs unprepared.
+ * each call is a new statement. With a DataSource (or a manager with no
+ * query runner of its own) it runs on a client of the driver's pool, taken
+ * for that one statement (the X-Auth-Token lookup, the Almanach listing),
+ * or unprepared where the driver has no pool.
  *
  * Values must serialise (strings, numbers, booleans, arrays of them): a value
  * whose serialisation throws makes node-postgres close the statement while
@@ -58,15 +60,35 @@ export async function runPreparedCount(sql: Sql, text: string, params: unknown[]
   return (await runPreparedResult(sql, text, params)).count;
 }
 
+/** node-postgres's pool behind a DataSource (TypeORM's PostgreSQL driver: `master`), as far as this file uses it. */
+interface PgPool {
+  connect(): Promise<PgClient & { release(): void }>;
+}
+
 async function runPreparedResult<T>(sql: Sql, text: string, params: unknown[]): Promise<{ rows: T[]; count: number }> {
   const runner = sql instanceof EntityManager ? sql.queryRunner : undefined;
   if (!runner) {
-    const result = await sql.query(text, params);
-    return { rows: rowsOf<T>(result), count: countOf(result) };
+    const dataSource = sql instanceof EntityManager ? sql.connection : sql;
+    const pool = (dataSource as unknown as { driver?: { master?: PgPool } }).driver?.master;
+    if (!pool || typeof pool.connect !== 'function') {
+      const result = await sql.query(text, params);
+      return { rows: rowsOf<T>(result), count: countOf(result) };
+    }
+    const client = await pool.connect();
+    try {
+      return await runOn<T>(client, text, params);
+    } finally {
+      // A connection broken meanwhile is marked so (data-source.ts, keepPoolHealthy) and dropped here.
+      client.release();
+    }
   }
   // TypeORM's query() refuses a released runner; its client would by now be another request's.
   if (runner.isReleased) throw new QueryRunnerAlreadyReleasedError();
-  const client = (await runner.connect()) as PgClient;
+  return runOn<T>((await runner.connect()) as PgClient, text, params);
+}
+
+/** The statement as a prepared statement of `client`, and the bound of its kind kept. */
+async function runOn<T>(client: PgClient, text: string, params: unknown[]): Promise<{ rows: T[]; count: number }> {
   const name = nameOf(text);
   const long = text.length >= LONG_TEXT;
   let result: { rows: unknown[]; rowCount: number | null };

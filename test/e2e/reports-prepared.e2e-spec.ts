@@ -116,11 +116,16 @@ describe('prepared report statements (src/database/prepared.ts)', () => {
     }
   });
 
-  it('with the DataSource (no query runner of its own) runs the statement unprepared', async () => {
+  it('with the DataSource (no query runner of its own) runs the statement prepared on a pool client taken for it, and gives the client back', async () => {
     const plain = jest.spyOn(t.runtime.dataSource, 'query');
+    const text = 'SELECT $1::text AS s, count(*)::int AS n FROM pg_prepared_statements WHERE statement = $2';
     try {
-      expect(await runPrepared(t.runtime.dataSource, 'SELECT $1::text AS s', ['x'])).toEqual([{ s: 'x' }]);
-      expect(plain).toHaveBeenCalledWith('SELECT $1::text AS s', ['x']);
+      // The statement sees itself prepared on the connection that runs it.
+      expect(await runPrepared(t.runtime.dataSource, text, ['x', text])).toEqual([{ s: 'x', n: 1 }]);
+      expect(plain).not.toHaveBeenCalled();
+      // More failures than the pool has connections (20): each gives its client back, or the last call would wait for ever.
+      for (let k = 0; k < 25; k++) await expect(runPrepared(t.runtime.dataSource, 'SELECT 1 / $1::int AS n', [0])).rejects.toThrow(/division by zero/);
+      expect(await runPreparedCount(t.runtime.dataSource, 'SELECT generate_series(1, $1::int)', [3])).toBe(3);
     } finally {
       plain.mockRestore();
     }
