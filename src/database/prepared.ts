@@ -30,6 +30,18 @@ interface PgClient {
 
 /** Names prepared on each connection, least recently used first: long statements, short ones. */
 const preparedOn = new WeakMap<PgClient, { long: string[]; short: string[] }>();
+/** Names to close on each connection before its next statement here: their result type changed (staleResultType). */
+const staleOn = new WeakMap<PgClient, Set<string>>();
+
+/**
+ * PostgreSQL fixes the result type of a prepared statement: once a migration
+ * changes the type of a column it selects, every run fails with this error,
+ * and the statement must be closed and prepared again.
+ */
+function staleResultType(error: unknown): boolean {
+  const e = error as { code?: unknown; message?: unknown };
+  return e?.code === '0A000' && typeof e.message === 'string' && e.message.includes('cached plan must not change result type');
+}
 
 /**
  * Runs one statement as a named prepared statement of the connection that
@@ -44,8 +56,14 @@ const preparedOn = new WeakMap<PgClient, { long: string[]; short: string[] }>();
  * must not embed values that change per call (every value a parameter) or
  * each call is a new statement. With a DataSource (or a manager with no
  * query runner of its own) it runs on a client of the driver's pool, taken
- * for that one statement (the X-Auth-Token lookup, the Almanach listing),
- * or unprepared where the driver has no pool.
+ * for that one statement (the X-Auth-Token lookup, an Almanach project's
+ * month floors), or unprepared where the driver has no pool.
+ *
+ * Not for a short statement with a parameter on a partition key (the
+ * Almanach listing, a create's later-end check): after five runs PostgreSQL
+ * builds and keeps a generic plan, which would cover every partition, on
+ * every connection. A statement whose result type a migration changed is
+ * closed and prepared again (staleResultType).
  *
  * Values must serialise (strings, numbers, booleans, arrays of them): a value
  * whose serialisation throws makes node-postgres close the statement while
@@ -76,7 +94,8 @@ async function runPreparedResult<T>(sql: Sql, text: string, params: unknown[]): 
     }
     const client = await pool.connect();
     try {
-      return await runOn<T>(client, text, params);
+      // No transaction: a statement whose result type changed is closed and prepared again at once.
+      return await runOn<T>(client, text, params, true);
     } finally {
       // A connection broken meanwhile is marked so (data-source.ts, keepPoolHealthy) and dropped here.
       client.release();
@@ -84,17 +103,35 @@ async function runPreparedResult<T>(sql: Sql, text: string, params: unknown[]): 
   }
   // TypeORM's query() refuses a released runner; its client would by now be another request's.
   if (runner.isReleased) throw new QueryRunnerAlreadyReleasedError();
-  return runOn<T>((await runner.connect()) as PgClient, text, params);
+  // In a transaction, which the failure aborts: closed before the connection's next statement here.
+  return runOn<T>((await runner.connect()) as PgClient, text, params, false);
 }
 
-/** The statement as a prepared statement of `client`, and the bound of its kind kept. */
-async function runOn<T>(client: PgClient, text: string, params: unknown[]): Promise<{ rows: T[]; count: number }> {
+/**
+ * The statement as a prepared statement of `client`, and the bound of its
+ * kind kept. `again`: when its result type changed, close it and run it once
+ * more (only outside a transaction, which the failure would have aborted).
+ */
+async function runOn<T>(client: PgClient, text: string, params: unknown[], again: boolean): Promise<{ rows: T[]; count: number }> {
+  const stale = staleOn.get(client);
+  for (const old of stale ?? []) {
+    await client.query(`DEALLOCATE ${old}`);
+    stale!.delete(old);
+  }
   const name = nameOf(text);
   const long = text.length >= LONG_TEXT;
   let result: { rows: unknown[]; rowCount: number | null };
   try {
     result = await client.query({ name, text, values: params });
   } catch (error) {
+    if (staleResultType(error) && client.connection?.parsedStatements?.[name] !== undefined) {
+      // Forgotten here at once (the next use parses again), closed on the server before the next statement.
+      delete client.connection.parsedStatements[name];
+      forget(client, name);
+      staleOn.set(client, (staleOn.get(client) ?? new Set()).add(name));
+      if (again) return runOn<T>(client, text, params, false);
+      throw error;
+    }
     // Parsed but failed when run: still prepared, so counted, but nothing is closed now (the
     // transaction is aborted; the next successful call closes what is beyond the bound, which
     // failures in a row can therefore pass for a while).
@@ -118,6 +155,15 @@ async function runOn<T>(client: PgClient, text: string, params: unknown[]): Prom
 /** A statement's name: a digest of its text. */
 function nameOf(text: string): string {
   return `ul_${createHash('sha1').update(text).digest('hex').slice(0, 32)}`;
+}
+
+/** Drops `name` from the names kept for `client`. */
+function forget(client: PgClient, name: string): void {
+  const prepared = preparedOn.get(client);
+  for (const list of prepared ? [prepared.long, prepared.short] : []) {
+    const at = list.indexOf(name);
+    if (at >= 0) list.splice(at, 1);
+  }
 }
 
 /** Marks `name` the most recently used statement of its kind on `client`; the names of that kind, least recently used first. */

@@ -131,6 +131,37 @@ describe('prepared report statements (src/database/prepared.ts)', () => {
     }
   });
 
+  it('a statement whose result type a migration changed is prepared again: at once outside a transaction, from the next transaction inside one', async () => {
+    const db = t.runtime.dataSource;
+    const text = 'SELECT k FROM prepared_kind WHERE $1::int IS NOT NULL';
+    const runner = db.createQueryRunner();
+    await runner.connect();
+    try {
+      await runner.query('CREATE TABLE prepared_kind (k int)');
+      await runner.query('INSERT INTO prepared_kind VALUES (7)');
+      // In a transaction of one connection: prepared, then the column changes type on that same connection.
+      await runner.startTransaction();
+      expect(await runPrepared(runner.manager, text, [1])).toEqual([{ k: 7 }]);
+      await runner.commitTransaction();
+      await runner.query('ALTER TABLE prepared_kind ALTER COLUMN k TYPE bigint');
+      await runner.startTransaction();
+      await expect(runPrepared(runner.manager, text, [1])).rejects.toThrow(/cached plan must not change result type/);
+      await runner.rollbackTransaction();
+      // The next transaction closes it first and prepares it again.
+      await runner.startTransaction();
+      expect(await runPrepared(runner.manager, text, [1])).toEqual([{ k: '7' }]);
+      await runner.commitTransaction();
+    } finally {
+      if (runner.isTransactionActive) await runner.rollbackTransaction();
+      await runner.release();
+    }
+    // On pool clients (no transaction): prepared on the clients these calls get, the type changes again, every call still answers.
+    for (let k = 0; k < 25; k++) expect(await runPrepared(db, text, [1])).toEqual([{ k: '7' }]);
+    await db.query('ALTER TABLE prepared_kind ALTER COLUMN k TYPE text');
+    for (let k = 0; k < 25; k++) expect(await runPrepared(db, text, [1])).toEqual([{ k: '7' }]);
+    await db.query('DROP TABLE prepared_kind');
+  });
+
   it("a report's transaction runs its statement prepared with a generic plan, and the setting ends with it", async () => {
     const reports = t.app.get(UsageReportRepository);
     const base = marchQuery();
