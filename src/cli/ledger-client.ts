@@ -33,9 +33,14 @@ export class LedgerClient {
     try {
       this.base = new URL(connection.url);
     } catch {
-      throw new CliError(`--url: not a URL: ${connection.url}`);
+      throw new CliError(`--url: not a URL: ${shownValue(connection.url)}`);
     }
-    if (this.base.protocol !== 'http:' && this.base.protocol !== 'https:') throw new CliError(`--url: must be an http or https URL: ${connection.url}`);
+    if (this.base.protocol !== 'http:' && this.base.protocol !== 'https:') {
+      const shown = new URL(this.base);
+      shown.username = '';
+      shown.password = '';
+      throw new CliError(`--url: must be an http or https URL: ${shown.href}`);
+    }
   }
 
   get<T>(path: string, query?: Query): Promise<T> {
@@ -152,4 +157,13 @@ export class LedgerClient {
     const message = typeof (parsed as { error?: unknown })?.error === 'string' ? (parsed as { error: string }).error : text.slice(0, 200) || response.statusText;
     return new CliError(`${method} ${url.pathname}: ${response.status} ${message}`);
   }
+}
+
+/**
+ * A refused --url as an error may repeat it: not when it has the shape of a
+ * secret (24 or more letters, digits, `-` or `_`: a token pasted after --url
+ * instead of --token).
+ */
+function shownValue(value: string): string {
+  return /^[A-Za-z0-9_-]{24,}$/.test(value) ? `(a value of ${value.length} characters, not repeated here: it may be a secret)` : value;
 }

@@ -128,6 +128,11 @@ describe('usage-ledger CLI (tokens, sites, flavors, reports export)', () => {
       const choice = await cli(['tokens', 'create', '--name', 'x', '--role', secret, '--url', `http://127.0.0.1:${await freePort()}`, '--token', ADMIN_TOKEN]);
       expect(choice).toMatchObject({ code: 2, stdout: '', stderr: expect.stringContaining('is invalid. Allowed choices are admin, service, reader, user') });
       expect(choice.stderr).not.toContain(secret);
+      // A secret pasted after --url, or a URL with credentials in it, is not repeated either.
+      const asUrl = await cli(['tokens', 'list', '--url', secret, '--token', ADMIN_TOKEN]);
+      expect(asUrl).toEqual({ code: 2, stdout: '', stderr: `usage-ledger: --url: not a URL: (a value of ${secret.length} characters, not repeated here: it may be a secret)\n` });
+      const withCredentials = await cli(['tokens', 'list', '--url', `ftp://admin:${secret}@ledger.example`, '--token', ADMIN_TOKEN]);
+      expect(withCredentials).toEqual({ code: 2, stdout: '', stderr: 'usage-ledger: --url: must be an http or https URL: ftp://ledger.example/\n' });
       // A short one, like a mistyped option, is still named.
       expect(await cli(['tokens', 'list', '--jsno', '--token', ADMIN_TOKEN])).toMatchObject({ code: 2, stderr: "error: unknown option '--jsno'\n(Did you mean --json?)\n" });
     });
