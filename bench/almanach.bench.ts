@@ -117,11 +117,7 @@ export async function run(): Promise<void> {
     const cpuBefore = sampleCpu(server.pid);
     const started = process.hrtime.bigint();
     await runConcurrently(entities, WRITE_CLIENTS, async (i) => {
-      const id = `bench-${i}`;
-      const project = `project-${i % PROJECTS}`;
-      await timed(`${server.baseUrl}/v1/project/${project}/instance`, 'POST', instance(id, '2025-01-01T00:00:00Z'), 201);
-      await timed(`${server.baseUrl}/v1/instance/${id}/resize`, 'PUT', { date: '2025-01-02T00:00:00Z', flavor: 'm1.large' }, 200);
-      await timed(`${server.baseUrl}/v1/instance/${id}`, 'DELETE', { date: '2025-01-03T00:00:00Z' }, 202);
+      for (const event of entityEvents(server.baseUrl, `bench-${i}`, i)) await timed(...event);
     });
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     const cpuAfter = sampleCpu(server.pid);
@@ -167,6 +163,15 @@ export async function run(): Promise<void> {
   }
 }
 
+/** The events of entity `id` (of project-<n % PROJECTS>) both write phases send, in order: url, method, body, status expected. */
+function entityEvents(baseUrl: string, id: string, n: number): [string, string, unknown, number][] {
+  return [
+    [`${baseUrl}/v1/project/project-${n % PROJECTS}/instance`, 'POST', instance(id, '2025-01-01T00:00:00Z'), 201],
+    [`${baseUrl}/v1/instance/${id}/resize`, 'PUT', { date: '2025-01-02T00:00:00Z', flavor: 'm1.large' }, 200],
+    [`${baseUrl}/v1/instance/${id}`, 'DELETE', { date: '2025-01-03T00:00:00Z' }, 202],
+  ];
+}
+
 /**
  * Writes offered at PACED_RATE events/s for PACED_SECONDS (issue 14: "p99 <
  * 100 ms at the same rate"), open loop: event n is due at n / PACED_RATE
@@ -204,13 +209,7 @@ async function pacedWrites(baseUrl: string, headers: Record<string, string>, siz
   let last = t0;
   await Promise.all(
     Array.from({ length: entities }, async (_, k) => {
-      const id = `paced-${k}`;
-      const steps: [string, string, unknown, number][] = [
-        [`${baseUrl}/v1/project/project-${k % PROJECTS}/instance`, 'POST', instance(id, '2025-01-01T00:00:00Z'), 201],
-        [`${baseUrl}/v1/instance/${id}/resize`, 'PUT', { date: '2025-01-02T00:00:00Z', flavor: 'm1.large' }, 200],
-        [`${baseUrl}/v1/instance/${id}`, 'DELETE', { date: '2025-01-03T00:00:00Z' }, 202],
-      ];
-      for (const [step, [url, method, body, expected]] of steps.entries()) {
+      for (const [step, [url, method, body, expected]] of entityEvents(baseUrl, `paced-${k}`, k).entries()) {
         const due = t0 + (slot(k, step) * 1000) / PACED_RATE;
         await sleepUntil(due);
         await acquire();

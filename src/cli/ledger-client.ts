@@ -1,4 +1,4 @@
-import { CliError } from './cli-error';
+import { CliError, withheld } from './cli-error';
 
 /** Where the service is and who calls it: `--url`/`LEDGER_URL`, `--token`/`LEDGER_TOKEN`. */
 export interface Connection {
@@ -165,5 +165,5 @@ export class LedgerClient {
  * instead of --token).
  */
 function shownValue(value: string): string {
-  return /^[A-Za-z0-9_-]{24,}$/.test(value) ? `(a value of ${value.length} characters, not repeated here: it may be a secret)` : value;
+  return /^[A-Za-z0-9_-]{24,}$/.test(value) ? withheld(value) : value;
 }

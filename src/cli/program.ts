@@ -1,5 +1,5 @@
 import { Command, CommanderError, Option } from 'commander';
-import { CliError, EXIT_ERROR, EXIT_OK } from './cli-error';
+import { CliError, EXIT_ERROR, EXIT_OK, withheld } from './cli-error';
 import { Connection, LedgerClient } from './ledger-client';
 import { Output } from './output';
 
@@ -64,7 +64,7 @@ const QUOTED_LIMIT = 24;
  */
 export function withoutLongQuotes(message: string): string {
   return message.replace(/'([^'\n]*)'/g, (quoted, value: string) =>
-    value.length >= QUOTED_LIMIT ? `(a value of ${value.length} characters, not repeated here: it may be a secret)` : quoted,
+    value.length >= QUOTED_LIMIT ? withheld(value) : quoted,
   );
 }
 

@@ -160,10 +160,13 @@ function nameOf(text: string): string {
 /** Drops `name` from the names kept for `client`. */
 function forget(client: PgClient, name: string): void {
   const prepared = preparedOn.get(client);
-  for (const list of prepared ? [prepared.long, prepared.short] : []) {
-    const at = list.indexOf(name);
-    if (at >= 0) list.splice(at, 1);
-  }
+  for (const list of prepared ? [prepared.long, prepared.short] : []) without(list, name);
+}
+
+/** Removes `name` from `list` where it is. */
+function without(list: string[], name: string): void {
+  const at = list.indexOf(name);
+  if (at >= 0) list.splice(at, 1);
 }
 
 /** Marks `name` the most recently used statement of its kind on `client`; the names of that kind, least recently used first. */
@@ -174,8 +177,7 @@ function markUsed(client: PgClient, name: string, long: boolean): string[] {
     preparedOn.set(client, prepared);
   }
   const list = long ? prepared.long : prepared.short;
-  const at = list.indexOf(name);
-  if (at >= 0) list.splice(at, 1);
+  without(list, name);
   list.push(name);
   return list;
 }
