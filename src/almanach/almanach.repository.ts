@@ -140,29 +140,21 @@ export class AlmanachRepository {
     return row ? toVersion(row) : null;
   }
 
-  async latestEnd(entityId: string, sql: Sql = this.db): Promise<Micros | null> {
-    const row = await runOne<{ end_us: string | null }>(
-      sql,
-      `SELECT ${micros('end')} AS end_us FROM ${TABLE} WHERE entity_id = $1 ORDER BY "end" DESC NULLS LAST LIMIT 1`,
-      [entityId],
-    );
-    return row && row.end_us !== null ? BigInt(row.end_us) : null;
-  }
-
   /**
-   * Whether a version of the entity ends after `date` (or is open). The same
-   * question as `latestEnd(…) > date`, but written on the partition key, so
-   * only the partitions of versions ending after `date` are planned and read:
-   * planning latestEnd over every month cost 2.3 ms per create at 2M versions.
+   * A write's first step, in one round trip (migration 1763802050000): takes
+   * the entity's lock (as lockEntity), then reads, in a snapshot taken after
+   * it, the entity's open version. With `after` (a create) and no open
+   * version: its version of latest end if that end is after `after`
+   * (almanach-v1.md 5.14), read only in the partitions of such ends; else
+   * null. Replaces lockEntity, findOpen and a create's later-end check, three
+   * round trips of ~0.3 ms of CPU each on the API and the database.
    */
-  async endsAfter(entityId: string, date: Micros, sql: Sql = this.db): Promise<boolean> {
-    // Not prepared, as the listing (readWindow): a parameter on the partition key.
-    const row = await runOne<{ found: boolean }>(
-      sql,
-      `SELECT true AS found FROM ${TABLE} WHERE entity_id = $1 AND coalesce("end", 'infinity') > $2::timestamptz LIMIT 1`,
-      [entityId, toSqlTimestamp(date)],
-    );
-    return row !== undefined;
+  async lockOpen(entityId: string, after: Micros | null, sql: Sql): Promise<Version | null> {
+    const [row] = await runPrepared<Row>(sql, `SELECT ${COLUMNS} FROM almanach_lock_open($1, $2::timestamptz)`, [
+      entityId,
+      after === null ? null : toSqlTimestamp(after),
+    ]);
+    return row ? toVersion(row) : null;
   }
 
   async countVersions(entityId: string, sql: Sql = this.db): Promise<number> {

@@ -55,8 +55,8 @@ export class AlmanachService {
 
   async createInstance(cmd: CreateInstanceCommand, options: WriteOptions = {}): Promise<void> {
     const imageMeta = filterImageMeta(cmd.imageMeta);
-    await this.write(cmd.instanceId, options, async (m) => {
-      if (!(await this.mayCreate(m, cmd.instanceId, 'instance', cmd.projectId, cmd.createdAt))) return;
+    await this.writeEntity(cmd.instanceId, cmd.createdAt, options, async (m, found) => {
+      if (!this.mayCreate(found, cmd.instanceId, 'instance', cmd.projectId, cmd.createdAt)) return;
       await this.versions.insert(
         {
           entityId: cmd.instanceId,
@@ -78,15 +78,15 @@ export class AlmanachService {
   }
 
   async deleteInstance(cmd: DeleteInstanceCommand, options: WriteOptions = {}): Promise<void> {
-    await this.write(cmd.instanceId, options, async (m) => {
-      const open = await this.openOf(m, cmd.instanceId, 'instance', cmd.date);
+    await this.writeEntity(cmd.instanceId, null, options, async (m, found) => {
+      const open = openOf(found, cmd.instanceId, 'instance', cmd.date);
       await this.versions.close(open.id, cmd.date, m);
     });
   }
 
   async resizeInstance(cmd: ResizeInstanceCommand, options: WriteOptions = {}): Promise<void> {
-    await this.write(cmd.instanceId, options, async (m) => {
-      const open = await this.openOf(m, cmd.instanceId, 'instance', cmd.date);
+    await this.writeEntity(cmd.instanceId, null, options, async (m, found) => {
+      const open = openOf(found, cmd.instanceId, 'instance', cmd.date);
       if (open.flavor === cmd.flavor) return;
       await this.replace(m, open, cmd.date, { flavor: cmd.flavor });
     });
@@ -94,8 +94,8 @@ export class AlmanachService {
 
   async rebuildInstance(cmd: RebuildInstanceCommand, options: WriteOptions = {}): Promise<void> {
     const imageMeta = filterImageMeta(cmd.imageMeta);
-    await this.write(cmd.instanceId, options, async (m) => {
-      const open = await this.openOf(m, cmd.instanceId, 'instance', cmd.date);
+    await this.writeEntity(cmd.instanceId, null, options, async (m, found) => {
+      const open = openOf(found, cmd.instanceId, 'instance', cmd.date);
       if (sameImageMeta(open.imageMeta, imageMeta)) return;
       await this.replace(m, open, cmd.date, { imageMeta });
     });
@@ -104,7 +104,7 @@ export class AlmanachService {
   /** PUT /v1/entity/instance/{id}: correct the open version, or one closed version by window (5.13). */
   async updateInstance(cmd: UpdateInstanceCommand, options: WriteOptions = {}): Promise<Wire> {
     const { instanceId: entityId, window, changes } = cmd;
-    return this.write(entityId, options, async (m) => {
+    return this.writeEntity(entityId, null, options, async (m, open) => {
       let target: Version;
       if (window) {
         const matches = await this.versions.listClosedWithin(entityId, window.start, window.end, m);
@@ -112,7 +112,6 @@ export class AlmanachService {
         if (matches.length > 1) throw new DomainError(AlmanachError.MultipleEntities, 'Multiple entities found while updating a closed entity');
         target = matches[0];
       } else {
-        const open = await this.versions.findOpen(entityId, m);
         if (!open || open.entityType !== 'instance') throw notFound(entityId);
         target = open;
       }
@@ -132,14 +131,14 @@ export class AlmanachService {
 
   async createVolume(cmd: CreateVolumeCommand, options: WriteOptions = {}): Promise<void> {
     const entityId = cmd.volumeId;
-    await this.write(entityId, options, async (m) => {
+    await this.writeEntity(entityId, cmd.start, options, async (m, found) => {
       let volumeType: string | null = null;
       if (cmd.volumeTypeId !== null) {
         const type = await this.volumeTypes.find(cmd.volumeTypeId, m);
         if (!type) throw volumeTypeNotFound(cmd.volumeTypeId);
         volumeType = type.volumeTypeName;
       }
-      if (!(await this.mayCreate(m, entityId, 'volume', cmd.projectId, cmd.start))) return;
+      if (!this.mayCreate(found, entityId, 'volume', cmd.projectId, cmd.start)) return;
       await this.versions.insert(
         {
           entityId,
@@ -162,8 +161,8 @@ export class AlmanachService {
 
   async deleteVolume(cmd: DeleteVolumeCommand, options: WriteOptions = {}): Promise<void> {
     const { volumeId: entityId, date } = cmd;
-    await this.write(entityId, options, async (m) => {
-      const open = await this.openOf(m, entityId, 'volume', date);
+    await this.writeEntity(entityId, null, options, async (m, found) => {
+      const open = openOf(found, entityId, 'volume', date);
       // A version opened less than 60 s before the delete is discarded when an earlier one exists (5.8).
       if (date - open.start < THRESHOLD && (await this.versions.countVersions(entityId, m)) > 1) {
         await this.versions.remove(open.id, m);
@@ -174,8 +173,8 @@ export class AlmanachService {
   }
 
   async resizeVolume(cmd: ResizeVolumeCommand, options: WriteOptions = {}): Promise<void> {
-    await this.write(cmd.volumeId, options, async (m) => {
-      const open = await this.openOf(m, cmd.volumeId, 'volume', cmd.date);
+    await this.writeEntity(cmd.volumeId, null, options, async (m, found) => {
+      const open = openOf(found, cmd.volumeId, 'volume', cmd.date);
       if (open.size === cmd.size) return;
       await this.replace(m, open, cmd.date, { size: cmd.size });
     });
@@ -197,8 +196,7 @@ export class AlmanachService {
    * version (the collector ignores such a rename, collector.md 4.1).
    */
   async renameVolume(cmd: RenameVolumeCommand, options: WriteOptions = {}): Promise<boolean> {
-    return this.write(cmd.volumeId, options, async (m) => {
-      const open = await this.versions.findOpen(cmd.volumeId, m);
+    return this.writeEntity(cmd.volumeId, null, options, async (m, open) => {
       if (!open || open.entityType !== 'volume') return false;
       if (open.name !== cmd.name) await this.versions.save({ ...open, name: cmd.name }, m);
       return true;
@@ -214,8 +212,8 @@ export class AlmanachService {
     options: WriteOptions,
   ): Promise<void> {
     const attachments = [...new Set(list)];
-    await this.write(entityId, options, async (m) => {
-      const open = await this.openOf(m, entityId, 'volume', date);
+    await this.writeEntity(entityId, null, options, async (m, found) => {
+      const open = openOf(found, entityId, 'volume', date);
       const young = date - open.start < THRESHOLD;
       const inPlace = event === 'attach' ? open.attachedTo.length > 0 || young : attachments.length > 0 || young;
       if (inPlace) {
@@ -277,11 +275,31 @@ export class AlmanachService {
 
   // ---- shared rules ----------------------------------------------------
 
-  /** One transaction holding the entity's lock: the change, then the caller's `within` (WriteOptions). */
+  /** One transaction holding a lock (a volume type's): the change, then the caller's `within` (WriteOptions). */
   private async write<T>(lockKey: string, options: WriteOptions, work: (m: EntityManager) => Promise<T>): Promise<T> {
+    return this.inTransaction(options, async (m) => {
+      await this.versions.lockEntity(lockKey, m);
+      return work(m);
+    });
+  }
+
+  /**
+   * One transaction holding the entity's lock, with what lockOpen found (the
+   * open version; for a create, `after` its start, else the version of latest
+   * end when that is after it): the change, then the caller's `within`.
+   */
+  private async writeEntity<T>(
+    entityId: string,
+    after: Micros | null,
+    options: WriteOptions,
+    work: (m: EntityManager, found: Version | null) => Promise<T>,
+  ): Promise<T> {
+    return this.inTransaction(options, async (m) => work(m, await this.versions.lockOpen(entityId, after, m)));
+  }
+
+  private async inTransaction<T>(options: WriteOptions, work: (m: EntityManager) => Promise<T>): Promise<T> {
     try {
       return await this.db.transaction(async (m) => {
-        await this.versions.lockEntity(lockKey, m);
         const result = await work(m);
         if (options.within) await options.within(m);
         return result;
@@ -292,36 +310,26 @@ export class AlmanachService {
   }
 
   /**
-   * Duplicate rules of 5.14: an open version of the same type and project
-   * makes the create a no-op (false); any other open version, or a start
-   * before the latest end, is a conflict.
+   * Duplicate rules of 5.14, on what lockOpen found for the create's start:
+   * an open version of the same type and project makes the create a no-op
+   * (false); any other open version, or a version ending after the start, is
+   * a conflict.
    */
-  private async mayCreate(m: EntityManager, entityId: string, type: EntityType, projectId: string, start: Micros): Promise<boolean> {
-    const open = await this.versions.findOpen(entityId, m);
-    if (open) {
-      if (open.entityType === type && open.projectId === projectId) return false;
+  private mayCreate(found: Version | null, entityId: string, type: EntityType, projectId: string, start: Micros): boolean {
+    if (found && found.end === null) {
+      if (found.entityType === type && found.projectId === projectId) return false;
       throw new DomainError(
         AlmanachError.Conflict,
-        `Entity ${entityId} already exists as an active ${open.entityType} of another project or type`,
+        `Entity ${entityId} already exists as an active ${found.entityType} of another project or type`,
       );
     }
-    // Only a refused create needs the latest end itself (for its message).
-    const latestEnd = (await this.versions.endsAfter(entityId, start, m)) ? await this.versions.latestEnd(entityId, m) : null;
-    if (latestEnd !== null && start < latestEnd) {
+    if (found && start < found.end!) {
       throw new DomainError(
         AlmanachError.Conflict,
-        `Entity ${entityId} cannot be created again at ${formatAlmanachDate(start)}, before its previous end ${formatAlmanachDate(latestEnd)}`,
+        `Entity ${entityId} cannot be created again at ${formatAlmanachDate(start)}, before its previous end ${formatAlmanachDate(found.end!)}`,
       );
     }
     return true;
-  }
-
-  /** The open version of the given type; an event dated before its start is refused (5.15). */
-  private async openOf(m: EntityManager, entityId: string, type: EntityType, date: Micros): Promise<Version> {
-    const open = await this.versions.findOpen(entityId, m);
-    if (!open || open.entityType !== type) throw notFound(entityId);
-    if (date < open.start) throw outOfOrder(open.start, date);
-    return open;
   }
 
   /** Closes the open version at `date` and opens its successor with `changes` (section 6). */
@@ -329,6 +337,13 @@ export class AlmanachService {
     await this.versions.close(open.id, date, m);
     await this.versions.insert({ ...open, ...changes, start: date, lastEvent: date, end: null }, m);
   }
+}
+
+/** The open version of the given type (lockOpen's answer); an event dated before its start is refused (5.15). */
+function openOf(open: Version | null, entityId: string, type: EntityType, date: Micros): Version {
+  if (!open || open.entityType !== type) throw notFound(entityId);
+  if (date < open.start) throw outOfOrder(open.start, date);
+  return open;
 }
 
 function notFound(entityId: string): DomainError {

@@ -1,5 +1,6 @@
 import { AlmanachVersionPartitions1763801950000 } from '../../migrations/1763801950000-AlmanachVersionPartitions';
 import { AlmanachVersionFloor1763801980000 } from '../../migrations/1763801980000-AlmanachVersionFloor';
+import { AlmanachLockOpen1763802050000 } from '../../migrations/1763802050000-AlmanachLockOpen';
 import { AlmanachRepository } from '../../src/almanach/almanach.repository';
 import { HistoryPartitionsLoop } from '../../src/almanach/partitions/history-partitions.loop';
 import { parsePrometheusText } from '../support/prometheus-text';
@@ -165,7 +166,12 @@ describe('Almanach history partitions (reports.md 7.3)', () => {
   it('the migration rebuilds an existing table: every row and id kept, each in its partition, the identity goes on where it was', async () => {
     const db = t.runtime.dataSource;
     const migration = new AlmanachVersionPartitions1763801950000();
-    await db.transaction(async (m) => migration.down(m.queryRunner!));
+    // A later migration's function returns the table's row type, which the rebuild would drop: reverted first, as a revert to here would.
+    const lockOpen = new AlmanachLockOpen1763802050000();
+    await db.transaction(async (m) => {
+      await lockOpen.down(m.queryRunner!);
+      await migration.down(m.queryRunner!);
+    });
     let snapshot: string[] = [];
     let next: string;
     try {
@@ -183,7 +189,10 @@ describe('Almanach history partitions (reports.md 7.3)', () => {
       snapshot = (await db.query(`SELECT row_to_json(v)::text AS body FROM almanach_entity_version v ORDER BY id`)).map((r: { body: string }) => r.body);
       [{ next }] = await db.query(`SELECT (last_value + 1)::text AS next FROM almanach_entity_version_id_seq`);
     } finally {
-      await db.transaction(async (m) => migration.up(m.queryRunner!));
+      await db.transaction(async (m) => {
+        await migration.up(m.queryRunner!);
+        await lockOpen.up(m.queryRunner!);
+      });
     }
     const rebuilt = (await db.query(`SELECT row_to_json(v)::text AS body FROM almanach_entity_version v ORDER BY id`)).map((r: { body: string }) => r.body);
     expect(rebuilt).toEqual(snapshot);
