@@ -117,6 +117,30 @@ export function mergeRanges(ranges: [Micros, Micros][]): [Micros, Micros][] {
 
 export type NewVersion = Omit<Version, 'id' | 'processed' | 'end'> & { end?: Micros | null };
 
+/** The columns insert writes, and their values from insertParams ($1-$13, each typed: insert's VALUES and closeAndInsert's SELECT alike). */
+const INSERT_COLUMNS = `entity_id, entity_type, project_id, start, "end", last_event, processed, name, flavor,
+  image_meta, metadata, volume_type, size, attached_to`;
+const INSERT_VALUES = `$1::text, $2::text, $3::text, $4::timestamptz, $5::timestamptz, $6::timestamptz, now(), $7::text, $8::text,
+  $9::jsonb, $10::jsonb, $11::text, $12::int, $13::text[]`;
+
+function insertParams(v: NewVersion): unknown[] {
+  return [
+    v.entityId,
+    v.entityType,
+    v.projectId,
+    toSqlTimestamp(v.start),
+    v.end == null ? null : toSqlTimestamp(v.end),
+    toSqlTimestamp(v.lastEvent),
+    v.name,
+    v.flavor,
+    v.entityType === 'instance' ? JSON.stringify(v.imageMeta) : null,
+    v.entityType === 'instance' ? JSON.stringify(v.metadata) : null,
+    v.volumeType,
+    v.size,
+    v.entityType === 'volume' ? v.attachedTo : null,
+  ];
+}
+
 /**
  * Every SQL statement on Almanach versions (almanach_entity_version). Each
  * method takes the caller's transaction (`sql`, an EntityManager) as its last
@@ -163,38 +187,34 @@ export class AlmanachRepository {
   }
 
   async insert(v: NewVersion, sql: Sql = this.db): Promise<void> {
-    await runPreparedCount(
-      sql,
-      `INSERT INTO ${TABLE} (entity_id, entity_type, project_id, start, "end", last_event, processed, name, flavor,
-         image_meta, metadata, volume_type, size, attached_to)
-       VALUES ($1, $2, $3, $4::timestamptz, $5::timestamptz, $6::timestamptz, now(), $7, $8, $9::jsonb, $10::jsonb, $11, $12, $13::text[])`,
-      [
-        v.entityId,
-        v.entityType,
-        v.projectId,
-        toSqlTimestamp(v.start),
-        v.end == null ? null : toSqlTimestamp(v.end),
-        toSqlTimestamp(v.lastEvent),
-        v.name,
-        v.flavor,
-        v.entityType === 'instance' ? JSON.stringify(v.imageMeta) : null,
-        v.entityType === 'instance' ? JSON.stringify(v.metadata) : null,
-        v.volumeType,
-        v.size,
-        v.entityType === 'volume' ? v.attachedTo : null,
-      ],
-    );
+    await runPreparedCount(sql, `INSERT INTO ${TABLE} (${INSERT_COLUMNS}) VALUES (${INSERT_VALUES})`, insertParams(v));
   }
 
   /** Closes an open version at `date` (end = last_event = date); the row moves from the open partition to its month's. */
   async close(id: string, date: Micros, sql: Sql = this.db): Promise<void> {
     const sqlText = `UPDATE ${TABLE} SET "end" = $2::timestamptz, last_event = $2::timestamptz, processed = now()
        WHERE id = $1 AND coalesce("end", 'infinity') = 'infinity'`;
-    const closed = await runPreparedCount(sql, sqlText, [
-      id,
-      toSqlTimestamp(date),
-    ]);
+    const closed = await runPreparedCount(sql, sqlText, [id, toSqlTimestamp(date)]);
     if (closed !== 1) throw new Error(`version ${id} is not open inside its own transaction`);
+  }
+
+  /**
+   * close(id, date), then insert(next), in one statement (one round trip):
+   * the successor is inserted only from the row the close returned. The
+   * unique index on open versions sees the closed row as deleted by this
+   * transaction, so the successor takes its place in the same statement.
+   */
+  async closeAndInsert(id: string, date: Micros, next: NewVersion, sql: Sql = this.db): Promise<void> {
+    const inserted = await runPreparedCount(
+      sql,
+      `WITH closed AS (
+         UPDATE ${TABLE} SET "end" = $15::timestamptz, last_event = $15::timestamptz, processed = now()
+         WHERE id = $14::bigint AND coalesce("end", 'infinity') = 'infinity' RETURNING id
+       )
+       INSERT INTO ${TABLE} (${INSERT_COLUMNS}) SELECT ${INSERT_VALUES} FROM closed`,
+      [...insertParams(next), id, toSqlTimestamp(date)],
+    );
+    if (inserted !== 1) throw new Error(`version ${id} is not open inside its own transaction`);
   }
 
   async remove(id: string, sql: Sql = this.db): Promise<void> {

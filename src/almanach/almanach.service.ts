@@ -334,8 +334,7 @@ export class AlmanachService {
 
   /** Closes the open version at `date` and opens its successor with `changes` (section 6). */
   private async replace(m: EntityManager, open: Version, date: Micros, changes: Partial<Version>): Promise<void> {
-    await this.versions.close(open.id, date, m);
-    await this.versions.insert({ ...open, ...changes, start: date, lastEvent: date, end: null }, m);
+    await this.versions.closeAndInsert(open.id, date, { ...open, ...changes, start: date, lastEvent: date, end: null }, m);
   }
 }
 
