@@ -277,16 +277,19 @@ export class AlmanachService {
 
   /** One transaction holding a lock (a volume type's): the change, then the caller's `within` (WriteOptions). */
   private async write<T>(lockKey: string, options: WriteOptions, work: (m: EntityManager) => Promise<T>): Promise<T> {
-    return this.inTransaction(options, async (m) => {
-      await this.versions.lockEntity(lockKey, m);
-      return work(m);
-    });
+    return refused(() =>
+      this.db.transaction(async (m) => {
+        await this.versions.lockEntity(lockKey, m);
+        return within(m, options, await work(m));
+      }),
+    );
   }
 
   /**
-   * One transaction holding the entity's lock, with what lockOpen found (the
-   * open version; for a create, `after` its start, else the version of latest
-   * end when that is after it): the change, then the caller's `within`.
+   * One transaction holding the entity's lock, with what its first statement
+   * found (inEntityTransaction: the open version; for a create, `after` its
+   * start, else the version of latest end when that is after it): the
+   * change, then the caller's `within`.
    */
   private async writeEntity<T>(
     entityId: string,
@@ -294,23 +297,11 @@ export class AlmanachService {
     options: WriteOptions,
     work: (m: EntityManager, found: Version | null) => Promise<T>,
   ): Promise<T> {
-    return this.inTransaction(options, async (m) => work(m, await this.versions.lockOpen(entityId, after, m)));
-  }
-
-  private async inTransaction<T>(options: WriteOptions, work: (m: EntityManager) => Promise<T>): Promise<T> {
-    try {
-      return await this.db.transaction(async (m) => {
-        const result = await work(m);
-        if (options.within) await options.within(m);
-        return result;
-      });
-    } catch (error) {
-      throw refusedByDatabase(error) ?? error;
-    }
+    return refused(() => this.versions.inEntityTransaction(entityId, after, async (m, found) => within(m, options, await work(m, found))));
   }
 
   /**
-   * Duplicate rules of 5.14, on what lockOpen found for the create's start:
+   * Duplicate rules of 5.14, on what inEntityTransaction found for the create's start:
    * an open version of the same type and project makes the create a no-op
    * (false); any other open version, or a version ending after the start, is
    * a conflict.
@@ -338,7 +329,22 @@ export class AlmanachService {
   }
 }
 
-/** The open version of the given type (lockOpen's answer); an event dated before its start is refused (5.15). */
+/** A write's result, after the caller's `within` (WriteOptions) ran in its transaction. */
+async function within<T>(m: EntityManager, options: WriteOptions, result: T): Promise<T> {
+  if (options.within) await options.within(m);
+  return result;
+}
+
+/** A write, its database refusals (a constraint) answered as the protocol's errors. */
+async function refused<T>(write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (error) {
+    throw refusedByDatabase(error) ?? error;
+  }
+}
+
+/** The open version of the given type (inEntityTransaction's answer); an event dated before its start is refused (5.15). */
 function openOf(open: Version | null, entityId: string, type: EntityType, date: Micros): Version {
   if (!open || open.entityType !== type) throw notFound(entityId);
   if (date < open.start) throw outOfOrder(open.start, date);
