@@ -13,18 +13,19 @@ import { useTestApp } from '../support/test-app';
  * snapshot rule is held by almanach.e2e's race of creates and resizes.
  */
 describe('transactions begun with their first statement (src/database/begun-with.ts)', () => {
+  const table = 'begun_with_probe';
+  // Declared before useTestApp's hooks, so it runs while the app is still open (after-all hooks run in declaration order).
+  afterAll(async () => {
+    await db().query(`DROP TABLE IF EXISTS ${table}`);
+  });
   const t = useTestApp();
   const db = () => t.runtime.dataSource;
-  const table = 'begun_with_probe';
 
   beforeAll(async () => {
     await db().query(`CREATE TABLE IF NOT EXISTS ${table} (k text PRIMARY KEY)`);
   });
   beforeEach(async () => {
     await db().query(`TRUNCATE ${table}`);
-  });
-  afterAll(async () => {
-    await db().query(`DROP TABLE IF EXISTS ${table}`);
   });
   const keys = async () => ((await db().query(`SELECT k FROM ${table} ORDER BY k`)) as { k: string }[]).map((r) => r.k);
   const insert = (k: string) => `INSERT INTO ${table} VALUES (${escapeLiteral(k)}) RETURNING k`;
@@ -78,8 +79,20 @@ describe('transactions begun with their first statement (src/database/begun-with
     expect(await keys()).toEqual(['outer', 'outer-2']);
   });
 
-  it('refuses more than one statement after the START TRANSACTION', async () => {
-    await expect(transactionBegunWith(db(), `${insert('one')}; ${insert('two')}`, async () => undefined)).rejects.toThrow('exactly one statement');
+  it('begins at the isolation asked, with several statements, answering the rows of the last', async () => {
+    const rows = await transactionBegunWith<string[], { iso: string; tz: string }>(
+      db(),
+      { isolation: 'REPEATABLE READ', statements: [`SET LOCAL TIME ZONE 'Pacific/Chatham'`, `SELECT current_setting('transaction_isolation') AS iso, current_setting('TimeZone') AS tz`] },
+      async (m, answered) => {
+        const [{ iso }] = await m.query(`SELECT current_setting('transaction_isolation') AS iso`);
+        return [answered[0].iso, answered[0].tz, iso];
+      },
+    );
+    expect(rows).toEqual(['repeatable read', 'Pacific/Chatham', 'repeatable read']);
+  });
+
+  it('a string holding two statements is refused, and what they did is rolled back', async () => {
+    await expect(transactionBegunWith(db(), `${insert('one')}; ${insert('two')}`, async () => undefined)).rejects.toThrow('1 statements sent, 2 answered');
     expect(await keys()).toEqual([]);
   });
 
