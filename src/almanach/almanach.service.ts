@@ -112,7 +112,7 @@ export class AlmanachService {
         if (matches.length > 1) throw new DomainError(AlmanachError.MultipleEntities, 'Multiple entities found while updating a closed entity');
         target = matches[0];
       } else {
-        if (!open || open.entityType !== 'instance') throw notFound(entityId);
+        if (!open || open.end !== null || open.entityType !== 'instance') throw notFound(entityId);
         target = open;
       }
       const next: Version = { ...target };
@@ -197,7 +197,7 @@ export class AlmanachService {
    */
   async renameVolume(cmd: RenameVolumeCommand, options: WriteOptions = {}): Promise<boolean> {
     return this.writeEntity(cmd.volumeId, null, options, async (m, open) => {
-      if (!open || open.entityType !== 'volume') return false;
+      if (!open || open.end !== null || open.entityType !== 'volume') return false;
       if (open.name !== cmd.name) await this.versions.save({ ...open, name: cmd.name }, m);
       return true;
     });
@@ -346,7 +346,8 @@ async function refused<T>(write: () => Promise<T>): Promise<T> {
 
 /** The open version of the given type (inEntityTransaction's answer); an event dated before its start is refused (5.15). */
 function openOf(open: Version | null, entityId: string, type: EntityType, date: Micros): Version {
-  if (!open || open.entityType !== type) throw notFound(entityId);
+  // Only a create asks for a closed version (its `after`): anywhere else `found` is open or null.
+  if (!open || open.end !== null || open.entityType !== type) throw notFound(entityId);
   if (date < open.start) throw outOfOrder(open.start, date);
   return open;
 }
