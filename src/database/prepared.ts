@@ -14,9 +14,9 @@ export const PREPARED_PER_CONNECTION = 8;
 export const LONG_TEXT = 2_000;
 /**
  * How many short statements each connection keeps prepared: the fixed
- * statements of hot writes (an Almanach write's lock, open version, insert,
- * close), tens of kilobytes each with their plans, so that a report's long
- * ones never push them out and the reverse.
+ * statements of hot writes (an Almanach write's insert, close and
+ * close-and-insert; the token lookup), tens of kilobytes each with their
+ * plans, so that a report's long ones never push them out and the reverse.
  */
 export const SHORT_PREPARED_PER_CONNECTION = 32;
 
