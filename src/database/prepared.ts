@@ -59,10 +59,11 @@ function staleResultType(error: unknown): boolean {
  * for that one statement (the X-Auth-Token lookup, an Almanach project's
  * month floors), or unprepared where the driver has no pool.
  *
- * Not for a short statement with a parameter on a partition key (the
- * Almanach listing, a create's later-end check): after five runs PostgreSQL
- * builds and keeps a generic plan, which would cover every partition, on
- * every connection. A statement whose result type a migration changed is
+ * Not for a statement whose only bound on a partition key is a parameter
+ * (a create's later-end check): after five runs PostgreSQL builds and keeps
+ * a generic plan, which would cover every partition, on every connection.
+ * The Almanach listing is prepared because its months are literals
+ * (windowListing). A statement whose result type a migration changed is
  * closed and prepared again (staleResultType).
  *
  * Values must serialise (strings, numbers, booleans, arrays of them): a value
