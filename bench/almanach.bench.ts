@@ -33,11 +33,13 @@ const WINDOW = { start: '2024-06-01T00:00:00Z', end: '2024-07-01T00:00:00Z' };
  * The route's listing for one project, its floors read now and parameters written in as literals (for
  * EXPLAIN and pgbench): the one statement AlmanachRepository.listWindow runs once it holds the floors.
  */
-async function listingStatement(sql: Client, project: string): Promise<string> {
+async function listingStatement(sql: Client, project: string, keep: number[] = []): Promise<string> {
   const asSql = { query: async (text: string, params: unknown[]) => (await sql.query(text, params)).rows } as unknown as Sql;
   const window = { start: BigInt(Date.parse(WINDOW.start)) * 1000n, end: BigInt(Date.parse(WINDOW.end)) * 1000n };
   const statement = await new AlmanachRepository(undefined as unknown as DataSource).windowStatement(project, window.start, window.end, undefined, asSql);
-  return statement.text.replace(/\$(\d+)/g, (_, n: string) => `'${String(statement.params[Number(n) - 1]).replace(/'/g, "''")}'`);
+  return statement.text.replace(/\$(\d+)/g, (whole, n: string) =>
+    keep.includes(Number(n)) ? whole : `'${String(statement.params[Number(n) - 1]).replace(/'/g, "''")}'`,
+  );
 }
 
 /**
@@ -504,14 +506,27 @@ interface Explained {
 async function pgbench(databaseUrl: string, sql: Client): Promise<{ tps: number; average: number; p50: number; p99: number; transactions: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'almanach-pgbench-'));
   try {
-    // One script per sampled listed project (pgbench picks one at random per transaction): the route's
-    // statement, as the API sends it for that project once it holds the project's floors.
+    // The route's statement as the API sends it for a sampled listed project once it holds the project's
+    // floors: its months literal, the project a parameter ($1). Projects whose months are the same share one
+    // text (one prepared statement per connection, as in the API): then one script picks the project at
+    // random (pgbench's variables are numbers: the name is built in SQL); otherwise one script per project.
+    const sampled = Array.from({ length: Math.min(PGBENCH_PROJECTS, PROJECTS) }, (_, k) => (k * 7919) % PROJECTS);
+    const texts = new Set<string>();
+    for (const n of sampled) texts.add(await listingStatement(sql, `project-${n}`, [1]));
     const scripts: string[] = [];
-    for (let k = 0; k < Math.min(PGBENCH_PROJECTS, PROJECTS, 128); k++) {
-      const script = join(dir, `listing-${k}.sql`);
-      writeFileSync(script, `${await listingStatement(sql, `project-${(k * 7919) % PROJECTS}`)};\n`);
+    if (texts.size === 1) {
+      const script = join(dir, 'listing.sql');
+      const text = [...texts][0].replace(/\$1(?!\d)/g, `('project-' || :project)`);
+      writeFileSync(script, `\\set k random(0, ${sampled.length - 1})\n\\set project (:k * 7919) % ${PROJECTS}\n${text};\n`);
       scripts.push('-f', script);
+    } else {
+      for (const [k, n] of sampled.slice(0, 128).entries()) {
+        const script = join(dir, `listing-${k}.sql`);
+        writeFileSync(script, `${await listingStatement(sql, `project-${n}`)};\n`);
+        scripts.push('-f', script);
+      }
     }
+    process.stdout.write(`# pgbench: ${scripts.length / 2} script(s) for ${sampled.length} sampled listed projects\n`);
     const args = ['-n', '-M', 'prepared', '-c', String(CONCURRENCY), '-j', '2', '-T', String(PGBENCH_SECONDS), ...scripts, '--log', `--log-prefix=${join(dir, 'log')}`, databaseUrl];
     const out = await new Promise<string>((resolve, reject) => {
       const child = spawn(PGBENCH, args, { stdio: ['ignore', 'pipe', 'pipe'] });
