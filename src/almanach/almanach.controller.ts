@@ -1,4 +1,4 @@
-import { applyDecorators, Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query, Req, UseGuards } from '@nestjs/common';
+import { applyDecorators, Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query, Req, Res, UseGuards } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
   ApiBody,
@@ -10,7 +10,7 @@ import {
   ApiTags,
   getSchemaPath,
 } from '@nestjs/swagger';
-import { FastifyRequest } from 'fastify';
+import { FastifyReply, FastifyRequest } from 'fastify';
 import { Role } from '../auth/api-token.entity';
 import { ALL_ROLES, Public, Roles } from '../auth/auth.decorators';
 import { ApiErrors, SECURITY_TOKEN } from '../http/openapi';
@@ -35,6 +35,12 @@ const Operation = (name: string, summary: string) => ApiOperation({ operationId:
 const VERSION = { oneOf: [{ $ref: getSchemaPath(InstanceVersionView) }, { $ref: getSchemaPath(VolumeVersionView) }] };
 const VERSIONS = { type: 'array', items: VERSION };
 const EMPTY = 'Empty body (Content-Length: 0)';
+
+/** A listing's answer: the JSON text PostgreSQL wrote (AlmanachRepository.listWindow), sent as it is. */
+function listing(reply: FastifyReply, json: string): string {
+  void reply.type('application/json; charset=utf-8');
+  return json;
+}
 
 /**
  * Almanach v1 (almanach-v1.md), under /v1 and unprefixed. The client accepts
@@ -114,8 +120,8 @@ export class AlmanachController {
   @Operation('listInstances', 'Instance versions of a project overlapping [start, end]')
   @ApiOkResponse({ schema: { type: 'array', items: { $ref: getSchemaPath(InstanceVersionView) } } })
   @ApiErrors('almanach', 400, 401, 403)
-  listInstances(@Req() req: FastifyRequest, @Param() { project_id }: ProjectParams, @Query() query: WindowQueryDto) {
-    return this.almanach.listWindow(req.principal!, { projectId: project_id, start: query.start, end: query.end, entityType: 'instance' });
+  async listInstances(@Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply, @Param() { project_id }: ProjectParams, @Query() query: WindowQueryDto) {
+    return listing(reply, await this.almanach.listWindow(req.principal!, { projectId: project_id, start: query.start, end: query.end, entityType: 'instance' }));
   }
 
   @Writers()
@@ -182,8 +188,8 @@ export class AlmanachController {
   @Operation('listVolumes', 'Volume versions of a project overlapping [start, end]')
   @ApiOkResponse({ schema: { type: 'array', items: { $ref: getSchemaPath(VolumeVersionView) } } })
   @ApiErrors('almanach', 400, 401, 403)
-  listVolumes(@Req() req: FastifyRequest, @Param() { project_id }: ProjectParams, @Query() query: WindowQueryDto) {
-    return this.almanach.listWindow(req.principal!, { projectId: project_id, start: query.start, end: query.end, entityType: 'volume' });
+  async listVolumes(@Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply, @Param() { project_id }: ProjectParams, @Query() query: WindowQueryDto) {
+    return listing(reply, await this.almanach.listWindow(req.principal!, { projectId: project_id, start: query.start, end: query.end, entityType: 'volume' }));
   }
 
   @Readers()
@@ -192,8 +198,8 @@ export class AlmanachController {
   @Operation('listEntities', 'Instance and volume versions of a project overlapping [start, end]')
   @ApiOkResponse({ schema: VERSIONS })
   @ApiErrors('almanach', 400, 401, 403)
-  listEntities(@Req() req: FastifyRequest, @Param() { project_id }: ProjectParams, @Query() query: WindowQueryDto) {
-    return this.almanach.listWindow(req.principal!, { projectId: project_id, start: query.start, end: query.end });
+  async listEntities(@Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply, @Param() { project_id }: ProjectParams, @Query() query: WindowQueryDto) {
+    return listing(reply, await this.almanach.listWindow(req.principal!, { projectId: project_id, start: query.start, end: query.end }));
   }
 
   @Writers()

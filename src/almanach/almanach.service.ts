@@ -226,13 +226,13 @@ export class AlmanachService {
 
   // ---- reads -----------------------------------------------------------
 
-  async listWindow(principal: Principal, query: ListWindowQuery): Promise<Wire[]> {
+  /** The answer's JSON text, as PostgreSQL writes it (AlmanachRepository.listWindow): an array of versionToWire's shapes. */
+  async listWindow(principal: Principal, query: ListWindowQuery): Promise<string> {
     if (!canSeeProject(principal, query.projectId)) throw new DomainError(AuthError.Forbidden, 'Forbidden');
     const { start } = query;
     const end = query.end ?? nowMicros();
     if (end < start) throw outOfOrder(start, end);
-    const versions = await this.versions.listWindow(query.projectId, start, end, query.entityType);
-    return versions.map(versionToWire);
+    return this.versions.listWindow(query.projectId, start, end, query.entityType);
   }
 
   async getEntity(principal: Principal, entityId: string): Promise<Wire[]> {

@@ -20,6 +20,14 @@ export const LONG_TEXT = 2_000;
  */
 export const SHORT_PREPARED_PER_CONNECTION = 32;
 
+/**
+ * Which bound a statement counts against. By default its text decides
+ * (LONG_TEXT); `short` for a long text whose plans are small whatever its
+ * length (the Almanach listing: one project's index ranges in a few
+ * partitions, its text long for the JSON it writes).
+ */
+export type StatementKind = 'short';
+
 /** The node-postgres client of a pooled connection, as far as this file touches it. */
 interface PgClient {
   query(config: { name: string; text: string; values: unknown[] }): Promise<{ rows: unknown[]; rowCount: number | null }>;
@@ -70,8 +78,8 @@ function staleResultType(error: unknown): boolean {
  * whose serialisation throws makes node-postgres close the statement while
  * still counting it parsed, and the next call of that text would fail.
  */
-export async function runPrepared<T>(sql: Sql, text: string, params: unknown[]): Promise<T[]> {
-  return (await runPreparedResult<T>(sql, text, params)).rows;
+export async function runPrepared<T>(sql: Sql, text: string, params: unknown[], kind?: StatementKind): Promise<T[]> {
+  return (await runPreparedResult<T>(sql, text, params, kind)).rows;
 }
 
 /** runPrepared's statement, answering how many rows it touched (an UPDATE or DELETE without RETURNING). */
@@ -84,7 +92,7 @@ interface PgPool {
   connect(): Promise<PgClient & { release(): void }>;
 }
 
-async function runPreparedResult<T>(sql: Sql, text: string, params: unknown[]): Promise<{ rows: T[]; count: number }> {
+async function runPreparedResult<T>(sql: Sql, text: string, params: unknown[], kind?: StatementKind): Promise<{ rows: T[]; count: number }> {
   const runner = sql instanceof EntityManager ? sql.queryRunner : undefined;
   if (!runner) {
     const dataSource = sql instanceof EntityManager ? sql.connection : sql;
@@ -96,7 +104,7 @@ async function runPreparedResult<T>(sql: Sql, text: string, params: unknown[]): 
     const client = await pool.connect();
     try {
       // No transaction: a statement whose result type changed is closed and prepared again at once.
-      return await runOn<T>(client, text, params, true);
+      return await runOn<T>(client, text, params, true, kind);
     } finally {
       // A connection broken meanwhile is marked so (data-source.ts, keepPoolHealthy) and dropped here.
       client.release();
@@ -105,7 +113,7 @@ async function runPreparedResult<T>(sql: Sql, text: string, params: unknown[]): 
   // TypeORM's query() refuses a released runner; its client would by now be another request's.
   if (runner.isReleased) throw new QueryRunnerAlreadyReleasedError();
   // In a transaction, which the failure aborts: closed before the connection's next statement here.
-  return runOn<T>((await runner.connect()) as PgClient, text, params, false);
+  return runOn<T>((await runner.connect()) as PgClient, text, params, false, kind);
 }
 
 /**
@@ -113,14 +121,14 @@ async function runPreparedResult<T>(sql: Sql, text: string, params: unknown[]): 
  * kind kept. `again`: when its result type changed, close it and run it once
  * more (only outside a transaction, which the failure would have aborted).
  */
-async function runOn<T>(client: PgClient, text: string, params: unknown[], again: boolean): Promise<{ rows: T[]; count: number }> {
+async function runOn<T>(client: PgClient, text: string, params: unknown[], again: boolean, kind?: StatementKind): Promise<{ rows: T[]; count: number }> {
   const stale = staleOn.get(client);
   for (const old of stale ?? []) {
     await client.query(`DEALLOCATE ${old}`);
     stale!.delete(old);
   }
   const name = nameOf(text);
-  const long = text.length >= LONG_TEXT;
+  const long = kind !== 'short' && text.length >= LONG_TEXT;
   let result: { rows: unknown[]; rowCount: number | null };
   try {
     result = await client.query({ name, text, values: params });
@@ -130,7 +138,7 @@ async function runOn<T>(client: PgClient, text: string, params: unknown[], again
       delete client.connection.parsedStatements[name];
       forget(client, name);
       staleOn.set(client, (staleOn.get(client) ?? new Set()).add(name));
-      if (again) return runOn<T>(client, text, params, false);
+      if (again) return runOn<T>(client, text, params, false, kind);
       throw error;
     }
     // Parsed but failed when run: still prepared, so counted, but nothing is closed now (the

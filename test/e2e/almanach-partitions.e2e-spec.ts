@@ -397,7 +397,7 @@ describe('Almanach history partitions (reports.md 7.3)', () => {
       const inTransaction = await t.runtime.dataSource.transaction((m) =>
         repository.listWindow(project, BigInt(Date.parse(day(from))) * 1000n, BigInt(Date.parse(day(to))) * 1000n, path === 'entities' ? undefined : path === 'instances' ? 'instance' : 'volume', m),
       );
-      expect(inTransaction.map((v) => v.entityId)).toEqual(listed.map((r: string[]) => r[0]));
+      expect((JSON.parse(inTransaction) as { entity_id: string }[]).map((v) => v.entity_id)).toEqual(listed.map((r: string[]) => r[0]));
       // Then a write the API's floors of that project do not know yet: a version back-dated into a new month, closed
       // much later, so that the next listings of the project must find out that their floors are stale.
       if (w % 4 === 0) {
@@ -445,7 +445,7 @@ describe('Almanach history partitions (reports.md 7.3)', () => {
     await send('post', '/v1/project/p8/instance', instance('k1', '2024-04-01T00:00:00Z'), 201);
     await send('delete', '/v1/instance/k1', { date: '2024-06-15T00:00:00Z' }, 202);
     const repository = t.app.get(AlmanachRepository);
-    type ReadWindow = (...args: unknown[]) => Promise<{ versions: unknown[]; stale: boolean }>;
+    type ReadWindow = (...args: unknown[]) => Promise<{ json: string; stale: boolean }>;
     const target = repository as unknown as { readWindow: ReadWindow };
     const real = target.readWindow.bind(repository);
     const isolation: string[] = [];

@@ -85,6 +85,27 @@ describe('prepared report statements (src/database/prepared.ts)', () => {
     });
   });
 
+  it("a long text run as 'short' counts against the short bound: it closes no long statement, and long ones never close it", async () => {
+    await onOneConnection(async (tx, names) => {
+      const nameOf = (text: string) => `ul_${createHash('sha1').update(text).digest('hex').slice(0, 32)}`;
+      const longs = Array.from({ length: PREPARED_PER_CONNECTION }, (_, k) => longStatement(4000 + k));
+      for (const text of longs) await runPrepared(tx, text, [1]);
+      const marked = Array.from({ length: SHORT_PREPARED_PER_CONNECTION + 2 }, (_, k) => longStatement(5000 + k));
+      for (const text of marked) expect(await runPrepared<{ n: number }>(tx, text, [1], 'short')).toEqual([{ n: 5001 + marked.indexOf(text) }]);
+      const kept = await names('long');
+      // Every long statement is still prepared, and of the marked ones the bound of short ones, the oldest two closed.
+      for (const text of longs) expect(kept).toContain(nameOf(text));
+      for (const text of marked.slice(2)) expect(kept).toContain(nameOf(text));
+      for (const text of marked.slice(0, 2)) expect(kept).not.toContain(nameOf(text));
+      for (const text of longs.slice(0, 2)) await runPrepared(tx, longStatement(6000 + longs.indexOf(text)), [1]);
+      expect(await names('long')).toEqual(expect.arrayContaining(marked.slice(2).map(nameOf)));
+      // Short statements close them as they close each other (and leave this pooled connection's long texts to the next test).
+      for (let k = 0; k < SHORT_PREPARED_PER_CONNECTION; k++) await runPrepared(tx, shortStatement(7000 + k), [1]);
+      const left = await names('long');
+      for (const text of marked) expect(left).not.toContain(nameOf(text));
+    });
+  });
+
   it('a statement that fails leaves the count bounded and the next transaction working', async () => {
     const runner = t.runtime.dataSource.createQueryRunner();
     await runner.connect();
