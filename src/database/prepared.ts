@@ -19,14 +19,18 @@ export const LONG_TEXT = 2_000;
  * plans, so that a report's long ones never push them out and the reverse.
  */
 export const SHORT_PREPARED_PER_CONNECTION = 32;
-
 /**
- * Which bound a statement counts against. By default its text decides
- * (LONG_TEXT); `short` for a long text whose plans are small whatever its
- * length (the Almanach listing: one project's index ranges in a few
- * partitions, its text long for the JSON it writes).
+ * How many `varied` statements each connection keeps prepared: statements
+ * with one text per set of a few literal values (the Almanach window
+ * listing: one per set of months, each ~130 KB with its generic plan when
+ * it reads three partitions, measured on PostgreSQL 15), in a bound of their
+ * own so that their variety never closes the fixed statements of the other
+ * kinds, nor the reverse.
  */
-export type StatementKind = 'short';
+export const VARIED_PREPARED_PER_CONNECTION = 8;
+
+/** Which bound a statement counts against: by default its text's length decides (LONG_TEXT); `varied` (above) when given. */
+export type StatementKind = 'varied';
 
 /** The node-postgres client of a pooled connection, as far as this file touches it. */
 interface PgClient {
@@ -36,8 +40,10 @@ interface PgClient {
   connection?: { parsedStatements?: Record<string, string> };
 }
 
-/** Names prepared on each connection, least recently used first: long statements, short ones. */
-const preparedOn = new WeakMap<PgClient, { long: string[]; short: string[] }>();
+type Bucket = 'long' | 'short' | 'varied';
+const BOUNDS: Record<Bucket, number> = { long: PREPARED_PER_CONNECTION, short: SHORT_PREPARED_PER_CONNECTION, varied: VARIED_PREPARED_PER_CONNECTION };
+/** Names prepared on each connection, least recently used first, per bound. */
+const preparedOn = new WeakMap<PgClient, Record<Bucket, string[]>>();
 /** Names to close on each connection before its next statement here: their result type changed (staleResultType). */
 const staleOn = new WeakMap<PgClient, Set<string>>();
 
@@ -62,7 +68,9 @@ function staleResultType(error: unknown): boolean {
  * write's, where parse and plan of each statement on the partitioned
  * history were about a third of the database's time per write). The text
  * must not embed values that change per call (every value a parameter) or
- * each call is a new statement. With a DataSource (or a manager with no
+ * each call is a new statement; a text that embeds a few values taking few
+ * different values (the Almanach listing's months) is `varied` and kept in
+ * a bound of its own. With a DataSource (or a manager with no
  * query runner of its own) it runs on a client of the driver's pool, taken
  * for that one statement (the X-Auth-Token lookup, an Almanach project's
  * month floors), or unprepared where the driver has no pool.
@@ -71,7 +79,7 @@ function staleResultType(error: unknown): boolean {
  * (a create's later-end check): after five runs PostgreSQL builds and keeps
  * a generic plan, which would cover every partition, on every connection.
  * The Almanach listing is prepared because its months are literals
- * (windowListing). A statement whose result type a migration changed is
+ * (windowListing), when it reads few of them. A statement whose result type a migration changed is
  * closed and prepared again (staleResultType).
  *
  * Values must serialise (strings, numbers, booleans, arrays of them): a value
@@ -128,7 +136,7 @@ async function runOn<T>(client: PgClient, text: string, params: unknown[], again
     stale!.delete(old);
   }
   const name = nameOf(text);
-  const long = kind !== 'short' && text.length >= LONG_TEXT;
+  const bucket: Bucket = kind ?? (text.length >= LONG_TEXT ? 'long' : 'short');
   let result: { rows: unknown[]; rowCount: number | null };
   try {
     result = await client.query({ name, text, values: params });
@@ -144,11 +152,11 @@ async function runOn<T>(client: PgClient, text: string, params: unknown[], again
     // Parsed but failed when run: still prepared, so counted, but nothing is closed now (the
     // transaction is aborted; the next successful call closes what is beyond the bound, which
     // failures in a row can therefore pass for a while).
-    if (client.connection?.parsedStatements?.[name] !== undefined) markUsed(client, name, long);
+    if (client.connection?.parsedStatements?.[name] !== undefined) markUsed(client, name, bucket);
     throw error;
   }
-  const names = markUsed(client, name, long);
-  while (names.length > (long ? PREPARED_PER_CONNECTION : SHORT_PREPARED_PER_CONNECTION)) {
+  const names = markUsed(client, name, bucket);
+  while (names.length > BOUNDS[bucket]) {
     const oldest = names.shift()!;
     const parsed = client.connection?.parsedStatements;
     // Only a statement the server confirmed parsing exists there: DEALLOCATE of an unknown name is an
@@ -169,7 +177,7 @@ function nameOf(text: string): string {
 /** Drops `name` from the names kept for `client`. */
 function forget(client: PgClient, name: string): void {
   const prepared = preparedOn.get(client);
-  for (const list of prepared ? [prepared.long, prepared.short] : []) without(list, name);
+  for (const list of prepared ? Object.values(prepared) : []) without(list, name);
 }
 
 /** Removes `name` from `list` where it is. */
@@ -178,14 +186,14 @@ function without(list: string[], name: string): void {
   if (at >= 0) list.splice(at, 1);
 }
 
-/** Marks `name` the most recently used statement of its kind on `client`; the names of that kind, least recently used first. */
-function markUsed(client: PgClient, name: string, long: boolean): string[] {
+/** Marks `name` the most recently used statement of its bound on `client`; the names of that bound, least recently used first. */
+function markUsed(client: PgClient, name: string, bucket: Bucket): string[] {
   let prepared = preparedOn.get(client);
   if (!prepared) {
-    prepared = { long: [], short: [] };
+    prepared = { long: [], short: [], varied: [] };
     preparedOn.set(client, prepared);
   }
-  const list = long ? prepared.long : prepared.short;
+  const list = prepared[bucket];
   without(list, name);
   list.push(name);
   return list;

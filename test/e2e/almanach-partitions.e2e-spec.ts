@@ -322,6 +322,22 @@ describe('Almanach history partitions (reports.md 7.3)', () => {
     expect((await listedAndAll('p-none', ...window)).listed).toEqual([]);
   });
 
+  it('a listing whose project closed versions in more separate later months than a prepared listing reads answers in full (planned on each call)', async () => {
+    const ends = ['2024-03-15', '2024-05-15', '2024-07-15', '2024-09-15', '2024-11-15', '2025-01-15'];
+    for (const [k, end] of ends.entries()) {
+      await send('post', '/v1/project/p9/instance', instance(`many${k}`, `2024-01-0${k + 1}T00:00:00Z`), 201);
+      await send('delete', `/v1/instance/many${k}`, { date: `${end}T00:00:00Z` }, 202);
+    }
+    await t.app.get(HistoryPartitionsLoop).pass();
+    const window = ['2024-01-10T00:00:00.000000Z', '2024-01-11T00:00:00.000000Z'] as const;
+    // Six ranges of months: more than a prepared listing reads (PREPARED_RANGES in almanach.repository.ts).
+    const statement = await t.app.get(AlmanachRepository).windowStatement('p9', us(window[0]), us(window[1]), undefined, t.runtime.dataSource);
+    expect(statement.ranges).toBe(6);
+    const listed = await listedAndAll('p9', ...window);
+    expect(listed.listed.map((r: string[]) => r[0])).toEqual(ends.map((_, k) => `many${k}`));
+    expect(listed.listed).toEqual(listed.all);
+  });
+
   it('the floor migration fills the floors of an existing history and a TRUNCATE empties them', async () => {
     await send('post', '/v1/project/p6/instance', instance('g', '2024-03-03T00:00:00Z'), 201);
     await send('put', '/v1/instance/g/resize', { date: '2024-03-20T00:00:00Z', flavor: 'm1.large' }, 200);

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { EntityManager } from 'typeorm';
-import { LONG_TEXT, PREPARED_PER_CONNECTION, runPrepared, runPreparedCount, SHORT_PREPARED_PER_CONNECTION } from '../../src/database/prepared';
+import { LONG_TEXT, PREPARED_PER_CONNECTION, runPrepared, runPreparedCount, SHORT_PREPARED_PER_CONNECTION, VARIED_PREPARED_PER_CONNECTION } from '../../src/database/prepared';
 import { REPORT_SETTINGS, UsageReportRepository } from '../../src/reports/usage/usage-report.repository';
 import { almanach, drainRollups } from '../support/reports';
 import { marchQuery } from '../support/usage-query';
@@ -85,24 +85,28 @@ describe('prepared report statements (src/database/prepared.ts)', () => {
     });
   });
 
-  it("a long text run as 'short' counts against the short bound: it closes no long statement, and long ones never close it", async () => {
+  it('varied statements have a bound of their own: they close neither long nor short ones, nor the reverse', async () => {
     await onOneConnection(async (tx, names) => {
       const nameOf = (text: string) => `ul_${createHash('sha1').update(text).digest('hex').slice(0, 32)}`;
       const longs = Array.from({ length: PREPARED_PER_CONNECTION }, (_, k) => longStatement(4000 + k));
-      for (const text of longs) await runPrepared(tx, text, [1]);
-      const marked = Array.from({ length: SHORT_PREPARED_PER_CONNECTION + 2 }, (_, k) => longStatement(5000 + k));
-      for (const text of marked) expect(await runPrepared<{ n: number }>(tx, text, [1], 'short')).toEqual([{ n: 5001 + marked.indexOf(text) }]);
-      const kept = await names('long');
-      // Every long statement is still prepared, and of the marked ones the bound of short ones, the oldest two closed.
-      for (const text of longs) expect(kept).toContain(nameOf(text));
-      for (const text of marked.slice(2)) expect(kept).toContain(nameOf(text));
-      for (const text of marked.slice(0, 2)) expect(kept).not.toContain(nameOf(text));
-      for (const text of longs.slice(0, 2)) await runPrepared(tx, longStatement(6000 + longs.indexOf(text)), [1]);
-      expect(await names('long')).toEqual(expect.arrayContaining(marked.slice(2).map(nameOf)));
-      // Short statements close them as they close each other (and leave this pooled connection's long texts to the next test).
-      for (let k = 0; k < SHORT_PREPARED_PER_CONNECTION; k++) await runPrepared(tx, shortStatement(7000 + k), [1]);
-      const left = await names('long');
-      for (const text of marked) expect(left).not.toContain(nameOf(text));
+      const shorts = Array.from({ length: 3 }, (_, k) => shortStatement(4100 + k));
+      for (const text of [...longs, ...shorts]) await runPrepared(tx, text, [1]);
+      // Long and short texts alike, VARIED_PREPARED_PER_CONNECTION + 2 of them.
+      const varied = Array.from({ length: VARIED_PREPARED_PER_CONNECTION + 2 }, (_, k) => (k % 2 ? longStatement : shortStatement)(5000 + k));
+      for (const [k, text] of varied.entries()) expect(await runPrepared<{ n: number }>(tx, text, [1], 'varied')).toEqual([{ n: 5001 + k }]);
+      let kept = await names();
+      for (const text of [...longs, ...shorts, ...varied.slice(2)]) expect(kept).toContain(nameOf(text));
+      for (const text of varied.slice(0, 2)) expect(kept).not.toContain(nameOf(text));
+      // New long and short statements close their own kind only.
+      for (let k = 0; k < PREPARED_PER_CONNECTION; k++) await runPrepared(tx, longStatement(6000 + k), [1]);
+      for (let k = 0; k < SHORT_PREPARED_PER_CONNECTION; k++) await runPrepared(tx, shortStatement(6100 + k), [1]);
+      kept = await names();
+      for (const text of varied.slice(2)) expect(kept).toContain(nameOf(text));
+      for (const text of [...longs, ...shorts]) expect(kept).not.toContain(nameOf(text));
+      // Short varied texts close the long ones (the next test counts this pooled connection's long texts).
+      for (let k = 0; k < VARIED_PREPARED_PER_CONNECTION; k++) await runPrepared(tx, shortStatement(7000 + k), [1], 'varied');
+      kept = await names();
+      for (const text of varied) expect(kept).not.toContain(nameOf(text));
     });
   });
 
