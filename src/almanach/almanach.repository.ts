@@ -70,13 +70,17 @@ function toVersion(row: Row): Version {
   };
 }
 
+/** SQL text on one line, each run of white space one space (no literal in these texts holds two spaces or a line break). */
+function oneLine(text: string): string {
+  return text.replace(/\s+/g, ' ');
+}
 
 /**
  * A version's wire shape (almanach-v1.md 3.2 and 3.3) built by PostgreSQL,
  * as `versionToWire` builds it from a Version: the same keys, in the same
  * order, and the same values (almanach-wire.e2e holds the two together).
  */
-const WIRE = `CASE WHEN entity_type = 'instance' THEN json_build_object(
+const WIRE = oneLine(`CASE WHEN entity_type = 'instance' THEN json_build_object(
     'entity_id', entity_id, 'entity_type', entity_type, 'project_id', project_id,
     'start', d.s, 'end', d.e, 'last_event', d.l,
     'name', name, 'flavor', flavor, 'image_meta', coalesce(image_meta, '{}'), 'os', coalesce(image_meta, '{}'),
@@ -85,10 +89,10 @@ const WIRE = `CASE WHEN entity_type = 'instance' THEN json_build_object(
     'entity_id', entity_id, 'entity_type', entity_type, 'project_id', project_id,
     'start', d.s, 'end', d.e, 'last_event', d.l, 'processed', d.p,
     'name', name, 'volume_type', volume_type, 'size', size, 'attached_to', coalesce(to_json(attached_to), '[]'))
-  END`;
+  END`);
 /** The four dates WIRE reads (as d), from the version's row, as formatAlmanachDate writes them (migration 1763802060000). */
-const WIRE_DATES = `LATERAL (SELECT almanach_wire_date(start) AS s, almanach_wire_date("end") AS e,
-  almanach_wire_date(last_event) AS l, almanach_wire_date(processed) AS p) AS d`;
+const WIRE_DATES = oneLine(`LATERAL (SELECT almanach_wire_date(start) AS s, almanach_wire_date("end") AS e,
+  almanach_wire_date(last_event) AS l, almanach_wire_date(processed) AS p) AS d`);
 
 /** A month of version ends [lo, hi) of a project, and a time at or before the start of each of its closed versions. */
 export interface Floor {
@@ -143,7 +147,7 @@ export function windowListing(
          WHERE project_id = $1 AND start <= $3::timestamptz AND coalesce("end", 'infinity') >= $2::timestamptz
            AND (${ends.join(' OR ')})
            ${type ? `AND entity_type = $${params.length}` : ''}
-       ) AS v`.replace(/\s+/g, ' '),
+       ) AS v`,
     params,
     ranges: ends.length - 1,
   };
