@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import { EntityManager, QueryRunnerAlreadyReleasedError } from 'typeorm';
 import { countOf, rowsOf, Sql } from './query-result';
 
@@ -170,16 +171,13 @@ async function runOn<T>(client: PgClient, text: string, params: unknown[], again
 }
 
 /** Names of the texts run lately (nameOf): a digest per call was about 1 % of the API's CPU per listing. */
-const digests = new Map<string, string>();
-const DIGESTS_KEPT = 1_000;
+const digests = new LRUCache<string, string>({ max: 1_000 });
 
 /** A statement's name: a digest of its text. */
 function nameOf(text: string): string {
   let name = digests.get(text);
   if (name === undefined) {
     name = `ul_${createHash('sha1').update(text).digest('hex').slice(0, 32)}`;
-    // Texts are few (each a statement's shape); were they not, the map starts again rather than grow.
-    if (digests.size >= DIGESTS_KEPT) digests.clear();
     digests.set(text, name);
   }
   return name;
