@@ -13,6 +13,7 @@ import {
 import { FastifyReply, FastifyRequest } from 'fastify';
 import { Role } from '../auth/api-token.entity';
 import { ALL_ROLES, Public, Roles } from '../auth/auth.decorators';
+import { jsonText } from '../http/json-text';
 import { ApiErrors, SECURITY_TOKEN } from '../http/openapi';
 import { filterImageMeta } from './almanach-version';
 import { AlmanachService } from './almanach.service';
@@ -35,12 +36,6 @@ const Operation = (name: string, summary: string) => ApiOperation({ operationId:
 const VERSION = { oneOf: [{ $ref: getSchemaPath(InstanceVersionView) }, { $ref: getSchemaPath(VolumeVersionView) }] };
 const VERSIONS = { type: 'array', items: VERSION };
 const EMPTY = 'Empty body (Content-Length: 0)';
-
-/** A listing's answer: the JSON text PostgreSQL wrote (AlmanachRepository.listWindow), sent as it is. */
-function listing(reply: FastifyReply, json: string): string {
-  void reply.type('application/json; charset=utf-8');
-  return json;
-}
 
 /**
  * Almanach v1 (almanach-v1.md), under /v1 and unprefixed. The client accepts
@@ -121,7 +116,7 @@ export class AlmanachController {
   @ApiOkResponse({ schema: { type: 'array', items: { $ref: getSchemaPath(InstanceVersionView) } } })
   @ApiErrors('almanach', 400, 401, 403)
   async listInstances(@Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply, @Param() { project_id }: ProjectParams, @Query() query: WindowQueryDto) {
-    return listing(reply, await this.almanach.listWindow(req.principal!, { projectId: project_id, start: query.start, end: query.end, entityType: 'instance' }));
+    return jsonText(reply, await this.almanach.listWindow(req.principal!, { projectId: project_id, start: query.start, end: query.end, entityType: 'instance' }));
   }
 
   @Writers()
@@ -189,7 +184,7 @@ export class AlmanachController {
   @ApiOkResponse({ schema: { type: 'array', items: { $ref: getSchemaPath(VolumeVersionView) } } })
   @ApiErrors('almanach', 400, 401, 403)
   async listVolumes(@Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply, @Param() { project_id }: ProjectParams, @Query() query: WindowQueryDto) {
-    return listing(reply, await this.almanach.listWindow(req.principal!, { projectId: project_id, start: query.start, end: query.end, entityType: 'volume' }));
+    return jsonText(reply, await this.almanach.listWindow(req.principal!, { projectId: project_id, start: query.start, end: query.end, entityType: 'volume' }));
   }
 
   @Readers()
@@ -199,7 +194,7 @@ export class AlmanachController {
   @ApiOkResponse({ schema: VERSIONS })
   @ApiErrors('almanach', 400, 401, 403)
   async listEntities(@Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply, @Param() { project_id }: ProjectParams, @Query() query: WindowQueryDto) {
-    return listing(reply, await this.almanach.listWindow(req.principal!, { projectId: project_id, start: query.start, end: query.end }));
+    return jsonText(reply, await this.almanach.listWindow(req.principal!, { projectId: project_id, start: query.start, end: query.end }));
   }
 
   @Writers()

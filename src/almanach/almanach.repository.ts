@@ -94,6 +94,13 @@ const WIRE = oneLine(`CASE WHEN entity_type = 'instance' THEN json_build_object(
 const WIRE_DATES = oneLine(`LATERAL (SELECT almanach_wire_date(start) AS s, almanach_wire_date("end") AS e,
   almanach_wire_date(last_event) AS l, almanach_wire_date(processed) AS p) AS d`);
 
+/** The window listing's statement (windowListing), and how many ranges of months it reads. */
+export interface WindowStatement {
+  text: string;
+  params: unknown[];
+  ranges: number;
+}
+
 /** A month of version ends [lo, hi) of a project, and a time at or before the start of each of its closed versions. */
 export interface Floor {
   lo: Micros;
@@ -118,13 +125,7 @@ export interface Floor {
  * months: a connection keeps as many as runPrepared's bound of `varied`
  * statements allows, and only those of few months (PREPARED_RANGES).
  */
-export function windowListing(
-  projectId: string,
-  start: Micros,
-  end: Micros,
-  type: EntityType | undefined,
-  floors: Floor[],
-): { text: string; params: unknown[]; ranges: number } {
+export function windowListing(projectId: string, start: Micros, end: Micros, type: EntityType | undefined, floors: Floor[]): WindowStatement {
   const params: unknown[] = [projectId, toSqlTimestamp(start), toSqlTimestamp(end)];
   const ends = [`coalesce("end", 'infinity') = 'infinity'`];
   const covered = ['false'];
@@ -335,13 +336,7 @@ export class AlmanachRepository {
   }
 
   /** The statement listWindow runs, the project's floors read now (for the plan test and the bench). */
-  async windowStatement(
-    projectId: string,
-    start: Micros,
-    end: Micros,
-    type: EntityType | undefined,
-    sql: Sql,
-  ): Promise<{ text: string; params: unknown[]; ranges: number }> {
+  async windowStatement(projectId: string, start: Micros, end: Micros, type: EntityType | undefined, sql: Sql): Promise<WindowStatement> {
     return windowListing(projectId, start, end, type, await this.readFloors(projectId, sql));
   }
 

@@ -2,6 +2,7 @@ import { Controller, Get, Headers, Query, Req, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { FastifyReply, FastifyRequest } from 'fastify';
 import { ALL_ROLES, Roles } from '../../auth/auth.decorators';
+import { jsonText } from '../../http/json-text';
 import { ApiErrors, SECURITY_TOKEN } from '../../http/openapi';
 import { CsvExportService } from '../export/csv-export.service';
 import { negotiateFormat } from '../export/csv-negotiation';
@@ -39,7 +40,6 @@ export class UsageReportController {
     const { json, rows, level } = await this.reports.usage(req.principal!, query);
     req.reportLevel = level;
     req.reportRows = rows;
-    void reply.type('application/json; charset=utf-8');
-    return json;
+    return jsonText(reply, json);
   }
 }
