@@ -512,18 +512,18 @@ async function pgbench(databaseUrl: string, sql: Client): Promise<{ tps: number;
     // text (one prepared statement per connection, as in the API): then one script picks the project at
     // random (pgbench's variables are numbers: the name is built in SQL); otherwise one script per project.
     const sampled = Array.from({ length: Math.min(PGBENCH_PROJECTS, PROJECTS) }, (_, k) => (k * 7919) % PROJECTS);
-    const texts = new Set<string>();
-    for (const n of sampled) texts.add(await listingStatement(sql, `project-${n}`, [1]));
+    const texts: string[] = [];
+    for (const n of sampled) texts.push(await listingStatement(sql, `project-${n}`, [1]));
+    const withProject = (text: string, project: string) => text.replace(/\$1(?!\d)/g, project);
     const scripts: string[] = [];
-    if (texts.size === 1) {
+    if (new Set(texts).size === 1) {
       const script = join(dir, 'listing.sql');
-      const text = [...texts][0].replace(/\$1(?!\d)/g, `('project-' || :project)`);
-      writeFileSync(script, `\\set k random(0, ${sampled.length - 1})\n\\set project (:k * 7919) % ${PROJECTS}\n${text};\n`);
+      writeFileSync(script, `\\set k random(0, ${sampled.length - 1})\n\\set project (:k * 7919) % ${PROJECTS}\n${withProject(texts[0], `('project-' || :project)`)};\n`);
       scripts.push('-f', script);
     } else {
       for (const [k, n] of sampled.slice(0, 128).entries()) {
         const script = join(dir, `listing-${k}.sql`);
-        writeFileSync(script, `${await listingStatement(sql, `project-${n}`)};\n`);
+        writeFileSync(script, `${withProject(texts[k], `'project-${n}'`)};\n`);
         scripts.push('-f', script);
       }
     }
