@@ -112,8 +112,19 @@ function backends(database: string | undefined): number[] {
 }
 
 /** CPU seconds of the API, the bare server and the bench database's backends, to tell where a phase's time went. */
-function cpuOf(pids: { api?: number; bare?: number; database?: string }): { api: number; bare: number; pg: number } {
-  return { api: cpuSeconds(pids.api), bare: cpuSeconds(pids.bare), pg: backends(pids.database).reduce((n, pid) => n + cpuSeconds(pid), 0) };
+function cpuOf(pids: { api?: number; bare?: number; worker?: number; database?: string }): { api: number; bare: number; worker: number; pg: number } {
+  return {
+    api: cpuSeconds(pids.api),
+    bare: cpuSeconds(pids.bare),
+    worker: cpuSeconds(pids.worker),
+    pg: backends(pids.database).reduce((n, pid) => n + cpuSeconds(pid), 0),
+  };
+}
+
+/** Where a phase of `records` records spent its CPU, in µs per record (backends that exit within the phase are not counted). */
+function cpuPerRecord(before: ReturnType<typeof cpuOf>, after: ReturnType<typeof cpuOf>, records: number): string {
+  const us = (x: number) => ((1e6 * x) / records).toFixed(1);
+  return `API ${us(after.api - before.api)}, worker ${us(after.worker - before.worker)}, database backends ${us(after.pg - before.pg)} µs of CPU per record`;
 }
 
 const seconds = (from: bigint, to: bigint) => Number(to - from) / 1e9;
@@ -243,12 +254,16 @@ export async function run(): Promise<void> {
         stdio: ['ignore', 'ignore', 'inherit'],
       });
     }
+    const loadPids = { ...pids, worker: worker?.pid };
+    const loadCpu = cpuOf(loadPids);
     await waitLoaded();
+    process.stdout.write(`# load: ${cpuPerRecord(loadCpu, cpuOf(loadPids), (MESSAGES + WARM_UP) * PER_MESSAGE)} (the worker's start-up included)\n`);
     const loaderRate = ((MESSAGES + WARM_UP) * PER_MESSAGE) / seconds(loadStarted, process.hrtime.bigint());
 
     /** 5. Raw: the rows of 4 under `site`, same table and conflict rule, no HTTP, no queue; on a PostgreSQL server only (embedded PostgreSQL is inside the API process). */
     const rawUpsert = async (site: string): Promise<number> => {
       if (!server.databaseUrl) return NaN;
+      const rawCpu = cpuOf(loadPids);
       const rawStarted = process.hrtime.bigint();
       for (let m = 0; m < MESSAGES; m++) {
         const rows = Array.from({ length: PER_MESSAGE }, (_, i) => record(MESSAGES + m, i, now));
@@ -279,15 +294,19 @@ export async function run(): Promise<void> {
           ],
         );
       }
-      return total / seconds(rawStarted, process.hrtime.bigint());
+      const rate = total / seconds(rawStarted, process.hrtime.bigint());
+      process.stdout.write(`# raw upsert (${site}): ${cpuPerRecord(rawCpu, cpuOf(loadPids), total)} (the worker drains the rollups meanwhile)\n`);
+      return rate;
     };
 
     const rawBefore = await rawUpsert('raw-before');
     // 4. End to end, the worker running.
     phase = 'end-to-end';
+    const endToEndCpu = cpuOf(loadPids);
     const started = process.hrtime.bigint();
     const acceptWithWorker = await send(url, headers, second, senders);
     await waitLoaded();
+    process.stdout.write(`# end to end: ${cpuPerRecord(endToEndCpu, cpuOf(loadPids), total)}\n`);
     const endToEnd = total / seconds(started, process.hrtime.bigint());
     clearInterval(sampler);
     const loaded = server.databaseUrl
