@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { ConfigError } from '../../src/config/env.schema';
 import { ReportClockService } from '../../src/reports/clock/report-clock.service';
-import { RollupDrainer } from '../../src/reports/rollups/rollup-drainer.service';
+import { RollupDrainer, TODAY_SETTLE_MAX_MS, todaySettleMs } from '../../src/reports/rollups/rollup-drainer.service';
 import { ReportsLoops } from '../../src/reports/rollups/reports-loops.service';
 import { almanach, drainRollups } from '../support/reports';
 import { startTestApp, useTestApp } from '../support/test-app';
@@ -87,6 +87,35 @@ describe('reports rollups: dirty keys and cells (reports.md §7.1–7.2)', () =>
       { site: 'amie-b', day: '2025-01-03' },
       { site: 'cloud', day: '2025-01-03' },
     ]);
+  });
+
+  it("lets the booked day's keys settle when asked (the loop), never a booked day's, and drains them all without", async () => {
+    const db = t.runtime.dataSource;
+    const drainer = t.app.get(RollupDrainer);
+    await db.query(`INSERT INTO report_clock (id, time_zone, cloud_site, booked_day) VALUES (1, 'UTC', 'cloud', report_local_day(now(), 'UTC')) ON CONFLICT (id) DO NOTHING`);
+    await drainer.drainAll();
+    const [{ booked }] = await db.query(`SELECT booked_day::text AS booked FROM report_clock WHERE id = 1`);
+    await db.query(
+      `INSERT INTO report_dirty_key (project_id, site, day, first_dirtied_at) VALUES
+         ('settle-young', 'cloud', $1::date, now()),
+         ('settle-old', 'cloud', $1::date, now() - interval '10 minutes'),
+         ('settle-booked', 'cloud', $1::date - 3, now())`,
+      [booked],
+    );
+    const dirty = async () => (await db.query(`SELECT project_id FROM report_dirty_key ORDER BY project_id`)).map((r: { project_id: string }) => r.project_id);
+    // A minute's settle: the booked day's key dirtied now waits; the one dirty for ten minutes and a booked day's do not.
+    expect(await drainer.drainAll(undefined, () => 60_000)).toBe(2);
+    expect(await dirty()).toEqual(['settle-young']);
+    expect(await drainer.drainBatch(500, 60_000)).toBe(0);
+    expect(await drainer.drainAll()).toBe(1);
+    expect(await dirty()).toEqual([]);
+  });
+
+  it('settles today\'s keys for three times the last recomputation of today cells, at most 30 s', () => {
+    expect(todaySettleMs(0)).toBe(0);
+    expect(todaySettleMs(2600)).toBe(7800);
+    expect(todaySettleMs(10_000)).toBe(TODAY_SETTLE_MAX_MS);
+    expect(TODAY_SETTLE_MAX_MS).toBe(30_000);
   });
 
   it('rolls the booked day forward after midnight, booking the finished days and opening today (§7.2 day roll)', async () => {

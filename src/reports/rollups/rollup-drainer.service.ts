@@ -7,7 +7,7 @@ import { MetricCounts } from '../ops/metric-counts.service';
 import { AdjustmentPoster } from '../rating/periods/adjustment-poster.service';
 import { INCREMENTAL_RUN, RatingEngine } from '../rating/engine/rating-engine.service';
 import { BudgetAccruals } from '../budgets/debits/budget-accruals.service';
-import { CellDelta, CellKey, ClaimPosition, ClockRow, DayCell, RollupRepository } from './rollup.repository';
+import { CellDelta, CellKey, ClaimPosition, ClockRow, DayCell, RollupRepository, TodaySettle } from './rollup.repository';
 import { SECOND_METERS } from '../usage/units';
 
 /** Dirty keys taken per transaction (§7.2). */
@@ -25,6 +25,28 @@ export const RANGE_CHUNK_DAYS = 500;
  * after one pass over the backlog.
  */
 export const CLAIM_RESTART_MS = 30_000;
+
+/**
+ * How long the drain loop lets today's keys settle, as a multiple of its
+ * last recomputation of today cells, and at most: a today cell is
+ * recomputed from the whole day's history of its project (§7.2), so under
+ * sustained ingest a loop that drained each key as soon as it was dirtied
+ * again spent a core on it (2.6 s per batch of 20 projects holding 220,000
+ * AMIE records of the day, bench/usage.bench.ts), recomputing what the next
+ * write would change again. With a factor of 3 the loop gives today cells at
+ * most about a quarter of its time; a write is visible within the settle,
+ * one recomputation and the loop's idle second (4× a recomputation and a
+ * second; 30 s and a recomputation at most), inside the 60 s freshness
+ * target (§5.5) while a recomputation takes under 15 s. Keys of booked days
+ * (late data) and calls outside the loop (jobs, tests) do not wait.
+ */
+export const TODAY_SETTLE_FACTOR = 3;
+export const TODAY_SETTLE_MAX_MS = 30_000;
+
+/** The settle of today's keys after a recomputation of today cells that took `ms` (TODAY_SETTLE_FACTOR). */
+export function todaySettleMs(ms: number): number {
+  return Math.min(TODAY_SETTLE_MAX_MS, Math.round(TODAY_SETTLE_FACTOR * ms));
+}
 
 /**
  * Turns dirty keys into cells (reports.md §7.2): one transaction per batch
@@ -55,10 +77,18 @@ export class RollupDrainer {
   /** Where this process's last claim ended, and when it started from the oldest key (`takeDirtyKeys`). */
   private claim: { after: ClaimPosition | null; since: number } = { after: null, since: 0 };
 
-  /** Drains one batch; answers how many keys it handled (0: nothing was dirty, or all of it was taken). */
-  async drainBatch(limit = DRAIN_BATCH): Promise<number> {
+  /** How long this process's last recomputation of today cells took, in ms (todaySettleMs). */
+  private lastTodayMs = 0;
+
+  /**
+   * Drains one batch; answers how many keys it handled (0: nothing was dirty,
+   * or all of it was taken). Keys of the booked day dirtied less than
+   * `settleMs` ago are left for a later batch (the loop's ticks pass
+   * todaySettleMs of this process's last recomputation of today cells).
+   */
+  async drainBatch(limit = DRAIN_BATCH, settleMs = 0): Promise<number> {
     const started = process.hrtime.bigint();
-    const done = await this.drainBatchOnce(limit);
+    const done = await this.drainBatchOnce(limit, settleMs);
     // Worker throughput (reports.md §9.1): batches that handled keys, counted once committed.
     if (done > 0) {
       this.counts.add('ledger_rollup_batches_total', {});
@@ -67,21 +97,21 @@ export class RollupDrainer {
     return done;
   }
 
-  private async drainBatchOnce(limit: number): Promise<number> {
+  private async drainBatchOnce(limit: number, settleMs: number): Promise<number> {
     try {
-      return await this.drainBatchTransaction(limit);
+      return await this.drainBatchTransaction(limit, settleMs);
     } catch (error) {
       this.claim = { after: null, since: 0 };
       throw error;
     }
   }
 
-  private async drainBatchTransaction(limit: number): Promise<number> {
+  private async drainBatchTransaction(limit: number, settleMs: number): Promise<number> {
     return this.db.transaction(async (tx) => {
       await this.rollups.withoutJit(tx);
       const clock = await this.rollups.clock(tx);
       if (!clock) return 0;
-      const keys = await this.takeKeys(limit, tx);
+      const keys = await this.takeKeys(limit, tx, { bookedDay: clock.booked_day, ms: settleMs });
       if (keys.length === 0) return 0;
       keys.sort(compareKeys);
       await this.rollups.lockProjectDays(keys, tx);
@@ -94,7 +124,11 @@ export class RollupDrainer {
       // Budget accruals of the booked days follow their SU rated cells (§6.2, §7.2).
       await this.accruals.postFor(booked, tx);
       await this.rollups.deleteTodayCellsOf(booked, tx);
-      await this.rollups.replaceTodayCells(today, clock, tx);
+      if (today.length > 0) {
+        const todayStarted = process.hrtime.bigint();
+        await this.rollups.replaceTodayCells(today, clock, tx);
+        this.lastTodayMs = Number(process.hrtime.bigint() - todayStarted) / 1e6;
+      }
       await this.rollups.deleteDirtyKeys(keys, tx);
       return keys.length;
     });
@@ -108,12 +142,12 @@ export class RollupDrainer {
    * that failed (`drainBatchOnce`); one that gives none starts from the oldest
    * at once, so 0 still means nothing is dirty (or all of it is held).
    */
-  private async takeKeys(limit: number, tx: EntityManager): Promise<CellKey[]> {
+  private async takeKeys(limit: number, tx: EntityManager, settle: TodaySettle): Promise<CellKey[]> {
     const now = Date.now();
     if (now - this.claim.since > CLAIM_RESTART_MS) this.claim = { after: null, since: now };
-    let taken = await this.rollups.takeDirtyKeys(limit, tx, this.claim.after);
+    let taken = await this.rollups.takeDirtyKeys(limit, tx, this.claim.after, settle);
     // Nothing after the position is not nothing dirty: keys passed over may be behind it (a drain loop stops on 0).
-    if (taken.keys.length === 0 && this.claim.after) taken = await this.rollups.takeDirtyKeys(limit, tx, null);
+    if (taken.keys.length === 0 && this.claim.after) taken = await this.rollups.takeDirtyKeys(limit, tx, null, settle);
     this.claim = taken.keys.length < limit ? { after: null, since: now } : { after: taken.last, since: this.claim.since };
     return taken.keys;
   }
@@ -153,14 +187,15 @@ export class RollupDrainer {
    * chunk of ranges, then drains one batch of keys, so a long back-dated
    * range and fresh writes share the worker. A failed expansion is logged
    * and left for the next tick (its chunk rolled back); the keys drain on.
+   * `settleMs()` is each batch's settle of today's keys (drainBatch).
    */
-  async drainAll(stop: () => boolean = () => false): Promise<number> {
+  async drainAll(stop: () => boolean = () => false, settleMs: () => number = () => 0): Promise<number> {
     let total = 0;
     let expanding = true;
     while (!stop()) {
       const expanded = expanding ? await this.expandRanges().catch((error: unknown) => this.expansionFailed(error)) : 0;
       if (expanded < 0) expanding = false;
-      const done = await this.drainBatch();
+      const done = await this.drainBatch(DRAIN_BATCH, settleMs());
       if (done === 0 && expanded <= 0) return total;
       total += done;
     }
@@ -173,10 +208,14 @@ export class RollupDrainer {
     return -1;
   }
 
-  /** One tick of the loop: drains while there is work and `stop()` is false, logging a failure once per tick. */
+  /**
+   * One tick of the loop: drains while there is work and `stop()` is false,
+   * letting today's keys settle (todaySettleMs), logging a failure once per
+   * tick.
+   */
   async tick(stop: () => boolean = () => false): Promise<number> {
     try {
-      return await this.drainAll(stop);
+      return await this.drainAll(stop, () => todaySettleMs(this.lastTodayMs));
     } catch (error) {
       this.log.warn({ err: { message: (error as Error).message } }, 'rollup drain failed; retrying');
       return 0;

@@ -19,6 +19,15 @@ export interface ClaimPosition extends CellKey {
   at: string;
 }
 
+/**
+ * Keys of the booked day (`bookedDay` and after: today cells) dirtied less
+ * than `ms` ago are left for a later claim (`RollupDrainer.todaySettleMs`).
+ */
+export interface TodaySettle {
+  bookedDay: string;
+  ms: number;
+}
+
 /** A dirty key with its place in the claim order (`takeDirtyKeys`). */
 const CLAIM_COLUMNS = `SELECT k.project_id, k.site, k.day::text AS day, k.first_dirtied_at::text AS at FROM report_dirty_key k`;
 
@@ -87,16 +96,32 @@ export class RollupRepository {
    * there instead of walking from its start over the entries of every key
    * drained since the table was last vacuumed (a claim read 15,400 index
    * pages for 500 keys after 3M keys of a first build had been drained, half
-   * of each batch's time, and growing with each batch).
+   * of each batch's time, and growing with each batch). With `settle`, keys
+   * of the booked day dirtied less than `settle.ms` ago are not taken.
    */
-  async takeDirtyKeys(limit: number, sql: Sql, after: ClaimPosition | null = null): Promise<{ keys: CellKey[]; last: ClaimPosition | null }> {
+  async takeDirtyKeys(
+    limit: number,
+    sql: Sql,
+    after: ClaimPosition | null = null,
+    settle: TodaySettle | null = null,
+  ): Promise<{ keys: CellKey[]; last: ClaimPosition | null }> {
+    const params: unknown[] = [limit];
+    const where: string[] = [];
+    if (after) {
+      params.push(after.at, after.project_id, after.day, after.site);
+      where.push(`(k.first_dirtied_at, k.project_id, k.day, k.site) > ($2::timestamptz, $3::text, $4::date, $5::text)`);
+    }
+    if (settle && settle.ms > 0) {
+      params.push(settle.bookedDay, settle.ms);
+      where.push(`(k.day < $${params.length - 1}::date OR k.first_dirtied_at <= now() - $${params.length}::int * interval '1 millisecond')`);
+    }
     const rows = await runRows<ClaimPosition>(
       sql,
       `${CLAIM_COLUMNS}
-       ${after ? 'WHERE (k.first_dirtied_at, k.project_id, k.day, k.site) > ($2::timestamptz, $3::text, $4::date, $5::text)' : ''}
+       ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
        ORDER BY k.first_dirtied_at, k.project_id, k.day, k.site
        LIMIT $1 FOR UPDATE SKIP LOCKED`,
-      after ? [limit, after.at, after.project_id, after.day, after.site] : [limit],
+      params,
     );
     const last = rows[rows.length - 1];
     // A full claim ends with the rest of its last (project, day) at other sites: split, that pair's lock would hold

@@ -34,15 +34,42 @@ export const AMIE_METERS = `LATERAL (
     WHERE r.usage_type = 'Compute' AND r.record->'Attributes'->>'CpuCoreCount' IS NOT NULL
   ) AS m(meter, subkey, q)`;
 
-/** The AMIE meters of the records of each key of `k`, attributed inside its span, grouped by key, meter, resource and record type. */
-function amieOfKeys(k: string, bounds?: KeyBounds): string {
-  return `FROM ${k} k
-    JOIN amie_usage_record r
-      ON r.local_project_id = k.project_id AND r.site = k.site
-     AND ${AMIE_INSTANT} >= k.s AND ${AMIE_INSTANT} < k.e
-    CROSS JOIN ${AMIE_METERS}
-    ${bounds ? `WHERE ${AMIE_INSTANT} >= report_day_start(${bounds.firstDay}::date, ${bounds.tz}) AND ${AMIE_INSTANT} < report_day_start(${bounds.lastDay}::date + 1, ${bounds.tz})` : ''}
-    GROUP BY 1, 2, 3, 4, 5, 6`;
+/**
+ * Today cells of the AMIE meters (§2.2) of the records of each key of `k`,
+ * attributed inside its span: per key, resource and record type, the same
+ * sums, counts and latest instant as grouping AMIE_METERS by meter, taken in
+ * one pass over the records and then split into the meters. A today cell is
+ * recomputed from the whole day (§7.2): row by row through AMIE_METERS, a
+ * recomputation of 20 projects holding 220,000 records of the day sorted
+ * three rows per record (an external sort of 100 MB) where this sorts one.
+ */
+function amieTodayOfKeys(k: string, bounds?: KeyBounds): string {
+  const nodes = `(r.record->'Attributes'->>'NodeCount')::numeric`;
+  const cores = `(r.record->'Attributes'->>'CpuCoreCount')::numeric`;
+  const seconds = `extract(epoch FROM r.usage_end - r.usage_start)`;
+  const hasNodes = `r.usage_type = 'Compute' AND r.record->'Attributes'->>'NodeCount' IS NOT NULL`;
+  const hasCores = `r.usage_type = 'Compute' AND r.record->'Attributes'->>'CpuCoreCount' IS NOT NULL`;
+  return `
+    SELECT a.project_id, a.site, a.day, m.meter, a.resource, m.subkey, m.q, 0, 0, NULL::timestamptz, m.latest, m.n::int
+    FROM (
+      SELECT k.project_id, k.site, k.day, r.resource, ${AMIE_SUBKEY} AS subkey,
+             sum(CASE WHEN r.adjustment_type IN ('credit', 'refund', 'storage-credit') THEN -r.charge ELSE r.charge END) AS charge,
+             count(*) AS records, max(${AMIE_INSTANT}) AS latest,
+             sum(${nodes} * ${seconds}) FILTER (WHERE ${hasNodes}) AS node_q, count(*) FILTER (WHERE ${hasNodes}) AS node_n,
+             max(${AMIE_INSTANT}) FILTER (WHERE ${hasNodes}) AS node_latest,
+             sum(${cores} * ${seconds}) FILTER (WHERE ${hasCores}) AS core_q, count(*) FILTER (WHERE ${hasCores}) AS core_n,
+             max(${AMIE_INSTANT}) FILTER (WHERE ${hasCores}) AS core_latest
+      FROM ${k} k
+      JOIN amie_usage_record r
+        ON r.local_project_id = k.project_id AND r.site = k.site
+       AND ${AMIE_INSTANT} >= k.s AND ${AMIE_INSTANT} < k.e
+      ${bounds ? `WHERE ${AMIE_INSTANT} >= report_day_start(${bounds.firstDay}::date, ${bounds.tz}) AND ${AMIE_INSTANT} < report_day_start(${bounds.lastDay}::date + 1, ${bounds.tz})` : ''}
+      GROUP BY 1, 2, 3, 4, 5
+    ) a
+    CROSS JOIN LATERAL (VALUES ('amie.charge', a.subkey, a.charge, a.records, a.latest),
+                               ('amie.node_time', 'compute', a.node_q, a.node_n, a.node_latest),
+                               ('amie.core_time', 'compute', a.core_q, a.core_n, a.core_latest)) AS m(meter, subkey, q, n, latest)
+    WHERE m.n > 0`;
 }
 
 /**
@@ -209,9 +236,7 @@ export function todayCellsSql(k: string, site: string, bounds?: KeyBounds): stri
     ${boundsWhere(bounds)}
     GROUP BY 1, 2, 3, 4, 5
     UNION ALL
-    SELECT k.project_id, k.site, k.day, m.meter, r.resource, m.subkey,
-           sum(m.q), 0, 0, NULL::timestamptz, max(${AMIE_INSTANT}), count(*)::int
-    ${amieOfKeys(k, bounds)}`;
+    ${amieTodayOfKeys(k, bounds)}`;
 }
 
 /**
