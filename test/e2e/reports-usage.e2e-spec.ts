@@ -409,6 +409,46 @@ describe('GET /reports/usage of AMIE records (reports.md §2.2, §13.5)', () => 
     expect((await day('period=2025-04')).body.rows.map((r: Row) => [r.period, r.quantity])).toEqual([['2025-04-12', '12']]);
   });
 
+  it("answers today's AMIE records from the today cells: charges by record type, node and core time of the records that give them", async () => {
+    const todayStart = Date.parse(new Date().toISOString().slice(0, 10) + 'T00:00:00Z');
+    // Attributed to today (UTC) and not in the future.
+    const end = new Date(Math.max(todayStart + 1, Date.now() - 60_000));
+    const at = (ms: number) => new Date(end.getTime() - ms).toISOString();
+    await post('Compute', [
+      record({ LocalRecordID: 'today-1', SubmitTime: at(3 * 3_600_000), StartTime: at(7_200_000), EndTime: end.toISOString(), Charge: '10.5', Attributes: { NodeCount: 2, CpuCoreCount: '64' } }),
+      record({ LocalRecordID: 'today-2', SubmitTime: at(3 * 3_600_000), StartTime: at(3_600_000), EndTime: end.toISOString(), Charge: '1', Attributes: { NodeCount: '3' } }),
+      // Fails validation (a compute record needs NodeCount): counts nowhere.
+      record({ LocalRecordID: 'today-3', SubmitTime: at(3 * 3_600_000), StartTime: at(3_600_000), EndTime: end.toISOString(), Charge: '0.25', Attributes: {} }),
+    ]);
+    await post('Storage', [record({ LocalRecordID: 'today-st', Resource: 'store-a', CollectionTime: end.toISOString(), Charge: 100, Attributes: {} })]);
+    await post('Adjustment', [record({ LocalRecordID: 'today-1', AdjustmentType: 'refund', StartTime: end.toISOString(), Charge: '2.25', Comment: 'node fault' })]);
+    await waitLoaded(t);
+    await drainRollups(t);
+    const cells = await t.runtime.dataSource.query(
+      `SELECT meter, key, subkey, closed_part::text AS q, items, max_closed_end = $1::timestamptz AS latest
+       FROM report_usage_today_cell WHERE project_id = 'TG-1' AND site = 'hpc' ORDER BY meter, key, subkey`,
+      [end.toISOString()],
+    );
+    expect(cells).toEqual([
+      { meter: 'amie.charge', key: 'cluster-a', subkey: 'adjustment:refund', q: '-2.25', items: 1, latest: true },
+      { meter: 'amie.charge', key: 'cluster-a', subkey: 'compute', q: '11.5', items: 2, latest: true },
+      { meter: 'amie.charge', key: 'store-a', subkey: 'storage', q: '100', items: 1, latest: true },
+      { meter: 'amie.core_time', key: 'cluster-a', subkey: 'compute', q: '460800.000000', items: 1, latest: true },
+      { meter: 'amie.node_time', key: 'cluster-a', subkey: 'compute', q: '25200.000000', items: 2, latest: true },
+    ]);
+    const day = new Date(todayStart).toISOString().slice(0, 10);
+    const next = new Date(todayStart + 86_400_000).toISOString().slice(0, 10);
+    const res = await reader(t, await t.token('reader'))(`start=${day}&end=${next}&source=amie&group_by=site,resource,record_type`).expect(200);
+    expect(res.body.complete).toBe(true);
+    expect(res.body.rows.map((r: Row) => [r.site, r.meter, r.key, r.subkey, r.quantity])).toEqual([
+      ['hpc', 'amie.charge', 'cluster-a', 'adjustment:refund', '-2.25'],
+      ['hpc', 'amie.charge', 'cluster-a', 'compute', '11.5'],
+      ['hpc', 'amie.core_time', 'cluster-a', 'compute', '460800.000000'],
+      ['hpc', 'amie.node_time', 'cluster-a', 'compute', '25200.000000'],
+      ['hpc', 'amie.charge', 'store-a', 'storage', '100'],
+    ]);
+  });
+
   it('a charge keeps the scale of the largest-scale charge in it after a resubmission lowers it, fleet figures included (§1.4)', async () => {
     const job = (id: string, charge: string, project = 'TG-1') =>
       record({ LocalRecordID: id, LocalProjectID: project, SubmitTime: '2025-05-10T09:00:00Z', StartTime: '2025-05-10T10:00:00Z', EndTime: '2025-05-10T12:00:00Z', Charge: charge, Attributes: { NodeCount: 1 } });

@@ -273,8 +273,11 @@ export class UsageReportRepository {
                }`
         }
         UNION ALL
+        -- An AMIE cell has no open part: its closed part alone, so a charge keeps its own scale (§1.4) as in a day cell,
+        -- where adding 0 × the epoch's six digits wrote -2.25 as -2.250000 until the day was booked.
         SELECT x.bucket, t.project_id, t.site, t.meter, t.key, t.subkey,
-               t.closed_part + t.open_weight * extract(epoch FROM w.as_of) - t.open_anchor, 'frag', x.day, NULL::date, 1
+               CASE WHEN t.meter LIKE 'amie.%' THEN t.closed_part
+                    ELSE t.closed_part + t.open_weight * extract(epoch FROM w.as_of) - t.open_anchor END, 'frag', x.day, NULL::date, 1
         FROM classified x CROSS JOIN w JOIN report_usage_today_cell t ON t.day = x.day
         WHERE x.kind = 'today' AND ${projectOk('t.project_id')} AND ${siteOk('t.site')}
           AND NOT EXISTS (SELECT 1 FROM today_bad b WHERE b.project_id = t.project_id AND b.site = t.site)
