@@ -39,7 +39,9 @@ export class UsageRecordRepository {
    * many of its versions were applied (`loaded`) and how many versions lost
    * to a later received version of the same record (`superseded`: the
    * batch's versions not applied, plus the stored versions the applied ones
-   * replaced, found in the statement's snapshot), or null when the batch was
+   * replaced: a row the upsert updated rather than inserted has the
+   * statement's transaction as its `xmax`, where an inserted one has 0, so no
+   * second look-up of each identity is needed), or null when the batch was
    * not pending. Records whose index is in `refused` are left out (a load
    * filter failed them, UsageLoaderService.beforeLoad): neither loaded nor
    * superseded.
@@ -73,7 +75,7 @@ export class UsageRecordRepository {
           usage_start = EXCLUDED.usage_start, usage_end = EXCLUDED.usage_end, record = EXCLUDED.record,
           processed_at = EXCLUDED.processed_at
         WHERE cur.seq < EXCLUDED.seq
-        RETURNING cur.site, cur.usage_type, cur.resource, cur.local_record_id, cur.seq
+        RETURNING cur.site, cur.usage_type, cur.resource, cur.local_record_id, cur.seq, cur.xmax <> '0'::xid AS replaced
       ), cleared AS (
         UPDATE amie_usage_failed_record f SET state = 'cleared', cleared_at = now()
         FROM up
@@ -87,9 +89,7 @@ export class UsageRecordRepository {
       WHERE id IN (SELECT id FROM b)
       RETURNING site, loaded_count AS loaded, cardinality($2::int[]) AS refused,
         record_count - cardinality($2::int[]) - loaded_count
-          + (SELECT count(*) FROM up JOIN amie_usage_record prior
-               ON prior.site = up.site AND prior.usage_type = up.usage_type
-              AND prior.resource = up.resource AND prior.local_record_id = up.local_record_id)::int AS superseded`,
+          + (SELECT count(*) FILTER (WHERE up.replaced) FROM up)::int AS superseded`,
       [batchId, refused],
     );
     return row ?? null;
