@@ -33,7 +33,14 @@ export class AccessGuard implements CanActivate {
     if (!rule) throw new DomainError(AuthError.Forbidden, 'Forbidden');
     if (rule.kind === 'public') return true;
     if (rule.kind === 'site') {
-      request.siteName = await this.auth.authenticateSite(header(request, 'xa-site'), header(request, 'xa-api-key'));
+      const [siteName, key] = [header(request, 'xa-site'), header(request, 'xa-api-key')];
+      if (rule.checkedByWrite) {
+        const { site, keyHash } = await this.auth.authenticateSiteForWrite(siteName, key);
+        request.siteName = site;
+        if (keyHash !== null) request.siteKeyToCheck = keyHash;
+      } else {
+        request.siteName = await this.auth.authenticateSite(siteName, key);
+      }
       return true;
     }
     const token = header(request, 'x-auth-token');

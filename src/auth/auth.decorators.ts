@@ -10,14 +10,19 @@ export type AccessRule =
   | { kind: 'public' }
   /** X-Auth-Token with one of these roles. */
   | { kind: 'token'; roles: readonly Role[] }
-  /** AMIE XA-Site/XA-API-Key; X-Auth-Token is ignored (auth.md). */
-  | { kind: 'site' };
+  /**
+   * AMIE XA-Site/XA-API-Key; X-Auth-Token is ignored (auth.md). With
+   * `checkedByWrite`, a key this process last found current is taken without
+   * a query, and the handler's write must hold it to the database
+   * (`request.siteKeyToCheck`, AuthService.authenticateSiteForWrite).
+   */
+  | { kind: 'site'; checkedByWrite?: boolean };
 
 /** Declares who may call a handler (or every handler of a controller). */
 export const Access = (rule: AccessRule) => SetMetadata(ACCESS_KEY, rule);
 /** No credential; the OpenAPI document marks the operation anonymous (`security: []`). */
 export const Public = () => applyDecorators(Access({ kind: 'public' }), ApiExtension(ANONYMOUS_EXTENSION, true));
 export const Roles = (...roles: Role[]) => Access({ kind: 'token', roles });
-export const SiteKey = () => Access({ kind: 'site' });
+export const SiteKey = (options: { checkedByWrite?: boolean } = {}) => Access({ kind: 'site', ...options });
 
 export const ALL_ROLES: readonly Role[] = ['admin', 'service', 'reader', 'user'];

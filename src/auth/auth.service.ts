@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import { Inject, Injectable } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { DomainError } from '../http/domain-error';
@@ -27,6 +28,13 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Credentials of auth.md: tokens, AMIE site keys and the ADMIN_TOKEN bootstrap. Decisions only; SQL is in AuthRepository. */
 @Injectable()
 export class AuthService {
+  /**
+   * Site name → the hash of the key this process last found current
+   * (authenticateSite). Read only by authenticateSiteForWrite, whose callers
+   * check the key again in their write; never an answer by itself.
+   */
+  private readonly currentSiteKeys = new LRUCache<string, string>({ max: 10_000 });
+
   constructor(
     private readonly credentials: AuthRepository,
     @Inject(AppConfig) private readonly config: AppConfig,
@@ -51,12 +59,55 @@ export class AuthService {
    */
   async authenticateSite(siteName: string | undefined, key: string | undefined): Promise<string> {
     if (!siteName || !key) throw new DomainError(AuthError.Unauthorized, siteKeyMissing(siteName, key));
+    return this.checkSiteKeyHash(siteName, hashSecret(key));
+  }
+
+  /** authenticateSite from the key's hash; remembers a current key for authenticateSiteForWrite. */
+  private async checkSiteKeyHash(siteName: string, hash: string): Promise<string> {
     const site = await this.credentials.findSiteByName(siteName);
     if (!site) throw new DomainError(AuthError.Unauthorized, SITE_KEY_UNKNOWN);
-    const hash = hashSecret(key);
-    if (secretsEqual(hash, site.apiKeyHash)) return site.name;
+    if (secretsEqual(hash, site.apiKeyHash)) {
+      this.currentSiteKeys.set(site.name, site.apiKeyHash);
+      return site.name;
+    }
+    this.currentSiteKeys.delete(site.name);
     const owner = await this.credentials.findSiteByKeyHash(hash);
     if (owner) throw new DomainError(AuthError.Forbidden, `This API key does not belong to site ${siteName}`);
+    throw new DomainError(AuthError.Unauthorized, SITE_KEY_UNKNOWN);
+  }
+
+  /**
+   * For a route whose write holds the key to the database itself (POST
+   * /amie/usage, UsageService.submit): when the key is the one this process
+   * last found current for the site, the site without a query, and the key's
+   * hash (`keyHash`) for the write to check in its own statement; otherwise
+   * authenticateSite, and `keyHash` null (nothing left to check). A key
+   * rotated by any process then stops working at once: the write finds it
+   * no longer current and the caller answers as refuseStaleSiteKey says.
+   */
+  async authenticateSiteForWrite(siteName: string | undefined, key: string | undefined): Promise<{ site: string; keyHash: string | null }> {
+    if (siteName && key) {
+      const hash = hashSecret(key);
+      const known = this.currentSiteKeys.get(siteName);
+      if (known !== undefined && secretsEqual(hash, known)) return { site: siteName, keyHash: hash };
+    }
+    return { site: await this.authenticateSite(siteName, key), keyHash: null };
+  }
+
+  /**
+   * Holds a key authenticateSiteForWrite took from memory to the database:
+   * returns when it is still the site's current key, throws what
+   * authenticateSite would (401 or 403) when it is not.
+   */
+  async confirmSiteKey(siteName: string, keyHash: string): Promise<void> {
+    await this.checkSiteKeyHash(siteName, keyHash);
+  }
+
+  /** The write found `keyHash` not (or no longer) the site's current key: the 401 or 403 that authenticateSite answers now. */
+  async refuseStaleSiteKey(siteName: string, keyHash: string): Promise<never> {
+    this.currentSiteKeys.delete(siteName);
+    await this.checkSiteKeyHash(siteName, keyHash);
+    // Current again after the write missed it: a key is random, so only a restored row makes this; still refused.
     throw new DomainError(AuthError.Unauthorized, SITE_KEY_UNKNOWN);
   }
 
@@ -102,6 +153,7 @@ export class AuthService {
   async rotateSite(name: string): Promise<RotatedSiteView> {
     const apiKey = newSecret();
     if (!(await this.credentials.updateSiteKey(name, hashSecret(apiKey)))) throw new DomainError(AuthError.SiteNotFound, `site ${name} not found`);
+    this.currentSiteKeys.delete(name);
     return { name, api_key: apiKey };
   }
 }

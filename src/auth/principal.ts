@@ -16,6 +16,8 @@ declare module 'fastify' {
     principal?: Principal;
     /** AMIE site name, set by the site-key check. */
     siteName?: string;
+    /** The hash of a site key taken from memory, which the handler's write must check (AccessRule `checkedByWrite`). */
+    siteKeyToCheck?: string;
   }
 }
 

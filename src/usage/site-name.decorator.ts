@@ -11,3 +11,13 @@ export const SiteName = createParamDecorator((_data: unknown, context: Execution
   if (!site) throw new Error('SiteName used on a route without the site-key check');
   return site;
 });
+
+/**
+ * The hash of the site key the guard took from memory on a
+ * `@SiteKey({ checkedByWrite: true })` route (AuthService.authenticateSiteForWrite),
+ * which the handler's write must hold to the database; null when the guard
+ * checked it there already.
+ */
+export const SiteKeyToCheck = createParamDecorator((_data: unknown, context: ExecutionContext): string | null => {
+  return context.switchToHttp().getRequest<FastifyRequest>().siteKeyToCheck ?? null;
+});

@@ -68,16 +68,22 @@ export class UsageBatchRepository {
   /**
    * Stores a batch under a new receipt number (nextReceipt and insert in one
    * statement, so one round trip and, outside a transaction, committed when
-   * it returns); gives its id.
+   * it returns); gives its id. With `keyHash`, only while it is the hash of
+   * the site's current key (amie_site, read in the same statement): null,
+   * and nothing stored, when it is not.
    */
-  async insertWithReceipt(batch: NewBatch, sql: Sql = this.db): Promise<string> {
+  async insertWithReceipt(batch: NewBatch, keyHash: string | null = null, sql: Sql = this.db): Promise<string | null> {
     const row = await runOne<{ id: string }>(
       sql,
-      `INSERT INTO amie_usage_batch (id, site, usage_type, record_count, resource_counts, records, body)
-       VALUES (nextval('amie_usage_receipt_seq'), $1, $2, $3, $4, $5, $6) RETURNING id::text AS id`,
-      batchValues(batch),
+      keyHash === null
+        ? `INSERT INTO amie_usage_batch (id, site, usage_type, record_count, resource_counts, records, body)
+           VALUES (nextval('amie_usage_receipt_seq'), $1, $2, $3, $4, $5, $6) RETURNING id::text AS id`
+        : `INSERT INTO amie_usage_batch (id, site, usage_type, record_count, resource_counts, records, body)
+           SELECT nextval('amie_usage_receipt_seq'), $1, $2, $3, $4, $5, $6
+           WHERE EXISTS (SELECT 1 FROM amie_site WHERE name = $1 AND api_key_hash = $7) RETURNING id::text AS id`,
+      keyHash === null ? batchValues(batch) : [...batchValues(batch), keyHash],
     );
-    return row!.id;
+    return row?.id ?? null;
   }
 
   /** PendingRecordCount per resource: records of batches still pending, by receipt time (5.4). */

@@ -1,5 +1,6 @@
 import { createParamDecorator, ExecutionContext, Injectable, PipeTransform } from '@nestjs/common';
 import { FastifyRequest } from 'fastify';
+import { AuthService } from '../auth/auth.service';
 import { withoutBom } from '../http/body-parsers';
 import { SubmitUsageCommand } from './usage.commands';
 import { storedForm } from './usage-stored-record';
@@ -12,6 +13,9 @@ export interface UsageMessageInput {
   /** The bytes `text` was decoded from. */
   bytes: Buffer | undefined;
   numericSafe: boolean;
+  /** The site, and the hash of its key when the guard took it from memory (SiteKeyToCheck): a refused message checks it first. */
+  site: string | undefined;
+  keyHash: string | null;
 }
 
 /**
@@ -26,7 +30,14 @@ export const UsageMessage = createParamDecorator((_data: unknown, context: Execu
   // would keep every parsed record alive (and copied by each scavenge) while
   // the batch is written (issue 14).
   request.body = undefined;
-  return { body, text: request.rawBody, bytes: request.rawBodyBytes, numericSafe: request.jsonNumericSafe === true };
+  return {
+    body,
+    text: request.rawBody,
+    bytes: request.rawBodyBytes,
+    numericSafe: request.jsonNumericSafe === true,
+    site: request.siteName,
+    keyHash: request.siteKeyToCheck ?? null,
+  };
 });
 
 /**
@@ -48,8 +59,25 @@ export const UsageMessage = createParamDecorator((_data: unknown, context: Execu
  * PostgreSQL reads every record from it as JavaScript did (SubmitUsageCommand.text).
  */
 @Injectable()
-export class UsageMessagePipe implements PipeTransform<UsageMessageInput, SubmitUsageCommand> {
-  transform({ body, text, bytes, numericSafe }: UsageMessageInput): SubmitUsageCommand {
+export class UsageMessagePipe implements PipeTransform<UsageMessageInput, Promise<SubmitUsageCommand>> {
+  constructor(private readonly auth: AuthService) {}
+
+  /**
+   * A whole message refused (400) with a site key the guard took from memory
+   * is answered only once that key is confirmed current: a rotated key gets
+   * its 401 (or 403) before anything about the message, as when the guard
+   * reads the database (amie-usage.md 2).
+   */
+  async transform(input: UsageMessageInput): Promise<SubmitUsageCommand> {
+    try {
+      return this.command(input);
+    } catch (error) {
+      if (input.site !== undefined && input.keyHash !== null) await this.auth.confirmSiteKey(input.site, input.keyHash);
+      throw error;
+    }
+  }
+
+  private command({ body, text, bytes, numericSafe }: UsageMessageInput): SubmitUsageCommand {
     const textSafe = typeof text === 'string' && !text.includes('\\u');
     const { usageType, outcomes } = validateMessage(body, Date.now(), { textSafe });
     const stored = textSafe && numericSafe ? storedText(text, bytes) : null;

@@ -10,7 +10,7 @@ import {
   AmieUsageResponseDto,
   AmieUsageStatusEntryDto,
 } from './dto/usage-responses.dto';
-import { SiteName } from './site-name.decorator';
+import { SiteKeyToCheck, SiteName } from './site-name.decorator';
 import { SubmitUsageCommand } from './usage.commands';
 import { UsageMessage, UsageMessagePipe } from './usage-message.pipe';
 import { USAGE_MESSAGE_SCHEMA } from './usage-validation';
@@ -33,6 +33,7 @@ export class UsageController {
   constructor(private readonly usage: UsageService) {}
 
   @Post('usage')
+  @SiteKey({ checkedByWrite: true })
   @HttpCode(200)
   @ApiOperation({
     operationId: 'amie.submitUsage',
@@ -42,8 +43,12 @@ export class UsageController {
   @ApiBody({ schema: USAGE_MESSAGE_SCHEMA })
   @ApiOkResponse({ type: AmieUsageResponseDto })
   @ApiErrors('amie', 400, 401, 403, 413, 415)
-  submit(@SiteName() site: string, @UsageMessage(UsageMessagePipe) command: SubmitUsageCommand): Promise<AmieUsageResponseDto> {
-    return this.usage.submit(site, command);
+  submit(
+    @SiteName() site: string,
+    @SiteKeyToCheck() keyHash: string | null,
+    @UsageMessage(UsageMessagePipe) command: SubmitUsageCommand,
+  ): Promise<AmieUsageResponseDto> {
+    return this.usage.submit(site, command, keyHash);
   }
 
   @Get('usage/status')

@@ -1,10 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Logger } from 'pino';
 import { DataSource } from 'typeorm';
+import { AuthService } from '../auth/auth.service';
 import { LOGGER } from '../core/tokens';
 import { JobQueueService } from '../queue/job-queue.service';
 import { ClearFailedCommand, StatusRange, SubmitUsageCommand } from './usage.commands';
-import { UsageBatchRepository } from './usage-batch.repository';
+import { NewBatch, UsageBatchRepository } from './usage-batch.repository';
 import { FailedRecordRow, UsageFailedRecordRepository } from './usage-failed-record.repository';
 import { receiptSeq } from './usage-receipt';
 import { UsageRecordRepository } from './usage-record.repository';
@@ -29,6 +30,7 @@ export class UsageService {
     private readonly records: UsageRecordRepository,
     private readonly failures: UsageFailedRecordRepository,
     private readonly jobs: JobQueueService,
+    private readonly auth: AuthService,
     @Inject(LOGGER) log: Logger,
   ) {
     this.log = log.child({ component: 'usage' });
@@ -39,14 +41,17 @@ export class UsageService {
    * records of a checked message (UsageMessagePipe) in one transaction (one
    * statement when nothing failed), then enqueue the batch, then answer.
    */
-  async submit(site: string, command: SubmitUsageCommand) {
+  async submit(site: string, command: SubmitUsageCommand, keyHash: string | null = null) {
     const { usageType, accepted, failed } = command;
     const resourceCounts: Record<string, number> = {};
     for (const r of accepted) resourceCounts[r.r] = (resourceCounts[r.r] ?? 0) + 1;
 
+    // A site key the guard took from memory (`keyHash`) is held to the database by the write: in the usual
+    // message's statement itself, before the transaction of one with failures (SiteKeyToCheck).
+    if (failed.length && keyHash !== null) await this.auth.confirmSiteKey(site, keyHash);
     // The usual message, every record accepted: one statement, committed before the answer.
     const { base, failedIds } = !failed.length
-      ? { base: await this.batches.insertWithReceipt({ site, usageType, records: accepted, resourceCounts, text: command.text }), failedIds: [] as string[] }
+      ? { base: await this.insertChecked({ site, usageType, records: accepted, resourceCounts, text: command.text }, keyHash), failedIds: [] as string[] }
       : await this.storeWithFailures(site, command, resourceCounts);
 
     if (accepted.length) await this.enqueueBatch(base);
@@ -58,6 +63,12 @@ export class UsageService {
       ValidationFailedRecordCount: failed.length,
       ValidationFailedRecords: failed.map((x, i) => ({ UsageType: usageType, Error: x.error, FailedRecordID: Number(failedIds[i]), ...x.echo })),
     };
+  }
+
+  /** The batch under a new receipt number, in one statement that also holds `keyHash` (when given) to the site's current key. */
+  private async insertChecked(batch: NewBatch, keyHash: string | null): Promise<string> {
+    const id = await this.batches.insertWithReceipt(batch, keyHash);
+    return id ?? this.auth.refuseStaleSiteKey(batch.site, keyHash!);
   }
 
   /** A message with failures: its receipt number, the batch (if any record was accepted) and the failed records, in one transaction. */

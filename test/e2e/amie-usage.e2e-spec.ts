@@ -61,6 +61,33 @@ describe('AMIE usage API (/amie)', () => {
       await status().expect(401);
     });
 
+    it('refuses a submission with a key another process rotated, at once, though this process found it current a moment ago', async () => {
+      const stored = async () =>
+        (await db().query(`SELECT (SELECT count(*) FROM amie_usage_batch)::int AS batches, (SELECT count(*) FROM amie_usage_failed_record)::int AS failed`))[0];
+      // This process finds the key current (the guard then takes it from memory, the write checks it).
+      await send({ UsageType: 'Compute', Records: [compute(1)] }).expect(200);
+      await send({ UsageType: 'Compute', Records: [compute(2)] }).expect(200);
+      const before = await stored();
+      // Another API process rotates it: this one is not told.
+      await db().query(`UPDATE amie_site SET api_key_hash = $2 WHERE name = $1`, [site.name, 'f'.repeat(64)]);
+      const unknown = { error: 'XA-API-Key is not the current key of the site named in XA-Site (unknown site, or a key rotated out)' };
+      expect((await send({ UsageType: 'Compute', Records: [compute(3)] }).expect(401)).body).toEqual(unknown);
+      // A message with failed records, and a whole message refused: still the 401, before anything about the message.
+      await send({ UsageType: 'Compute', Records: [compute(4), compute(5, { Charge: -1 })] }).expect(401);
+      await send({ UsageType: 'Compute', Records: [compute(6)] }).expect(401);
+      expect((await send({ UsageType: 'Nope', Records: [compute(7)] }).expect(401)).body).toEqual(unknown);
+      expect(await stored()).toEqual(before);
+      // The site's new key (rotated through the API) works; another site's current key is still a 403.
+      const rotated = await t.http.post(`/admin/sites/${site.name}/rotate`).set('X-Auth-Token', ADMIN_TOKEN).expect(200);
+      const current = { ...site, key: rotated.body.api_key, headers: { ...site.headers, 'XA-API-KEY': rotated.body.api_key } };
+      await send({ UsageType: 'Compute', Records: [compute(8)] }, current).expect(200);
+      await send({ UsageType: 'Compute', Records: [compute(9)] }, current).expect(200);
+      const other = await createSite(t, 'site-b');
+      await send({ UsageType: 'Compute', Records: [compute(10)] }, other).expect(200);
+      await send({ UsageType: 'Compute', Records: [compute(11)] }, { ...current, headers: { ...current.headers, 'XA-API-KEY': other.key } }).expect(403);
+      expect((await stored()).batches).toBe(before.batches + 3);
+    });
+
     it('matches header names case-insensitively', async () => {
       await t.http.get('/amie/usage/status').set({ 'xa-site': site.name, 'xa-api-key': site.key }).expect(200);
     });
