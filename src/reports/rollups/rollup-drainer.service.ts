@@ -33,8 +33,7 @@ export const CLAIM_RESTART_MS = 30_000;
  * sustained ingest a loop that drained each key as soon as it was dirtied
  * again spent a core on it (2.6 s per batch of 20 projects holding 220,000
  * AMIE records of the day, bench/usage.bench.ts), recomputing what the next
- * write would change again. Only a recomputation of a second or more is
- * followed by a settle (TODAY_SETTLE_FROM_MS). With a factor of 3 the loop gives today cells at
+ * write would change again. With a factor of 3 the loop gives today cells at
  * most about a quarter of its time; a write is visible within the settle,
  * one recomputation and the loop's idle second (4× a recomputation and a
  * second; 30 s and a recomputation at most), inside the 60 s freshness
@@ -43,17 +42,10 @@ export const CLAIM_RESTART_MS = 30_000;
  */
 export const TODAY_SETTLE_FACTOR = 3;
 export const TODAY_SETTLE_MAX_MS = 30_000;
-/**
- * Below this, no settle: recomputations this short leave little CPU to win
- * back, and a wait would make every report later (the
- * reports bench's write → visible at 200k versions, under load: p50 4.5 →
- * 13 s, p99 13 → 30 s with a settle from the first millisecond).
- */
-export const TODAY_SETTLE_FROM_MS = 1000;
 
 /** The settle of today's keys after a recomputation of today cells that took `ms` (TODAY_SETTLE_FACTOR). */
 export function todaySettleMs(ms: number): number {
-  return ms < TODAY_SETTLE_FROM_MS ? 0 : Math.min(TODAY_SETTLE_MAX_MS, Math.round(TODAY_SETTLE_FACTOR * ms));
+  return Math.min(TODAY_SETTLE_MAX_MS, Math.round(TODAY_SETTLE_FACTOR * ms));
 }
 
 /**
