@@ -19,19 +19,27 @@ export const AMIE_INSTANT = `coalesce(r.usage_end, r.usage_start)`;
 /** The record type (subkey) of AMIE record `r`. */
 export const AMIE_SUBKEY = `CASE r.usage_type WHEN 'Compute' THEN 'compute' WHEN 'Storage' THEN 'storage' ELSE 'adjustment:' || coalesce(r.adjustment_type, '') END`;
 
+/** AMIE record `r`'s charge, signed: credits and refunds count against usage. */
+const AMIE_SIGNED_CHARGE = `CASE WHEN r.adjustment_type IN ('credit', 'refund', 'storage-credit') THEN -r.charge ELSE r.charge END`;
+/** Node time and core time of AMIE record `r`, and whether it has them (compute records with the attribute). */
+const AMIE_NODE_TIME = `(r.record->'Attributes'->>'NodeCount')::numeric * extract(epoch FROM r.usage_end - r.usage_start)`;
+const AMIE_HAS_NODES = `r.usage_type = 'Compute' AND r.record->'Attributes'->>'NodeCount' IS NOT NULL`;
+const AMIE_CORE_TIME = `(r.record->'Attributes'->>'CpuCoreCount')::numeric * extract(epoch FROM r.usage_end - r.usage_start)`;
+const AMIE_HAS_CORES = `r.usage_type = 'Compute' AND r.record->'Attributes'->>'CpuCoreCount' IS NOT NULL`;
+
 /**
  * The AMIE meters one record `r` feeds, as a LATERAL relation m(meter, subkey, q):
  * the signed charge, and for compute records node and core time.
  */
 export const AMIE_METERS = `LATERAL (
     SELECT 'amie.charge', ${AMIE_SUBKEY},
-           CASE WHEN r.adjustment_type IN ('credit', 'refund', 'storage-credit') THEN -r.charge ELSE r.charge END
+           ${AMIE_SIGNED_CHARGE}
     UNION ALL
-    SELECT 'amie.node_time', 'compute', (r.record->'Attributes'->>'NodeCount')::numeric * extract(epoch FROM r.usage_end - r.usage_start)
-    WHERE r.usage_type = 'Compute' AND r.record->'Attributes'->>'NodeCount' IS NOT NULL
+    SELECT 'amie.node_time', 'compute', ${AMIE_NODE_TIME}
+    WHERE ${AMIE_HAS_NODES}
     UNION ALL
-    SELECT 'amie.core_time', 'compute', (r.record->'Attributes'->>'CpuCoreCount')::numeric * extract(epoch FROM r.usage_end - r.usage_start)
-    WHERE r.usage_type = 'Compute' AND r.record->'Attributes'->>'CpuCoreCount' IS NOT NULL
+    SELECT 'amie.core_time', 'compute', ${AMIE_CORE_TIME}
+    WHERE ${AMIE_HAS_CORES}
   ) AS m(meter, subkey, q)`;
 
 /**
@@ -44,21 +52,16 @@ export const AMIE_METERS = `LATERAL (
  * three rows per record (an external sort of 100 MB) where this sorts one.
  */
 function amieTodayOfKeys(k: string, bounds?: KeyBounds): string {
-  const nodes = `(r.record->'Attributes'->>'NodeCount')::numeric`;
-  const cores = `(r.record->'Attributes'->>'CpuCoreCount')::numeric`;
-  const seconds = `extract(epoch FROM r.usage_end - r.usage_start)`;
-  const hasNodes = `r.usage_type = 'Compute' AND r.record->'Attributes'->>'NodeCount' IS NOT NULL`;
-  const hasCores = `r.usage_type = 'Compute' AND r.record->'Attributes'->>'CpuCoreCount' IS NOT NULL`;
   return `
     SELECT a.project_id, a.site, a.day, m.meter, a.resource, m.subkey, m.q, 0, 0, NULL::timestamptz, m.latest, m.n::int
     FROM (
       SELECT k.project_id, k.site, k.day, r.resource, ${AMIE_SUBKEY} AS subkey,
-             sum(CASE WHEN r.adjustment_type IN ('credit', 'refund', 'storage-credit') THEN -r.charge ELSE r.charge END) AS charge,
+             sum(${AMIE_SIGNED_CHARGE}) AS charge,
              count(*) AS records, max(${AMIE_INSTANT}) AS latest,
-             sum(${nodes} * ${seconds}) FILTER (WHERE ${hasNodes}) AS node_q, count(*) FILTER (WHERE ${hasNodes}) AS node_n,
-             max(${AMIE_INSTANT}) FILTER (WHERE ${hasNodes}) AS node_latest,
-             sum(${cores} * ${seconds}) FILTER (WHERE ${hasCores}) AS core_q, count(*) FILTER (WHERE ${hasCores}) AS core_n,
-             max(${AMIE_INSTANT}) FILTER (WHERE ${hasCores}) AS core_latest
+             sum(${AMIE_NODE_TIME}) FILTER (WHERE ${AMIE_HAS_NODES}) AS node_q, count(*) FILTER (WHERE ${AMIE_HAS_NODES}) AS node_n,
+             max(${AMIE_INSTANT}) FILTER (WHERE ${AMIE_HAS_NODES}) AS node_latest,
+             sum(${AMIE_CORE_TIME}) FILTER (WHERE ${AMIE_HAS_CORES}) AS core_q, count(*) FILTER (WHERE ${AMIE_HAS_CORES}) AS core_n,
+             max(${AMIE_INSTANT}) FILTER (WHERE ${AMIE_HAS_CORES}) AS core_latest
       FROM ${k} k
       JOIN amie_usage_record r
         ON r.local_project_id = k.project_id AND r.site = k.site
