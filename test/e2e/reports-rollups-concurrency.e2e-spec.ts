@@ -1,15 +1,17 @@
-import { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { almanach, drainRollups } from '../support/reports';
 import { useTestApp } from '../support/test-app';
-import { buildDist, startDist } from '../support/processes';
+import { buildDist, distEnv, startBuilt, WatchedProcess } from '../support/processes';
 
 /**
  * Two worker processes draining the same dirty keys and expanding the same
  * dirty ranges together produce the same cells as one drain alone
  * (reports.md §7.2: FOR UPDATE SKIP LOCKED on keys and ranges,
  * per-(project, day) advisory locks, month and site-day sums by delta in key
- * order). Needs PostgreSQL and Redis: the processes share them.
+ * order). Both workers are up before the work is there, and the test
+ * sees both at work at once (two database sessions holding drain advisory
+ * locks at the same moment: a worker drains one batch at a time). Needs
+ * PostgreSQL and Redis: the processes share them.
  */
 const real = Boolean(process.env.DATABASE_URL && process.env.REDIS_URL);
 const maybe = real ? describe : describe.skip;
@@ -25,18 +27,13 @@ const CELL_TABLES = {
 maybe('reports rollups: two worker processes drain like one (real processes)', () => {
   const prefix = `test-rollups-${randomUUID()}`;
   const t = useTestApp({ REPORT_TIME_ZONE: 'Europe/Berlin', QUEUE_PREFIX: prefix }, { dropQueueKeys: true });
-  const children: ChildProcess[] = [];
+  const children: WatchedProcess[] = [];
 
   beforeAll(() => {
     buildDist();
   }, 300_000);
   afterEach(async () => {
-    for (const child of children.splice(0)) {
-      if (child.exitCode !== null || child.signalCode !== null) continue;
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await exited;
-    }
+    for (const child of children.splice(0)) await child.stop();
   });
 
   it('ends with the same day, today, month and site-day cells', async () => {
@@ -61,30 +58,40 @@ maybe('reports rollups: two worker processes drain like one (real processes)', (
     for (const [name, sql] of Object.entries(CELL_TABLES)) alone[name] = await db.query(sql);
     expect(alone.day.length).toBeGreaterThan(1000);
 
-    // The same work again, from nothing, for two worker processes.
+    // The same work again, from nothing, for two worker processes, both up before it is there.
     await db.query(`TRUNCATE report_usage_day_cell, report_usage_today_cell, report_usage_month_cell, report_usage_site_day_cell`);
-    await db.query(`INSERT INTO report_dirty_key (project_id, site, day) SELECT * FROM unnest($1::text[], $2::text[], $3::date[])`, [
-      keys.map((k) => k.project_id),
-      keys.map((k) => k.site),
-      keys.map((k) => k.day),
-    ]);
-    await db.query(`INSERT INTO report_dirty_range (project_id, site, first_day, last_day) SELECT * FROM unnest($1::text[], $2::text[], $3::date[], $4::date[])`, [
-      ranges.map((r) => r.project_id),
-      ranges.map((r) => r.site),
-      ranges.map((r) => r.first_day),
-      ranges.map((r) => r.last_day),
-    ]);
     for (let i = 0; i < 2; i++) {
-      children.push(startDist('worker', { DATABASE_URL: process.env.DATABASE_URL, REDIS_URL: process.env.REDIS_URL, QUEUE_PREFIX: prefix, REPORT_TIME_ZONE: 'Europe/Berlin' }));
+      children.push(startBuilt('worker', distEnv({ DATABASE_URL: process.env.DATABASE_URL, REDIS_URL: process.env.REDIS_URL, QUEUE_PREFIX: prefix, REPORT_TIME_ZONE: 'Europe/Berlin', LOG_LEVEL: 'info' })));
     }
+    await Promise.all(children.map((child) => child.waitForLine(/worker ready/)));
+    await db.transaction(async (tx) => {
+      await tx.query(`INSERT INTO report_dirty_key (project_id, site, day) SELECT * FROM unnest($1::text[], $2::text[], $3::date[])`, [
+        keys.map((k) => k.project_id),
+        keys.map((k) => k.site),
+        keys.map((k) => k.day),
+      ]);
+      await tx.query(`INSERT INTO report_dirty_range (project_id, site, first_day, last_day) SELECT * FROM unnest($1::text[], $2::text[], $3::date[], $4::date[])`, [
+        ranges.map((r) => r.project_id),
+        ranges.map((r) => r.site),
+        ranges.map((r) => r.first_day),
+        ranges.map((r) => r.last_day),
+      ]);
+    });
     const deadline = Date.now() + 120_000;
+    // The most database sessions seen holding drain advisory locks (§7.2's per-(project, day) and month locks) at one moment.
+    let together = 0;
     for (;;) {
-      const [{ n }] = await db.query(`SELECT (SELECT count(*)::int FROM report_dirty_key) + (SELECT count(*)::int FROM report_dirty_range) AS n`);
+      const [{ n, holders }] = await db.query(
+        `SELECT (SELECT count(*)::int FROM report_dirty_key) + (SELECT count(*)::int FROM report_dirty_range) AS n,
+                (SELECT count(DISTINCT pid)::int FROM pg_locks WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())) AS holders`,
+      );
+      together = Math.max(together, holders);
       if (n === 0) break;
       if (Date.now() > deadline) throw new Error(`${n} dirty keys and ranges left after 120 s`);
-      for (const child of children) if (child.exitCode !== null) throw new Error(`a worker exited with ${child.exitCode}`);
-      await new Promise((r) => setTimeout(r, 200));
+      for (const child of children) if (child.child.exitCode !== null) throw new Error(`a worker exited with ${child.child.exitCode}: ${child.stderr()}`);
+      await new Promise((r) => setTimeout(r, 10));
     }
+    expect(together).toBeGreaterThanOrEqual(2);
     for (const [name, sql] of Object.entries(CELL_TABLES)) expect({ name, cells: await db.query(sql) }).toEqual({ name, cells: alone[name] });
   }, 300_000);
 });
