@@ -1,11 +1,15 @@
+import { request as httpRequest } from 'node:http';
+import { AddressInfo } from 'node:net';
+import { Client } from 'pg';
 import { almanach, drainRollups } from '../support/reports';
-import { useTestApp } from '../support/test-app';
+import { realServers, useTestApp } from '../support/test-app';
 import { parseCsv } from '../support/csv';
 import { createPriceList } from '../support/pricing';
 
 /**
  * The usage report as CSV (reports.md §1.7, §13.8): the same rows as the
- * JSON answer, field for field, in the same order. The export machinery
+ * JSON answer, field for field, in the same order; on PostgreSQL, a session
+ * ended under the route's export is a broken transfer. The export machinery
  * itself (chunking, slots, aborted transfers) is held by
  * reports-export.e2e-spec.ts.
  */
@@ -94,5 +98,69 @@ describe('GET /reports/usage as CSV (reports.md §1.7, §13.8)', () => {
     const [, ...records] = parseCsv(res.text);
     expect(new Set(records.map((r) => r[5]))).toEqual(new Set(['p2']));
     await t.http.get('/reports/usage?period=2025-03&format=csv&project_id=p1').set('X-Auth-Token', user).expect(403);
+  });
+});
+
+describe('GET /reports/usage?format=csv when the database session dies mid-stream (reports.md §1.7, §13.8; PostgreSQL)', () => {
+  const t = useTestApp({ REPORT_TIME_ZONE: 'UTC', CLOUD_SITE: 'cloud' });
+  const real = realServers.database ? it : it.skip;
+  if (!realServers.database) console.log('reports-csv mid-stream failure through /reports/usage skipped: pg_terminate_backend needs real PostgreSQL (set DATABASE_URL)');
+
+  real('is a broken transfer, never a short file that looks complete', async () => {
+    const db = t.runtime.dataSource;
+    // 400 projects × 365 days of day cells (their month cells too, as the drain keeps them): 146,000 CSV lines by day.
+    await db.query(
+      `INSERT INTO report_usage_day_cell (project_id, site, day, meter, key, subkey, quantity, items, summed)
+       SELECT 'p' || lpad(p::text, 3, '0'), 'cloud', d::date, 'instance.time', 'm1.small', '', 86400, 1, 86400
+       FROM generate_series(1, 400) AS p, generate_series(date '2025-01-01', date '2025-12-31', interval '1 day') AS d`,
+    );
+    await db.query(
+      `INSERT INTO report_usage_month_cell (project_id, site, month, meter, key, subkey, quantity, cells)
+       SELECT project_id, site, date_trunc('month', day)::date, meter, key, subkey, sum(quantity), count(*) FROM report_usage_day_cell GROUP BY 1, 2, 3, 4, 5, 6`,
+    );
+    const token = await t.token('reader');
+    await t.app.listen(0, '127.0.0.1');
+    const port = (t.app.getHttpServer().address() as AddressInfo).port;
+    const admin = new Client({ connectionString: process.env.DATABASE_URL, application_name: 'csv-usage-test' });
+    await admin.connect();
+    let terminated = -1;
+    try {
+      const answer = await new Promise<{ status: number; body: string; complete: boolean }>((resolve) => {
+        const req = httpRequest(
+          { agent: false, host: '127.0.0.1', port, path: '/reports/usage?period=2025&granularity=day&group_by=project_id,key&format=csv', headers: { 'X-Auth-Token': token } },
+          (res) => {
+            let body = '';
+            res.setEncoding('utf8');
+            res.pause();
+            res.on('data', (chunk: string) => (body += chunk));
+            res.on('error', () => undefined);
+            res.on('close', () => resolve({ status: res.statusCode!, body, complete: res.complete }));
+            // The export's session (in its snapshot, its statement begun: the only one of this app not idle) is ended from outside while the client holds the transfer.
+            setTimeout(async () => {
+              const { rows } = await admin.query(
+                `SELECT count(*)::int AS n FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                  WHERE datname = current_database() AND application_name = 'usage-ledger' AND state <> 'idle' AND query LIKE '%FROM report_clock%') killed`,
+              );
+              terminated = rows[0].n;
+              res.resume();
+            }, 500);
+          },
+        );
+        req.on('error', () => undefined);
+        req.end();
+      });
+      expect(terminated).toBe(1);
+      expect(answer.status).toBe(200);
+      // Aborted: the chunked body never ended, so no client can take what came as the whole file.
+      expect(answer.complete).toBe(false);
+      const lines = answer.body.split('\r\n');
+      expect(lines[0]).toMatch(/^period_start,period_end,period,line_type,/);
+      expect(lines.length).toBeLessThan(1 + 400 * 365);
+    } finally {
+      await admin.end();
+    }
+    // The pool serves the next report.
+    const after = await t.http.get('/reports/usage?period=2025-01&project_id=p001&group_by=').set('X-Auth-Token', token).expect(200);
+    expect(after.body.rows.map((r: Record<string, string>) => r.quantity)).toEqual(['2678400.000000']);
   });
 });
