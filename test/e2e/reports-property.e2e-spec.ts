@@ -27,6 +27,19 @@ const FLAVORS = ['f1', 'f1-id', 'f2'];
 
 type Instant = bigint; // microseconds since the epoch
 
+/*
+ * Day arithmetic for the brute force, from PostgreSQL's built-in zone
+ * conversion only (not the service's report_* functions, which it checks):
+ * the local date of an instant is its wall-clock date; a local date starts
+ * at the earliest instant whose local date it is (§1.5), found by scanning
+ * the quarter hours around its midnight (every zone used here changes offset
+ * on a quarter hour, and a day whose midnight is skipped starts at the change).
+ */
+const localDay = (instant: string, zone: string) => `(((${instant}) AT TIME ZONE ${zone})::date)`;
+const dayStart = (day: string, zone: string) =>
+  `(SELECT min(q) FROM generate_series(((${day})::timestamp AT TIME ZONE ${zone}) - interval '1 day', ((${day})::timestamp AT TIME ZONE ${zone}) + interval '1 day', interval '15 minutes') AS q
+    WHERE ((q AT TIME ZONE ${zone})::date) = (${day}))`;
+
 function micros(text: string): Instant {
   // `YYYY-MM-DDTHH:MM:SS.ffffffZ` as PostgreSQL writes it for the tests.
   return BigInt(Date.parse(`${text.slice(0, 23)}Z`)) * 1000n + BigInt(text.slice(23, 26));
@@ -165,7 +178,7 @@ describe('reports property: rollups equal a brute-force recomputation (issue 9)'
   async function expectCheckFindsNothingThenTheChangedCell(pick: number): Promise<boolean> {
     const db = t.runtime.dataSource;
     const [span] = await db.query(
-      `SELECT report_local_day(least((SELECT min(start) FROM almanach_entity_version), (SELECT min(coalesce(usage_end, usage_start)) FROM amie_usage_record)), c.time_zone)::text AS first,
+      `SELECT ${localDay('least((SELECT min(start) FROM almanach_entity_version), (SELECT min(coalesce(usage_end, usage_start)) FROM amie_usage_record))', 'c.time_zone')}::text AS first,
               c.booked_day::text AS end
        FROM report_clock c`,
     );
@@ -288,9 +301,14 @@ describe('reports property: rollups equal a brute-force recomputation (issue 9)'
       WITH k AS (
         SELECT DISTINCT project_id, site, day FROM report_usage_day_cell
         UNION SELECT DISTINCT v.project_id, c.cloud_site, d.day FROM almanach_entity_version v CROSS JOIN report_clock c
-          CROSS JOIN LATERAL report_span_days(v.start, v."end", c.time_zone, c.booked_day - 1) AS d(day)
-        UNION SELECT DISTINCT r.local_project_id, r.site, report_local_day(coalesce(r.usage_end, r.usage_start), c.time_zone) FROM amie_usage_record r CROSS JOIN report_clock c
-      ), kk AS (SELECT k.*, report_day_start(k.day, c.time_zone) AS s, report_day_start(k.day + 1, c.time_zone) AS e FROM k, report_clock c WHERE k.day < c.booked_day)
+          CROSS JOIN LATERAL (SELECT g::date FROM generate_series(${localDay('v.start', 'c.time_zone')},
+            CASE WHEN v."end" IS NULL THEN c.booked_day - 1 ELSE least(${localDay(`v."end" - interval '1 microsecond'`, 'c.time_zone')}, c.booked_day - 1) END, interval '1 day') AS g) AS d(day)
+        UNION SELECT DISTINCT r.local_project_id, r.site, ${localDay('coalesce(r.usage_end, r.usage_start)', 'c.time_zone')} FROM amie_usage_record r CROSS JOIN report_clock c
+      ), starts AS (
+        SELECT x.day, ${dayStart('x.day', 'c.time_zone')} AS s FROM (SELECT day FROM k UNION SELECT day + 1 FROM k) x, report_clock c
+      ), kk AS (
+        SELECT k.*, a.s, b.s AS e FROM k JOIN starts a ON a.day = k.day JOIN starts b ON b.day = k.day + 1, report_clock c WHERE k.day < c.booked_day
+      )
       SELECT project_id, site, day::text AS day, meter, key, subkey, quantity::text AS q FROM (
         SELECT kk.project_id, kk.site, kk.day, CASE v.entity_type WHEN 'instance' THEN 'instance.time' ELSE 'volume.size' END AS meter,
                CASE v.entity_type WHEN 'instance' THEN coalesce(v.flavor, '') ELSE coalesce(v.volume_type, '') END AS key, '' AS subkey,
@@ -386,13 +404,13 @@ describe('reports property: rollups equal a brute-force recomputation (issue 9)'
     expect({ url, rows: asText(answered) }).toEqual({ url, rows: asText(expected) });
   }
 
-  /** The buckets of a window in `zone`, from PostgreSQL's zone database (the single authority, §1.5). */
+  /** The buckets of a window in `zone`, from PostgreSQL's zone database (the single authority, §1.5) through `dayStart`, not the service's functions. */
   async function bucketsOf(granularity: string, s: Instant, e: Instant, zone: string): Promise<{ start: bigint; s: Instant; e: Instant }[]> {
     if (granularity === 'total') return [{ start: s, s, e }];
     const step = granularity === 'day' ? '1 day' : '1 month';
     const rows: { b: string }[] = await t.runtime.dataSource.query(
-      `SELECT to_char(report_day_start(d::date, $3) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS b
-       FROM generate_series(date_trunc($4, report_local_day($1::timestamptz, $3)), date_trunc($4, report_local_day($2::timestamptz, $3)) + $5::interval, $5::interval) AS d
+      `SELECT to_char(${dayStart('d::date', '$3::text')} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS b
+       FROM generate_series(date_trunc($4, ${localDay('$1::timestamptz', '$3::text')}), date_trunc($4, ${localDay('$2::timestamptz', '$3::text')}) + $5::interval, $5::interval) AS d
        ORDER BY 1`,
       [new Date(Number(s / 1000n)).toISOString(), new Date(Number(e / 1000n)).toISOString(), zone, granularity === 'day' ? 'day' : 'month', step],
     );
