@@ -17,6 +17,10 @@ export class AppConfig {
   get databaseUrl(): string | undefined {
     return this.env.DATABASE_URL;
   }
+  /** Connections per process to a PostgreSQL server (embedded PostgreSQL has one). */
+  get databasePoolSize(): number {
+    return this.env.DATABASE_POOL_SIZE;
+  }
   get redisUrl(): string | undefined {
     return this.env.REDIS_URL;
   }

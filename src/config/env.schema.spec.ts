@@ -67,6 +67,16 @@ describe(validateEnv.name, () => {
     for (const value of ['0', '2.5', 'four']) expect(() => validateEnv({ REPORT_MAX_EXPORTS: value })).toThrow(/\n  REPORT_MAX_EXPORTS must be a whole number, at least 1$/);
   });
 
+  it('DATABASE_POOL_SIZE: default 20, a whole number from 2 to 1000, greater than REPORT_MAX_EXPORTS', () => {
+    expect(AppConfig.fromValues({}).databasePoolSize).toBe(20);
+    expect(AppConfig.fromValues({ DATABASE_POOL_SIZE: '5' }).databasePoolSize).toBe(5);
+    for (const value of ['1', '1001', '2.5', 'ten']) expect(() => validateEnv({ DATABASE_POOL_SIZE: value })).toThrow(/\n  DATABASE_POOL_SIZE must be a whole number from 2 to 1000$/);
+    expect(() => validateEnv({ DATABASE_POOL_SIZE: '4' })).toThrow(
+      /\n  DATABASE_POOL_SIZE \(4\) must be greater than REPORT_MAX_EXPORTS \(4\): each CSV export holds a connection while it streams$/,
+    );
+    expect(AppConfig.fromValues({ DATABASE_POOL_SIZE: '4', REPORT_MAX_EXPORTS: '3' }).databasePoolSize).toBe(4);
+  });
+
   it('PERIOD_AUTO_CLOSE_DAYS: default 0 (never), a whole number at least 0', () => {
     expect(AppConfig.fromValues({}).periodAutoCloseDays).toBe(0);
     expect(AppConfig.fromValues({ PERIOD_AUTO_CLOSE_DAYS: '5' }).periodAutoCloseDays).toBe(5);

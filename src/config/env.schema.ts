@@ -158,6 +158,17 @@ export class EnvSchema {
   @Min(1, { message: 'REPORT_MAX_EXPORTS must be a whole number, at least 1' })
   REPORT_MAX_EXPORTS = 4;
 
+  /**
+   * Connections each API or worker process may open to a PostgreSQL server
+   * (DATABASE_URL); ignored by embedded PostgreSQL, which has one. Sized
+   * against the server's max_connections over every process.
+   */
+  @Transform(({ value }) => (value === undefined || value === '' ? 20 : Number(value)))
+  @IsInt({ message: 'DATABASE_POOL_SIZE must be a whole number from 2 to 1000' })
+  @Min(2, { message: 'DATABASE_POOL_SIZE must be a whole number from 2 to 1000' })
+  @Max(1000, { message: 'DATABASE_POOL_SIZE must be a whole number from 2 to 1000' })
+  DATABASE_POOL_SIZE = 20;
+
   /** Late-data horizon in days (reports.md §5.4): source writes reaching a day older than this are refused; 0 (default) means no horizon. */
   @Transform(({ value }) => (value === undefined || value === '' ? 0 : Number(value)))
   @IsInt({ message: 'LATE_HORIZON_DAYS must be a whole number of days from 0 to 36500 (0: no horizon)' })
@@ -227,6 +238,12 @@ export function validateEnv(env: Record<string, string | undefined>): EnvSchema 
       return `  ${messages.startsWith(`${e.property} `) ? messages : `${e.property}: ${messages}`}`;
     });
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  if (parsed.DATABASE_POOL_SIZE <= parsed.REPORT_MAX_EXPORTS) {
+    // A CSV export holds a connection for as long as it streams: all of them at once must leave one for everything else.
+    throw new ConfigError(
+      `invalid configuration:\n  DATABASE_POOL_SIZE (${parsed.DATABASE_POOL_SIZE}) must be greater than REPORT_MAX_EXPORTS (${parsed.REPORT_MAX_EXPORTS}): each CSV export holds a connection while it streams`,
+    );
   }
   const thresholds = parsed.BUDGET_THRESHOLDS.split(',').map((x) => Number(x.trim()));
   if (new Set(thresholds).size !== thresholds.length || thresholds.some((x) => x > 1000)) {

@@ -24,6 +24,7 @@ export interface OpenDatabaseOptions {
   /** The entity classes of every feature (the composition root's list). */
   entities: Function[];
   runMigrations?: boolean;
+  /** Connections to a PostgreSQL server; DATABASE_POOL_SIZE when not given (embedded PostgreSQL always has one). */
   poolSize?: number;
   /** Where TypeORM's own lines go (failed queries, migrations); without one, nowhere. */
   log?: PinoLogger;
@@ -35,7 +36,7 @@ export async function openDatabase(config: AppConfig, options: OpenDatabaseOptio
   let description: string;
   if (config.databaseUrl) {
     connection = { url: config.databaseUrl };
-    description = `PostgreSQL at ${redactUrl(config.databaseUrl)}`;
+    description = `PostgreSQL at ${redactUrl(config.databaseUrl)}, at most ${options.poolSize ?? config.databasePoolSize} connections`;
   } else {
     // A first start creates the database files and then the whole schema:
     // seconds of silence otherwise (the migration lines follow).
@@ -61,7 +62,7 @@ export async function openDatabase(config: AppConfig, options: OpenDatabaseOptio
     // messages (Parse/Bind/Execute of one request between those of another) and
     // requests hang or get the wrong rows. One connection keeps every message
     // of a query together; PGlite runs one query at a time anyway.
-    extra: { max: embedded ? 1 : (options.poolSize ?? 20), application_name: 'usage-ledger' },
+    extra: { max: embedded ? 1 : (options.poolSize ?? config.databasePoolSize), application_name: 'usage-ledger' },
   } as DataSourceOptions);
   try {
     await dataSource.initialize();

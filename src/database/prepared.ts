@@ -8,7 +8,7 @@ import { countOf, rowsOf, Sql } from './query-result';
  * keeps prepared through `runPrepared`. A report's statement with its cached
  * plans holds about 2 MB of the backend's memory (pg_backend_memory_contexts:
  * CachedPlan ~1 MB, CachedPlanSource ~0.5 MB, measured on PostgreSQL 15), so
- * the pool of 20 connections holds at most 20 × 8 × 2 MB.
+ * a pool of DATABASE_POOL_SIZE connections (20 by default) holds at most that × 8 × 2 MB.
  */
 export const PREPARED_PER_CONNECTION = 8;
 /** Statements at least this long count against PREPARED_PER_CONNECTION; shorter ones against SHORT_PREPARED_PER_CONNECTION. */
