@@ -6,6 +6,7 @@ import { Runtime } from './runtime';
 
 async function main(): Promise<void> {
   const config = configOrExit('usage-ledger');
+  config.assertExportsFitPool();
   const log = createRootLogger(config.logLevel);
   const runtime = await Runtime.open(config, log, { runMigrations: true });
   const app = await createApp(runtime);

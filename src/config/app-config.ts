@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { EnvSchema, LogLevel, validateEnv } from './env.schema';
+import { ConfigError, EnvSchema, LogLevel, validateEnv } from './env.schema';
 
 /** Typed, validated configuration; the only reader of process.env. */
 export class AppConfig {
@@ -131,6 +131,19 @@ export class AppConfig {
       thresholds[source as keyof typeof thresholds] = Number(seconds);
     }
     return thresholds;
+  }
+  /**
+   * An API process's own rule (main.ts): on a PostgreSQL server each CSV
+   * export holds a connection of the pool while it streams, so all of them
+   * at once must leave one for every other request. Workers and the
+   * collector stream no exports; embedded PostgreSQL has one connection,
+   * on which exports wait their turn (reports.md 7.6).
+   */
+  assertExportsFitPool(): void {
+    if (this.embeddedDatabase || this.databasePoolSize > this.reportMaxExports) return;
+    throw new ConfigError(
+      `invalid configuration:\n  DATABASE_POOL_SIZE (${this.databasePoolSize}) must be greater than REPORT_MAX_EXPORTS (${this.reportMaxExports}) in an API process: each CSV export holds a connection while it streams`,
+    );
   }
   get embeddedDatabase(): boolean {
     return this.databaseUrl === undefined;

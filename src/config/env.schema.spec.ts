@@ -67,14 +67,22 @@ describe(validateEnv.name, () => {
     for (const value of ['0', '2.5', 'four']) expect(() => validateEnv({ REPORT_MAX_EXPORTS: value })).toThrow(/\n  REPORT_MAX_EXPORTS must be a whole number, at least 1$/);
   });
 
-  it('DATABASE_POOL_SIZE: default 20, a whole number from 2 to 1000, greater than REPORT_MAX_EXPORTS', () => {
+  it('DATABASE_POOL_SIZE: default 20, a whole number from 2 to 1000', () => {
     expect(AppConfig.fromValues({}).databasePoolSize).toBe(20);
     expect(AppConfig.fromValues({ DATABASE_POOL_SIZE: '5' }).databasePoolSize).toBe(5);
     for (const value of ['1', '1001', '2.5', 'ten']) expect(() => validateEnv({ DATABASE_POOL_SIZE: value })).toThrow(/\n  DATABASE_POOL_SIZE must be a whole number from 2 to 1000$/);
-    expect(() => validateEnv({ DATABASE_POOL_SIZE: '4' })).toThrow(
-      /\n  DATABASE_POOL_SIZE \(4\) must be greater than REPORT_MAX_EXPORTS \(4\): each CSV export holds a connection while it streams$/,
+  });
+
+  it('an API process on a PostgreSQL server needs DATABASE_POOL_SIZE above REPORT_MAX_EXPORTS; workers, the collector and embedded PostgreSQL do not', () => {
+    const server = { DATABASE_URL: 'postgres://ledger@db/ledger' };
+    // validateEnv (every process) takes it.
+    const tight = AppConfig.fromValues({ ...server, DATABASE_POOL_SIZE: '4' });
+    expect(() => tight.assertExportsFitPool()).toThrow(
+      /^invalid configuration:\n  DATABASE_POOL_SIZE \(4\) must be greater than REPORT_MAX_EXPORTS \(4\) in an API process: each CSV export holds a connection while it streams$/,
     );
-    expect(AppConfig.fromValues({ DATABASE_POOL_SIZE: '4', REPORT_MAX_EXPORTS: '3' }).databasePoolSize).toBe(4);
+    expect(() => AppConfig.fromValues({ ...server, DATABASE_POOL_SIZE: '5' }).assertExportsFitPool()).not.toThrow();
+    expect(() => AppConfig.fromValues({ ...server, REPORT_MAX_EXPORTS: '20' }).assertExportsFitPool()).toThrow(/DATABASE_POOL_SIZE \(20\) must be greater than REPORT_MAX_EXPORTS \(20\)/);
+    expect(() => AppConfig.fromValues({ DATABASE_POOL_SIZE: '2', REPORT_MAX_EXPORTS: '8' }).assertExportsFitPool()).not.toThrow();
   });
 
   it('PERIOD_AUTO_CLOSE_DAYS: default 0 (never), a whole number at least 0', () => {

@@ -161,7 +161,9 @@ export class EnvSchema {
   /**
    * Connections each API or worker process may open to a PostgreSQL server
    * (DATABASE_URL); ignored by embedded PostgreSQL, which has one. Sized
-   * against the server's max_connections over every process.
+   * against the server's max_connections over every process. An API
+   * process also needs it above REPORT_MAX_EXPORTS
+   * (AppConfig.assertExportsFitPool).
    */
   @Transform(({ value }) => (value === undefined || value === '' ? 20 : Number(value)))
   @IsInt({ message: 'DATABASE_POOL_SIZE must be a whole number from 2 to 1000' })
@@ -238,12 +240,6 @@ export function validateEnv(env: Record<string, string | undefined>): EnvSchema 
       return `  ${messages.startsWith(`${e.property} `) ? messages : `${e.property}: ${messages}`}`;
     });
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
-  }
-  if (parsed.DATABASE_POOL_SIZE <= parsed.REPORT_MAX_EXPORTS) {
-    // A CSV export holds a connection for as long as it streams: all of them at once must leave one for everything else.
-    throw new ConfigError(
-      `invalid configuration:\n  DATABASE_POOL_SIZE (${parsed.DATABASE_POOL_SIZE}) must be greater than REPORT_MAX_EXPORTS (${parsed.REPORT_MAX_EXPORTS}): each CSV export holds a connection while it streams`,
-    );
   }
   const thresholds = parsed.BUDGET_THRESHOLDS.split(',').map((x) => Number(x.trim()));
   if (new Set(thresholds).size !== thresholds.length || thresholds.some((x) => x > 1000)) {

@@ -38,7 +38,8 @@ maybe('reports rollups: two worker processes drain like one (real processes)', (
 
   it('ends with the same day, today, month and site-day cells', async () => {
     const a = almanach(t, await t.token('service'));
-    for (let i = 0; i < 24; i++) {
+    // Enough work (about 5,000 key-days) to outlast the second worker's idle wake-up (1 s) by far.
+    for (let i = 0; i < 48; i++) {
       const project = `p${i % 6}`;
       await a.createInstance(project, `i${i}`, `2025-0${1 + (i % 9)}-1${i % 10}T0${i % 10}:15:00.250Z`, `f${i % 4}`);
       if (i % 3 === 0) await a.resizeInstance(`i${i}`, `2025-10-0${1 + (i % 9)}T12:00:00Z`, 'big');

@@ -105,6 +105,15 @@ describe('starting the API (node dist/src/main.js)', () => {
       expect(api.stdout()).not.toMatch(/EADDRINUSE|"level":50/);
     }, 300_000);
 
+    it('an API whose CSV exports could take every connection of its pool names both variables, exit status 2, before connecting', async () => {
+      // Port 1: nothing listens there, so reaching the database would be another error.
+      const api = startBuilt('main', { DATABASE_URL: 'postgres://ledger@127.0.0.1:1/ledger', DATABASE_POOL_SIZE: '4', REPORT_MAX_EXPORTS: '4' });
+      expect(await api.exited).toBe(2);
+      expect(api.stderr()).toBe(
+        'usage-ledger: invalid configuration:\n  DATABASE_POOL_SIZE (4) must be greater than REPORT_MAX_EXPORTS (4) in an API process: each CSV export holds a connection while it streams\n',
+      );
+    }, 300_000);
+
     it('a bad PORT names the variable and its rule once, exit status 2', async () => {
       for (const value of ['abc', '0', '70000']) {
         const api = startBuilt('main', { DATA_DIR: 'memory://', PORT: value });
