@@ -102,6 +102,10 @@ export class AppConfig {
   get checkSamplePerNight(): number {
     return this.env.CHECK_SAMPLE_PER_NIGHT;
   }
+  /** Dirty keys a worker drains between two VACUUMs of report_dirty_key; 0 never (RollupDrainer.tick). */
+  get rollupVacuumAfterKeys(): number {
+    return this.env.ROLLUP_VACUUM_AFTER_KEYS;
+  }
   /** Days after a month ends before it closes itself; 0 when periods close only through the route (reports.md 5.2). */
   get periodAutoCloseDays(): number {
     return this.env.PERIOD_AUTO_CLOSE_DAYS;

@@ -85,6 +85,12 @@ describe(validateEnv.name, () => {
     expect(() => AppConfig.fromValues({ DATABASE_POOL_SIZE: '2', REPORT_MAX_EXPORTS: '8' }).assertExportsFitPool()).not.toThrow();
   });
 
+  it('ROLLUP_VACUUM_AFTER_KEYS: default 100000, a whole number at least 0 (0: never)', () => {
+    expect(AppConfig.fromValues({}).rollupVacuumAfterKeys).toBe(100000);
+    expect(AppConfig.fromValues({ ROLLUP_VACUUM_AFTER_KEYS: '0' }).rollupVacuumAfterKeys).toBe(0);
+    for (const value of ['-1', '2.5', 'many']) expect(() => validateEnv({ ROLLUP_VACUUM_AFTER_KEYS: value })).toThrow(/\n  ROLLUP_VACUUM_AFTER_KEYS must be a whole number, at least 0 \(0: never\)$/);
+  });
+
   it('PERIOD_AUTO_CLOSE_DAYS: default 0 (never), a whole number at least 0', () => {
     expect(AppConfig.fromValues({}).periodAutoCloseDays).toBe(0);
     expect(AppConfig.fromValues({ PERIOD_AUTO_CLOSE_DAYS: '5' }).periodAutoCloseDays).toBe(5);

@@ -184,6 +184,15 @@ export class EnvSchema {
   @Min(0, { message: 'CHECK_SAMPLE_PER_NIGHT must be a whole number, at least 0' })
   CHECK_SAMPLE_PER_NIGHT = 2000;
 
+  /**
+   * Dirty keys a worker drains between two VACUUMs of report_dirty_key
+   * (RollupDrainer.tick); 0 leaves the table to autovacuum alone.
+   */
+  @Transform(({ value }) => (value === undefined || value === '' ? 100000 : Number(value)))
+  @IsInt({ message: 'ROLLUP_VACUUM_AFTER_KEYS must be a whole number, at least 0 (0: never)' })
+  @Min(0, { message: 'ROLLUP_VACUUM_AFTER_KEYS must be a whole number, at least 0 (0: never)' })
+  ROLLUP_VACUUM_AFTER_KEYS = 100000;
+
   /** Days after a month ends before it closes itself (reports.md 5.2); 0, the default, never. */
   @Transform(({ value }) => (value === undefined || value === '' ? 0 : Number(value)))
   @IsInt({ message: 'PERIOD_AUTO_CLOSE_DAYS must be a whole number, at least 0' })

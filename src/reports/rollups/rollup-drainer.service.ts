@@ -1,3 +1,4 @@
+import { AppConfig } from '../../config/app-config';
 import { Inject, Injectable } from '@nestjs/common';
 import { Logger } from 'pino';
 import { DataSource, EntityManager } from 'typeorm';
@@ -64,7 +65,11 @@ export const ROLLUP_BATCH_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 
 
 @Injectable()
 export class RollupDrainer {
+  /** Keys drained by this process's loop since its last VACUUM of report_dirty_key (afterDrained). */
+  private drainedSinceVacuum = 0;
+
   constructor(
+    private readonly config: AppConfig,
     private readonly db: DataSource,
     private readonly rollups: RollupRepository,
     @Inject(LOGGER) private readonly log: Logger,
@@ -214,11 +219,40 @@ export class RollupDrainer {
    * tick.
    */
   async tick(stop: () => boolean = () => false): Promise<number> {
+    let drained: number;
     try {
-      return await this.drainAll(stop, () => todaySettleMs(this.lastTodayMs));
+      drained = await this.drainAll(stop, () => todaySettleMs(this.lastTodayMs));
     } catch (error) {
       this.log.warn({ err: { message: (error as Error).message } }, 'rollup drain failed; retrying');
       return 0;
+    }
+    await this.afterDrained(drained);
+    return drained;
+  }
+
+  /**
+   * At the end of a loop pass (`tick`, which drains until no key is left):
+   * once this process has drained ROLLUP_VACUUM_AFTER_KEYS keys since its
+   * last one, a VACUUM of report_dirty_key (RollupRepository.vacuumDirtyKeys:
+   * why). Autovacuum does the same when it runs; this keeps a machine with
+   * autovacuum off, or one between two of its runs after a build or a
+   * backfill, from reading the dead rows of every key drained. A failure is
+   * logged and tried again after as many keys more. Public for drains run
+   * outside the loop (the reports bench's build lanes).
+   */
+  async afterDrained(drained: number): Promise<void> {
+    const every = this.config.rollupVacuumAfterKeys;
+    if (every === 0) return;
+    this.drainedSinceVacuum += drained;
+    if (this.drainedSinceVacuum < every) return;
+    const keys = this.drainedSinceVacuum;
+    this.drainedSinceVacuum = 0;
+    const started = Date.now();
+    try {
+      await this.rollups.vacuumDirtyKeys();
+      this.log.info({ keys, ms: Date.now() - started }, `reports: vacuumed report_dirty_key after ${keys} drained keys`);
+    } catch (error) {
+      this.log.warn({ err: { message: (error as Error).message } }, 'reports: VACUUM of report_dirty_key failed; tried again later');
     }
   }
 }

@@ -83,6 +83,20 @@ export class RollupRepository {
    * high, and JIT would spend seconds compiling statements that run in
    * milliseconds.
    */
+  /**
+   * VACUUM of report_dirty_key, outside any transaction (RollupDrainer.tick
+   * after many drained keys). Every drained key leaves a dead row; with
+   * autovacuum off they are never reclaimed, and a table emptied of 11.7M
+   * keys stayed 673 MB, which the idle drain's claim read whole each second
+   * in each worker (a sequential scan: 0.68 s a claim, at 20M versions;
+   * docs/reports-benchmark.md). INDEX_CLEANUP ON removes the last dead
+   * items too, so the emptied end of the table is truncated; SKIP_LOCKED
+   * leaves the table to a VACUUM already running.
+   */
+  async vacuumDirtyKeys(): Promise<void> {
+    await this.db.query('VACUUM (INDEX_CLEANUP ON, SKIP_LOCKED) report_dirty_key');
+  }
+
   async withoutJit(sql: Sql): Promise<void> {
     await sql.query(WITHOUT_JIT[0]);
   }
