@@ -95,6 +95,8 @@ const VOLUME_TYPES = 10;
 const project = (i: number) => `p-${String(i % PROJECTS).padStart(5, '0')}`;
 const seconds = (from: bigint) => Number(process.hrtime.bigint() - from) / 1e9;
 const say = (line: string) => process.stdout.write(`# ${line}\n`);
+/** The app's configuration from this run's environment, as the worker the bench stands in for would read it. */
+const benchConfig = () => AppConfig.fromValues({ ...env, DATA_DIR: 'memory://' });
 
 export async function run(): Promise<void> {
   const prefix = `bench-reports-${randomUUID()}`;
@@ -258,7 +260,7 @@ async function seed(db: DataSource): Promise<void> {
  * drains empty report_dirty_key.
  */
 async function buildRollups(db: DataSource): Promise<string> {
-  const config = AppConfig.fromValues({ ...env, DATA_DIR: 'memory://' });
+  const config = benchConfig();
   const rollups = new RollupRepository(db);
   const marking = process.hrtime.bigint();
   if (MARK === 'app') {
@@ -301,7 +303,7 @@ async function drain(db: DataSource, keys: number, what: 'build-from-nothing' | 
   const rollups = new RollupRepository(db);
   // Counted in memory and never flushed (no timer started): the bench measures the drain alone.
   const ledger = new BudgetLedgerService(new BudgetLedgerRepository(db));
-  const drainer = new RollupDrainer(AppConfig.fromValues({ ...env, DATA_DIR: 'memory://' }), db, rollups, log, new MetricCounts(new OpsRepository(db), log), new RatingEngine(new RatingRepository(db)), new AdjustmentPoster(new PeriodsRepository(db)), new BudgetAccruals(new BudgetDebitsRepository(), ledger, new BudgetOutside(new BudgetDebitsRepository(), ledger)));
+  const drainer = new RollupDrainer(benchConfig(), db, rollups, log, new MetricCounts(new OpsRepository(db), log), new RatingEngine(new RatingRepository(db)), new AdjustmentPoster(new PeriodsRepository(db)), new BudgetAccruals(new BudgetDebitsRepository(), ledger, new BudgetOutside(new BudgetDebitsRepository(), ledger)));
   const started = process.hrtime.bigint();
   let stop = false;
   let done = 0;

@@ -34,9 +34,10 @@ export async function openDatabase(config: AppConfig, options: OpenDatabaseOptio
   let embedded: EmbeddedPostgres | undefined;
   let connection: Partial<DataSourceOptions>;
   let description: string;
+  const poolSize = options.poolSize ?? config.databasePoolSize;
   if (config.databaseUrl) {
     connection = { url: config.databaseUrl };
-    description = `PostgreSQL at ${redactUrl(config.databaseUrl)}, at most ${options.poolSize ?? config.databasePoolSize} connections`;
+    description = `PostgreSQL at ${redactUrl(config.databaseUrl)}, at most ${poolSize} connections`;
   } else {
     // A first start creates the database files and then the whole schema:
     // seconds of silence otherwise (the migration lines follow).
@@ -62,7 +63,7 @@ export async function openDatabase(config: AppConfig, options: OpenDatabaseOptio
     // messages (Parse/Bind/Execute of one request between those of another) and
     // requests hang or get the wrong rows. One connection keeps every message
     // of a query together; PGlite runs one query at a time anyway.
-    extra: { max: embedded ? 1 : (options.poolSize ?? config.databasePoolSize), application_name: 'usage-ledger' },
+    extra: { max: embedded ? 1 : poolSize, application_name: 'usage-ledger' },
   } as DataSourceOptions);
   try {
     await dataSource.initialize();

@@ -1,7 +1,7 @@
-import { AppConfig } from '../../config/app-config';
 import { Inject, Injectable } from '@nestjs/common';
 import { Logger } from 'pino';
 import { DataSource, EntityManager } from 'typeorm';
+import { AppConfig } from '../../config/app-config';
 import { LOGGER } from '../../core/tokens';
 import { Exact } from '../decimal';
 import { MetricCounts } from '../ops/metric-counts.service';

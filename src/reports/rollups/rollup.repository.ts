@@ -78,12 +78,6 @@ export class RollupRepository {
   }
 
   /**
-   * Turns JIT compilation off for the transaction: the planner's row
-   * estimates for the key relations (unnest, generate_series) are far too
-   * high, and JIT would spend seconds compiling statements that run in
-   * milliseconds.
-   */
-  /**
    * VACUUM of report_dirty_key, outside any transaction (RollupDrainer.tick
    * after many drained keys). Every drained key leaves a dead row; with
    * autovacuum off they are never reclaimed, and a table emptied of 11.7M
@@ -97,6 +91,12 @@ export class RollupRepository {
     await this.db.query('VACUUM (INDEX_CLEANUP ON, SKIP_LOCKED) report_dirty_key');
   }
 
+  /**
+   * Turns JIT compilation off for the transaction: the planner's row
+   * estimates for the key relations (unnest, generate_series) are far too
+   * high, and JIT would spend seconds compiling statements that run in
+   * milliseconds.
+   */
   async withoutJit(sql: Sql): Promise<void> {
     await sql.query(WITHOUT_JIT[0]);
   }
