@@ -31,7 +31,7 @@ export class AccessGuard implements CanActivate {
     const rule = this.reflector.getAllAndOverride<AccessRule | undefined>(ACCESS_KEY, [context.getHandler(), context.getClass()]);
     const request = context.switchToHttp().getRequest<FastifyRequest>();
     if (!rule) throw new DomainError(AuthError.Forbidden, 'Forbidden');
-    if (rule.kind === 'public') return true;
+    if (rule.kind === 'public') return (request.accessChecked = true);
     if (rule.kind === 'site') {
       const [siteName, key] = [header(request, 'xa-site'), header(request, 'xa-api-key')];
       if (rule.checkedByWrite) {
@@ -41,14 +41,14 @@ export class AccessGuard implements CanActivate {
       } else {
         request.siteName = await this.auth.authenticateSite(siteName, key);
       }
-      return true;
+      return (request.accessChecked = true);
     }
     const token = header(request, 'x-auth-token');
     const principal = await this.auth.authenticateToken(token);
     if (!principal) throw new DomainError(AuthError.Unauthorized, token === undefined ? TOKEN_MISSING : TOKEN_UNKNOWN);
     request.principal = principal;
     if (!rule.roles.includes(principal.role)) throw new DomainError(AuthError.Forbidden, 'Forbidden');
-    return true;
+    return (request.accessChecked = true);
   }
 }
 

@@ -18,6 +18,8 @@ declare module 'fastify' {
     siteName?: string;
     /** The hash of a site key taken from memory, which the handler's write must check (AccessRule `checkedByWrite`). */
     siteKeyToCheck?: string;
+    /** Set by AccessGuard once the route's rule has let the call through; app-wide guards after it read it. */
+    accessChecked?: boolean;
   }
 }
 

@@ -1,3 +1,4 @@
+import { ApplicationConfig } from '@nestjs/core';
 import { IdempotencyPruner } from '../../src/reports/idempotency/idempotency-pruner.service';
 import { ADMIN_TOKEN, useTestApp } from '../support/test-app';
 
@@ -18,6 +19,14 @@ describe('Idempotency-Key (reports.md 1.8)', () => {
     return body === undefined ? req : req.send(body as object);
   };
   const jobCount = async () => Number((await db().query(`SELECT count(*)::int AS n FROM report_job`))[0].n);
+
+  it('is an app-wide guard, and nothing is intercepted app-wide (docs/architecture.md, "Request path")', () => {
+    const config = t.app.get(ApplicationConfig);
+    expect(config.getGlobalInterceptors()).toEqual([]);
+    expect(config.getGlobalRequestInterceptors()).toEqual([]);
+    expect(config.getGlobalGuards().map((guard) => guard.constructor.name)).toEqual(['AccessGuard', 'IdempotencyGuard']);
+    expect(config.getGlobalRequestGuards()).toEqual([]);
+  });
 
   describe('POST /admin/reports/consistency-checks', () => {
     it('replays the first status, body and Location, and starts no second job', async () => {

@@ -6,7 +6,7 @@ import { IDEMPOTENCY_HEADER } from './idempotency.service';
 
 /**
  * Documents the `Idempotency-Key` header and its 409 on a POST of the
- * reports (reports.md 1.8). The behaviour is IdempotencyInterceptor's, for
+ * reports (reports.md 1.8). The behaviour is IdempotencyGuard's, for
  * every such route; test/e2e/openapi checks that each one carries this.
  */
 export function ApiIdempotencyKey(mount: Mount): MethodDecorator {
