@@ -6,6 +6,7 @@ import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { BACKFILL as FLOOR_BACKFILL } from '../migrations/1763801980000-AlmanachVersionFloor';
 import { AlmanachRepository } from '../src/almanach/almanach.repository';
+import { hashSecret } from '../src/auth/secrets';
 import { AppConfig } from '../src/config/app-config';
 import { Sql } from '../src/database/query-result';
 import { httpRequest, percentile, report, reportCpu, runConcurrently, sampleCpu, startBenchProcess } from './support';
@@ -33,10 +34,13 @@ const WINDOW = { start: '2024-06-01T00:00:00Z', end: '2024-07-01T00:00:00Z' };
  * The route's listing for one project, its floors read now and parameters written in as literals (for
  * EXPLAIN and pgbench): the one statement AlmanachRepository.listWindow runs once it holds the floors.
  */
+/** The hash of the listing clients' token: the route's statement confirms it (AccessRule checkedByStatement), so the SQL run alone does too. */
+let listingCredential: string | undefined;
+
 async function listingStatement(sql: Client, project: string, keep: number[] = []): Promise<string> {
   const asSql = { query: async (text: string, params: unknown[]) => (await sql.query(text, params)).rows } as unknown as Sql;
   const window = { start: BigInt(Date.parse(WINDOW.start)) * 1000n, end: BigInt(Date.parse(WINDOW.end)) * 1000n };
-  const statement = await new AlmanachRepository(undefined as unknown as DataSource).windowStatement(project, window.start, window.end, undefined, asSql);
+  const statement = await new AlmanachRepository(undefined as unknown as DataSource).windowStatement(project, window.start, window.end, undefined, asSql, listingCredential);
   return statement.text.replace(/\$(\d+)/g, (whole, n: string) =>
     keep.includes(Number(n)) ? whole : `'${String(statement.params[Number(n) - 1]).replace(/'/g, "''")}'`,
   );
@@ -106,6 +110,7 @@ export async function run(): Promise<void> {
     process.stdout.write(`# on ${server.description}; ${PROJECTS} listed projects\n`);
     for (const [name, ms] of backdatedSql) report(name, ms, 'ms');
     const token = await createToken(server.baseUrl, server.adminToken);
+    listingCredential = hashSecret(token);
     const headers = { 'X-Auth-Token': token, 'Content-Type': 'application/json' };
 
     // Writes: each entity gets create, resize, delete (3 events), WRITE_CLIENTS clients; each request timed.

@@ -134,6 +134,8 @@ export interface ListWindowQuery {
   end?: Micros;
   /** Absent: both types (`/entities`). */
   entityType?: 'instance' | 'volume';
+  /** The hash of a token taken from memory (`request.tokenToCheck`): the listing's statement confirms it, or answers 401. */
+  credential?: string;
 }
 
 /**

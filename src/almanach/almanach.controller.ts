@@ -12,10 +12,11 @@ import {
 } from '@nestjs/swagger';
 import { FastifyReply, FastifyRequest } from 'fastify';
 import { Role } from '../auth/api-token.entity';
-import { ALL_ROLES, Public, Roles } from '../auth/auth.decorators';
+import { ALL_ROLES, Public, Roles, RolesCheckedByStatement } from '../auth/auth.decorators';
 import { jsonText } from '../http/json-text';
 import { ApiErrors, SECURITY_TOKEN } from '../http/openapi';
 import { filterImageMeta } from './almanach-version';
+import { ListWindowQuery } from './almanach.commands';
 import { AlmanachService } from './almanach.service';
 import { OwnProjectGuard } from './own-project.guard';
 import { CreateInstanceDto, DeleteEventDto, RebuildInstanceDto, ResizeInstanceDto, UpdateInstanceDto, UpdateInstanceQueryDto } from './dto/instance.dto';
@@ -30,6 +31,8 @@ const WRITERS: readonly Role[] = ['admin', 'service'];
 /** Who may call a route (almanach-v1.md 8.2) and its security scheme in the OpenAPI document. */
 const Writers = () => applyDecorators(Roles(...WRITERS), ApiSecurity(SECURITY_TOKEN));
 const Readers = () => applyDecorators(Roles(...ALL_ROLES), ApiSecurity(SECURITY_TOKEN));
+/** Readers of a window listing, whose one statement confirms a token taken from memory (AccessRule `checkedByStatement`). */
+const ListingReaders = () => applyDecorators(RolesCheckedByStatement(...ALL_ROLES), ApiSecurity(SECURITY_TOKEN));
 
 const Operation = (name: string, summary: string) => ApiOperation({ operationId: `almanach.${name}`, summary });
 
@@ -109,14 +112,14 @@ export class AlmanachController {
     });
   }
 
-  @Readers()
+  @ListingReaders()
   @Get('project/:project_id/instances')
   @UseGuards(OwnProjectGuard)
   @Operation('listInstances', 'Instance versions of a project overlapping [start, end]')
   @ApiOkResponse({ schema: { type: 'array', items: { $ref: getSchemaPath(InstanceVersionView) } } })
   @ApiErrors('almanach', 400, 401, 403)
   async listInstances(@Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply, @Param() { project_id }: ProjectParams, @Query() query: WindowQueryDto) {
-    return jsonText(reply, await this.almanach.listWindow(req.principal!, { projectId: project_id, start: query.start, end: query.end, entityType: 'instance' }));
+    return jsonText(reply, await this.listWindow(req, { projectId: project_id, start: query.start, end: query.end, entityType: 'instance' }));
   }
 
   @Writers()
@@ -177,24 +180,24 @@ export class AlmanachController {
     return this.almanach.detachVolume({ volumeId: volume_id, date: body.date, attachments: body.attachments });
   }
 
-  @Readers()
+  @ListingReaders()
   @Get('project/:project_id/volumes')
   @UseGuards(OwnProjectGuard)
   @Operation('listVolumes', 'Volume versions of a project overlapping [start, end]')
   @ApiOkResponse({ schema: { type: 'array', items: { $ref: getSchemaPath(VolumeVersionView) } } })
   @ApiErrors('almanach', 400, 401, 403)
   async listVolumes(@Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply, @Param() { project_id }: ProjectParams, @Query() query: WindowQueryDto) {
-    return jsonText(reply, await this.almanach.listWindow(req.principal!, { projectId: project_id, start: query.start, end: query.end, entityType: 'volume' }));
+    return jsonText(reply, await this.listWindow(req, { projectId: project_id, start: query.start, end: query.end, entityType: 'volume' }));
   }
 
-  @Readers()
+  @ListingReaders()
   @Get('project/:project_id/entities')
   @UseGuards(OwnProjectGuard)
   @Operation('listEntities', 'Instance and volume versions of a project overlapping [start, end]')
   @ApiOkResponse({ schema: VERSIONS })
   @ApiErrors('almanach', 400, 401, 403)
   async listEntities(@Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply, @Param() { project_id }: ProjectParams, @Query() query: WindowQueryDto) {
-    return jsonText(reply, await this.almanach.listWindow(req.principal!, { projectId: project_id, start: query.start, end: query.end }));
+    return jsonText(reply, await this.listWindow(req, { projectId: project_id, start: query.start, end: query.end }));
   }
 
   @Writers()
@@ -266,5 +269,12 @@ export class AlmanachController {
   @ApiErrors('almanach', 401, 403, 404)
   deleteVolumeType(@Param() { volume_type_id }: VolumeTypeParams) {
     return this.almanach.deleteVolumeType({ volumeTypeId: volume_type_id });
+  }
+
+  /** A window listing; its statement confirms a token taken from memory, so nothing is left for TokenCheckHook. */
+  private async listWindow(req: FastifyRequest, query: Omit<ListWindowQuery, 'credential'>): Promise<string> {
+    const answer = await this.almanach.listWindow(req.principal!, { ...query, credential: req.tokenToCheck });
+    req.tokenToCheck = undefined;
+    return answer;
   }
 }

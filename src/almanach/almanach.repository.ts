@@ -2,7 +2,11 @@ import { Injectable } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
 import { escapeLiteral } from 'pg';
 import { DataSource, EntityManager } from 'typeorm';
+import { TOKEN_UNKNOWN } from '../auth/access.guard';
+import { AuthError } from '../auth/auth.errors';
+import { tokenStoredSql } from '../auth/auth.repository';
 import { transactionBegunWith } from '../database/begun-with';
+import { DomainError } from '../http/domain-error';
 import { runPrepared, runPreparedCount } from '../database/prepared';
 import { runCount, runOne, runRows, Sql } from '../database/query-result';
 import { Micros, toSqlTimestamp } from './almanach-dates';
@@ -125,7 +129,7 @@ export interface Floor {
  * months: a connection keeps as many as runPrepared's bound of `varied`
  * statements allows, and only those of few months (PREPARED_RANGES).
  */
-export function windowListing(projectId: string, start: Micros, end: Micros, type: EntityType | undefined, floors: Floor[]): WindowStatement {
+export function windowListing(projectId: string, start: Micros, end: Micros, type: EntityType | undefined, floors: Floor[], credential?: string): WindowStatement {
   const params: unknown[] = [projectId, toSqlTimestamp(start), toSqlTimestamp(end)];
   const ends = [`coalesce("end", 'infinity') = 'infinity'`];
   const covered = ['false'];
@@ -136,8 +140,11 @@ export function windowListing(projectId: string, start: Micros, end: Micros, typ
     covered.push(`(f.lo >= ${a} AND f.hi <= ${b})`);
   }
   if (type) params.push(type);
+  const typeParam = params.length;
+  // A token taken from memory (AccessRule checkedByStatement), confirmed in this round trip.
+  if (credential !== undefined) params.push(credential);
   return {
-    text: `SELECT s.stale, coalesce(v.body, '[]') AS body FROM (
+    text: `SELECT s.stale, ${credential !== undefined ? tokenStoredSql(`$${params.length}`) : 'true'} AS token_stored, coalesce(v.body, '[]') AS body FROM (
          SELECT EXISTS (
            SELECT 1 FROM ${FLOOR} f
            WHERE f.project_id = $1 AND f.min_start <= $3::timestamptz AND f.hi > $2::timestamptz AND NOT (${covered.join(' OR ')})
@@ -147,7 +154,7 @@ export function windowListing(projectId: string, start: Micros, end: Micros, typ
          SELECT json_agg(${WIRE} ORDER BY start, id)::text AS body FROM ${TABLE}, ${WIRE_DATES}
          WHERE project_id = $1 AND start <= $3::timestamptz AND coalesce("end", 'infinity') >= $2::timestamptz
            AND (${ends.join(' OR ')})
-           ${type ? `AND entity_type = $${params.length}` : ''}
+           ${type ? `AND entity_type = $${typeParam}` : ''}
        ) AS v`,
     params,
     ranges: ends.length - 1,
@@ -320,24 +327,25 @@ export class AlmanachRepository {
    * cache, with the same check: in READ COMMITTED a write can commit between
    * the two statements, and three stale answers in a row are an error.
    */
-  async listWindow(projectId: string, start: Micros, end: Micros, type?: EntityType, sql?: Sql): Promise<string> {
+  async listWindow(projectId: string, start: Micros, end: Micros, type?: EntityType, sql?: Sql, credential?: string): Promise<string> {
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
       let floors = sql ? undefined : this.floors.get(projectId);
       if (!floors) {
         floors = await this.readFloors(projectId, sql ?? this.db);
         if (!sql) this.floors.set(projectId, floors);
       }
-      const { json, stale } = await this.readWindow(projectId, start, end, type, floors, sql ?? this.db);
+      const { json, stale, tokenStored } = await this.readWindow(projectId, start, end, type, floors, sql ?? this.db, credential);
+      if (!tokenStored) throw new DomainError(AuthError.Unauthorized, TOKEN_UNKNOWN);
       if (!stale) return json;
       if (!sql) this.floors.delete(projectId);
     }
     if (sql) throw new Error(`the month floors of project ${projectId} changed during each of ${ATTEMPTS} listings`);
-    return this.db.transaction('REPEATABLE READ', (tx) => this.listWindow(projectId, start, end, type, tx));
+    return this.db.transaction('REPEATABLE READ', (tx) => this.listWindow(projectId, start, end, type, tx, credential));
   }
 
   /** The statement listWindow runs, the project's floors read now (for the plan test and the bench). */
-  async windowStatement(projectId: string, start: Micros, end: Micros, type: EntityType | undefined, sql: Sql): Promise<WindowStatement> {
-    return windowListing(projectId, start, end, type, await this.readFloors(projectId, sql));
+  async windowStatement(projectId: string, start: Micros, end: Micros, type: EntityType | undefined, sql: Sql, credential?: string): Promise<WindowStatement> {
+    return windowListing(projectId, start, end, type, await this.readFloors(projectId, sql), credential);
   }
 
   private async readWindow(
@@ -347,17 +355,18 @@ export class AlmanachRepository {
     type: EntityType | undefined,
     floors: Floor[],
     sql: Sql,
-  ): Promise<{ json: string; stale: boolean }> {
-    const statement = windowListing(projectId, start, end, type, floors);
+    credential: string | undefined,
+  ): Promise<{ json: string; stale: boolean; tokenStored: boolean }> {
+    const statement = windowListing(projectId, start, end, type, floors, credential);
     // Prepared: planning was most of the statement's cost (about 0.25 ms against 0.05 ms run, pgbench of
     // one listing's text: 3,600 listings/s planned each time, 16,500/s prepared). Its months are literals,
     // so the kept generic plan reads only them (windowListing). One text per set of months: `varied`, in a
     // bound of its own (prepared.ts); a listing of many months is planned each time and keeps nothing.
     const [row] =
       statement.ranges <= PREPARED_RANGES
-        ? await runPrepared<{ stale: boolean; body: string }>(sql, statement.text, statement.params, 'varied')
-        : await runRows<{ stale: boolean; body: string }>(sql, statement.text, statement.params);
-    return { json: row.body, stale: row.stale };
+        ? await runPrepared<{ stale: boolean; token_stored: boolean; body: string }>(sql, statement.text, statement.params, 'varied')
+        : await runRows<{ stale: boolean; token_stored: boolean; body: string }>(sql, statement.text, statement.params);
+    return { json: row.body, stale: row.stale, tokenStored: row.token_stored };
   }
 
   /** A project's month floors, the lowest per month (almanach_version_floor). */

@@ -232,7 +232,7 @@ export class AlmanachService {
     const { start } = query;
     const end = query.end ?? nowMicros();
     if (end < start) throw outOfOrder(start, end);
-    return this.versions.listWindow(query.projectId, start, end, query.entityType);
+    return this.versions.listWindow(query.projectId, start, end, query.entityType, undefined, query.credential);
   }
 
   async getEntity(principal: Principal, entityId: string): Promise<Wire[]> {

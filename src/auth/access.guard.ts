@@ -44,9 +44,10 @@ export class AccessGuard implements CanActivate {
       return (request.accessChecked = true);
     }
     const token = header(request, 'x-auth-token');
-    const principal = await this.auth.authenticateToken(token);
+    const { principal, hash } = rule.checkedByStatement ? await this.auth.authenticateTokenForStatement(token) : { principal: await this.auth.authenticateToken(token), hash: null };
     if (!principal) throw new DomainError(AuthError.Unauthorized, token === undefined ? TOKEN_MISSING : TOKEN_UNKNOWN);
     request.principal = principal;
+    if (hash !== null) request.tokenToCheck = hash;
     if (!rule.roles.includes(principal.role)) throw new DomainError(AuthError.Forbidden, 'Forbidden');
     return (request.accessChecked = true);
   }

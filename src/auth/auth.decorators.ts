@@ -8,8 +8,14 @@ export const ACCESS_KEY = 'usage-ledger:access';
 export type AccessRule =
   /** No credential at all (Almanach /info, astakos resources and discovery). */
   | { kind: 'public' }
-  /** X-Auth-Token with one of these roles. */
-  | { kind: 'token'; roles: readonly Role[] }
+  /**
+   * X-Auth-Token with one of these roles. With `checkedByStatement`, a token
+   * this process has already found stored is taken from memory without a
+   * query, and the handler's statement must confirm it is still stored
+   * (`request.tokenToCheck`, AuthService.authenticateTokenForStatement);
+   * whatever answer leaves unconfirmed is confirmed first (TokenCheckHook).
+   */
+  | { kind: 'token'; roles: readonly Role[]; checkedByStatement?: boolean }
   /**
    * AMIE XA-Site/XA-API-Key; X-Auth-Token is ignored (auth.md). With
    * `checkedByWrite`, a key this process last found current is taken without
@@ -23,6 +29,8 @@ export const Access = (rule: AccessRule) => SetMetadata(ACCESS_KEY, rule);
 /** No credential; the OpenAPI document marks the operation anonymous (`security: []`). */
 export const Public = () => applyDecorators(Access({ kind: 'public' }), ApiExtension(ANONYMOUS_EXTENSION, true));
 export const Roles = (...roles: Role[]) => Access({ kind: 'token', roles });
+/** Roles, for a read whose one statement confirms the token (see AccessRule). */
+export const RolesCheckedByStatement = (...roles: Role[]) => Access({ kind: 'token', roles, checkedByStatement: true });
 export const SiteKey = (options: { checkedByWrite?: boolean } = {}) => Access({ kind: 'site', ...options });
 
 export const ALL_ROLES: readonly Role[] = ['admin', 'service', 'reader', 'user'];

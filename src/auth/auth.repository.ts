@@ -19,6 +19,15 @@ export interface NewToken {
  * Every statement on the credential tables (`api_token`, `amie_site`). Each
  * method takes an optional `Sql` (a transaction's manager) last.
  */
+/**
+ * `EXISTS` of a stored token whose hash is `param` (a placeholder such as
+ * `$4`): what a statement of a `checkedByStatement` route selects beside its
+ * answer to confirm `request.tokenToCheck` in the same round trip.
+ */
+export function tokenStoredSql(param: string): string {
+  return `EXISTS (SELECT 1 FROM api_token WHERE token_hash = ${param})`;
+}
+
 @Injectable()
 export class AuthRepository {
   constructor(private readonly db: DataSource) {}

@@ -34,6 +34,13 @@ export class AuthService {
    * check the key again in their write; never an answer by itself.
    */
   private readonly currentSiteKeys = new LRUCache<string, string>({ max: 10_000 });
+  /**
+   * Token hash → what this process last found stored under it (a token's
+   * name, role, user and projects never change; revoking deletes it). Read
+   * only by authenticateTokenForStatement, whose callers confirm the token
+   * is still stored before any answer leaves; never an answer by itself.
+   */
+  private readonly knownTokens = new LRUCache<string, Principal>({ max: 10_000 });
 
   constructor(
     private readonly credentials: AuthRepository,
@@ -47,9 +54,41 @@ export class AuthService {
     if (bootstrap !== undefined && secretsEqual(token, bootstrap)) {
       return { tokenId: 'bootstrap', name: 'admin', role: 'admin', userId: null, projectIds: [] };
     }
-    const row = await this.credentials.findTokenByHash(hashSecret(token));
-    if (!row) return null;
-    return { tokenId: row.id, name: row.name, role: row.role, userId: row.userId, projectIds: row.projectIds };
+    const hash = hashSecret(token);
+    const row = await this.credentials.findTokenByHash(hash);
+    if (!row) {
+      this.knownTokens.delete(hash);
+      return null;
+    }
+    const principal: Principal = Object.freeze({ tokenId: row.id, name: row.name, role: row.role, userId: row.userId, projectIds: Object.freeze([...row.projectIds]) as string[] });
+    this.knownTokens.set(hash, principal);
+    return principal;
+  }
+
+  /**
+   * For a route whose statement confirms the token itself (AccessRule
+   * `checkedByStatement`): a token this process has found stored before is
+   * taken from memory without a query, with its hash (`hash`) for the
+   * statement to confirm; otherwise authenticateToken, and `hash` null
+   * (nothing left to confirm). A token revoked through any process then
+   * stops working at once: the statement, or TokenCheckHook before the
+   * answer leaves, finds it gone.
+   */
+  async authenticateTokenForStatement(token: string | undefined): Promise<{ principal: Principal | null; hash: string | null }> {
+    const bootstrap = this.config.adminToken;
+    if (token && !(bootstrap !== undefined && secretsEqual(token, bootstrap))) {
+      const hash = hashSecret(token);
+      const known = this.knownTokens.get(hash);
+      if (known !== undefined) return { principal: known, hash };
+    }
+    return { principal: await this.authenticateToken(token), hash: null };
+  }
+
+  /** Whether a token taken from memory is still stored (forgotten when not). */
+  async tokenStillStored(hash: string): Promise<boolean> {
+    if (await this.credentials.findTokenByHash(hash)) return true;
+    this.knownTokens.delete(hash);
+    return false;
   }
 
   /**

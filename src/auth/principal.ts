@@ -18,6 +18,12 @@ declare module 'fastify' {
     siteName?: string;
     /** The hash of a site key taken from memory, which the handler's write must check (AccessRule `checkedByWrite`). */
     siteKeyToCheck?: string;
+    /**
+     * The hash of a token AccessGuard took from memory (AccessRule
+     * `checkedByStatement`): the handler's statement confirms it and clears
+     * this; TokenCheckHook confirms whatever is left before the answer leaves.
+     */
+    tokenToCheck?: string;
     /** Set by AccessGuard once the route's rule has let the call through; app-wide guards after it read it. */
     accessChecked?: boolean;
   }

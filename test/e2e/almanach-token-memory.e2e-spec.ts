@@ -1,0 +1,96 @@
+import { AuthRepository } from '../../src/auth/auth.repository';
+import { ADMIN_TOKEN, useTestApp } from '../support/test-app';
+
+/**
+ * The Almanach window listings take a token this process has found stored
+ * before from memory, and their one statement confirms it is still stored
+ * (AccessRule `checkedByStatement`, docs/almanach.md "Window listings"): no
+ * credential round trip of its own, and a token revoked through any process
+ * (here: its row deleted in SQL, as another API process would) gets 401 at
+ * once, on every path, the error paths included (TokenCheckHook).
+ */
+describe('Almanach listings: a token from memory, confirmed by the statement', () => {
+  const t = useTestApp();
+  const P = 'project-memory';
+  const OTHER = 'project-other';
+  const START = 'start=2016-01-01+00:00:00.000000';
+  const as = (token: string) => ({ get: (path: string) => t.http.get(path).set('X-Auth-Token', token) });
+  const lookups = () => jest.spyOn(t.app.get(AuthRepository), 'findTokenByHash');
+  const revokeElsewhere = async (name: string) => {
+    const count = async () => Number((await t.runtime.dataSource.query(`SELECT count(*)::int AS n FROM api_token WHERE name = $1`, [name]))[0].n);
+    expect(await count()).toBe(1);
+    await t.runtime.dataSource.query(`DELETE FROM api_token WHERE name = $1`, [name]);
+    expect(await count()).toBe(0);
+  };
+
+  beforeEach(async () => {
+    jest.restoreAllMocks();
+    const writer = await t.token('service', { name: 'writer' });
+    for (const [project, id] of [[P, 'vm-1'], [OTHER, 'vm-2']]) {
+      await t.http
+        .post(`/v1/project/${project}/instance`)
+        .set('X-Auth-Token', writer)
+        .send({ id, created_at: '2016-02-01T00:00:00Z', name: id, flavor: 'm1.small', os_distro: null, os_version: null, os_type: null })
+        .expect(201);
+    }
+  });
+
+  it('lists with no credential look-up once the token is known, and the same answer', async () => {
+    const reader = await t.token('reader', { name: 'reader-a' });
+    const first = await as(reader).get(`/v1/project/${P}/entities?${START}`).expect(200);
+    expect(first.body.map((v: { entity_id: string }) => v.entity_id)).toEqual(['vm-1']);
+    const spy = lookups();
+    for (const path of ['entities', 'instances', 'volumes']) {
+      const again = await as(reader).get(`/v1/project/${P}/${path}?${START}`).expect(200);
+      if (path !== 'volumes') expect(again.text).toBe(first.text);
+    }
+    expect(spy).not.toHaveBeenCalled();
+  });
+
+  it('answers 401 at once to a known token revoked through another process, and forgets it', async () => {
+    const reader = await t.token('reader', { name: 'reader-b' });
+    await as(reader).get(`/v1/project/${P}/instances?${START}`).expect(200);
+    await revokeElsewhere('reader-b');
+    for (const path of ['instances', 'volumes', 'entities']) {
+      expect((await as(reader).get(`/v1/project/${P}/${path}?${START}`).expect(401)).body).toEqual({ error: 'Unauthorized' });
+    }
+    // Forgotten: the next call looks the token up (and finds nothing), as an unknown token's does.
+    const spy = lookups();
+    await as(reader).get(`/v1/project/${P}/entities?${START}`).expect(401);
+    expect(spy).toHaveBeenCalledTimes(1);
+  });
+
+  it('answers 401, not the 400, to a revoked known token whose query is refused before the statement', async () => {
+    const reader = await t.token('reader', { name: 'reader-c' });
+    await as(reader).get(`/v1/project/${P}/entities?${START}`).expect(200);
+    // Still stored: the 400s stand, each confirmed by one look-up before it leaves.
+    const spy = lookups();
+    await as(reader).get(`/v1/project/${P}/entities?start=not-a-date`).expect(400);
+    await as(reader).get(`/v1/project/${P}/entities?start=2016-02-01+00:00:00.000000&end=2016-01-01+00:00:00.000000`).expect(400);
+    expect(spy).toHaveBeenCalledTimes(2);
+    await revokeElsewhere('reader-c');
+    expect((await as(reader).get(`/v1/project/${P}/entities?start=not-a-date`).expect(401)).body).toEqual({ error: 'Unauthorized' });
+  });
+
+  it("answers 401, not the 403, to a revoked known user token asking for another project", async () => {
+    const user = await t.token('user', { name: 'user-d', projectIds: [P] });
+    await as(user).get(`/v1/project/${P}/entities?${START}`).expect(200);
+    await as(user).get(`/v1/project/${OTHER}/entities?${START}`).expect(403);
+    await revokeElsewhere('user-d');
+    const refused = await as(user).get(`/v1/project/${OTHER}/entities?${START}`).expect(401);
+    expect(refused.body).toEqual({ error: 'Unauthorized' });
+    expect(refused.headers['content-type']).toMatch(/^application\/json/);
+  });
+
+  it('leaves the other routes to a look-up per request, and ADMIN_TOKEN to its comparison', async () => {
+    const reader = await t.token('reader', { name: 'reader-e' });
+    await as(reader).get(`/v1/project/${P}/entities?${START}`).expect(200);
+    const spy = lookups();
+    await as(reader).get('/v1/entity/vm-1').expect(200);
+    expect(spy).toHaveBeenCalledTimes(1);
+    spy.mockClear();
+    await as(ADMIN_TOKEN).get(`/v1/project/${P}/entities?${START}`).expect(200);
+    await as(ADMIN_TOKEN).get(`/v1/project/${P}/entities?${START}`).expect(200);
+    expect(spy).not.toHaveBeenCalled();
+  });
+});
