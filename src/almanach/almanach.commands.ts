@@ -1,6 +1,7 @@
 import { EntityManager } from 'typeorm';
 import { Micros } from './almanach-dates';
 import { ImageMeta } from './almanach-version';
+import { StatementCredential } from '../auth/statement-credential';
 
 /**
  * The write operations of Almanach v1 (almanach-v1.md sections 5 and 6), as
@@ -134,8 +135,8 @@ export interface ListWindowQuery {
   end?: Micros;
   /** Absent: both types (`/entities`). */
   entityType?: 'instance' | 'volume';
-  /** The hash of a token taken from memory (`request.tokenToCheck`): the listing's statement confirms it, or answers 401. */
-  credential?: string;
+  /** A token taken from memory: the listing's statement confirms it, or the listing answers 401. */
+  credential?: StatementCredential;
 }
 
 /**
@@ -147,4 +148,6 @@ export interface ListWindowQuery {
  */
 export interface WriteOptions {
   within?: (m: EntityManager) => Promise<void>;
+  /** A token taken from memory (an entity write over HTTP): the transaction's first statement confirms it, or the write answers 401 and writes nothing. */
+  credential?: StatementCredential;
 }

@@ -13,10 +13,10 @@ import {
 import { FastifyReply, FastifyRequest } from 'fastify';
 import { Role } from '../auth/api-token.entity';
 import { ALL_ROLES, Public, Roles, RolesCheckedByStatement } from '../auth/auth.decorators';
+import { CredentialForStatement, StatementCredential } from '../auth/statement-credential';
 import { jsonText } from '../http/json-text';
 import { ApiErrors, SECURITY_TOKEN } from '../http/openapi';
 import { filterImageMeta } from './almanach-version';
-import { ListWindowQuery } from './almanach.commands';
 import { AlmanachService } from './almanach.service';
 import { OwnProjectGuard } from './own-project.guard';
 import { CreateInstanceDto, DeleteEventDto, RebuildInstanceDto, ResizeInstanceDto, UpdateInstanceDto, UpdateInstanceQueryDto } from './dto/instance.dto';
@@ -30,6 +30,8 @@ const WRITERS: readonly Role[] = ['admin', 'service'];
 
 /** Who may call a route (almanach-v1.md 8.2) and its security scheme in the OpenAPI document. */
 const Writers = () => applyDecorators(Roles(...WRITERS), ApiSecurity(SECURITY_TOKEN));
+/** Writers of an entity, whose transaction's first statement confirms a token taken from memory (AccessRule `checkedByStatement`). */
+const EntityWriters = () => applyDecorators(RolesCheckedByStatement(...WRITERS), ApiSecurity(SECURITY_TOKEN));
 const Readers = () => applyDecorators(Roles(...ALL_ROLES), ApiSecurity(SECURITY_TOKEN));
 /** Readers of a window listing, whose one statement confirms a token taken from memory (AccessRule `checkedByStatement`). */
 const ListingReaders = () => applyDecorators(RolesCheckedByStatement(...ALL_ROLES), ApiSecurity(SECURITY_TOKEN));
@@ -61,13 +63,13 @@ export class AlmanachController {
     return this.almanach.info();
   }
 
-  @Writers()
+  @EntityWriters()
   @Post('project/:project_id/instance')
   @HttpCode(201)
   @Operation('createInstance', 'An instance was created: open its first version')
   @ApiCreatedResponse({ description: `${EMPTY}; a re-delivered create changes nothing` })
   @ApiErrors('almanach', 400, 401, 403, 409, 413)
-  createInstance(@Param() { project_id }: ProjectParams, @Body() body: CreateInstanceDto) {
+  createInstance(@Param() { project_id }: ProjectParams, @Body() body: CreateInstanceDto, @CredentialForStatement() credential: StatementCredential | undefined) {
     return this.almanach.createInstance({
       projectId: project_id,
       instanceId: body.id,
@@ -75,41 +77,41 @@ export class AlmanachController {
       name: body.name,
       flavor: body.flavor,
       imageMeta: filterImageMeta({ distro: body.os_distro, version: body.os_version, os_type: body.os_type }),
-    });
+    }, { credential });
   }
 
-  @Writers()
+  @EntityWriters()
   @Delete('instance/:instance_id')
   @HttpCode(202)
   @Operation('deleteInstance', 'An instance was deleted: close its open version at the date')
   @ApiAcceptedResponse({ description: EMPTY })
   @ApiErrors('almanach', 400, 401, 403, 404, 413)
-  deleteInstance(@Param() { instance_id }: InstanceParams, @Body() body: DeleteEventDto) {
-    return this.almanach.deleteInstance({ instanceId: instance_id, date: body.date });
+  deleteInstance(@Param() { instance_id }: InstanceParams, @Body() body: DeleteEventDto, @CredentialForStatement() credential: StatementCredential | undefined) {
+    return this.almanach.deleteInstance({ instanceId: instance_id, date: body.date }, { credential });
   }
 
-  @Writers()
+  @EntityWriters()
   @Put('instance/:instance_id/resize')
   @HttpCode(200)
   @Operation('resizeInstance', 'The flavor changed: a new version unless the flavor is the same')
   @ApiOkResponse({ description: EMPTY })
   @ApiErrors('almanach', 400, 401, 403, 404, 413)
-  resizeInstance(@Param() { instance_id }: InstanceParams, @Body() body: ResizeInstanceDto) {
-    return this.almanach.resizeInstance({ instanceId: instance_id, date: body.date, flavor: body.flavor });
+  resizeInstance(@Param() { instance_id }: InstanceParams, @Body() body: ResizeInstanceDto, @CredentialForStatement() credential: StatementCredential | undefined) {
+    return this.almanach.resizeInstance({ instanceId: instance_id, date: body.date, flavor: body.flavor }, { credential });
   }
 
-  @Writers()
+  @EntityWriters()
   @Put('instance/:instance_id/rebuild')
   @HttpCode(200)
   @Operation('rebuildInstance', 'The image changed: a new version unless the image data is the same')
   @ApiOkResponse({ description: EMPTY })
   @ApiErrors('almanach', 400, 401, 403, 404, 413)
-  rebuildInstance(@Param() { instance_id }: InstanceParams, @Body() body: RebuildInstanceDto) {
+  rebuildInstance(@Param() { instance_id }: InstanceParams, @Body() body: RebuildInstanceDto, @CredentialForStatement() credential: StatementCredential | undefined) {
     return this.almanach.rebuildInstance({
       instanceId: instance_id,
       date: body.rebuild_date,
       imageMeta: filterImageMeta({ distro: body.distro, version: body.version, os_type: body.os_type }),
-    });
+    }, { credential });
   }
 
   @ListingReaders()
@@ -118,17 +120,17 @@ export class AlmanachController {
   @Operation('listInstances', 'Instance versions of a project overlapping [start, end]')
   @ApiOkResponse({ schema: { type: 'array', items: { $ref: getSchemaPath(InstanceVersionView) } } })
   @ApiErrors('almanach', 400, 401, 403)
-  async listInstances(@Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply, @Param() { project_id }: ProjectParams, @Query() query: WindowQueryDto) {
-    return jsonText(reply, await this.listWindow(req, { projectId: project_id, start: query.start, end: query.end, entityType: 'instance' }));
+  async listInstances(@Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply, @Param() { project_id }: ProjectParams, @Query() query: WindowQueryDto, @CredentialForStatement() credential: StatementCredential | undefined) {
+    return jsonText(reply, await this.almanach.listWindow(req.principal!, { projectId: project_id, start: query.start, end: query.end, entityType: 'instance', credential }));
   }
 
-  @Writers()
+  @EntityWriters()
   @Post('project/:project_id/volume')
   @HttpCode(201)
   @Operation('createVolume', 'A volume was created: open its first version')
   @ApiCreatedResponse({ description: `${EMPTY}; a re-delivered create changes nothing` })
   @ApiErrors('almanach', 400, 401, 403, 404, 409, 413)
-  createVolume(@Param() { project_id }: ProjectParams, @Body() body: CreateVolumeDto) {
+  createVolume(@Param() { project_id }: ProjectParams, @Body() body: CreateVolumeDto, @CredentialForStatement() credential: StatementCredential | undefined) {
     return this.almanach.createVolume({
       projectId: project_id,
       volumeId: body.volume_id,
@@ -137,47 +139,47 @@ export class AlmanachController {
       size: body.size,
       name: body.volume_name,
       attachedTo: body.attached_to,
-    });
+    }, { credential });
   }
 
-  @Writers()
+  @EntityWriters()
   @Delete('volume/:volume_id')
   @HttpCode(202)
   @Operation('deleteVolume', 'A volume was deleted: close its open version (or discard one younger than 60 s)')
   @ApiAcceptedResponse({ description: EMPTY })
   @ApiErrors('almanach', 400, 401, 403, 404, 413)
-  deleteVolume(@Param() { volume_id }: VolumeParams, @Body() body: DeleteEventDto) {
-    return this.almanach.deleteVolume({ volumeId: volume_id, date: body.date });
+  deleteVolume(@Param() { volume_id }: VolumeParams, @Body() body: DeleteEventDto, @CredentialForStatement() credential: StatementCredential | undefined) {
+    return this.almanach.deleteVolume({ volumeId: volume_id, date: body.date }, { credential });
   }
 
-  @Writers()
+  @EntityWriters()
   @Put('volume/:volume_id/resize')
   @HttpCode(200)
   @Operation('resizeVolume', 'The size changed: a new version unless the size is the same')
   @ApiOkResponse({ description: EMPTY })
   @ApiErrors('almanach', 400, 401, 403, 404, 413)
-  resizeVolume(@Param() { volume_id }: VolumeParams, @Body() body: ResizeVolumeDto) {
-    return this.almanach.resizeVolume({ volumeId: volume_id, date: body.date, size: body.size });
+  resizeVolume(@Param() { volume_id }: VolumeParams, @Body() body: ResizeVolumeDto, @CredentialForStatement() credential: StatementCredential | undefined) {
+    return this.almanach.resizeVolume({ volumeId: volume_id, date: body.date, size: body.size }, { credential });
   }
 
-  @Writers()
+  @EntityWriters()
   @Put('volume/:volume_id/attach')
   @HttpCode(200)
   @Operation('attachVolume', 'Attached: `attachments` is the complete list after the event')
   @ApiOkResponse({ description: EMPTY })
   @ApiErrors('almanach', 400, 401, 403, 404, 413)
-  attachVolume(@Param() { volume_id }: VolumeParams, @Body() body: AttachmentsDto) {
-    return this.almanach.attachVolume({ volumeId: volume_id, date: body.date, attachments: body.attachments });
+  attachVolume(@Param() { volume_id }: VolumeParams, @Body() body: AttachmentsDto, @CredentialForStatement() credential: StatementCredential | undefined) {
+    return this.almanach.attachVolume({ volumeId: volume_id, date: body.date, attachments: body.attachments }, { credential });
   }
 
-  @Writers()
+  @EntityWriters()
   @Put('volume/:volume_id/detach')
   @HttpCode(200)
   @Operation('detachVolume', 'Detached: `attachments` is the list that remains after the event')
   @ApiOkResponse({ description: EMPTY })
   @ApiErrors('almanach', 400, 401, 403, 404, 413)
-  detachVolume(@Param() { volume_id }: VolumeParams, @Body() body: AttachmentsDto) {
-    return this.almanach.detachVolume({ volumeId: volume_id, date: body.date, attachments: body.attachments });
+  detachVolume(@Param() { volume_id }: VolumeParams, @Body() body: AttachmentsDto, @CredentialForStatement() credential: StatementCredential | undefined) {
+    return this.almanach.detachVolume({ volumeId: volume_id, date: body.date, attachments: body.attachments }, { credential });
   }
 
   @ListingReaders()
@@ -186,8 +188,8 @@ export class AlmanachController {
   @Operation('listVolumes', 'Volume versions of a project overlapping [start, end]')
   @ApiOkResponse({ schema: { type: 'array', items: { $ref: getSchemaPath(VolumeVersionView) } } })
   @ApiErrors('almanach', 400, 401, 403)
-  async listVolumes(@Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply, @Param() { project_id }: ProjectParams, @Query() query: WindowQueryDto) {
-    return jsonText(reply, await this.listWindow(req, { projectId: project_id, start: query.start, end: query.end, entityType: 'volume' }));
+  async listVolumes(@Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply, @Param() { project_id }: ProjectParams, @Query() query: WindowQueryDto, @CredentialForStatement() credential: StatementCredential | undefined) {
+    return jsonText(reply, await this.almanach.listWindow(req.principal!, { projectId: project_id, start: query.start, end: query.end, entityType: 'volume', credential }));
   }
 
   @ListingReaders()
@@ -196,11 +198,11 @@ export class AlmanachController {
   @Operation('listEntities', 'Instance and volume versions of a project overlapping [start, end]')
   @ApiOkResponse({ schema: VERSIONS })
   @ApiErrors('almanach', 400, 401, 403)
-  async listEntities(@Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply, @Param() { project_id }: ProjectParams, @Query() query: WindowQueryDto) {
-    return jsonText(reply, await this.listWindow(req, { projectId: project_id, start: query.start, end: query.end }));
+  async listEntities(@Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply, @Param() { project_id }: ProjectParams, @Query() query: WindowQueryDto, @CredentialForStatement() credential: StatementCredential | undefined) {
+    return jsonText(reply, await this.almanach.listWindow(req.principal!, { projectId: project_id, start: query.start, end: query.end, credential }));
   }
 
-  @Writers()
+  @EntityWriters()
   @Put('entity/instance/:instance_id')
   @HttpCode(200)
   @Operation('updateInstance', 'Correct the open version, or with ?start=&end= the one closed version inside that window')
@@ -209,7 +211,7 @@ export class AlmanachController {
   @ApiErrors('almanach', 400, 401, 403, 404, 413)
   // The query is checked before the body, as the reference did: Nest runs the
   // pipes of the last parameter first, hence @Query() after @Body().
-  updateInstance(@Param() { instance_id }: InstanceParams, @Body() body: UpdateInstanceDto, @Query() query: UpdateInstanceQueryDto) {
+  updateInstance(@Param() { instance_id }: InstanceParams, @Body() body: UpdateInstanceDto, @Query() query: UpdateInstanceQueryDto, @CredentialForStatement() credential: StatementCredential | undefined) {
     return this.almanach.updateInstance({
       instanceId: instance_id,
       window: query.start === undefined ? undefined : { start: query.start, end: query.end! },
@@ -221,7 +223,7 @@ export class AlmanachController {
         startDate: body.start_date,
         endDate: body.end_date,
       },
-    });
+    }, { credential });
   }
 
   @Readers()
@@ -269,12 +271,5 @@ export class AlmanachController {
   @ApiErrors('almanach', 401, 403, 404)
   deleteVolumeType(@Param() { volume_type_id }: VolumeTypeParams) {
     return this.almanach.deleteVolumeType({ volumeTypeId: volume_type_id });
-  }
-
-  /** A window listing; its statement confirms a token taken from memory, so nothing is left for TokenCheckHook. */
-  private async listWindow(req: FastifyRequest, query: Omit<ListWindowQuery, 'credential'>): Promise<string> {
-    const answer = await this.almanach.listWindow(req.principal!, { ...query, credential: req.tokenToCheck });
-    req.tokenToCheck = undefined;
-    return answer;
   }
 }

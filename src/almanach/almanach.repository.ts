@@ -5,6 +5,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { TOKEN_UNKNOWN } from '../auth/access.guard';
 import { AuthError } from '../auth/auth.errors';
 import { tokenStoredSql } from '../auth/auth.repository';
+import { StatementCredential } from '../auth/statement-credential';
 import { transactionBegunWith } from '../database/begun-with';
 import { DomainError } from '../http/domain-error';
 import { runPrepared, runPreparedCount } from '../database/prepared';
@@ -235,12 +236,21 @@ export class AlmanachRepository {
     entityId: string,
     after: Micros | null,
     work: (m: EntityManager, found: Version | null) => Promise<T>,
+    credential?: StatementCredential,
   ): Promise<T> {
     const at = after === null ? 'NULL' : escapeLiteral(toSqlTimestamp(after));
-    return transactionBegunWith<T, Row>(
+    const lockOpen = `SELECT ${COLUMNS} FROM almanach_lock_open(${escapeLiteral(entityId)}, ${at}::timestamptz)`;
+    if (credential === undefined) return transactionBegunWith<T, Row>(this.db, lockOpen, (m, rows) => work(m, rows[0] ? toVersion(rows[0]) : null));
+    // A token taken from memory (AccessRule checkedByStatement), confirmed in the same first statement of the
+    // transaction: one row whatever the lock found, `id` null when it found no version.
+    return transactionBegunWith<T, Row & { token_stored: boolean }>(
       this.db,
-      `SELECT ${COLUMNS} FROM almanach_lock_open(${escapeLiteral(entityId)}, ${at}::timestamptz)`,
-      (m, rows) => work(m, rows[0] ? toVersion(rows[0]) : null),
+      `SELECT ${tokenStoredSql(escapeLiteral(credential.hash))} AS token_stored, o.* FROM (SELECT 1) AS one LEFT JOIN LATERAL (${lockOpen}) AS o ON true`,
+      (m, [row]) => {
+        if (!row.token_stored) throw new DomainError(AuthError.Unauthorized, TOKEN_UNKNOWN);
+        credential.confirmed();
+        return work(m, row.id === null ? null : toVersion(row));
+      },
     );
   }
 
@@ -327,15 +337,16 @@ export class AlmanachRepository {
    * cache, with the same check: in READ COMMITTED a write can commit between
    * the two statements, and three stale answers in a row are an error.
    */
-  async listWindow(projectId: string, start: Micros, end: Micros, type?: EntityType, sql?: Sql, credential?: string): Promise<string> {
+  async listWindow(projectId: string, start: Micros, end: Micros, type?: EntityType, sql?: Sql, credential?: StatementCredential): Promise<string> {
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
       let floors = sql ? undefined : this.floors.get(projectId);
       if (!floors) {
         floors = await this.readFloors(projectId, sql ?? this.db);
         if (!sql) this.floors.set(projectId, floors);
       }
-      const { json, stale, tokenStored } = await this.readWindow(projectId, start, end, type, floors, sql ?? this.db, credential);
+      const { json, stale, tokenStored } = await this.readWindow(projectId, start, end, type, floors, sql ?? this.db, credential?.hash);
       if (!tokenStored) throw new DomainError(AuthError.Unauthorized, TOKEN_UNKNOWN);
+      credential?.confirmed();
       if (!stale) return json;
       if (!sql) this.floors.delete(projectId);
     }

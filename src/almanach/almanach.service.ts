@@ -297,7 +297,7 @@ export class AlmanachService {
     options: WriteOptions,
     work: (m: EntityManager, found: Version | null) => Promise<T>,
   ): Promise<T> {
-    return refused(() => this.versions.inEntityTransaction(entityId, after, async (m, found) => within(m, options, await work(m, found))));
+    return refused(() => this.versions.inEntityTransaction(entityId, after, async (m, found) => within(m, options, await work(m, found)), options.credential));
   }
 
   /**

@@ -2,14 +2,15 @@ import { AuthRepository } from '../../src/auth/auth.repository';
 import { ADMIN_TOKEN, useTestApp } from '../support/test-app';
 
 /**
- * The Almanach window listings take a token this process has found stored
- * before from memory, and their one statement confirms it is still stored
- * (AccessRule `checkedByStatement`, docs/almanach.md "Window listings"): no
- * credential round trip of its own, and a token revoked through any process
- * (here: its row deleted in SQL, as another API process would) gets 401 at
- * once, on every path, the error paths included (TokenCheckHook).
+ * The Almanach window listings and entity writes take a token this process
+ * has found stored before from memory, and their statement (the listing; the
+ * write transaction's first) confirms it is still stored (AccessRule
+ * `checkedByStatement`, docs/almanach.md): no credential round trip of its
+ * own, and a token revoked through any process (here: its row deleted in
+ * SQL, as another API process would) gets 401 at once, on every path, the
+ * error paths included (TokenCheckHook), and writes nothing.
  */
-describe('Almanach listings: a token from memory, confirmed by the statement', () => {
+describe('Almanach listings and writes: a token from memory, confirmed by the statement', () => {
   const t = useTestApp();
   const P = 'project-memory';
   const OTHER = 'project-other';
@@ -92,5 +93,45 @@ describe('Almanach listings: a token from memory, confirmed by the statement', (
     await as(ADMIN_TOKEN).get(`/v1/project/${P}/entities?${START}`).expect(200);
     await as(ADMIN_TOKEN).get(`/v1/project/${P}/entities?${START}`).expect(200);
     expect(spy).not.toHaveBeenCalled();
+  });
+
+  describe('entity writes', () => {
+    const send = (token: string, method: 'post' | 'put' | 'delete', path: string, body: object) => t.http[method](path).set('X-Auth-Token', token).send(body);
+    const versions = async (id: string) =>
+      (await t.runtime.dataSource.query(`SELECT start, "end" FROM almanach_entity_version WHERE entity_id = $1 ORDER BY start`, [id])) as { end: Date | null }[];
+    const create = (token: string, id: string) =>
+      send(token, 'post', `/v1/project/${P}/instance`, { id, created_at: '2016-03-01T00:00:00Z', name: id, flavor: 'm1.small', os_distro: null, os_version: null, os_type: null });
+
+    it('writes with no credential look-up once the token is known, and an error inside the transaction needs none either', async () => {
+      const writer = await t.token('service', { name: 'writer-f' });
+      await create(writer, 'vm-f1').expect(201);
+      const spy = lookups();
+      await send(writer, 'put', '/v1/instance/vm-f1/resize', { date: '2016-03-02T00:00:00Z', flavor: 'm1.large' }).expect(200);
+      await send(writer, 'put', '/v1/instance/vm-f1/rebuild', { rebuild_date: '2016-03-03T00:00:00Z', distro: 'd', version: '1', os_type: 'linux' }).expect(200);
+      await create(writer, 'vm-f1').expect(201); // a re-delivered create: nothing written, still confirmed
+      await send(writer, 'delete', '/v1/instance/vm-f1', { date: '2016-03-04T00:00:00Z' }).expect(202);
+      await send(writer, 'delete', '/v1/instance/no-such-vm', { date: '2016-03-04T00:00:00Z' }).expect(404);
+      await send(writer, 'post', `/v1/project/${P}/volume`, { volume_id: 'vol-f', start: '2016-03-01T00:00:00Z', volume_type: null, size: 1, volume_name: 'v', attached_to: [] }).expect(201);
+      await send(writer, 'put', '/v1/volume/vol-f/attach', { date: '2016-03-02T00:00:00Z', attachments: ['vm-f1'] }).expect(200);
+      expect(spy).not.toHaveBeenCalled();
+      expect((await versions('vm-f1')).map((v) => v.end === null)).toEqual([false, false, false]);
+    });
+
+    it('answers 401 at once to a known writer revoked through another process, and writes nothing', async () => {
+      const writer = await t.token('service', { name: 'writer-g' });
+      await create(writer, 'vm-g1').expect(201);
+      await revokeElsewhere('writer-g');
+      const refusals = [
+        await create(writer, 'vm-g2'),
+        await send(writer, 'put', '/v1/instance/vm-g1/resize', { date: '2016-03-02T00:00:00Z', flavor: 'm1.large' }),
+        await send(writer, 'delete', '/v1/instance/vm-g1', { date: '2016-03-04T00:00:00Z' }),
+        await send(writer, 'delete', '/v1/instance/no-such-vm', { date: '2016-03-04T00:00:00Z' }),
+        // Refused by validation before any statement: confirmed by TokenCheckHook.
+        await send(writer, 'delete', '/v1/instance/vm-g1', {}),
+      ];
+      expect(refusals.map((r) => [r.status, r.body])).toEqual(refusals.map(() => [401, { error: 'Unauthorized' }]));
+      expect(await versions('vm-g2')).toEqual([]);
+      expect((await versions('vm-g1')).map((v) => v.end)).toEqual([null]);
+    });
   });
 });
