@@ -99,6 +99,9 @@ const WIRE = oneLine(`CASE WHEN entity_type = 'instance' THEN json_build_object(
 const WIRE_DATES = oneLine(`LATERAL (SELECT almanach_wire_date(start) AS s, almanach_wire_date("end") AS e,
   almanach_wire_date(last_event) AS l, almanach_wire_date(processed) AS p) AS d`);
 
+/** The SQLSTATE of almanach_lock_open(entity, after, token_hash) for a token no longer stored (migration 1763802070000). */
+const TOKEN_NOT_STORED = 'UL401';
+
 /** The window listing's statement (windowListing), and how many ranges of months it reads. */
 export interface WindowStatement {
   text: string;
@@ -239,19 +242,18 @@ export class AlmanachRepository {
     credential?: StatementCredential,
   ): Promise<T> {
     const at = after === null ? 'NULL' : escapeLiteral(toSqlTimestamp(after));
-    const lockOpen = `SELECT ${COLUMNS} FROM almanach_lock_open(${escapeLiteral(entityId)}, ${at}::timestamptz)`;
-    if (credential === undefined) return transactionBegunWith<T, Row>(this.db, lockOpen, (m, rows) => work(m, rows[0] ? toVersion(rows[0]) : null));
-    // A token taken from memory (AccessRule checkedByStatement), confirmed in the same first statement of the
-    // transaction: one row whatever the lock found, `id` null when it found no version.
-    return transactionBegunWith<T, Row & { token_stored: boolean }>(
-      this.db,
-      `SELECT ${tokenStoredSql(escapeLiteral(credential.hash))} AS token_stored, o.* FROM (SELECT 1) AS one LEFT JOIN LATERAL (${lockOpen}) AS o ON true`,
-      (m, [row]) => {
-        if (!row.token_stored) throw new DomainError(AuthError.Unauthorized, TOKEN_UNKNOWN);
-        credential.confirmed();
-        return work(m, row.id === null ? null : toVersion(row));
-      },
-    );
+    // A token taken from memory (AccessRule checkedByStatement) is confirmed by the same call, before the lock
+    // (migration 1763802070000: SQLSTATE UL401 when it is no longer stored).
+    const token = credential === undefined ? '' : `, ${escapeLiteral(credential.hash)}`;
+    try {
+      return await transactionBegunWith<T, Row>(this.db, `SELECT ${COLUMNS} FROM almanach_lock_open(${escapeLiteral(entityId)}, ${at}::timestamptz${token})`, (m, rows) => {
+        credential?.confirmed();
+        return work(m, rows[0] ? toVersion(rows[0]) : null);
+      });
+    } catch (error) {
+      if ((error as { code?: unknown }).code === TOKEN_NOT_STORED) throw new DomainError(AuthError.Unauthorized, TOKEN_UNKNOWN);
+      throw error;
+    }
   }
 
   async countVersions(entityId: string, sql: Sql = this.db): Promise<number> {

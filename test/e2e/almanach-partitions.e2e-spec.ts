@@ -1,6 +1,7 @@
 import { AlmanachVersionPartitions1763801950000 } from '../../migrations/1763801950000-AlmanachVersionPartitions';
 import { AlmanachVersionFloor1763801980000 } from '../../migrations/1763801980000-AlmanachVersionFloor';
 import { AlmanachLockOpen1763802050000 } from '../../migrations/1763802050000-AlmanachLockOpen';
+import { AlmanachLockOpenToken1763802070000 } from '../../migrations/1763802070000-AlmanachLockOpenToken';
 import { AlmanachRepository } from '../../src/almanach/almanach.repository';
 import { HistoryPartitionsLoop } from '../../src/almanach/partitions/history-partitions.loop';
 import { parsePrometheusText } from '../support/prometheus-text';
@@ -166,9 +167,11 @@ describe('Almanach history partitions (reports.md 7.3)', () => {
   it('the migration rebuilds an existing table: every row and id kept, each in its partition, the identity goes on where it was', async () => {
     const db = t.runtime.dataSource;
     const migration = new AlmanachVersionPartitions1763801950000();
-    // A later migration's function returns the table's row type, which the rebuild would drop: reverted first, as a revert to here would.
+    // Later migrations' functions return the table's row type, which the rebuild would drop: reverted first, as a revert to here would.
     const lockOpen = new AlmanachLockOpen1763802050000();
+    const lockOpenToken = new AlmanachLockOpenToken1763802070000();
     await db.transaction(async (m) => {
+      await lockOpenToken.down(m.queryRunner!);
       await lockOpen.down(m.queryRunner!);
       await migration.down(m.queryRunner!);
     });
@@ -192,6 +195,7 @@ describe('Almanach history partitions (reports.md 7.3)', () => {
       await db.transaction(async (m) => {
         await migration.up(m.queryRunner!);
         await lockOpen.up(m.queryRunner!);
+        await lockOpenToken.up(m.queryRunner!);
       });
     }
     const rebuilt = (await db.query(`SELECT row_to_json(v)::text AS body FROM almanach_entity_version v ORDER BY id`)).map((r: { body: string }) => r.body);
