@@ -251,7 +251,10 @@ export class AlmanachRepository {
         return work(m, rows[0] ? toVersion(rows[0]) : null);
       });
     } catch (error) {
-      if ((error as { code?: unknown }).code === TOKEN_NOT_STORED) throw new DomainError(AuthError.Unauthorized, TOKEN_UNKNOWN);
+      if (credential !== undefined && (error as { code?: unknown }).code === TOKEN_NOT_STORED) {
+        credential.revoked();
+        throw new DomainError(AuthError.Unauthorized, TOKEN_UNKNOWN);
+      }
       throw error;
     }
   }
@@ -347,7 +350,10 @@ export class AlmanachRepository {
         if (!sql) this.floors.set(projectId, floors);
       }
       const { json, stale, tokenStored } = await this.readWindow(projectId, start, end, type, floors, sql ?? this.db, credential?.hash);
-      if (!tokenStored) throw new DomainError(AuthError.Unauthorized, TOKEN_UNKNOWN);
+      if (!tokenStored) {
+        credential?.revoked();
+        throw new DomainError(AuthError.Unauthorized, TOKEN_UNKNOWN);
+      }
       credential?.confirmed();
       if (!stale) return json;
       if (!sql) this.floors.delete(projectId);

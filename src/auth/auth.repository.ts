@@ -37,8 +37,10 @@ export class AuthRepository {
    * carries X-Auth-Token, and TypeORM's findOne (query building, entity
    * mapping) cost about 3 % of the API's CPU under the Almanach listing load
    * (issue 14). A prepared statement of the connection (runPrepared), so
-   * PostgreSQL does not parse and plan it per request. Not cached: a deleted
-   * token must stop working at once in every process (auth.md).
+   * PostgreSQL does not parse and plan it per request. What it finds is kept
+   * in memory only for routes whose own statement confirms the token again
+   * (AuthService.authenticateTokenForStatement): a deleted token must stop
+   * working at once in every process (auth.md).
    */
   async findTokenByHash(tokenHash: string, sql: Sql = this.db): Promise<Pick<ApiToken, 'id' | 'name' | 'role' | 'userId' | 'projectIds'> | null> {
     const [row] = await runPrepared<{ id: string; name: string; role: Role; user_id: string | null; project_ids: string[] }>(

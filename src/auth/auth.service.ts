@@ -60,7 +60,7 @@ export class AuthService {
       this.knownTokens.delete(hash);
       return null;
     }
-    const principal: Principal = Object.freeze({ tokenId: row.id, name: row.name, role: row.role, userId: row.userId, projectIds: Object.freeze([...row.projectIds]) as string[] });
+    const principal: Principal = Object.freeze({ tokenId: row.id, name: row.name, role: row.role, userId: row.userId, projectIds: Object.freeze([...row.projectIds]) });
     this.knownTokens.set(hash, principal);
     return principal;
   }
@@ -82,6 +82,11 @@ export class AuthService {
       if (known !== undefined) return { principal: known, hash };
     }
     return { principal: await this.authenticateToken(token), hash: null };
+  }
+
+  /** Forgets a token taken from memory that a statement found gone. */
+  forgetToken(hash: string): void {
+    this.knownTokens.delete(hash);
   }
 
   /** Whether a token taken from memory is still stored (forgotten when not). */

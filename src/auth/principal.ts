@@ -8,7 +8,7 @@ export interface Principal {
   name: string;
   role: Role;
   userId: string | null;
-  projectIds: string[];
+  readonly projectIds: readonly string[];
 }
 
 declare module 'fastify' {
@@ -24,6 +24,8 @@ declare module 'fastify' {
      * this; TokenCheckHook confirms whatever is left before the answer leaves.
      */
     tokenToCheck?: string;
+    /** The hash of a token taken from memory that the handler's statement found gone: TokenCheckHook forgets it. */
+    tokenRevoked?: string;
     /** Set by AccessGuard once the route's rule has let the call through; app-wide guards after it read it. */
     accessChecked?: boolean;
   }

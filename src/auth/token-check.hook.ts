@@ -1,6 +1,7 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { RETRY_AFTER_SECONDS } from '../http/connection-loss';
 import { renderErrorBody } from '../http/error-renderers';
 import { mountOf } from '../http/mounts';
 import { TOKEN_UNKNOWN } from './access.guard';
@@ -25,6 +26,7 @@ export class TokenCheckHook implements OnModuleInit {
     const fastify = this.adapter.httpAdapter?.getInstance<FastifyInstance>();
     if (!fastify) return;
     fastify.addHook('onSend', async (request: FastifyRequest, reply: FastifyReply, payload: unknown) => {
+      if (request.tokenRevoked !== undefined) this.auth.forgetToken(request.tokenRevoked);
       const hash = request.tokenToCheck;
       if (hash === undefined) return payload;
       request.tokenToCheck = undefined;
@@ -36,9 +38,13 @@ export class TokenCheckHook implements OnModuleInit {
         status = 503;
       }
       const mount = mountOf(request.url);
-      // Almanach's 401 body is fixed (almanach-v1.md 4), as the global filter writes it.
-      const message = status === 503 ? 'Service unavailable' : mount === 'almanach' ? 'Unauthorized' : TOKEN_UNKNOWN;
-      void reply.code(status).header('Content-Type', 'application/json; charset=utf-8').removeHeader('Location');
+      // The answer that was to leave is replaced whole: none of its headers may describe the new one.
+      for (const name of ['location', 'retry-after', 'allow', 'idempotent-replayed']) reply.removeHeader(name);
+      if (payload !== null && typeof payload === 'object' && typeof (payload as { destroy?: unknown }).destroy === 'function') (payload as { destroy(): void }).destroy();
+      // The same bodies as the global filter's: Almanach's fixed 401 (almanach-v1.md 4), its 503 of a lost database.
+      const message = status === 503 ? 'Database connection lost; retry the request' : mount === 'almanach' ? 'Unauthorized' : TOKEN_UNKNOWN;
+      if (status === 503) void reply.header('Retry-After', String(RETRY_AFTER_SECONDS));
+      void reply.code(status).header('Content-Type', 'application/json; charset=utf-8');
       return JSON.stringify(renderErrorBody(mount, status, message));
     });
   }

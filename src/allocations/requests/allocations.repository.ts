@@ -18,7 +18,7 @@ export type AllocationValues = Partial<Record<keyof AllocationRow, unknown>>;
 
 /** Who a user token is, for the ownership condition of allocations.md 3. */
 export interface Owner {
-  projectIds: string[];
+  projectIds: readonly string[];
   userId: string | null;
 }
 

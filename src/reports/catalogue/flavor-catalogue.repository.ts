@@ -61,7 +61,7 @@ export class FlavorCatalogueRepository {
    * an alias of the catalogue, in byte order; only those of `projects` when
    * given (a `user`'s view, reports.md 1.3).
    */
-  async unsized(projects: string[] | undefined, sql: Sql = this.db): Promise<string[]> {
+  async unsized(projects: readonly string[] | undefined, sql: Sql = this.db): Promise<string[]> {
     // Every project: one probe of the partial flavor index per distinct
     // flavor (a loose index scan; PostgreSQL has no skip scan), instead of
     // reading every instance version. A user's projects: through their own
