@@ -3,17 +3,9 @@ import { Reflector } from '@nestjs/core';
 import { FastifyRequest } from 'fastify';
 import { DomainError } from '../http/domain-error';
 import { ACCESS_KEY, AccessRule } from './auth.decorators';
-import { AuthError } from './auth.errors';
+import { AuthError, TOKEN_MISSING, TOKEN_UNKNOWN } from './auth.errors';
 import { AuthService } from './auth.service';
 
-/**
- * The two 401 messages (auth.md): what is wrong with the credential, never
- * anything about the object asked for. Under /astakos they are the fault's
- * `message`; Almanach keeps its reference body `Unauthorized` (the global
- * filter, almanach-v1.md 4).
- */
-export const TOKEN_MISSING = 'No X-Auth-Token header: this call needs a token';
-export const TOKEN_UNKNOWN = 'The X-Auth-Token is not a known token (never issued, or revoked)';
 
 /**
  * The one credential check for every route (auth.md). Each handler or

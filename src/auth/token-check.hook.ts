@@ -4,7 +4,7 @@ import { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { RETRY_AFTER_SECONDS } from '../http/connection-loss';
 import { renderErrorBody } from '../http/error-renderers';
 import { mountOf } from '../http/mounts';
-import { TOKEN_UNKNOWN } from './access.guard';
+import { TOKEN_UNKNOWN } from './auth.errors';
 import { AuthService } from './auth.service';
 
 /**
