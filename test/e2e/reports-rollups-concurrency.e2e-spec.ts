@@ -38,9 +38,10 @@ maybe('reports rollups: two worker processes drain like one (real processes)', (
 
   it('ends with the same day, today, month and site-day cells', async () => {
     const a = almanach(t, await t.token('service'));
-    // Enough work (about 5,000 key-days) to outlast the second worker's idle wake-up (1 s) by far.
-    for (let i = 0; i < 48; i++) {
-      const project = `p${i % 6}`;
+    // Enough work to outlast the second worker's idle wake-up (1 s): 24 projects, about 2 s of drain for two workers on
+    // this machine (2026-12-04; the 6 projects before drained in under a second, and the second worker found nothing).
+    for (let i = 0; i < 144; i++) {
+      const project = `p${i % 24}`;
       await a.createInstance(project, `i${i}`, `2025-0${1 + (i % 9)}-1${i % 10}T0${i % 10}:15:00.250Z`, `f${i % 4}`);
       if (i % 3 === 0) await a.resizeInstance(`i${i}`, `2025-10-0${1 + (i % 9)}T12:00:00Z`, 'big');
       if (i % 4 === 0) await a.deleteInstance(`i${i}`, `2025-11-2${i % 10}T00:00:00Z`);
@@ -79,12 +80,18 @@ maybe('reports rollups: two worker processes drain like one (real processes)', (
       ]);
     });
     const deadline = Date.now() + 120_000;
-    // The most database sessions seen holding drain advisory locks (§7.2's per-(project, day) and month locks) at one moment.
+    // The most database sessions seen inside a drain transaction at one moment: holding its advisory locks (§7.2's
+    // per-(project, day) and month locks) or its claim of dirty keys (FOR UPDATE: RowShareLock, then the DELETE:
+    // RowExclusiveLock, both to the transaction's end; no other writer touches the table in this phase, and counts
+    // and reads take AccessShareLock). The claim spans the whole batch, so an overlap of the two workers is seen
+    // however short their advisory locks are (sampling those alone once missed it in CI on a loaded machine).
     let together = 0;
     for (;;) {
       const [{ n, holders }] = await db.query(
         `SELECT (SELECT count(*)::int FROM report_dirty_key) + (SELECT count(*)::int FROM report_dirty_range) AS n,
-                (SELECT count(DISTINCT pid)::int FROM pg_locks WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())) AS holders`,
+                (SELECT count(DISTINCT pid)::int FROM pg_locks
+                  WHERE granted AND pid <> pg_backend_pid() AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                    AND (locktype = 'advisory' OR (relation = 'report_dirty_key'::regclass AND mode IN ('RowShareLock', 'RowExclusiveLock')))) AS holders`,
       );
       together = Math.max(together, holders);
       if (n === 0) break;
