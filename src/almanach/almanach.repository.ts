@@ -241,8 +241,8 @@ export class AlmanachRepository {
     credential?: StatementCredential,
   ): Promise<T> {
     const at = after === null ? 'NULL' : escapeLiteral(toSqlTimestamp(after));
-    // A token taken from memory (AccessRule checkedByStatement) is confirmed by the same call, before the lock
-    // (migration 1763802070000: SQLSTATE UL401 when it is no longer stored).
+    // A token taken from memory (AccessRule checkedByStatement) is confirmed by the same call, once it holds the
+    // lock (migration 1763802070000: SQLSTATE UL401 when it is no longer stored).
     const token = credential === undefined ? '' : `, ${escapeLiteral(credential.hash)}`;
     try {
       return await transactionBegunWith<T, Row>(this.db, `SELECT ${COLUMNS} FROM almanach_lock_open(${escapeLiteral(entityId)}, ${at}::timestamptz${token})`, (m, rows) => {

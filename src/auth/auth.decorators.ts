@@ -29,7 +29,7 @@ export const Access = (rule: AccessRule) => SetMetadata(ACCESS_KEY, rule);
 /** No credential; the OpenAPI document marks the operation anonymous (`security: []`). */
 export const Public = () => applyDecorators(Access({ kind: 'public' }), ApiExtension(ANONYMOUS_EXTENSION, true));
 export const Roles = (...roles: Role[]) => Access({ kind: 'token', roles });
-/** Roles, for a read whose one statement confirms the token (see AccessRule). */
+/** Roles, for a route whose statement confirms the token (see AccessRule): the Almanach listings and entity writes. */
 export const RolesCheckedByStatement = (...roles: Role[]) => Access({ kind: 'token', roles, checkedByStatement: true });
 export const SiteKey = (options: { checkedByWrite?: boolean } = {}) => Access({ kind: 'site', ...options });
 

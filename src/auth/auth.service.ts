@@ -50,8 +50,7 @@ export class AuthService {
   /** Resolves an X-Auth-Token value; null when missing or unknown. */
   async authenticateToken(token: string | undefined): Promise<Principal | null> {
     if (!token) return null;
-    const bootstrap = this.config.adminToken;
-    if (bootstrap !== undefined && secretsEqual(token, bootstrap)) {
+    if (this.isBootstrap(token)) {
       return { tokenId: 'bootstrap', name: 'admin', role: 'admin', userId: null, projectIds: [] };
     }
     const hash = hashSecret(token);
@@ -75,8 +74,7 @@ export class AuthService {
    * answer leaves, finds it gone.
    */
   async authenticateTokenForStatement(token: string | undefined): Promise<{ principal: Principal | null; hash: string | null }> {
-    const bootstrap = this.config.adminToken;
-    if (token && !(bootstrap !== undefined && secretsEqual(token, bootstrap))) {
+    if (token && !this.isBootstrap(token)) {
       const hash = hashSecret(token);
       const known = this.knownTokens.get(hash);
       if (known !== undefined) return { principal: known, hash };
@@ -92,8 +90,14 @@ export class AuthService {
   /** Whether a token taken from memory is still stored (forgotten when not). */
   async tokenStillStored(hash: string): Promise<boolean> {
     if (await this.credentials.findTokenByHash(hash)) return true;
-    this.knownTokens.delete(hash);
+    this.forgetToken(hash);
     return false;
+  }
+
+  /** ADMIN_TOKEN, compared in constant time; never looked up, never kept in memory. */
+  private isBootstrap(token: string): boolean {
+    const bootstrap = this.config.adminToken;
+    return bootstrap !== undefined && secretsEqual(token, bootstrap);
   }
 
   /**

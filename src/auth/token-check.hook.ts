@@ -1,8 +1,8 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { RETRY_AFTER_SECONDS } from '../http/connection-loss';
-import { renderErrorBody } from '../http/error-renderers';
+import { CONNECTION_LOST_MESSAGE, RETRY_AFTER_SECONDS } from '../http/connection-loss';
+import { ALMANACH_UNAUTHORIZED, renderErrorBody } from '../http/error-renderers';
 import { mountOf } from '../http/mounts';
 import { TOKEN_UNKNOWN } from './auth.errors';
 import { AuthService } from './auth.service';
@@ -42,7 +42,7 @@ export class TokenCheckHook implements OnModuleInit {
       for (const name of ['location', 'retry-after', 'allow', 'idempotent-replayed']) reply.removeHeader(name);
       if (payload !== null && typeof payload === 'object' && typeof (payload as { destroy?: unknown }).destroy === 'function') (payload as { destroy(): void }).destroy();
       // The same bodies as the global filter's: Almanach's fixed 401 (almanach-v1.md 4), its 503 of a lost database.
-      const message = status === 503 ? 'Database connection lost; retry the request' : mount === 'almanach' ? 'Unauthorized' : TOKEN_UNKNOWN;
+      const message = status === 503 ? CONNECTION_LOST_MESSAGE : mount === 'almanach' ? ALMANACH_UNAUTHORIZED : TOKEN_UNKNOWN;
       if (status === 503) void reply.header('Retry-After', String(RETRY_AFTER_SECONDS));
       void reply.code(status).header('Content-Type', 'application/json; charset=utf-8');
       return JSON.stringify(renderErrorBody(mount, status, message));

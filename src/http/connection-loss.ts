@@ -34,5 +34,8 @@ const SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT'
 const LOST_MESSAGES =
   /^(Connection terminated|Client has encountered a connection error and is not queryable|Client was closed and is not queryable|timeout exceeded when trying to connect)/;
 
+/** The message of the 503 a lost database connection answers (the global filter, TokenCheckHook). */
+export const CONNECTION_LOST_MESSAGE = 'Database connection lost; retry the request';
+
 /** Seconds a client should wait before retrying a 503 (a failover takes a few). */
 export const RETRY_AFTER_SECONDS = 2;

@@ -14,6 +14,9 @@ export const SYNNEFO_FAULTS: Record<number, string> = {
   503: 'serviceUnavailable',
 };
 
+/** Almanach's 401 message whatever the credential's fault (almanach-v1.md 4, "reference wording; keep it"). */
+export const ALMANACH_UNAUTHORIZED = 'Unauthorized';
+
 /**
  * The error body of each mount (spec/README.md, "Errors: one global filter,
  * chosen by mount"): `{"error": ...}` everywhere except the Synnefo fault

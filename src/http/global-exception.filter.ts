@@ -1,8 +1,8 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, NotFoundException } from '@nestjs/common';
 import { FastifyReply, FastifyRequest } from 'fastify';
-import { isConnectionLoss, RETRY_AFTER_SECONDS } from './connection-loss';
+import { CONNECTION_LOST_MESSAGE, isConnectionLoss, RETRY_AFTER_SECONDS } from './connection-loss';
 import { DomainError, DomainErrorExtra } from './domain-error';
-import { renderErrorBody } from './error-renderers';
+import { ALMANACH_UNAUTHORIZED, renderErrorBody } from './error-renderers';
 import { mountOf } from './mounts';
 import { RouteTable } from './route-table';
 import { StoredAnswer } from './stored-answer';
@@ -65,7 +65,7 @@ export class GlobalExceptionFilter implements ExceptionFilter {
     }
     // Almanach's 401 body is fixed as `{"error": "Unauthorized"}` (almanach-v1.md 4,
     // "reference wording; keep it"); the other mounts say what is wrong with the credential.
-    if (mount === 'almanach' && status === 401) message = 'Unauthorized';
+    if (mount === 'almanach' && status === 401) message = ALMANACH_UNAUTHORIZED;
     if (extra.allow) void reply.header('Allow', extra.allow.join(', '));
     if (extra.retryAfter !== undefined) void reply.header('Retry-After', String(extra.retryAfter));
     // The rest of an over-long body is never read: the connection cannot carry another request.
@@ -97,7 +97,7 @@ export class GlobalExceptionFilter implements ExceptionFilter {
     }
     // The database went away under the request (restart, failover, pg_terminate_backend):
     // the pool replaces the connection, so the client may simply retry.
-    if (isConnectionLoss(exception)) return { status: 503, message: 'Database connection lost; retry the request', extra: {} };
+    if (isConnectionLoss(exception)) return { status: 503, message: CONNECTION_LOST_MESSAGE, extra: {} };
     return { status: 500, message: 'Internal server error', extra: {} };
   }
 }
