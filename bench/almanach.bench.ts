@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { BACKFILL as FLOOR_BACKFILL } from '../migrations/1763801980000-AlmanachVersionFloor';
+import { BACKFILL as END_BACKFILL } from '../migrations/1763802080000-AlmanachEntityEnd';
 import { AlmanachRepository } from '../src/almanach/almanach.repository';
 import { hashSecret } from '../src/auth/secrets';
 import { AppConfig } from '../src/config/app-config';
@@ -373,9 +374,10 @@ async function grow(sql: Client, extra: number): Promise<number> {
     await sql.query(`RESET session_replication_role`);
   }
   const [{ after, open_after }] = (await sql.query(`SELECT count(*)::bigint AS after, count(*) FILTER (WHERE "end" IS NULL)::bigint AS open_after FROM almanach_entity_version`)).rows;
-  // The /v1/info tally and the listing's month floors, which the (disabled) triggers would have kept.
+  // The /v1/info tally, the listing's month floors and the entities' end bounds, which the (disabled) triggers would have kept.
   await sql.query(`SELECT almanach_tally_add($1::bigint - $2::bigint, $3::bigint - $4::bigint)`, [after, before, open_after, open_before]);
   await sql.query(FLOOR_BACKFILL);
+  await sql.query(END_BACKFILL);
   const [{ stray }] = (await sql.query(`SELECT count(*)::int AS stray FROM almanach_entity_version_default`)).rows;
   if (stray) throw new Error(`${stray} grown versions fell in the default partition`);
   await sql.query('VACUUM ANALYZE almanach_entity_version');

@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { BACKFILL as FLOOR_BACKFILL } from '../migrations/1763801980000-AlmanachVersionFloor';
+import { BACKFILL as END_BACKFILL } from '../migrations/1763802080000-AlmanachEntityEnd';
 import { AppConfig } from '../src/config/app-config';
 import { createRootLogger } from '../src/logging/logger';
 import { MetricCounts } from '../src/reports/ops/metric-counts.service';
@@ -240,8 +241,9 @@ async function seed(db: DataSource): Promise<void> {
   for (const { indexdef } of indexes) await db.query(indexdef.replace(/ ON ONLY /, ' ON '));
   await db.query(`ALTER TABLE almanach_entity_version ENABLE TRIGGER USER`);
   await db.query(`ALTER TABLE amie_usage_record ENABLE TRIGGER USER`);
-  // The Almanach listing's month floors, which the disabled triggers would have kept.
+  // The Almanach listing's month floors and entity end bounds, which the disabled triggers would have kept.
   await db.query(FLOOR_BACKFILL);
+  await db.query(END_BACKFILL);
   await db.query(`VACUUM ANALYZE almanach_entity_version`);
   await db.query(`VACUUM ANALYZE amie_usage_record`);
   const [{ n }] = await db.query(`SELECT count(*)::int AS n FROM almanach_entity_version`);

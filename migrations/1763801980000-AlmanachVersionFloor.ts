@@ -99,7 +99,7 @@ const ZONE = `coalesce((SELECT c.time_zone FROM report_clock c WHERE c.id = 1), 
  * trigger runs it on a statement's new rows, the backfill on the whole
  * history.
  */
-function noteFloors(source: string, zone: string): string {
+export function noteFloors(source: string, zone: string): string {
   return `INSERT INTO almanach_version_floor (project_id, lo, hi, min_start)
         SELECT k.project_id, k.lo, k.hi, k.min_start
         FROM (

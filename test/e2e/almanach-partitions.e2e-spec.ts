@@ -2,6 +2,7 @@ import { AlmanachVersionPartitions1763801950000 } from '../../migrations/1763801
 import { AlmanachVersionFloor1763801980000 } from '../../migrations/1763801980000-AlmanachVersionFloor';
 import { AlmanachLockOpen1763802050000 } from '../../migrations/1763802050000-AlmanachLockOpen';
 import { AlmanachLockOpenToken1763802070000 } from '../../migrations/1763802070000-AlmanachLockOpenToken';
+import { AlmanachEntityEnd1763802080000 } from '../../migrations/1763802080000-AlmanachEntityEnd';
 import { AlmanachRepository } from '../../src/almanach/almanach.repository';
 import { HistoryPartitionsLoop } from '../../src/almanach/partitions/history-partitions.loop';
 import { parsePrometheusText } from '../support/prometheus-text';
@@ -91,9 +92,10 @@ describe('Almanach history partitions (reports.md 7.3)', () => {
       `SELECT tgname FROM pg_trigger WHERE tgrelid = 'almanach_entity_version'::regclass AND NOT tgisinternal ORDER BY 1`,
     );
     expect(triggers.map((x) => x.tgname)).toEqual([
-      'almanach_floor_insert',
+      'almanach_entity_end_truncate',
       'almanach_floor_truncate',
-      'almanach_floor_update',
+      'almanach_history_note_insert',
+      'almanach_history_note_update',
       'almanach_tally_delete',
       'almanach_tally_insert',
       'almanach_tally_truncate',
@@ -170,7 +172,9 @@ describe('Almanach history partitions (reports.md 7.3)', () => {
     // Later migrations' functions return the table's row type, which the rebuild would drop: reverted first, as a revert to here would.
     const lockOpen = new AlmanachLockOpen1763802050000();
     const lockOpenToken = new AlmanachLockOpenToken1763802070000();
+    const entityEnd = new AlmanachEntityEnd1763802080000();
     await db.transaction(async (m) => {
+      await entityEnd.down(m.queryRunner!);
       await lockOpenToken.down(m.queryRunner!);
       await lockOpen.down(m.queryRunner!);
       await migration.down(m.queryRunner!);
@@ -196,6 +200,7 @@ describe('Almanach history partitions (reports.md 7.3)', () => {
         await migration.up(m.queryRunner!);
         await lockOpen.up(m.queryRunner!);
         await lockOpenToken.up(m.queryRunner!);
+        await entityEnd.up(m.queryRunner!);
       });
     }
     const rebuilt = (await db.query(`SELECT row_to_json(v)::text AS body FROM almanach_entity_version v ORDER BY id`)).map((r: { body: string }) => r.body);
@@ -205,6 +210,13 @@ describe('Almanach history partitions (reports.md 7.3)', () => {
        WHERE tableoid::regclass::text <> CASE WHEN "end" IS NULL THEN 'almanach_entity_version_open' ELSE 'almanach_entity_version_' || to_char("end" AT TIME ZONE 'UTC', 'YYYY_MM') END`,
     );
     expect(misplaced).toEqual([]);
+    // The end bounds of the rows written while 1763802080000 was reverted come from its backfill: one per closed entity, its latest end.
+    const [ends] = await db.query(
+      `SELECT count(*)::int AS bounds,
+              count(*) FILTER (WHERE e.last_end IS DISTINCT FROM (SELECT max(v."end") FROM almanach_entity_version v WHERE v.entity_id = e.entity_id))::int AS wrong
+       FROM almanach_entity_end e WHERE e.entity_id LIKE 'seed-%'`,
+    );
+    expect(ends).toEqual({ bounds: 88, wrong: 0 }); // 120 seeded, 30 open, 2 deleted
     await send('post', '/v1/project/p-seed/instance', instance('after', '2026-01-01T00:00:00Z'), 201);
     const [{ id }] = await db.query(`SELECT id::text FROM almanach_entity_version WHERE entity_id = 'after'`);
     expect(id).toBe(next);
@@ -363,13 +375,47 @@ describe('Almanach history partitions (reports.md 7.3)', () => {
     ];
     expect(await floors()).toEqual(kept);
     const migration = new AlmanachVersionFloor1763801980000();
-    await db.transaction(async (m) => migration.down(m.queryRunner!));
-    await db.transaction(async (m) => migration.up(m.queryRunner!));
+    // 1763802080000 moved the floors' statement into its own trigger function: reverted first, as a revert to here would.
+    const entityEnd = new AlmanachEntityEnd1763802080000();
+    await db.transaction(async (m) => {
+      await entityEnd.down(m.queryRunner!);
+      await migration.down(m.queryRunner!);
+    });
+    await db.transaction(async (m) => {
+      await migration.up(m.queryRunner!);
+      await entityEnd.up(m.queryRunner!);
+    });
     expect(await floors()).toEqual(kept);
     const may = await listedAndAll('p6', '2024-04-15T00:00:00.000000Z', '2024-04-16T00:00:00.000000Z');
     expect(may.listed.map((r: string[]) => r[0])).toEqual(['g']);
     await db.query(`TRUNCATE almanach_entity_version`);
     expect(await floors()).toEqual([]);
+  });
+
+  it("a create reads its entity's end bound (almanach_entity_end): raised by every later end, never lowered, so it never misses a conflict", async () => {
+    const db = t.runtime.dataSource;
+    const bound = async (entity: string) =>
+      (await db.query(`SELECT to_char(last_end AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS d FROM almanach_entity_end WHERE entity_id = $1`, [entity]))[0]?.d ?? null;
+    await send('post', '/v1/project/pb/instance', instance('b', '2024-01-01T00:00:00Z'), 201);
+    expect(await bound('b')).toBeNull(); // nothing closed yet
+    await send('put', '/v1/instance/b/resize', { date: '2024-02-01T00:00:00Z', flavor: 'm1.large' }, 200);
+    expect(await bound('b')).toBe('2024-02-01');
+    await send('delete', '/v1/instance/b', { date: '2024-03-01T00:00:00Z' }, 202);
+    expect(await bound('b')).toBe('2024-03-01');
+    // A correction moving the last end later raises the bound: a create before that end is a conflict.
+    await send('put', '/v1/entity/instance/b?start=2024-02-01&end=2024-03-01', { end_date: '2024-05-01T00:00:00Z' }, 200);
+    expect(await bound('b')).toBe('2024-05-01');
+    const refused = await send('post', '/v1/project/pb/instance', instance('b', '2024-04-01T00:00:00Z'), 409);
+    expect(refused.body.error).toContain('2024-05-01');
+    // Moving it earlier leaves the bound too high: the create reads the history and is accepted after the true end.
+    await send('put', '/v1/entity/instance/b?start=2024-02-01&end=2024-05-01', { end_date: '2024-02-15T00:00:00Z' }, 200);
+    expect(await bound('b')).toBe('2024-05-01');
+    await send('post', '/v1/project/pb/instance', instance('b', '2024-04-01T00:00:00Z'), 201);
+    // An entity never closed has no bound, and a create of it is not refused by another's.
+    await send('post', '/v1/project/pb/instance', instance('c', '2024-01-01T00:00:00Z'), 201);
+    expect(await bound('c')).toBeNull();
+    await db.query(`TRUNCATE almanach_entity_version`);
+    expect(await db.query(`SELECT entity_id FROM almanach_entity_end`)).toEqual([]);
   });
 
   it('random histories: every listing answers what the whole history holds, for random windows, with and without the type filter', async () => {
