@@ -38,10 +38,18 @@ const WINDOW = { start: '2024-06-01T00:00:00Z', end: '2024-07-01T00:00:00Z' };
 /** The hash of the listing clients' token: the route's statement confirms it (AccessRule checkedByStatement), so the SQL run alone does too. */
 let listingCredential: string | undefined;
 
+/**
+ * One repository builds every statement: windowStatement reads the floors anew on each call (no cache),
+ * and a repository's construction allocates its floor cache (4.5 s of this process's CPU for the 2,100
+ * statements of one 200k run when each call built its own).
+ */
+let statements: AlmanachRepository | undefined;
+
 async function listingStatement(sql: Client, project: string, keep: number[] = []): Promise<string> {
   const asSql = { query: async (text: string, params: unknown[]) => (await sql.query(text, params)).rows } as unknown as Sql;
   const window = { start: BigInt(Date.parse(WINDOW.start)) * 1000n, end: BigInt(Date.parse(WINDOW.end)) * 1000n };
-  const statement = await new AlmanachRepository(undefined as unknown as DataSource).windowStatement(project, window.start, window.end, undefined, asSql, listingCredential);
+  statements ??= new AlmanachRepository(undefined as unknown as DataSource);
+  const statement = await statements.windowStatement(project, window.start, window.end, undefined, asSql, listingCredential);
   return statement.text.replace(/\$(\d+)/g, (whole, n: string) =>
     keep.includes(Number(n)) ? whole : `'${String(statement.params[Number(n) - 1]).replace(/'/g, "''")}'`,
   );
@@ -75,7 +83,14 @@ async function listingStatement(sql: Client, project: string, keep: number[] = [
  *    for BENCH_ALMANACH_PGBENCH_SECONDS (20 s), one of
  *    BENCH_ALMANACH_PGBENCH_PROJECTS (100; pgbench takes 128 scripts at most) listed projects at random each
  *    time: its tps and latency average, and p50/p99 from its
- *    per-transaction log (--log).
+ *    per-transaction log (--log). Then pgbench again over the projects the
+ *    measured HTTP listings asked for (BENCH_ALMANACH_LISTINGS of them, one
+ *    listing each over HTTP): the database alone with the same working set.
+ *    The 100 sampled projects stay in shared buffers; the HTTP phase's
+ *    4,000, about 44 pages each (1.4 GB), are more than a default 128 MB
+ *    of shared buffers holds. With more than 128 texts (months differing
+ *    between projects) either run takes the first 128 projects (its `#` line
+ *    says how many scripts it ran).
  * 4. Grows the history to BENCH_ALMANACH_GROWN_VERSIONS (6M; 0 skips) without
  *    changing any listed project's June 2024 answer, in thirds: older history
  *    of the listed projects (2021-2023, months the listing prunes), later
@@ -279,13 +294,20 @@ async function listingFigures(
   report(`almanach-window-listing-sql-${size}-pages`, explained.pages, 'pages/listing');
   report(`almanach-window-listing-sql-${size}-partitions`, explained.partitions, 'partitions scanned');
 
-  const bench = await pgbench(databaseUrl, sql);
+  const bench = await pgbench(databaseUrl, sql, PGBENCH_PROJECTS);
   process.stdout.write(`# pgbench -M prepared -c ${CONCURRENCY} -j 2 -T ${PGBENCH_SECONDS}: ${bench.transactions} listings\n`);
   report(`almanach-window-listing-pgbench-${size}-tps`, bench.tps, 'listings/s');
   report(`almanach-window-listing-pgbench-${size}-latency-average`, bench.average, 'ms');
   report(`almanach-window-listing-pgbench-${size}-p50`, bench.p50, 'ms');
   report(`almanach-window-listing-pgbench-${size}-p99`, bench.p99, 'ms');
   withLimit(`almanach-window-listing-${size}-p99-vs-pgbench`, p99, 'ms', `${bench.p99.toFixed(2)} ms (pgbench p99, the database alone)`);
+  // The database alone over the HTTP phase's own projects (its working set, not a hot sample of it).
+  const same = await pgbench(databaseUrl, sql, LISTINGS);
+  process.stdout.write(`# pgbench over the ${Math.min(LISTINGS, PROJECTS)} projects the HTTP listings asked for: ${same.transactions} listings\n`);
+  report(`almanach-window-listing-pgbench-http-projects-${size}-tps`, same.tps, 'listings/s');
+  report(`almanach-window-listing-pgbench-http-projects-${size}-p50`, same.p50, 'ms');
+  report(`almanach-window-listing-pgbench-http-projects-${size}-p99`, same.p99, 'ms');
+  withLimit(`almanach-window-listing-${size}-p99-vs-pgbench-http-projects`, p99, 'ms', `${same.p99.toFixed(2)} ms (pgbench p99 over the same projects, the database alone)`);
 
   const answers = new Map<string, string>();
   const { rows: hashes } = await sql.query(
@@ -511,14 +533,19 @@ interface Explained {
  * each connection plans each script's text once) for a random listed project of a sample, 50 clients, 2 threads,
  * PGBENCH_SECONDS; tps and latency average from its summary, p50/p99 from its per-transaction log.
  */
-async function pgbench(databaseUrl: string, sql: Client): Promise<{ tps: number; average: number; p50: number; p99: number; transactions: number }> {
+async function pgbench(
+  databaseUrl: string,
+  sql: Client,
+  projects: number,
+): Promise<{ tps: number; average: number; p50: number; p99: number; transactions: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'almanach-pgbench-'));
   try {
     // The route's statement as the API sends it for a sampled listed project once it holds the project's
     // floors: its months literal, the project a parameter ($1). Projects whose months are the same share one
     // text (one prepared statement per connection, as in the API): then one script picks the project at
     // random (pgbench's variables are numbers: the name is built in SQL); otherwise one script per project.
-    const sampled = Array.from({ length: Math.min(PGBENCH_PROJECTS, PROJECTS) }, (_, k) => (k * 7919) % PROJECTS);
+    // The k-th sampled project is the one the HTTP phase's k-th measured listing asked for (listingFigures).
+    const sampled = Array.from({ length: Math.min(projects, PROJECTS) }, (_, k) => (k * 7919) % PROJECTS);
     const texts: string[] = [];
     for (const n of sampled) texts.push(await listingStatement(sql, `project-${n}`, [1]));
     const withProject = (text: string, project: string) => text.replace(/\$1(?!\d)/g, project);
