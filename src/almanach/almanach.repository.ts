@@ -211,6 +211,8 @@ function insertParams(v: NewVersion): unknown[] {
 export class AlmanachRepository {
   /** Each project's month floors as last read (listWindow), about 100,000 months in all at most. */
   private readonly floors = new LRUCache<string, Floor[]>({ max: 20_000, maxSize: 100_000, sizeCalculation: (f) => Math.max(1, f.length) });
+  /** windowMonths per window (`start:end`): a billing run lists every project over the same one. */
+  private readonly months = new LRUCache<string, Floor[]>({ max: 1_000 });
 
   constructor(private readonly db: DataSource) {}
 
@@ -329,7 +331,9 @@ export class AlmanachRepository {
    * months of version ends that may hold one (almanach_version_floor), so the
    * planner reads no other month.
    *
-   * The project's floors are kept per process (LRU). The one statement that
+   * The project's floors are kept per process (LRU); a project not held is
+   * first listed with the window's own months (windowMonths) and its floors
+   * are read only if that answer is stale. The one statement that
    * lists also says whether its own snapshot holds a floor of the window that
    * the months read do not cover; if so the floors are read again and the
    * listing runs again (three attempts in all), then floors and listing run
@@ -342,23 +346,75 @@ export class AlmanachRepository {
    * the two statements, and three stale answers in a row are an error.
    */
   async listWindow(projectId: string, start: Micros, end: Micros, type?: EntityType, sql?: Sql, credential?: StatementCredential): Promise<string> {
+    // A project whose floors this process does not hold is first listed with its window's own months
+    // (windowMonths, kept per window), without reading its floors: one round trip instead of two whenever
+    // no version of the window ended in a later month. The statement's own check says when one did; the
+    // floors are read then.
+    if (!sql && !this.floors.has(projectId)) {
+      const json = await this.listWith(projectId, start, end, type, await this.windowMonths(start, end), this.db, credential);
+      if (json !== undefined) return json;
+    }
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
       let floors = sql ? undefined : this.floors.get(projectId);
       if (!floors) {
         floors = await this.readFloors(projectId, sql ?? this.db);
         if (!sql) this.floors.set(projectId, floors);
       }
-      const { json, stale, tokenStored } = await this.readWindow(projectId, start, end, type, floors, sql ?? this.db, credential?.hash);
-      if (!tokenStored) {
-        credential?.revoked();
-        throw new DomainError(AuthError.Unauthorized, TOKEN_UNKNOWN);
-      }
-      credential?.confirmed();
-      if (!stale) return json;
+      const json = await this.listWith(projectId, start, end, type, floors, sql ?? this.db, credential);
+      if (json !== undefined) return json;
       if (!sql) this.floors.delete(projectId);
     }
     if (sql) throw new Error(`the month floors of project ${projectId} changed during each of ${ATTEMPTS} listings`);
     return this.db.transaction('REPEATABLE READ', (tx) => this.listWindow(projectId, start, end, type, tx, credential));
+  }
+
+  /**
+   * The listing with `floors` (the project's, or windowMonths' guess): its JSON, or undefined when its
+   * snapshot holds a floor of the window that the months read do not cover. A token no longer stored
+   * answers 401 here, whatever the months.
+   */
+  private async listWith(
+    projectId: string,
+    start: Micros,
+    end: Micros,
+    type: EntityType | undefined,
+    floors: Floor[],
+    sql: Sql,
+    credential: StatementCredential | undefined,
+  ): Promise<string | undefined> {
+    const { json, stale, tokenStored } = await this.readWindow(projectId, start, end, type, floors, sql, credential?.hash);
+    if (!tokenStored) {
+      credential?.revoked();
+      throw new DomainError(AuthError.Unauthorized, TOKEN_UNKNOWN);
+    }
+    credential?.confirmed();
+    return stale ? undefined : json;
+  }
+
+  /**
+   * The accounting zone's months from that of `start` to that of `end`, as one floor-shaped range
+   * (`minStart` the window's start): listWindow's guess at the floors of a project it does not hold. Its
+   * bounds are those of the floors and the partitions (the earliest instants of the months' first local
+   * dates, report_day_start, in report_clock's zone, UTC before the reports' first start), so the listing
+   * reads exactly those months' partitions and the statement's check counts their floors as covered.
+   * Kept per window; the zone never changes under a running API (ReportClockService refuses to start
+   * with another).
+   */
+  private async windowMonths(start: Micros, end: Micros): Promise<Floor[]> {
+    const key = `${start}:${end}`;
+    const held = this.months.get(key);
+    if (held) return held;
+    const [row] = await runPrepared<{ lo_us: string; hi_us: string }>(
+      this.db,
+      `SELECT ${microsOf('m.lo')} AS lo_us, ${microsOf('m.hi')} AS hi_us
+       FROM (SELECT coalesce((SELECT c.time_zone FROM report_clock c WHERE c.id = 1), 'UTC') AS z) AS c,
+            LATERAL (SELECT report_day_start(date_trunc('month', $1::timestamptz AT TIME ZONE c.z)::date, c.z) AS lo,
+                            report_day_start((date_trunc('month', $2::timestamptz AT TIME ZONE c.z) + interval '1 month')::date, c.z) AS hi) AS m`,
+      [toSqlTimestamp(start), toSqlTimestamp(end)],
+    );
+    const months = [{ lo: BigInt(row.lo_us), hi: BigInt(row.hi_us), minStart: start }];
+    this.months.set(key, months);
+    return months;
   }
 
   /** The statement listWindow runs, the project's floors read now (for the plan test and the bench). */

@@ -507,6 +507,43 @@ describe('Almanach history partitions (reports.md 7.3)', () => {
     expect(listed.listed).toEqual(listed.all);
   }, 30_000);
 
+  it("a project whose floors the process does not hold is listed with its window's months first: one statement when no version of the window ended later, its floors read when one did", async () => {
+    const repository = t.app.get(AlmanachRepository);
+    const target = repository as unknown as { readWindow: (...args: unknown[]) => Promise<unknown>; readFloors: (...args: unknown[]) => Promise<unknown> };
+    const windows = jest.spyOn(target, 'readWindow');
+    const floors = jest.spyOn(target, 'readFloors');
+    try {
+      // q1: every version of May ended in May or June (the window's months and the next).
+      await send('post', '/v1/project/q1/instance', instance('m1', '2024-04-20T00:00:00Z'), 201);
+      await send('delete', '/v1/instance/m1', { date: '2024-05-10T00:00:00Z' }, 202);
+      await send('post', '/v1/project/q1/instance', instance('m2', '2024-05-20T00:00:00Z'), 201);
+      await send('delete', '/v1/instance/m2', { date: '2024-06-01T00:00:00Z' }, 202);
+      await send('post', '/v1/project/q1/instance', instance('m3', '2024-05-25T00:00:00Z'), 201); // still open
+      windows.mockClear();
+      floors.mockClear();
+      const may = await listedAndAll('q1', '2024-05-01T00:00:00.000000Z', '2024-06-01T00:00:00.000000Z');
+      expect(may.listed).toEqual(may.all);
+      expect(may.listed.map((r: string[]) => r[0])).toEqual(['m1', 'm2', 'm3']);
+      expect([windows.mock.calls.length, floors.mock.calls.length]).toEqual([1, 0]);
+      // q2: a version of May ended in September: its floor is outside the guess, so the floors are read and it is listed.
+      await send('post', '/v1/project/q2/instance', instance('l1', '2024-04-01T00:00:00Z'), 201);
+      await send('delete', '/v1/instance/l1', { date: '2024-09-15T00:00:00Z' }, 202);
+      windows.mockClear();
+      floors.mockClear();
+      const long = await listedAndAll('q2', '2024-05-01T00:00:00.000000Z', '2024-05-31T00:00:00.000000Z');
+      expect(long.listed).toEqual([['l1', '2024-04-01 00:00:00']]);
+      expect([windows.mock.calls.length, floors.mock.calls.length]).toEqual([2, 1]);
+      // Held now: the next listing of q2 uses its floors at once.
+      windows.mockClear();
+      floors.mockClear();
+      expect((await listedAndAll('q2', '2024-05-01T00:00:00.000000Z', '2024-05-31T00:00:00.000000Z')).listed).toEqual(long.listed);
+      expect([windows.mock.calls.length, floors.mock.calls.length]).toEqual([1, 0]);
+    } finally {
+      windows.mockRestore();
+      floors.mockRestore();
+    }
+  });
+
   it('three stale answers in a row fall back to one REPEATABLE READ snapshot; in a caller\'s transaction they are an error', async () => {
     await send('post', '/v1/project/p8/instance', instance('k1', '2024-04-01T00:00:00Z'), 201);
     await send('delete', '/v1/instance/k1', { date: '2024-06-15T00:00:00Z' }, 202);
@@ -526,7 +563,8 @@ describe('Almanach history partitions (reports.md 7.3)', () => {
     try {
       const may = await listedAndAll('p8', '2024-05-01T00:00:00.000000Z', '2024-05-02T00:00:00.000000Z');
       expect(may.listed).toEqual([['k1', '2024-04-01 00:00:00']]);
-      expect(isolation).toEqual(['read committed', 'read committed', 'read committed', 'repeatable read']);
+      // The first with the window's own months (p8's floors not held yet), then three with its floors.
+      expect(isolation).toEqual(['read committed', 'read committed', 'read committed', 'read committed', 'repeatable read']);
       await expect(
         t.runtime.dataSource.transaction((m) => repository.listWindow('p8', us('2024-05-01T00:00:00Z'), us('2024-05-02T00:00:00Z'), undefined, m)),
       ).rejects.toThrow('the month floors of project p8 changed during each of 3 listings');
@@ -553,5 +591,36 @@ describe('Almanach month floors in a zone whose midnight happens twice (America/
     expect(floors).toEqual([{ lo: '2026-11-01 04:00', hi: '2026-12-01 05:00' }]);
     const res = await t.http.get('/v1/project/h1/entities?start=2026-10-10T00:00:00.000000Z&end=2026-10-11T00:00:00.000000Z').set('X-Auth-Token', service).expect(200);
     expect(res.body.map((e: { entity_id: string; end: string }) => [e.entity_id, e.end])).toEqual([['hv', '2026-11-01 04:30:00+00:00']]);
+  });
+});
+
+describe.each(['Pacific/Kiritimati', 'Etc/GMT+12'])('the window-months guess in a zone far from UTC (%s)', (zone) => {
+  const t = useTestApp({ REPORT_TIME_ZONE: zone });
+
+  it("is the zone's months of the window: a version of the window ending early in the local month of the window's end is listed in one statement", async () => {
+    const service = await t.token('service');
+    const send = (method: 'post' | 'delete', url: string, body: object, status: number) =>
+      t.http[method](url).set('X-Auth-Token', service).set('Content-Type', 'application/json').send(body).expect(status);
+    // The window is local June: in Kiritimati (UTC+14) 2024-05-31T10:00Z to 2024-06-30T10:00Z, in Etc/GMT+12
+    // (UTC-12) 2024-06-01T12:00Z to 2024-07-01T12:00Z. Its end is local July 1st, so July is one of its months; the
+    // version ends an hour into local July, which the UTC months of the window's end (June, or July to Aug 1 00:00Z)
+    // would not cover: a guess in UTC months answers stale, and two statements list it.
+    const firstInstant = zone === 'Pacific/Kiritimati' ? '2024-05-31T10:00:00Z' : '2024-06-01T12:00:00Z';
+    const lastInstant = zone === 'Pacific/Kiritimati' ? '2024-06-30T10:00:00Z' : '2024-07-01T12:00:00Z';
+    const ended = zone === 'Pacific/Kiritimati' ? '2024-06-30T11:00:00Z' : '2024-07-01T13:00:00Z';
+    await send('post', '/v1/project/z1/instance', { id: 'z', created_at: firstInstant, name: 'z', flavor: 'm1.small', os_distro: 'ubuntu', os_version: '22.04', os_type: 'linux' }, 201);
+    await send('delete', '/v1/instance/z', { date: ended }, 202);
+    const repository = t.app.get(AlmanachRepository);
+    const target = repository as unknown as { readWindow: (...args: unknown[]) => Promise<unknown>; readFloors: (...args: unknown[]) => Promise<unknown> };
+    const windows = jest.spyOn(target, 'readWindow');
+    const floors = jest.spyOn(target, 'readFloors');
+    try {
+      const res = await t.http.get(`/v1/project/z1/entities?start=${firstInstant}&end=${lastInstant}`).set('X-Auth-Token', service).expect(200);
+      expect(res.body.map((e: { entity_id: string }) => e.entity_id)).toEqual(['z']);
+      expect([windows.mock.calls.length, floors.mock.calls.length]).toEqual([1, 0]);
+    } finally {
+      windows.mockRestore();
+      floors.mockRestore();
+    }
   });
 });
