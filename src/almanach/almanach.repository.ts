@@ -18,6 +18,8 @@ const TALLY = 'almanach_version_tally';
 const FLOOR = 'almanach_version_floor';
 /** Listings tried with floors that turn out stale before the one-snapshot fallback (listWindow). */
 const ATTEMPTS = 3;
+/** The longest window listWindow lists first with its own months (62 days in µs: a month's bill and its edges). */
+const GUESSED_SPAN = 62n * 86_400_000_000n;
 /**
  * A listing reading at most this many ranges of months runs prepared
  * (readWindow). Its generic plan with the values' statement holds about
@@ -213,6 +215,8 @@ export class AlmanachRepository {
   private readonly floors = new LRUCache<string, Floor[]>({ max: 20_000, maxSize: 100_000, sizeCalculation: (f) => Math.max(1, f.length) });
   /** windowMonths per window (`start:end`): a billing run lists every project over the same one. */
   private readonly months = new LRUCache<string, Floor[]>({ max: 1_000 });
+  /** Projects listed once with windowMonths' guess: their next listing reads their floors (listWindow). */
+  private readonly guessed = new LRUCache<string, true>({ max: 20_000 });
 
   constructor(private readonly db: DataSource) {}
 
@@ -346,11 +350,14 @@ export class AlmanachRepository {
    * the two statements, and three stale answers in a row are an error.
    */
   async listWindow(projectId: string, start: Micros, end: Micros, type?: EntityType, sql?: Sql, credential?: StatementCredential): Promise<string> {
-    // A project whose floors this process does not hold is first listed with its window's own months
-    // (windowMonths, kept per window), without reading its floors: one round trip instead of two whenever
-    // no version of the window ended in a later month. The statement's own check says when one did; the
-    // floors are read then.
-    if (!sql && !this.floors.has(projectId)) {
+    // A project's first listing in this process, over a window of GUESSED_SPAN at most, is listed with the
+    // window's own months (windowMonths, kept per window) without reading its floors: one round trip instead
+    // of two whenever no version of the window ended in a later month. The statement's own check says when
+    // one did; the floors are read then. Its next listing reads the floors and keeps them, as before, so a
+    // project listed again and again (a window without `end` is a new window each time) is one statement
+    // from then on; a longer window reads the floors at once, which prune it to the project's own months.
+    if (!sql && end - start <= GUESSED_SPAN && !this.floors.has(projectId) && !this.guessed.has(projectId)) {
+      this.guessed.set(projectId, true);
       const json = await this.listWith(projectId, start, end, type, await this.windowMonths(start, end), this.db, credential);
       if (json !== undefined) return json;
     }

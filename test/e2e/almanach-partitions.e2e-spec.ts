@@ -507,7 +507,7 @@ describe('Almanach history partitions (reports.md 7.3)', () => {
     expect(listed.listed).toEqual(listed.all);
   }, 30_000);
 
-  it("a project whose floors the process does not hold is listed with its window's months first: one statement when no version of the window ended later, its floors read when one did", async () => {
+  it("a project's first listing in the process is with its window's months: one statement when no version of the window ended later, its floors read when one did; the next listing reads and keeps its floors", async () => {
     const repository = t.app.get(AlmanachRepository);
     const target = repository as unknown as { readWindow: (...args: unknown[]) => Promise<unknown>; readFloors: (...args: unknown[]) => Promise<unknown> };
     const windows = jest.spyOn(target, 'readWindow');
@@ -538,6 +538,32 @@ describe('Almanach history partitions (reports.md 7.3)', () => {
       floors.mockClear();
       expect((await listedAndAll('q2', '2024-05-01T00:00:00.000000Z', '2024-05-31T00:00:00.000000Z')).listed).toEqual(long.listed);
       expect([windows.mock.calls.length, floors.mock.calls.length]).toEqual([1, 0]);
+      // q1 again (a window without `end` is a new window on every call): its second listing reads its floors and
+      // keeps them, its third is one statement; the guess is made once per project.
+      for (const expected of [
+        [1, 1],
+        [1, 0],
+      ]) {
+        windows.mockClear();
+        floors.mockClear();
+        const again = await listedAndAll('q1', '2024-05-01T00:00:00.000000Z', '2024-06-01T00:00:00.000000Z');
+        expect(again.listed).toEqual(may.listed);
+        expect([windows.mock.calls.length, floors.mock.calls.length]).toEqual(expected);
+      }
+      // The months of a window are computed once: q3's first listing of May finds them kept.
+      const months = (repository as unknown as { months: Map<string, unknown> }).months;
+      const kept = months.size;
+      await send('post', '/v1/project/q3/instance', instance('n1', '2024-05-02T00:00:00Z'), 201);
+      windows.mockClear();
+      floors.mockClear();
+      expect((await listedAndAll('q3', '2024-05-01T00:00:00.000000Z', '2024-06-01T00:00:00.000000Z')).listed).toEqual([['n1', '2024-05-02 00:00:00']]);
+      expect([windows.mock.calls.length, floors.mock.calls.length, months.size]).toEqual([1, 0, kept]);
+      // A window longer than two months reads the floors first: they prune it to the project's own months.
+      await send('post', '/v1/project/q4/instance', instance('y1', '2024-01-02T00:00:00Z'), 201);
+      windows.mockClear();
+      floors.mockClear();
+      expect((await listedAndAll('q4', '2024-01-01T00:00:00.000000Z', '2024-12-31T00:00:00.000000Z')).listed).toEqual([['y1', '2024-01-02 00:00:00']]);
+      expect([windows.mock.calls.length, floors.mock.calls.length, months.size]).toEqual([1, 1, kept]);
     } finally {
       windows.mockRestore();
       floors.mockRestore();
