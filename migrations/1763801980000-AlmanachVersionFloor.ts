@@ -56,14 +56,7 @@ export class AlmanachVersionFloor1763801980000 implements MigrationInterface {
         "min_start" TIMESTAMP WITH TIME ZONE NOT NULL
       )`);
     await queryRunner.query(`CREATE INDEX "almanach_version_floor_idx" ON "almanach_version_floor" ("project_id", "lo", "min_start") INCLUDE ("hi")`);
-    await queryRunner.query(`
-      CREATE FUNCTION almanach_floor_note() RETURNS trigger LANGUAGE plpgsql SET jit = off AS $$
-      DECLARE
-        z text := ${ZONE};
-      BEGIN
-        ${noteFloors('new_rows', 'z')};
-        RETURN NULL;
-      END $$`);
+    await queryRunner.query(FLOOR_NOTE);
     await queryRunner.query(`
       CREATE FUNCTION almanach_floor_truncate() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
@@ -122,3 +115,13 @@ export function noteFloors(source: string, zone: string): string {
  * replica, DISABLE TRIGGER) runs afterwards; running it again adds nothing.
  */
 export const BACKFILL = noteFloors('almanach_entity_version', `(${ZONE})`);
+
+/** The floors' statement trigger function (1763802080000's down() makes it again). */
+export const FLOOR_NOTE = `
+      CREATE FUNCTION almanach_floor_note() RETURNS trigger LANGUAGE plpgsql SET jit = off AS $$
+      DECLARE
+        z text := ${ZONE};
+      BEGIN
+        ${noteFloors('new_rows', 'z')};
+        RETURN NULL;
+      END $$`;

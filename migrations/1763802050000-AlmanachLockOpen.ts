@@ -22,8 +22,21 @@ export class AlmanachLockOpen1763802050000 implements MigrationInterface {
   name = 'AlmanachLockOpen1763802050000';
 
   public async up(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query(`
-      CREATE FUNCTION almanach_lock_open(p_entity text, p_after timestamptz) RETURNS SETOF almanach_entity_version
+    await queryRunner.query(`CREATE FUNCTION ${lockOpen()}`);
+  }
+
+  public async down(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query(`DROP FUNCTION almanach_lock_open(text, timestamptz)`);
+  }
+}
+
+/**
+ * `almanach_lock_open(entity, after)` from its name on (after `CREATE` or `CREATE OR REPLACE`), with
+ * `beforeLaterEnd` (PL/pgSQL statements) run between the open-version read and the later-end read:
+ * 1763802080000 puts its end-bound check there.
+ */
+export function lockOpen(beforeLaterEnd = ''): string {
+  return `almanach_lock_open(p_entity text, p_after timestamptz) RETURNS SETOF almanach_entity_version
       LANGUAGE plpgsql VOLATILE AS $$
       BEGIN
         PERFORM pg_advisory_xact_lock(hashtextextended(p_entity, 0));
@@ -31,15 +44,10 @@ export class AlmanachLockOpen1763802050000 implements MigrationInterface {
           WHERE entity_id = p_entity AND coalesce("end", 'infinity'::timestamptz) = 'infinity'::timestamptz;
         IF FOUND OR p_after IS NULL THEN
           RETURN;
-        END IF;
+        END IF;${beforeLaterEnd}
         RETURN QUERY EXECUTE 'SELECT * FROM almanach_entity_version
           WHERE entity_id = $1 AND coalesce("end", ''infinity''::timestamptz) > $2
           ORDER BY coalesce("end", ''infinity''::timestamptz) DESC LIMIT 1' USING p_entity, p_after;
       END
-      $$`);
-  }
-
-  public async down(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query(`DROP FUNCTION almanach_lock_open(text, timestamptz)`);
-  }
+      $$`;
 }

@@ -1,5 +1,6 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
-import { noteFloors } from './1763801980000-AlmanachVersionFloor';
+import { FLOOR_NOTE, noteFloors } from './1763801980000-AlmanachVersionFloor';
+import { lockOpen } from './1763802050000-AlmanachLockOpen';
 
 /**
  * A create's later-end check in one row (issue 14; docs/almanach.md, the
@@ -71,53 +72,18 @@ export class AlmanachEntityEnd1763802080000 implements MigrationInterface {
       `CREATE TRIGGER "almanach_entity_end_truncate" AFTER TRUNCATE ON "almanach_entity_version" FOR EACH STATEMENT EXECUTE FUNCTION almanach_entity_end_truncate()`,
     );
     await queryRunner.query(BACKFILL);
-    await queryRunner.query(`
-      CREATE OR REPLACE FUNCTION almanach_lock_open(p_entity text, p_after timestamptz) RETURNS SETOF almanach_entity_version
-      LANGUAGE plpgsql VOLATILE AS $$
-      BEGIN
-        PERFORM pg_advisory_xact_lock(hashtextextended(p_entity, 0));
-        RETURN QUERY SELECT * FROM almanach_entity_version
-          WHERE entity_id = p_entity AND coalesce("end", 'infinity'::timestamptz) = 'infinity'::timestamptz;
-        IF FOUND OR p_after IS NULL THEN
-          RETURN;
-        END IF;
+    await queryRunner.query(`CREATE OR REPLACE FUNCTION ${lockOpen(`
         -- No closed version ends after the entity's end bound (migration 1763802080000): most creates stop here.
         IF NOT EXISTS (SELECT 1 FROM almanach_entity_end e WHERE e.entity_id = p_entity AND e.last_end > p_after) THEN
           RETURN;
-        END IF;
-        RETURN QUERY EXECUTE 'SELECT * FROM almanach_entity_version
-          WHERE entity_id = $1 AND coalesce("end", ''infinity''::timestamptz) > $2
-          ORDER BY coalesce("end", ''infinity''::timestamptz) DESC LIMIT 1' USING p_entity, p_after;
-      END
-      $$`);
+        END IF;`)}`);
   }
 
   public async down(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query(`
-      CREATE OR REPLACE FUNCTION almanach_lock_open(p_entity text, p_after timestamptz) RETURNS SETOF almanach_entity_version
-      LANGUAGE plpgsql VOLATILE AS $$
-      BEGIN
-        PERFORM pg_advisory_xact_lock(hashtextextended(p_entity, 0));
-        RETURN QUERY SELECT * FROM almanach_entity_version
-          WHERE entity_id = p_entity AND coalesce("end", 'infinity'::timestamptz) = 'infinity'::timestamptz;
-        IF FOUND OR p_after IS NULL THEN
-          RETURN;
-        END IF;
-        RETURN QUERY EXECUTE 'SELECT * FROM almanach_entity_version
-          WHERE entity_id = $1 AND coalesce("end", ''infinity''::timestamptz) > $2
-          ORDER BY coalesce("end", ''infinity''::timestamptz) DESC LIMIT 1' USING p_entity, p_after;
-      END
-      $$`);
+    await queryRunner.query(`CREATE OR REPLACE FUNCTION ${lockOpen()}`);
     await queryRunner.query(`DROP TRIGGER "almanach_entity_end_truncate" ON "almanach_entity_version"`);
     await queryRunner.query(`DROP FUNCTION almanach_entity_end_truncate()`);
-    await queryRunner.query(`
-      CREATE FUNCTION almanach_floor_note() RETURNS trigger LANGUAGE plpgsql SET jit = off AS $$
-      DECLARE
-        z text := coalesce((SELECT c.time_zone FROM report_clock c WHERE c.id = 1), 'UTC');
-      BEGIN
-        ${FLOORS};
-        RETURN NULL;
-      END $$`);
+    await queryRunner.query(FLOOR_NOTE);
     for (const event of ['insert', 'update']) {
       await queryRunner.query(`DROP TRIGGER "almanach_history_note_${event}" ON "almanach_entity_version"`);
       await queryRunner.query(
