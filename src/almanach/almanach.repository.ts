@@ -118,6 +118,21 @@ export interface Floor {
 }
 
 /**
+ * A project's month floors ($1), the lowest per month (almanach_version_floor), as one text: `lo,hi,minStart`
+ * in microseconds, months by lo and hi, `;` between them; NULL for none (parseFloors).
+ */
+const FLOORS_TEXT = oneLine(`(SELECT string_agg(${micros('lo')} || ',' || ${micros('hi')} || ',' || ${microsOf('g.min_start')}, ';' ORDER BY lo, hi)
+  FROM (SELECT lo, hi, min(min_start) AS min_start FROM ${FLOOR} WHERE project_id = $1 GROUP BY lo, hi) AS g)`);
+
+function parseFloors(text: string | null): Floor[] {
+  if (!text) return [];
+  return text.split(';').map((month) => {
+    const [lo, hi, minStart] = month.split(',');
+    return { lo: BigInt(lo), hi: BigInt(hi), minStart: BigInt(minStart) };
+  });
+}
+
+/**
  * The listing of [start, end] given a project's floors: versions of the open
  * partition and of the months whose floor is at or before the window's end
  * and that end after its start (adjacent months merged), in start order, as
@@ -134,7 +149,15 @@ export interface Floor {
  * months: a connection keeps as many as runPrepared's bound of `varied`
  * statements allows, and only those of few months (PREPARED_RANGES).
  */
-export function windowListing(projectId: string, start: Micros, end: Micros, type: EntityType | undefined, floors: Floor[], credential?: string): WindowStatement {
+export function windowListing(
+  projectId: string,
+  start: Micros,
+  end: Micros,
+  type: EntityType | undefined,
+  floors: Floor[],
+  credential?: string,
+  withFloors = false,
+): WindowStatement {
   const params: unknown[] = [projectId, toSqlTimestamp(start), toSqlTimestamp(end)];
   const ends = [`coalesce("end", 'infinity') = 'infinity'`];
   const covered = ['false'];
@@ -149,7 +172,8 @@ export function windowListing(projectId: string, start: Micros, end: Micros, typ
   // A token taken from memory (AccessRule checkedByStatement), confirmed in this round trip.
   if (credential !== undefined) params.push(credential);
   return {
-    text: `SELECT s.stale, ${credential !== undefined ? tokenStoredSql(`$${params.length}`) : 'true'} AS token_stored, coalesce(v.body, '[]') AS body FROM (
+    text: `SELECT s.stale, ${credential !== undefined ? tokenStoredSql(`$${params.length}`) : 'true'} AS token_stored, coalesce(v.body, '[]') AS body,
+         ${withFloors ? FLOORS_TEXT : 'NULL::text'} AS floors FROM (
          SELECT EXISTS (
            SELECT 1 FROM ${FLOOR} f
            WHERE f.project_id = $1 AND f.min_start <= $3::timestamptz AND f.hi > $2::timestamptz AND NOT (${covered.join(' OR ')})
@@ -215,8 +239,6 @@ export class AlmanachRepository {
   private readonly floors = new LRUCache<string, Floor[]>({ max: 20_000, maxSize: 100_000, sizeCalculation: (f) => Math.max(1, f.length) });
   /** windowMonths per window (`start:end`): a billing run lists every project over the same one. */
   private readonly months = new LRUCache<string, Floor[]>({ max: 1_000 });
-  /** Projects listed once with windowMonths' guess: their next listing reads their floors (listWindow). */
-  private readonly guessed = new LRUCache<string, true>({ max: 20_000 });
 
   constructor(private readonly db: DataSource) {}
 
@@ -335,31 +357,31 @@ export class AlmanachRepository {
    * months of version ends that may hold one (almanach_version_floor), so the
    * planner reads no other month.
    *
-   * The project's floors are kept per process (LRU); a project not held is
-   * first listed with the window's own months (windowMonths) and its floors
-   * are read only if that answer is stale. The one statement that
-   * lists also says whether its own snapshot holds a floor of the window that
-   * the months read do not cover; if so the floors are read again and the
-   * listing runs again (three attempts in all), then floors and listing run
-   * in one REPEATABLE READ snapshot, where they cannot disagree. An answer is
-   * therefore always that of one snapshot: every closed version visible there
-   * has a floor visible there (written in its transaction), and a floor
-   * covered by the months read means its version's month was read. With
-   * `sql` (a caller's transaction) the floors are read in it, never from the
-   * cache, with the same check: in READ COMMITTED a write can commit between
-   * the two statements, and three stale answers in a row are an error.
+   * The project's floors are kept per process (LRU). A project not held,
+   * over a window of GUESSED_SPAN at most, is first listed with the window's
+   * own months (windowMonths) by a statement that also returns its floors,
+   * which are kept: one round trip, and the floors of its next listings. The
+   * one statement that lists also says whether its own snapshot holds a
+   * floor of the window that the months read do not cover; if so the listing
+   * runs again with the floors (read again if that answer is stale too;
+   * three attempts in all), then floors and listing run in one REPEATABLE
+   * READ snapshot, where they cannot disagree. An answer is therefore always
+   * that of one snapshot: every closed version visible there has a floor
+   * visible there (written in its transaction), and a floor covered by the
+   * months read means its version's month was read. With `sql` (a caller's
+   * transaction) the floors are read in it, never from the cache, with the
+   * same check: in READ COMMITTED a write can commit between the two
+   * statements, and three stale answers in a row are an error.
    */
   async listWindow(projectId: string, start: Micros, end: Micros, type?: EntityType, sql?: Sql, credential?: StatementCredential): Promise<string> {
-    // A project's first listing in this process, over a window of GUESSED_SPAN at most, is listed with the
-    // window's own months (windowMonths, kept per window) without reading its floors: one round trip instead
-    // of two whenever no version of the window ended in a later month. The statement's own check says when
-    // one did; the floors are read then. Its next listing reads the floors and keeps them, as before, so a
-    // project listed again and again (a window without `end` is a new window each time) is one statement
-    // from then on; a longer window reads the floors at once, which prune it to the project's own months.
-    if (!sql && end - start <= GUESSED_SPAN && !this.floors.has(projectId) && !this.guessed.has(projectId)) {
-      this.guessed.set(projectId, true);
-      const json = await this.listWith(projectId, start, end, type, await this.windowMonths(start, end), this.db, credential);
-      if (json !== undefined) return json;
+    // The guess is right whenever no version of the window ended in a later month, and its floors come in the same
+    // round trip (a billing run lists every project once; a project listed again, as a window without `end` is a
+    // new window on each call, finds them held). A longer window reads the floors first: they prune it to the
+    // project's own months, where the window's months could be many partitions.
+    if (!sql && end - start <= GUESSED_SPAN && !this.floors.has(projectId)) {
+      const guess = await this.listWith(projectId, start, end, type, await this.windowMonths(start, end), this.db, credential, true);
+      this.floors.set(projectId, guess.floors!);
+      if (guess.json !== undefined) return guess.json;
     }
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
       let floors = sql ? undefined : this.floors.get(projectId);
@@ -367,7 +389,7 @@ export class AlmanachRepository {
         floors = await this.readFloors(projectId, sql ?? this.db);
         if (!sql) this.floors.set(projectId, floors);
       }
-      const json = await this.listWith(projectId, start, end, type, floors, sql ?? this.db, credential);
+      const { json } = await this.listWith(projectId, start, end, type, floors, sql ?? this.db, credential);
       if (json !== undefined) return json;
       if (!sql) this.floors.delete(projectId);
     }
@@ -377,8 +399,8 @@ export class AlmanachRepository {
 
   /**
    * The listing with `floors` (the project's, or windowMonths' guess): its JSON, or undefined when its
-   * snapshot holds a floor of the window that the months read do not cover. A token no longer stored
-   * answers 401 here, whatever the months.
+   * snapshot holds a floor of the window that the months read do not cover, and with `withFloors` the
+   * project's floors in that snapshot. A token no longer stored answers 401 here, whatever the months.
    */
   private async listWith(
     projectId: string,
@@ -388,14 +410,15 @@ export class AlmanachRepository {
     floors: Floor[],
     sql: Sql,
     credential: StatementCredential | undefined,
-  ): Promise<string | undefined> {
-    const { json, stale, tokenStored } = await this.readWindow(projectId, start, end, type, floors, sql, credential?.hash);
-    if (!tokenStored) {
+    withFloors = false,
+  ): Promise<{ json: string | undefined; floors?: Floor[] }> {
+    const window = await this.readWindow(projectId, start, end, type, floors, sql, credential?.hash, withFloors);
+    if (!window.tokenStored) {
       credential?.revoked();
       throw new DomainError(AuthError.Unauthorized, TOKEN_UNKNOWN);
     }
     credential?.confirmed();
-    return stale ? undefined : json;
+    return { json: window.stale ? undefined : window.json, floors: window.floors };
   }
 
   /**
@@ -437,28 +460,25 @@ export class AlmanachRepository {
     floors: Floor[],
     sql: Sql,
     credential: string | undefined,
-  ): Promise<{ json: string; stale: boolean; tokenStored: boolean }> {
-    const statement = windowListing(projectId, start, end, type, floors, credential);
+    withFloors = false,
+  ): Promise<{ json: string; stale: boolean; tokenStored: boolean; floors?: Floor[] }> {
+    const statement = windowListing(projectId, start, end, type, floors, credential, withFloors);
     // Prepared: planning was most of the statement's cost (about 0.25 ms against 0.05 ms run, pgbench of
     // one listing's text: 3,600 listings/s planned each time, 16,500/s prepared). Its months are literals,
     // so the kept generic plan reads only them (windowListing). One text per set of months: `varied`, in a
     // bound of its own (prepared.ts); a listing of many months is planned each time and keeps nothing.
+    type Answer = { stale: boolean; token_stored: boolean; body: string; floors: string | null };
     const [row] =
       statement.ranges <= PREPARED_RANGES
-        ? await runPrepared<{ stale: boolean; token_stored: boolean; body: string }>(sql, statement.text, statement.params, 'varied')
-        : await runRows<{ stale: boolean; token_stored: boolean; body: string }>(sql, statement.text, statement.params);
-    return { json: row.body, stale: row.stale, tokenStored: row.token_stored };
+        ? await runPrepared<Answer>(sql, statement.text, statement.params, 'varied')
+        : await runRows<Answer>(sql, statement.text, statement.params);
+    return { json: row.body, stale: row.stale, tokenStored: row.token_stored, floors: withFloors ? parseFloors(row.floors) : undefined };
   }
 
   /** A project's month floors, the lowest per month (almanach_version_floor). */
   private async readFloors(projectId: string, sql: Sql): Promise<Floor[]> {
-    const rows = await runPrepared<{ lo_us: string; hi_us: string; min_start_us: string }>(
-      sql,
-      `SELECT ${micros('lo')} AS lo_us, ${micros('hi')} AS hi_us, ${microsOf('min(min_start)')} AS min_start_us
-       FROM ${FLOOR} WHERE project_id = $1 GROUP BY lo, hi ORDER BY lo, hi`,
-      [projectId],
-    );
-    return rows.map((r) => ({ lo: BigInt(r.lo_us), hi: BigInt(r.hi_us), minStart: BigInt(r.min_start_us) }));
+    const [row] = await runPrepared<{ floors: string | null }>(sql, `SELECT ${FLOORS_TEXT} AS floors`, [projectId]);
+    return parseFloors(row.floors);
   }
 
   async listEntity(entityId: string, sql: Sql = this.db): Promise<Version[]> {
