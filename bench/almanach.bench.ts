@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
-import { BACKFILL as FLOOR_BACKFILL } from '../migrations/1763801980000-AlmanachVersionFloor';
+import { BACKFILL as FLOOR_BACKFILL } from '../migrations/1763802090000-AlmanachFloorLocalDay';
 import { BACKFILL as END_BACKFILL } from '../migrations/1763802080000-AlmanachEntityEnd';
 import { AlmanachRepository } from '../src/almanach/almanach.repository';
 import { hashSecret } from '../src/auth/secrets';

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
-import { BACKFILL as FLOOR_BACKFILL } from '../migrations/1763801980000-AlmanachVersionFloor';
+import { BACKFILL as FLOOR_BACKFILL } from '../migrations/1763802090000-AlmanachFloorLocalDay';
 import { BACKFILL as END_BACKFILL } from '../migrations/1763802080000-AlmanachEntityEnd';
 import { AppConfig } from '../src/config/app-config';
 import { createRootLogger } from '../src/logging/logger';

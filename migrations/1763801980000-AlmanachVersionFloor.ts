@@ -83,22 +83,30 @@ export class AlmanachVersionFloor1763801980000 implements MigrationInterface {
 }
 
 /** The accounting zone (report_clock's; UTC before the first start), whose months the floors are. */
-const ZONE = `coalesce((SELECT c.time_zone FROM report_clock c WHERE c.id = 1), 'UTC')`;
+export const ZONE = `coalesce((SELECT c.time_zone FROM report_clock c WHERE c.id = 1), 'UTC')`;
+
+/**
+ * The first day of the month an end is filed under, as this migration wrote
+ * it: that of the end's local wall-clock date. Where a fall-back crosses a
+ * month's first midnight that date can be the day before the month whose
+ * bounds hold the end (1763802090000 files by report_local_day instead).
+ */
+export const wallClockMonth = (end: string, zone: string) => `date_trunc('month', ${end} AT TIME ZONE ${zone})::date`;
 
 /**
  * Adds the floors of the history rows of `source`: per (project, month of
- * ends in `zone`, bounded by the earliest instants of their local dates) the
- * earliest start, unless a floor at or below it is there already. The
- * trigger runs it on a statement's new rows, the backfill on the whole
- * history.
+ * ends in `zone` (`monthOf`), bounded by the earliest instants of their
+ * local dates) the earliest start, unless a floor at or below it is there
+ * already. The trigger runs it on a statement's new rows, the backfill on
+ * the whole history.
  */
-export function noteFloors(source: string, zone: string): string {
+export function noteFloors(source: string, zone: string, monthOf = wallClockMonth): string {
   return `INSERT INTO almanach_version_floor (project_id, lo, hi, min_start)
         SELECT k.project_id, k.lo, k.hi, k.min_start
         FROM (
           SELECT v.project_id, m.lo, m.hi, min(v.start) AS min_start
           FROM ${source} v,
-               LATERAL (SELECT date_trunc('month', v."end" AT TIME ZONE ${zone})::date AS first) AS d,
+               LATERAL (SELECT ${monthOf('v."end"', zone)} AS first) AS d,
                LATERAL (SELECT report_day_start(d.first, ${zone}) AS lo, report_day_start((d.first + interval '1 month')::date, ${zone}) AS hi) AS m
           WHERE v."end" IS NOT NULL AND isfinite(v."end")
           GROUP BY v.project_id, m.lo, m.hi

@@ -1,5 +1,5 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
-import { FLOOR_NOTE, noteFloors } from './1763801980000-AlmanachVersionFloor';
+import { FLOOR_NOTE, noteFloors, ZONE } from './1763801980000-AlmanachVersionFloor';
 import { lockOpen } from './1763802050000-AlmanachLockOpen';
 
 /**
@@ -46,15 +46,7 @@ export class AlmanachEntityEnd1763802080000 implements MigrationInterface {
         "last_end" TIMESTAMP WITH TIME ZONE NOT NULL,
         CONSTRAINT "almanach_entity_end_pk" PRIMARY KEY ("entity_id")
       )`);
-    await queryRunner.query(`
-      CREATE FUNCTION almanach_history_note() RETURNS trigger LANGUAGE plpgsql SET jit = off AS $$
-      DECLARE
-        z text := coalesce((SELECT c.time_zone FROM report_clock c WHERE c.id = 1), 'UTC');
-      BEGIN
-        ${FLOORS};
-        ${noteEnds('new_rows')};
-        RETURN NULL;
-      END $$`);
+    await queryRunner.query(`CREATE ${historyNote(FLOORS)}`);
     await queryRunner.query(`
       CREATE FUNCTION almanach_entity_end_truncate() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
@@ -96,7 +88,22 @@ export class AlmanachEntityEnd1763802080000 implements MigrationInterface {
 }
 
 /** The floors of the trigger's new rows, in its zone `z` (1763801980000's trigger). */
-const FLOORS = noteFloors('new_rows', 'z');
+export const FLOORS = noteFloors('new_rows', 'z');
+
+/**
+ * The history's statement trigger function (after CREATE or CREATE OR REPLACE): the `floors` of its new rows
+ * (noteFloors in the zone `z`), then their entities' end bounds.
+ */
+export function historyNote(floors: string): string {
+  return `FUNCTION almanach_history_note() RETURNS trigger LANGUAGE plpgsql SET jit = off AS $$
+      DECLARE
+        z text := ${ZONE};
+      BEGIN
+        ${floors};
+        ${noteEnds('new_rows')};
+        RETURN NULL;
+      END $$`;
+}
 
 /**
  * Raises the end bound of each entity of `source` that has a closed, finite

@@ -422,11 +422,11 @@ export class AlmanachRepository {
   }
 
   /**
-   * The accounting zone's months from that of `start` to that of `end`, as one floor-shaped range
-   * (`minStart` the window's start): listWindow's guess at the floors of a project it does not hold. Its
-   * bounds are those of the floors and the partitions (the earliest instants of the months' first local
-   * dates, report_day_start, in report_clock's zone, UTC before the reports' first start), so the listing
-   * reads exactly those months' partitions and the statement's check counts their floors as covered.
+   * The accounting zone's months from that of `start`'s accounting day to that of `end`'s
+   * (report_local_day), as one floor-shaped range (`minStart` the window's start): listWindow's guess at
+   * the floors of a project it does not hold. Its bounds are those of the floors (the earliest instants
+   * of the months' first local dates, report_day_start, in report_clock's zone, UTC before the reports'
+   * first start), so the statement's check counts those months' floors as covered.
    * Kept per window; the zone never changes under a running API (ReportClockService refuses to start
    * with another).
    */
@@ -438,8 +438,8 @@ export class AlmanachRepository {
       this.db,
       `SELECT ${microsOf('m.lo')} AS lo_us, ${microsOf('m.hi')} AS hi_us
        FROM (SELECT coalesce((SELECT c.time_zone FROM report_clock c WHERE c.id = 1), 'UTC') AS z) AS c,
-            LATERAL (SELECT report_day_start(date_trunc('month', $1::timestamptz AT TIME ZONE c.z)::date, c.z) AS lo,
-                            report_day_start((date_trunc('month', $2::timestamptz AT TIME ZONE c.z) + interval '1 month')::date, c.z) AS hi) AS m`,
+            LATERAL (SELECT report_day_start(date_trunc('month', report_local_day($1::timestamptz, c.z))::date, c.z) AS lo,
+                            report_day_start((date_trunc('month', report_local_day($2::timestamptz, c.z)) + interval '1 month')::date, c.z) AS hi) AS m`,
       [toSqlTimestamp(start), toSqlTimestamp(end)],
     );
     const months = [{ lo: BigInt(row.lo_us), hi: BigInt(row.hi_us), minStart: start }];

@@ -3,6 +3,7 @@ import { AlmanachVersionFloor1763801980000 } from '../../migrations/176380198000
 import { AlmanachLockOpen1763802050000 } from '../../migrations/1763802050000-AlmanachLockOpen';
 import { AlmanachLockOpenToken1763802070000 } from '../../migrations/1763802070000-AlmanachLockOpenToken';
 import { AlmanachEntityEnd1763802080000 } from '../../migrations/1763802080000-AlmanachEntityEnd';
+import { AlmanachFloorLocalDay1763802090000 } from '../../migrations/1763802090000-AlmanachFloorLocalDay';
 import { AlmanachRepository } from '../../src/almanach/almanach.repository';
 import { HistoryPartitionsLoop } from '../../src/almanach/partitions/history-partitions.loop';
 import { parsePrometheusText } from '../support/prometheus-text';
@@ -173,7 +174,9 @@ describe('Almanach history partitions (reports.md 7.3)', () => {
     const lockOpen = new AlmanachLockOpen1763802050000();
     const lockOpenToken = new AlmanachLockOpenToken1763802070000();
     const entityEnd = new AlmanachEntityEnd1763802080000();
+    const floorLocalDay = new AlmanachFloorLocalDay1763802090000();
     await db.transaction(async (m) => {
+      await floorLocalDay.down(m.queryRunner!);
       await entityEnd.down(m.queryRunner!);
       await lockOpenToken.down(m.queryRunner!);
       await lockOpen.down(m.queryRunner!);
@@ -201,6 +204,7 @@ describe('Almanach history partitions (reports.md 7.3)', () => {
         await lockOpen.up(m.queryRunner!);
         await lockOpenToken.up(m.queryRunner!);
         await entityEnd.up(m.queryRunner!);
+        await floorLocalDay.up(m.queryRunner!);
       });
     }
     const rebuilt = (await db.query(`SELECT row_to_json(v)::text AS body FROM almanach_entity_version v ORDER BY id`)).map((r: { body: string }) => r.body);
@@ -375,15 +379,19 @@ describe('Almanach history partitions (reports.md 7.3)', () => {
     ];
     expect(await floors()).toEqual(kept);
     const migration = new AlmanachVersionFloor1763801980000();
-    // 1763802080000 moved the floors' statement into its own trigger function: reverted first, as a revert to here would.
+    // 1763802080000 moved the floors' statement into its own trigger function (which 1763802090000 replaced): both
+    // reverted first, as a revert to here would.
     const entityEnd = new AlmanachEntityEnd1763802080000();
+    const floorLocalDay = new AlmanachFloorLocalDay1763802090000();
     await db.transaction(async (m) => {
+      await floorLocalDay.down(m.queryRunner!);
       await entityEnd.down(m.queryRunner!);
       await migration.down(m.queryRunner!);
     });
     await db.transaction(async (m) => {
       await migration.up(m.queryRunner!);
       await entityEnd.up(m.queryRunner!);
+      await floorLocalDay.up(m.queryRunner!);
     });
     expect(await floors()).toEqual(kept);
     const may = await listedAndAll('p6', '2024-04-15T00:00:00.000000Z', '2024-04-16T00:00:00.000000Z');
@@ -629,6 +637,81 @@ describe('Almanach month floors in a zone whose midnight happens twice (America/
     expect(floors).toEqual([{ lo: '2026-11-01 04:00', hi: '2026-12-01 05:00' }]);
     const res = await t.http.get('/v1/project/h1/entities?start=2026-10-10T00:00:00.000000Z&end=2026-10-11T00:00:00.000000Z').set('X-Auth-Token', service).expect(200);
     expect(res.body.map((e: { entity_id: string; end: string }) => [e.entity_id, e.end])).toEqual([['hv', '2026-11-01 04:30:00+00:00']]);
+  });
+
+  it("a version ending between the two midnights of a month with no partition yet leaves the default partition on the worker's pass", async () => {
+    const service = await t.token('service');
+    const send = (method: 'post' | 'delete', url: string, body: object, status: number) =>
+      t.http[method](url).set('X-Auth-Token', service).set('Content-Type', 'application/json').send(body).expect(status);
+    await send('post', '/v1/project/h2/instance', { id: 'hw', created_at: '2020-10-01T00:00:00Z', name: 'hw', flavor: 'm1.small', os_distro: 'ubuntu', os_version: '22.04', os_type: 'linux' }, 201);
+    // 04:30Z on 2020-11-01 is the first 00:30 of November; PostgreSQL reads November's midnight as the second (05:00Z),
+    // where the partition of November starts: the row belongs to October's.
+    await send('delete', '/v1/instance/hw', { date: '2020-11-01T04:30:00Z' }, 202);
+    const where = async () =>
+      (await t.runtime.dataSource.query(`SELECT tableoid::regclass::text AS part FROM almanach_entity_version WHERE entity_id = 'hw'`))[0].part;
+    expect(await where()).toBe('almanach_entity_version_default');
+    const created = await t.app.get(HistoryPartitionsLoop).pass();
+    expect(created).toContain('almanach_entity_version_2020_10');
+    expect(await where()).toBe('almanach_entity_version_2020_10');
+    expect(await t.app.get(HistoryPartitionsLoop).pass()).toEqual([]);
+  });
+});
+
+describe('Almanach month floors in a zone whose fall-back crosses a month\'s first midnight (America/St_Johns, 2009-11-01)', () => {
+  const t = useTestApp({ REPORT_TIME_ZONE: 'America/St_Johns' });
+  let service: string;
+
+  beforeEach(async () => {
+    service = await t.token('service');
+  });
+
+  const send = (method: 'post' | 'delete', url: string, body: object, status: number) =>
+    t.http[method](url).set('X-Auth-Token', service).set('Content-Type', 'application/json').send(body).expect(status);
+  const instance = (id: string, createdAt: string) => ({ id, created_at: createdAt, name: id, flavor: 'm1.small', os_distro: 'ubuntu', os_version: '22.04', os_type: 'linux' });
+  const floorsOf = async (project: string) =>
+    (
+      await t.runtime.dataSource.query(
+        `SELECT to_char(lo AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') AS lo, to_char(hi AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') AS hi
+         FROM almanach_version_floor WHERE project_id = $1 ORDER BY lo, hi`,
+        [project],
+      )
+    ).map((r: { lo: string; hi: string }) => [r.lo, r.hi]);
+  const october = async (project: string) => {
+    const res = await t.http
+      .get(`/v1/project/${project}/entities?start=2009-10-10T00:00:00.000000Z&end=2009-10-11T00:00:00.000000Z`)
+      .set('X-Auth-Token', service)
+      .expect(200);
+    return res.body.map((e: { entity_id: string; end: string }) => [e.entity_id, e.end]);
+  };
+  // November began at the first midnight, 02:30Z (daylight time, UTC-2:30); at 00:01 the clocks went back to
+  // 23:01 of October 31st (standard time, UTC-3:30) until 03:30Z. 02:45Z is 23:15 on October 31st again, but
+  // inside November's bounds.
+  const ended = '2009-11-01T02:45:00Z';
+  const november = ['2009-11-01 02:30', '2009-12-01 03:30'];
+
+  it("a version ending in the hour after November's first midnight is filed under November's floor and listed in an October window, guessed or with the floors held", async () => {
+    await send('post', '/v1/project/s1/instance', instance('sj', '2009-10-01T00:00:00Z'), 201);
+    await send('delete', '/v1/instance/sj', { date: ended }, 202);
+    expect(await floorsOf('s1')).toEqual([november]);
+    // The first listing guesses the window's months (October) and answers stale; the second uses the floors it brought.
+    for (let listing = 0; listing < 2; listing++) expect(await october('s1')).toEqual([['sj', '2009-11-01 02:45:00+00:00']]);
+  });
+
+  it('the migration adds the November floor of a version filed under October before it', async () => {
+    const db = t.runtime.dataSource;
+    const migration = new AlmanachFloorLocalDay1763802090000();
+    await db.transaction(async (m) => migration.down(m.queryRunner!));
+    try {
+      await send('post', '/v1/project/s2/instance', instance('sk', '2009-10-01T00:00:00Z'), 201);
+      await send('delete', '/v1/instance/sk', { date: ended }, 202);
+      // Filed by its wall-clock date, October 31st: a month whose hi is before the end.
+      expect(await floorsOf('s2')).toEqual([['2009-10-01 02:30', '2009-11-01 02:30']]);
+    } finally {
+      await db.transaction(async (m) => migration.up(m.queryRunner!));
+    }
+    // The October floor stays (a read too many, never a version missed); November's is added.
+    expect(await floorsOf('s2')).toEqual([['2009-10-01 02:30', '2009-11-01 02:30'], november]);
+    expect(await october('s2')).toEqual([['sk', '2009-11-01 02:45:00+00:00']]);
   });
 });
 

@@ -26,6 +26,11 @@ export class HistoryPartitionsRepository {
    * First days of the months that should have a partition now: last month to
    * MONTHS_AHEAD ahead of this one, and every month with a row waiting in the
    * default partition (a version closed back in a month created by nobody yet).
+   * A partition starts at its month's first local midnight as PostgreSQL reads
+   * it (`m::timestamp AT TIME ZONE zone`, almanach_version_ensure_month): the
+   * later one where a fall-back makes it happen twice. An end between the two
+   * (America/Havana, 2020-11-01 04:00Z to 05:00Z) reads as the new month but
+   * belongs to the partition of the month before, which is the one due.
    */
   async monthsDue(zone: string): Promise<string[]> {
     const rows = await runRows<{ month: string }>(
@@ -33,7 +38,9 @@ export class HistoryPartitionsRepository {
       `SELECT DISTINCT to_char(m, 'YYYY-MM-DD') AS month FROM (
          SELECT date_trunc('month', now() AT TIME ZONE $1) + make_interval(months => g) AS m FROM generate_series(-1, ${MONTHS_AHEAD}) AS g
          UNION ALL
-         SELECT date_trunc('month', "end" AT TIME ZONE $1) FROM almanach_entity_version_default WHERE "end" IS NOT NULL
+         SELECT CASE WHEN d."end" < (w.m AT TIME ZONE $1) THEN w.m - interval '1 month' ELSE w.m END
+         FROM almanach_entity_version_default d, LATERAL (SELECT date_trunc('month', d."end" AT TIME ZONE $1) AS m) AS w
+         WHERE d."end" IS NOT NULL
        ) months ORDER BY 1`,
       [zone],
     );
