@@ -364,7 +364,7 @@ export class AlmanachRepository {
    * one statement that lists also says whether its own snapshot holds a
    * floor of the window that the months read do not cover; if so the listing
    * runs again with the floors (read again if that answer is stale too;
-   * three attempts in all), then floors and listing run in one REPEATABLE
+   * three attempts with floors in all), then floors and listing run in one REPEATABLE
    * READ snapshot, where they cannot disagree. An answer is therefore always
    * that of one snapshot: every closed version visible there has a floor
    * visible there (written in its transaction), and a floor covered by the

@@ -693,8 +693,38 @@ describe('Almanach month floors in a zone whose fall-back crosses a month\'s fir
     await send('post', '/v1/project/s1/instance', instance('sj', '2009-10-01T00:00:00Z'), 201);
     await send('delete', '/v1/instance/sj', { date: ended }, 202);
     expect(await floorsOf('s1')).toEqual([november]);
-    // The first listing guesses the window's months (October) and answers stale; the second uses the floors it brought.
-    for (let listing = 0; listing < 2; listing++) expect(await october('s1')).toEqual([['sj', '2009-11-01 02:45:00+00:00']]);
+    const repository = t.app.get(AlmanachRepository);
+    const target = repository as unknown as { readWindow: (...args: unknown[]) => Promise<unknown>; readFloors: (...args: unknown[]) => Promise<unknown> };
+    const windows = jest.spyOn(target, 'readWindow');
+    const floors = jest.spyOn(target, 'readFloors');
+    try {
+      // The first listing guesses the window's months (October), answers stale and lists again with the floors it
+      // brought; the second is one statement with them.
+      for (const expected of [
+        [2, 0],
+        [1, 0],
+      ]) {
+        windows.mockClear();
+        floors.mockClear();
+        expect(await october('s1')).toEqual([['sj', '2009-11-01 02:45:00+00:00']]);
+        expect([windows.mock.calls.length, floors.mock.calls.length]).toEqual(expected);
+      }
+      // A window ending in the fold (02:50Z, October 31st 23:20 again on the wall clock) is in November's accounting
+      // day: its months are October and November, which cover the version's floor: one statement.
+      await send('post', '/v1/project/s3/instance', instance('sl', '2009-10-20T00:00:00Z'), 201);
+      await send('delete', '/v1/instance/sl', { date: ended }, 202);
+      windows.mockClear();
+      floors.mockClear();
+      const res = await t.http
+        .get('/v1/project/s3/entities?start=2009-10-25T00:00:00.000000Z&end=2009-11-01T02:50:00.000000Z')
+        .set('X-Auth-Token', service)
+        .expect(200);
+      expect(res.body.map((e: { entity_id: string }) => e.entity_id)).toEqual(['sl']);
+      expect([windows.mock.calls.length, floors.mock.calls.length]).toEqual([1, 0]);
+    } finally {
+      windows.mockRestore();
+      floors.mockRestore();
+    }
   });
 
   it('the migration adds the November floor of a version filed under October before it', async () => {
@@ -712,6 +742,9 @@ describe('Almanach month floors in a zone whose fall-back crosses a month\'s fir
     // The October floor stays (a read too many, never a version missed); November's is added.
     expect(await floorsOf('s2')).toEqual([['2009-10-01 02:30', '2009-11-01 02:30'], november]);
     expect(await october('s2')).toEqual([['sk', '2009-11-01 02:45:00+00:00']]);
+    // Run again, the repair adds nothing.
+    await db.transaction(async (m) => migration.up(m.queryRunner!));
+    expect(await floorsOf('s2')).toEqual([['2009-10-01 02:30', '2009-11-01 02:30'], november]);
   });
 });
 
