@@ -505,9 +505,11 @@ export class AlmanachRepository {
    * (a few rows, whatever the size of the history).
    */
   async counts(sql: Sql = this.db): Promise<{ all: number; active: number }> {
-    const row = await runOne<{ all: string; active: string }>(
+    // Prepared, on a pooled client straight from node-postgres (runPrepared): no TypeORM query runner, no parse or plan.
+    const [row] = await runPrepared<{ all: string; active: string }>(
       sql,
       `SELECT coalesce(sum(versions), 0)::bigint::text AS all, coalesce(sum(open_versions), 0)::bigint::text AS active FROM ${TALLY}`,
+      [],
     );
     return row ? { all: Number(row.all), active: Number(row.active) } : { all: 0, active: 0 };
   }
