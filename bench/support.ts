@@ -1,7 +1,8 @@
 import 'reflect-metadata';
-import { ChildProcess } from 'node:child_process';
+import { ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Agent, request } from 'node:http';
 import IORedis from 'ioredis';
 import { AddressInfo } from 'node:net';
@@ -232,10 +233,8 @@ export async function startBenchProcess(
   env: Record<string, string | undefined> = process.env,
   options: { reuseDatabase?: string } = {},
 ): Promise<BenchProcess> {
-  const { spawn } = await import('node:child_process');
   const { mkdtempSync, rmSync } = await import('node:fs');
   const { tmpdir } = await import('node:os');
-  const { join } = await import('node:path');
   const { createServer } = await import('node:net');
   const adminToken = `bench-${randomUUID()}`;
   const database = options.reuseDatabase ? existingDatabase(env.DATABASE_URL, options.reuseDatabase) : await benchDatabase(env.DATABASE_URL);
@@ -362,4 +361,29 @@ export async function stopWorkers(workers: ChildProcess[], redisUrl: string | un
       redis.disconnect();
     }
   }
+}
+
+/**
+ * A server of the bench's own (a script in dist/bench that prints `{"port": n}`
+ * once listening), in a child process: the limits measured beside the API
+ * (bench/bare-amie-server.ts, bench/bare-node-server.ts).
+ */
+export async function startChildServer(script: string): Promise<{ port: number; child: ChildProcess }> {
+  const child = spawn(process.execPath, [join(__dirname, script)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    let text = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      text += chunk.toString();
+      if (text.includes('\n')) resolve((JSON.parse(text.split('\n')[0]) as { port: number }).port);
+    });
+    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
+  });
+  return { port, child };
+}
+
+export async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await exited;
 }

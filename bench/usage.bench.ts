@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { report, runConcurrently, startBenchProcess, stopWorkers } from './support';
+import { report, runConcurrently, startBenchProcess, startChildServer, stopChild, stopWorkers } from './support';
 
 /**
  * AMIE usage (amie-usage.md 5.2; issue 3 "Speed", issue 14), every figure
@@ -141,24 +141,8 @@ async function send(url: string, headers: Record<string, string>, bodies: string
   return (bodies.length * PER_MESSAGE) / seconds(started, process.hrtime.bigint());
 }
 
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  await exited;
-}
-
 async function startBare(): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, [join(__dirname, 'bare-amie-server.js')], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const port = await new Promise<number>((resolve, reject) => {
-    let text = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      text += chunk.toString();
-      const line = text.split('\n')[0];
-      if (text.includes('\n')) resolve((JSON.parse(line) as { port: number }).port);
-    });
-    child.once('exit', (code) => reject(new Error(`bare server exited with ${code}`)));
-  });
+  const { port, child } = await startChildServer('bare-amie-server.js');
   return { url: `http://127.0.0.1:${port}/amie/usage/`, child };
 }
 
