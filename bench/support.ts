@@ -248,8 +248,14 @@ export async function startBenchProcess(
   };
   const config = AppConfig.fromValues(childEnv);
   const runtime = await Runtime.open(config, createRootLogger(config.logLevel), { runMigrations: true });
+  let server = '';
   try {
     await prepare(runtime.dataSource);
+    if (database.url) {
+      // The server's settings the figures depend on (CI's PostgreSQL runs with autovacuum off).
+      const [row] = await runtime.dataSource.query(`SELECT current_setting('autovacuum') AS autovacuum, current_setting('shared_buffers') AS shared_buffers`);
+      server = `; autovacuum ${row.autovacuum}, shared_buffers ${row.shared_buffers}`;
+    }
   } catch (error) {
     await runtime.close();
     await database.drop();
@@ -287,7 +293,7 @@ export async function startBenchProcess(
     adminToken,
     pid: child.pid,
     databaseUrl: database.url,
-    description: `${database.url ? 'PostgreSQL (a bench database of its own)' : 'embedded PostgreSQL (PGlite)'}; ${env.REDIS_URL ? 'BullMQ on Redis' : 'in-process queue'}; API in a child process`,
+    description: `${database.url ? `PostgreSQL (a bench database of its own${server})` : 'embedded PostgreSQL (PGlite)'}; ${env.REDIS_URL ? 'BullMQ on Redis' : 'in-process queue'}; API in a child process`,
     async close() {
       await new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();
