@@ -35,7 +35,7 @@ const SEED_CHUNK = 500_000;
  * on the same data, and checks at each size that the answer is exact.
  *
  * `BENCH_INFO_VERSIONS=200000 npm run bench -- info` runs in about a minute;
- * the default, 2M then 20M, in about 15 (the growth to 20M is 9 of them).
+ * the default, 2M then 20M, in about 20 (the growth to 20M is 15 of them).
  */
 export async function run(): Promise<void> {
   if (SIZES.some((n, i) => !Number.isInteger(n) || n < 2 || (i > 0 && n <= SIZES[i - 1]))) {
@@ -56,9 +56,10 @@ export async function run(): Promise<void> {
       await runner.release();
     }
   });
-  const floor = await startChildServer('bare-node-server.js');
   const sql = server.databaseUrl ? new Client({ connectionString: server.databaseUrl }) : undefined;
+  let floor: Awaited<ReturnType<typeof startChildServer>> | undefined;
   try {
+    floor = await startChildServer('bare-node-server.js');
     process.stdout.write(`# on ${server.description}; ${WRITERS} writers, ${WRITE_RATE > 0 ? `paced to ${WRITE_RATE} events/s` : 'unpaced'}; load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}\n`);
     const token = await createToken(server.baseUrl, server.adminToken);
     const writer = { baseUrl: server.baseUrl, headers: { 'X-Auth-Token': token, 'Content-Type': 'application/json' }, cycles: 0 };
@@ -88,7 +89,7 @@ export async function run(): Promise<void> {
     }
   } finally {
     await sql?.end();
-    await stopChild(floor.child);
+    if (floor) await stopChild(floor.child);
     await server.close();
   }
 }
