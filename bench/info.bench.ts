@@ -28,11 +28,12 @@ const SEED_CHUNK = 500_000;
  * the next size and measures again. `info-p99-<size>` is one client probing
  * (a monitoring probe, the CLI's `version`), against the issue's 5 ms, beside
  * two floors probed the same way in the same phase, alternately with it:
- * /health (a PostgreSQL and Redis ping, the floor of any route of the API) and
+ * /health (a PostgreSQL and Redis ping: the API's cheapest route that reaches its servers) and
  * a bare Node server answering a constant body (bench/bare-node-server.ts: what
  * one request costs on that machine then). Then BENCH_INFO_READERS clients at
  * once, beside /health again. Prints the count(*) the route ran before, in SQL
- * on the same data, and checks at each size that the answer is exact.
+ * on the same data, and checks at each size that the answer is that count(*),
+ * before the writers and after them.
  *
  * `BENCH_INFO_VERSIONS=200000 npm run bench -- info` runs in about a minute;
  * the default, 2M then 20M, in about 20 (the growth to 20M is 15 of them).
@@ -41,8 +42,7 @@ export async function run(): Promise<void> {
   if (SIZES.some((n, i) => !Number.isInteger(n) || n < 2 || (i > 0 && n <= SIZES[i - 1]))) {
     throw new Error(`BENCH_INFO_VERSIONS must be growing whole numbers of at least 2, comma-separated (got ${process.env.BENCH_INFO_VERSIONS})`);
   }
-  let seeded = { all: 0, open: 0 };
-  let countStar = NaN;
+  let stored: Stored = { all: 0, open: 0, countStarMs: NaN };
   const server = await startBenchProcess(async (db) => {
     await startReportClock(db);
     // One connection: each chunk is a transaction of its own.
@@ -50,8 +50,8 @@ export async function run(): Promise<void> {
     await runner.connect();
     try {
       const query: Query = (text, params) => runner.query(text, params);
-      seeded = await timedSeed(query, 0, SIZES[0]);
-      countStar = await timeCountStar(query);
+      await timedSeed(query, 0, SIZES[0]);
+      stored = await countStored(query);
     } finally {
       await runner.release();
     }
@@ -62,21 +62,26 @@ export async function run(): Promise<void> {
     floor = await startChildServer('bare-node-server.js');
     process.stdout.write(`# on ${server.description}; ${WRITERS} writers, ${WRITE_RATE > 0 ? `paced to ${WRITE_RATE} events/s` : 'unpaced'}; load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}\n`);
     const token = await createToken(server.baseUrl, server.adminToken);
-    const writer = { baseUrl: server.baseUrl, headers: { 'X-Auth-Token': token, 'Content-Type': 'application/json' }, cycles: 0 };
+    const writer = { baseUrl: server.baseUrl, headers: { 'X-Auth-Token': token, 'Content-Type': 'application/json' } };
     const floorUrl = `http://127.0.0.1:${floor.port}`;
     await sql?.connect();
+    // Warm the API (its JIT, connections and prepared statements) and the bare server, untimed, so the first
+    // size's figures are not its first requests.
+    await probeAlternately(server.baseUrl, floorUrl, WARM_UP);
+    report('info-p99-limit', LIMIT_MS, 'ms');
     for (const [i, size] of SIZES.entries()) {
       if (i > 0) {
         if (!sql) {
           process.stdout.write(`# ${SIZES.slice(i).map(label).join(', ')} not measured: growing the history while the API runs needs DATABASE_URL (embedded PostgreSQL has one connection)\n`);
           break;
         }
-        const grown = await timedSeed((text, params) => sql.query(text, params).then((r) => r.rows), SIZES[i - 1], size);
-        seeded = { all: seeded.all + grown.all, open: seeded.open + grown.open };
+        const query: Query = (text, params) => sql.query(text, params).then((r) => r.rows);
+        await timedSeed(query, SIZES[i - 1], size);
+        stored = await countStored(query);
       }
-      if (i > 0) countStar = await timeCountStar((text, params) => sql!.query(text, params).then((r) => r.rows));
-      report(`info-count-star-sql-before-${label(size)}`, countStar, 'ms');
-      await measure(label(size), server.baseUrl, floorUrl, writer, seeded);
+      report(`info-stored-versions-${label(size)}`, stored.all, 'versions (count(*), the writers\' earlier cycles included)');
+      report(`info-count-star-sql-before-${label(size)}`, stored.countStarMs, 'ms');
+      await measure(label(size), server.baseUrl, floorUrl, writer, stored);
     }
     if (sql) {
       // The read /v1/info runs now, in SQL alone, and the tally's size after the writers.
@@ -97,16 +102,23 @@ export async function run(): Promise<void> {
 interface Writer {
   baseUrl: string;
   headers: Record<string, string>;
-  /** Create → resize → delete cycles done so far, over every phase (+2 versions each, open unchanged). */
-  cycles: number;
 }
 
-/** One size: /v1/info alone, then while the writers run, each beside its floors; the answer checked exact after. */
-async function measure(size: string, baseUrl: string, floorUrl: string, writer: Writer, seeded: { all: number; open: number }): Promise<void> {
+/** The versions and open versions stored, by count(*) (not the tally /v1/info sums), and the time that count took. */
+interface Stored {
+  all: number;
+  open: number;
+  countStarMs: number;
+}
+
+/**
+ * One size: /v1/info alone, then while the writers run, each beside its floors. The answer is checked
+ * against count(*) before the writers (`stored`) and after them (+2 versions per cycle, open unchanged).
+ */
+async function measure(size: string, baseUrl: string, floorUrl: string, writer: Writer, stored: Stored): Promise<void> {
   const first = await readInfo(baseUrl);
-  const before = { all_entities: seeded.all + 2 * writer.cycles, active_entities: seeded.open };
-  if (first.all_entities !== before.all_entities || first.active_entities !== before.active_entities) {
-    throw new Error(`/v1/info answered ${JSON.stringify(first)} at ${size}, expected ${JSON.stringify(before)}`);
+  if (first.all_entities !== stored.all || first.active_entities !== stored.open) {
+    throw new Error(`/v1/info answered ${JSON.stringify(first)} at ${size}, count(*) ${JSON.stringify(stored)}`);
   }
 
   // Alone.
@@ -120,19 +132,28 @@ async function measure(size: string, baseUrl: string, floorUrl: string, writer: 
   let stop = false;
   const writeStarted = process.hrtime.bigint();
   const writeLatencies: number[] = [];
-  const writers = Array.from({ length: WRITERS }, (_, w) => writeLoop(writer, `${size}-${w}`, w, writeLatencies, () => stop));
-  // Let the writers reach their pace before reading.
-  await new Promise((r) => setTimeout(r, 2_000));
-  const busy = await probeAlternately(baseUrl, floorUrl, READS);
-  const crowd = await readMany(baseUrl, READS, READERS);
-  const health = await readMany(baseUrl, READS, READERS, '/health');
-  stop = true;
-  await Promise.all(writers);
+  const cycles = { done: 0 };
+  const writers = Array.from({ length: WRITERS }, (_, w) => writeLoop(writer, `${size}-${w}`, w, writeLatencies, cycles, () => stop));
+  let busy: Probed;
+  let crowd: number[];
+  let health: number[];
+  try {
+    // Let the writers reach their pace before reading.
+    await new Promise((r) => setTimeout(r, 2_000));
+    busy = await probeAlternately(baseUrl, floorUrl, READS);
+    crowd = await readMany(baseUrl, READS, READERS);
+    health = await readMany(baseUrl, READS, READERS, '/health');
+  } finally {
+    // Stopped and awaited whatever happened: a writer left running would fail against the closed API.
+    stop = true;
+    const ended = await Promise.allSettled(writers);
+    const failed = ended.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
   const writeSeconds = Number(process.hrtime.bigint() - writeStarted) / 1e9;
   writeLatencies.sort((a, b) => a - b);
   report(`info-p50-${size}`, percentile(busy.info, 50), 'ms');
   report(`info-p99-${size}`, percentile(busy.info, 99), 'ms');
-  report('info-p99-limit', LIMIT_MS, 'ms');
   report(`health-p99-${size}`, percentile(busy.health, 99), 'ms');
   report(`floor-p99-${size}`, percentile(busy.floor, 99), 'ms');
   report(`info-p99-${READERS}-readers-${size}`, percentile(crowd, 99), 'ms');
@@ -145,14 +166,14 @@ async function measure(size: string, baseUrl: string, floorUrl: string, writer: 
   report(`info-writes-meanwhile-p99-${size}`, percentile(writeLatencies, 99), 'ms');
 
   const last = await readInfo(baseUrl);
-  const expected = { all_entities: seeded.all + 2 * writer.cycles, active_entities: seeded.open };
+  const expected = { all_entities: stored.all + 2 * cycles.done, active_entities: stored.open };
   if (last.all_entities !== expected.all_entities || last.active_entities !== expected.active_entities) {
-    throw new Error(`/v1/info answered ${JSON.stringify(last)} after ${writer.cycles} write cycles, expected ${JSON.stringify(expected)}`);
+    throw new Error(`/v1/info answered ${JSON.stringify(last)} after ${cycles.done} write cycles, expected ${JSON.stringify(expected)}`);
   }
-  process.stdout.write(`# /v1/info exact at ${size} after ${writer.cycles} write cycles in all: ${JSON.stringify(last)}\n`);
+  process.stdout.write(`# /v1/info exact at ${size} after ${cycles.done} write cycles (count(*) before them: ${stored.all}): ${JSON.stringify(last)}\n`);
 }
 
-async function writeLoop(writer: Writer, prefix: string, w: number, latencies: number[], stopped: () => boolean): Promise<void> {
+async function writeLoop(writer: Writer, prefix: string, w: number, latencies: number[], cycles: { done: number }, stopped: () => boolean): Promise<void> {
   const day = (n: number) => new Date(Date.now() - n * 86_400_000).toISOString().slice(0, 10);
   const timed = async (url: string, method: string, body: unknown, expected: number) => {
     const t0 = process.hrtime.bigint();
@@ -174,7 +195,7 @@ async function writeLoop(writer: Writer, prefix: string, w: number, latencies: n
     }, 201);
     await timed(`${writer.baseUrl}/v1/instance/${id}/resize`, 'PUT', { date: `${day(1)}T00:00:00Z`, flavor: 'm1.large' }, 200);
     await timed(`${writer.baseUrl}/v1/instance/${id}`, 'DELETE', { date: `${day(0)}T00:00:00Z` }, 202);
-    writer.cycles++;
+    cycles.done++;
   }
 }
 
@@ -183,19 +204,26 @@ async function writeLoop(writer: Writer, prefix: string, w: number, latencies: n
  * /v1/info, /health and the bare server, so the three see the same moments
  * of the machine.
  */
-async function probeAlternately(baseUrl: string, floorUrl: string, count: number): Promise<{ info: number[]; health: number[]; floor: number[] }> {
-  const out = { info: [] as number[], health: [] as number[], floor: [] as number[] };
+async function probeAlternately(baseUrl: string, floorUrl: string, count: number): Promise<Probed> {
+  const out: Probed = { info: [], health: [], floor: [] };
   for (let done = 0; done < count; done += SLICE) {
     const n = Math.min(SLICE, count - done);
     out.info.push(...(await readMany(baseUrl, n, PROBES)));
     out.health.push(...(await readMany(baseUrl, n, PROBES, '/health')));
     out.floor.push(...(await readMany(floorUrl, n, PROBES, '/v1/info')));
   }
-  for (const list of Object.values(out)) list.sort((a, b) => a - b);
+  for (const list of [out.info, out.health, out.floor]) list.sort((a, b) => a - b);
   return out;
 }
 
 const SLICE = 100;
+const WARM_UP = 1_000;
+
+interface Probed {
+  info: number[];
+  health: number[];
+  floor: number[];
+}
 
 function label(n: number): string {
   return n >= 1_000_000 && n % 1_000_000 === 0 ? `${n / 1_000_000}M` : n >= 1_000 && n % 1_000 === 0 ? `${n / 1_000}k` : String(n);
@@ -216,16 +244,11 @@ async function startReportClock(db: DataSource): Promise<void> {
   ]);
 }
 
-/** Seeds versions [from, to) and reports the time; the versions and open versions added, from the tally. */
-async function timedSeed(query: Query, from: number, to: number): Promise<{ all: number; open: number }> {
+/** Seeds versions [from, to) and reports the time it took. */
+async function timedSeed(query: Query, from: number, to: number): Promise<void> {
   const started = Date.now();
-  const [before] = await query(`SELECT coalesce(sum(versions), 0)::int AS all, coalesce(sum(open_versions), 0)::int AS open FROM almanach_version_tally`);
   await seed(query, from, to);
-  const [after] = await query(`SELECT sum(versions)::int AS all, sum(open_versions)::int AS open FROM almanach_version_tally`);
-  const added = { all: Number(after.all) - Number(before.all), open: Number(after.open) - Number(before.open) };
-  report(`info-seeded-versions-${label(to)}`, added.all, 'versions');
   report(`info-seed-time-${label(to)}`, (Date.now() - started) / 1000, 's');
-  return added;
 }
 
 /**
@@ -259,15 +282,20 @@ async function seed(query: Query, from: number, to: number): Promise<void> {
   await query('VACUUM ANALYZE almanach_entity_version');
 }
 
-/** The statement /v1/info ran before the tally (median of three), on the seeded history. */
-async function timeCountStar(query: Query): Promise<number> {
+/**
+ * The statement /v1/info ran before the tally, three times: its answer (what /v1/info must answer, counted
+ * without the tally) and its median time.
+ */
+async function countStored(query: Query): Promise<Stored> {
   const times: number[] = [];
+  let counts = { all: 0, open: 0 };
   for (let i = 0; i < 3; i++) {
     const t0 = process.hrtime.bigint();
-    await query(`SELECT (SELECT count(*) FROM almanach_entity_version)::int AS all, (SELECT count(*) FROM almanach_entity_version WHERE "end" IS NULL)::int AS active`);
+    const [row] = await query(`SELECT (SELECT count(*) FROM almanach_entity_version)::int AS all, (SELECT count(*) FROM almanach_entity_version WHERE "end" IS NULL)::int AS active`);
     times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    counts = { all: Number(row.all), open: Number(row.active) };
   }
-  return times.sort((a, b) => a - b)[1];
+  return { ...counts, countStarMs: times.sort((a, b) => a - b)[1] };
 }
 
 // The probes and writers go through httpRequest (node:http, kept-alive connections): global fetch's own
