@@ -10,7 +10,7 @@ import { AlmanachRepository } from '../src/almanach/almanach.repository';
 import { hashSecret } from '../src/auth/secrets';
 import { AppConfig } from '../src/config/app-config';
 import { Sql } from '../src/database/query-result';
-import { httpRequest, percentile, report, reportCpu, runConcurrently, sampleCpu, startBenchProcess } from './support';
+import { httpRequest, percentile, report, reportCpu, runConcurrently, sampleCpu, sizeLabel, startBenchProcess } from './support';
 
 const ENTITIES_PER_PROJECT = 50; // two versions each: 100 versions per listed project
 const FIRST_VERSIONS = Number(process.env.BENCH_ALMANACH_VERSIONS ?? 2_000_000);
@@ -324,10 +324,6 @@ async function listingFigures(
 function withLimit(name: string, value: number, unit: string, limit: string): void {
   const digits = Math.abs(value) >= 100 ? 0 : Math.abs(value) >= 1 ? 2 : 4;
   process.stdout.write(`${name}: ${value.toFixed(digits)} ${unit} (limit: ${limit})\n`);
-}
-
-function sizeLabel(versions: number): string {
-  return versions >= 1_000_000 ? `${+(versions / 1_000_000).toFixed(1)}m` : `${+(versions / 1000).toFixed(0)}k`;
 }
 
 /**

@@ -2,7 +2,7 @@ import { loadavg } from 'node:os';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../src/config/app-config';
-import { httpRequest, percentile, report, runConcurrently, startBenchProcess, startChildServer, stopChild } from './support';
+import { httpRequest, percentile, report, runConcurrently, sizeLabel, startBenchProcess, startChildServer, stopChild } from './support';
 
 /** The history sizes measured, in order, each grown from the last (issue 14: 2M and 20M); embedded PostgreSQL measures the first only. */
 const SIZES = (process.env.BENCH_INFO_VERSIONS ?? '2000000,20000000').split(',').map(Number);
@@ -62,7 +62,7 @@ export async function run(): Promise<void> {
     floor = await startChildServer('bare-node-server.js');
     process.stdout.write(`# on ${server.description}; ${WRITERS} writers, ${WRITE_RATE > 0 ? `paced to ${WRITE_RATE} events/s` : 'unpaced'}; load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}\n`);
     const token = await createToken(server.baseUrl, server.adminToken);
-    const writer = { baseUrl: server.baseUrl, headers: { 'X-Auth-Token': token, 'Content-Type': 'application/json' } };
+    const headers = { 'X-Auth-Token': token, 'Content-Type': 'application/json' };
     const floorUrl = `http://127.0.0.1:${floor.port}`;
     await sql?.connect();
     // Warm the API (its JIT, connections and prepared statements) and the bare server, untimed, so the first
@@ -72,16 +72,16 @@ export async function run(): Promise<void> {
     for (const [i, size] of SIZES.entries()) {
       if (i > 0) {
         if (!sql) {
-          process.stdout.write(`# ${SIZES.slice(i).map(label).join(', ')} not measured: growing the history while the API runs needs DATABASE_URL (embedded PostgreSQL has one connection)\n`);
+          process.stdout.write(`# ${SIZES.slice(i).map(sizeLabel).join(', ')} not measured: growing the history while the API runs needs DATABASE_URL (embedded PostgreSQL has one connection)\n`);
           break;
         }
         const query: Query = (text, params) => sql.query(text, params).then((r) => r.rows);
         await timedSeed(query, SIZES[i - 1], size);
         stored = await countStored(query);
       }
-      report(`info-stored-versions-${label(size)}`, stored.all, 'versions (count(*), the writers\' earlier cycles included)');
-      report(`info-count-star-sql-before-${label(size)}`, stored.countStarMs, 'ms');
-      await measure(label(size), server.baseUrl, floorUrl, writer, stored);
+      report(`info-stored-versions-${sizeLabel(size)}`, stored.all, 'versions (count(*), the writers\' earlier cycles included)');
+      report(`info-count-star-sql-before-${sizeLabel(size)}`, stored.countStarMs, 'ms');
+      await measure(sizeLabel(size), server.baseUrl, floorUrl, headers, stored);
     }
     if (sql) {
       // The read /v1/info runs now, in SQL alone, and the tally's size after the writers.
@@ -99,11 +99,6 @@ export async function run(): Promise<void> {
   }
 }
 
-interface Writer {
-  baseUrl: string;
-  headers: Record<string, string>;
-}
-
 /** The versions and open versions stored, by count(*) (not the tally /v1/info sums), and the time that count took. */
 interface Stored {
   all: number;
@@ -115,7 +110,7 @@ interface Stored {
  * One size: /v1/info alone, then while the writers run, each beside its floors. The answer is checked
  * against count(*) before the writers (`stored`) and after them (+2 versions per cycle, open unchanged).
  */
-async function measure(size: string, baseUrl: string, floorUrl: string, writer: Writer, stored: Stored): Promise<void> {
+async function measure(size: string, baseUrl: string, floorUrl: string, headers: Record<string, string>, stored: Stored): Promise<void> {
   const first = await readInfo(baseUrl);
   if (first.all_entities !== stored.all || first.active_entities !== stored.open) {
     throw new Error(`/v1/info answered ${JSON.stringify(first)} at ${size}, count(*) ${JSON.stringify(stored)}`);
@@ -133,7 +128,7 @@ async function measure(size: string, baseUrl: string, floorUrl: string, writer: 
   const writeStarted = process.hrtime.bigint();
   const writeLatencies: number[] = [];
   const cycles = { done: 0 };
-  const writers = Array.from({ length: WRITERS }, (_, w) => writeLoop(writer, `${size}-${w}`, w, writeLatencies, cycles, () => stop));
+  const writers = Array.from({ length: WRITERS }, (_, w) => writeLoop(baseUrl, headers, `${size}-${w}`, w, writeLatencies, cycles, () => stop));
   let busy: Probed;
   let crowd: number[];
   let health: number[];
@@ -173,18 +168,18 @@ async function measure(size: string, baseUrl: string, floorUrl: string, writer: 
   process.stdout.write(`# /v1/info exact at ${size} after ${cycles.done} write cycles (count(*) before them: ${stored.all}): ${JSON.stringify(last)}\n`);
 }
 
-async function writeLoop(writer: Writer, prefix: string, w: number, latencies: number[], cycles: { done: number }, stopped: () => boolean): Promise<void> {
+async function writeLoop(baseUrl: string, headers: Record<string, string>, prefix: string, w: number, latencies: number[], cycles: { done: number }, stopped: () => boolean): Promise<void> {
   const day = (n: number) => new Date(Date.now() - n * 86_400_000).toISOString().slice(0, 10);
   const timed = async (url: string, method: string, body: unknown, expected: number) => {
     const t0 = process.hrtime.bigint();
-    await call(url, method, writer.headers, body, expected);
+    await call(url, method, headers, body, expected);
     const ms = Number(process.hrtime.bigint() - t0) / 1e6;
     latencies.push(ms);
     if (WRITE_RATE > 0) await new Promise((r) => setTimeout(r, Math.max(0, (WRITERS * 1000) / WRITE_RATE - ms)));
   };
   for (let k = 0; !stopped(); k++) {
     const id = `info-${prefix}-${k}`;
-    await timed(`${writer.baseUrl}/v1/project/project-${(w * 7919 + k) % 1000}/instance`, 'POST', {
+    await timed(`${baseUrl}/v1/project/project-${(w * 7919 + k) % 1000}/instance`, 'POST', {
       id,
       created_at: `${day(2)}T00:00:00Z`,
       name: id,
@@ -193,8 +188,8 @@ async function writeLoop(writer: Writer, prefix: string, w: number, latencies: n
       os_version: '22.04',
       os_type: 'linux',
     }, 201);
-    await timed(`${writer.baseUrl}/v1/instance/${id}/resize`, 'PUT', { date: `${day(1)}T00:00:00Z`, flavor: 'm1.large' }, 200);
-    await timed(`${writer.baseUrl}/v1/instance/${id}`, 'DELETE', { date: `${day(0)}T00:00:00Z` }, 202);
+    await timed(`${baseUrl}/v1/instance/${id}/resize`, 'PUT', { date: `${day(1)}T00:00:00Z`, flavor: 'm1.large' }, 200);
+    await timed(`${baseUrl}/v1/instance/${id}`, 'DELETE', { date: `${day(0)}T00:00:00Z` }, 202);
     cycles.done++;
   }
 }
@@ -225,10 +220,6 @@ interface Probed {
   floor: number[];
 }
 
-function label(n: number): string {
-  return n >= 1_000_000 && n % 1_000_000 === 0 ? `${n / 1_000_000}M` : n >= 1_000 && n % 1_000 === 0 ? `${n / 1_000}k` : String(n);
-}
-
 type Query = (text: string, params?: unknown[]) => Promise<{ [key: string]: unknown }[]>;
 
 /**
@@ -248,7 +239,7 @@ async function startReportClock(db: DataSource): Promise<void> {
 async function timedSeed(query: Query, from: number, to: number): Promise<void> {
   const started = Date.now();
   await seed(query, from, to);
-  report(`info-seed-time-${label(to)}`, (Date.now() - started) / 1000, 's');
+  report(`info-seed-time-${sizeLabel(to)}`, (Date.now() - started) / 1000, 's');
 }
 
 /**

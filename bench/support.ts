@@ -393,3 +393,8 @@ export async function stopChild(child: ChildProcess): Promise<void> {
   child.kill('SIGTERM');
   await exited;
 }
+
+/** A history size in report names: 2m, 2.5m, 200k (the almanach and info benches). */
+export function sizeLabel(versions: number): string {
+  return versions >= 1_000_000 ? `${+(versions / 1_000_000).toFixed(1)}m` : `${+(versions / 1000).toFixed(0)}k`;
+}
