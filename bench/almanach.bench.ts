@@ -10,7 +10,7 @@ import { AlmanachRepository } from '../src/almanach/almanach.repository';
 import { hashSecret } from '../src/auth/secrets';
 import { AppConfig } from '../src/config/app-config';
 import { Sql } from '../src/database/query-result';
-import { httpRequest, percentile, report, reportCpu, runConcurrently, sampleCpu, sizeLabel, startBenchProcess } from './support';
+import { httpRequest, percentile, report, reportCpu, reportWal, runConcurrently, sampleCpu, sampleWal, sizeLabel, startBenchProcess } from './support';
 
 const ENTITIES_PER_PROJECT = 50; // two versions each: 100 versions per listed project
 const FIRST_VERSIONS = Number(process.env.BENCH_ALMANACH_VERSIONS ?? 2_000_000);
@@ -137,6 +137,7 @@ export async function run(): Promise<void> {
       await call(url, method, headers, body, expected);
       writeTimes.push(Number(process.hrtime.bigint() - began) / 1e6);
     };
+    const walBefore = await sampleWal((text) => sql.query(text));
     const cpuBefore = sampleCpu(server.pid);
     const started = process.hrtime.bigint();
     await runConcurrently(entities, WRITE_CLIENTS, async (i) => {
@@ -144,6 +145,7 @@ export async function run(): Promise<void> {
     });
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     const cpuAfter = sampleCpu(server.pid);
+    const walAfter = await sampleWal((text) => sql.query(text));
     writeTimes.sort((a, b) => a - b);
     const [{ stored }] = (await sql.query('SELECT count(*)::int AS stored FROM almanach_entity_version')).rows;
     process.stdout.write(`# writes: ${entities * 3} events, ${WRITE_CLIENTS} clients, ${stored} versions stored after\n`);
@@ -151,7 +153,8 @@ export async function run(): Promise<void> {
     report(`almanach-event-write-${firstSize}-p50`, percentile(writeTimes, 50), 'ms');
     withLimit(`almanach-event-write-${firstSize}-p99`, percentile(writeTimes, 99), 'ms', '< 100 ms');
     reportCpu(`almanach-event-write-${firstSize}-cpu`, cpuBefore, cpuAfter, entities * 3);
-    if (PACED_SECONDS > 0) await pacedWrites(server.baseUrl, headers, firstSize);
+    reportWal(`almanach-event-write-${firstSize}`, walBefore, walAfter, entities * 3);
+    if (PACED_SECONDS > 0) await pacedWrites(server.baseUrl, server.pid, headers, sql, firstSize);
 
     // One create at a time, dated 2016 (about 4,000 days to today) or 20 days back.
     const createdAt = (daysBack: number | null) => (daysBack === null ? '2016-01-01T00:00:00Z' : new Date(Date.now() - daysBack * 86_400_000).toISOString());
@@ -207,12 +210,14 @@ function entityEvents(baseUrl: string, id: string, n: number): [string, string, 
  * (about 0.11 s at 530/s), the mix the same throughout but for a ramp of
  * that length at each end (2 % of the events at 15 s).
  */
-async function pacedWrites(baseUrl: string, headers: Record<string, string>, size: string): Promise<void> {
+async function pacedWrites(baseUrl: string, apiPid: number | undefined, headers: Record<string, string>, sql: Client, size: string): Promise<void> {
   const entities = Math.max(1, Math.round((PACED_RATE * PACED_SECONDS) / 3));
   const D = 20;
   const slot = (k: number, step: number) => 3 * (k + D * step) + step;
   const events = entities * 3;
   const latencies: number[] = [];
+  /** Each event's latency by the second it was due in (its place in the timeline, for the line below). */
+  const bySecond: number[][] = Array.from({ length: Math.ceil(PACED_SECONDS) + 2 }, () => []);
   let inFlight = 0;
   const waiting: (() => void)[] = [];
   const acquire = async () => {
@@ -227,6 +232,8 @@ async function pacedWrites(baseUrl: string, headers: Record<string, string>, siz
     if (next) next();
     else inFlight--;
   };
+  const walBefore = await sampleWal((text) => sql.query(text));
+  const cpuBefore = sampleCpu(apiPid);
   const t0 = performance.now() + 100;
   const sleepUntil = (at: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, at - performance.now())));
   let last = t0;
@@ -243,16 +250,27 @@ async function pacedWrites(baseUrl: string, headers: Record<string, string>, siz
         }
         const done = performance.now();
         latencies.push(done - due);
+        bySecond[Math.min(bySecond.length - 1, Math.floor((due - t0) / 1000))].push(done - due);
         if (done > last) last = done;
       }
     }),
   );
+  const walAfter = await sampleWal((text) => sql.query(text));
+  const cpuAfter = sampleCpu(apiPid);
   latencies.sort((a, b) => a - b);
   const offeredSeconds = (slot(entities - 1, 2) + 1) / PACED_RATE;
   process.stdout.write(`# paced writes: ${events} events offered at ${PACED_RATE}/s over ${offeredSeconds.toFixed(1)} s, at most ${WRITE_CLIENTS} at once\n`);
   report(`almanach-event-writes-paced-${size}`, events / ((last - t0) / 1000), 'events/s');
   report(`almanach-event-write-paced-${size}-p50`, percentile(latencies, 50), 'ms');
   withLimit(`almanach-event-write-paced-${size}-p99`, percentile(latencies, 99), 'ms', `< 100 ms at ${PACED_RATE} events/s`);
+  // Where the slow events were: spread over the phase (the rate near capacity) or in a few seconds (a stall).
+  const seconds = bySecond.filter((each) => each.length > 0).map((each) => each.sort((a, b) => a - b));
+  const slow = latencies.filter((ms) => ms >= 100).length;
+  const worst = seconds.map((each) => each.filter((ms) => ms >= 100).length).sort((a, b) => b - a);
+  process.stdout.write(`# paced p99 by second due (ms): ${seconds.map((each) => percentile(each, 99).toFixed(0)).join(' ')}\n`);
+  process.stdout.write(`# paced events at 100 ms or more: ${slow} of ${events}; ${worst[0] ?? 0} of them in the worst second, ${(worst[0] ?? 0) + (worst[1] ?? 0)} in the worst two\n`);
+  reportWal(`almanach-event-write-paced-${size}`, walBefore, walAfter, events);
+  reportCpu(`almanach-event-write-paced-${size}-cpu`, cpuBefore, cpuAfter, events);
 }
 
 /** The listing figures at one size; `answers` is a hash of each listed project's window answer. */

@@ -181,6 +181,45 @@ export function reportCpu(name: string, before: CpuSample, after: CpuSample, ope
   }
 }
 
+/** PostgreSQL's write-ahead log and checkpoint counters at one moment (the whole server: every database). */
+export interface WalSample {
+  bytes: number;
+  fullPageImages: number;
+  checkpoints: number;
+}
+
+/**
+ * Reads pg_stat_wal (PostgreSQL 14+) and the checkpoint counters (pg_stat_checkpointer from 17,
+ * pg_stat_bgwriter before); undefined where the server has neither (PGlite).
+ */
+export async function sampleWal(query: (text: string) => Promise<{ rows: any[] }>): Promise<WalSample | undefined> {
+  try {
+    const [{ checkpointer }] = (await query(`SELECT to_regclass('pg_catalog.pg_stat_checkpointer') IS NOT NULL AS checkpointer`)).rows;
+    const checkpoints = checkpointer
+      ? '(SELECT num_timed + num_requested FROM pg_stat_checkpointer)'
+      : '(SELECT checkpoints_timed + checkpoints_req FROM pg_stat_bgwriter)';
+    const [row] = (await query(`SELECT wal_bytes::float8 AS bytes, wal_fpi::float8 AS fpi, ${checkpoints}::float8 AS checkpoints FROM pg_stat_wal`)).rows;
+    return { bytes: Number(row.bytes), fullPageImages: Number(row.fpi), checkpoints: Number(row.checkpoints) };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Reports the write-ahead log written per operation between two samples (`<name>-wal`, bytes, and
+ * `<name>-wal-fpi`, full-page images: the first change to a page after a checkpoint logs the whole
+ * page) and the checkpoints that began meanwhile. Server-wide: anything else writing meanwhile counts.
+ */
+export function reportWal(name: string, before: WalSample | undefined, after: WalSample | undefined, operations: number): void {
+  if (!before || !after) {
+    process.stdout.write(`# ${name}-wal: not measured (no pg_stat_wal)\n`);
+    return;
+  }
+  report(`${name}-wal`, (after.bytes - before.bytes) / operations, 'bytes/op');
+  report(`${name}-wal-fpi`, (after.fullPageImages - before.fullPageImages) / operations, 'full-page images/op');
+  report(`${name}-checkpoints`, after.checkpoints - before.checkpoints, 'checkpoints begun');
+}
+
 export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
   const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
