@@ -151,7 +151,9 @@ export async function run(): Promise<void> {
     process.stdout.write(`# writes: ${entities * 3} events, ${WRITE_CLIENTS} clients, ${stored} versions stored after\n`);
     withLimit(`almanach-event-writes-${firstSize}`, (entities * 3) / seconds, 'events/s', '>= 530 events/s');
     report(`almanach-event-write-${firstSize}-p50`, percentile(writeTimes, 50), 'ms');
-    withLimit(`almanach-event-write-${firstSize}-p99`, percentile(writeTimes, 99), 'ms', '< 100 ms');
+    // 50 clients each sending on its last answer: latency is 50 ÷ throughput (Little's law) whatever the server does, so
+    // issue 14's p99 < 100 ms "at the same rate" is the paced phase's limit, not this one's.
+    withLimit(`almanach-event-write-${firstSize}-p99`, percentile(writeTimes, 99), 'ms', `none unpaced (50 clients ÷ throughput); < 100 ms is the paced phase's`);
     reportCpu(`almanach-event-write-${firstSize}-cpu`, cpuBefore, cpuAfter, entities * 3);
     reportWal(`almanach-event-write-${firstSize}`, walBefore, walAfter, entities * 3);
     if (PACED_SECONDS > 0) await pacedWrites(server.baseUrl, server.pid, headers, sql, firstSize);
