@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Agent, request } from 'node:http';
 import IORedis from 'ioredis';
@@ -309,10 +309,14 @@ export async function startBenchProcess(
   });
   // BENCH_API_NODE_ARGS: more node options for the server (`--cpu-prof --cpu-prof-dir=/tmp/p`, which NODE_OPTIONS refuses).
   const nodeArgs = [...API_NODE_ARGS, ...(env.BENCH_API_NODE_ARGS ?? '').split(/\s+/).filter(Boolean)];
+  // BENCH_API_STDOUT: a file for the server's stdout, where `--trace-gc` writes (otherwise dropped: the bench's own
+  // stdout is its figures).
+  const stdout = env.BENCH_API_STDOUT ? openSync(env.BENCH_API_STDOUT, 'w') : 'ignore';
   const child = spawn(process.execPath, [...nodeArgs, join(__dirname, '..', 'src', 'main.js')], {
     env: { ...childEnv, PORT: String(port), HOST: '127.0.0.1' },
-    stdio: ['ignore', 'ignore', 'inherit'],
+    stdio: ['ignore', stdout, 'inherit'],
   });
+  if (typeof stdout === 'number') closeSync(stdout); // the child holds its own copy
   const baseUrl = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 60_000;
   for (;;) {
