@@ -10,7 +10,7 @@ import { AlmanachRepository } from '../src/almanach/almanach.repository';
 import { hashSecret } from '../src/auth/secrets';
 import { AppConfig } from '../src/config/app-config';
 import { Sql } from '../src/database/query-result';
-import { httpRequest, percentile, report, reportCpu, reportWal, runConcurrently, sampleCpu, sampleWal, sizeLabel, startBenchProcess } from './support';
+import { CpuSample, httpRequest, percentile, report, reportCpu, reportWal, runConcurrently, sampleCpu, sampleWal, sizeLabel, startBenchProcess, WalSample } from './support';
 
 const ENTITIES_PER_PROJECT = 50; // two versions each: 100 versions per listed project
 const FIRST_VERSIONS = Number(process.env.BENCH_ALMANACH_VERSIONS ?? 2_000_000);
@@ -137,15 +137,13 @@ export async function run(): Promise<void> {
       await call(url, method, headers, body, expected);
       writeTimes.push(Number(process.hrtime.bigint() - began) / 1e6);
     };
-    const walBefore = await sampleWal((text) => sql.query(text));
-    const cpuBefore = sampleCpu(server.pid);
+    const phaseBefore = await sampleWritePhase(sql, server.pid);
     const started = process.hrtime.bigint();
     await runConcurrently(entities, WRITE_CLIENTS, async (i) => {
       for (const event of entityEvents(server.baseUrl, `bench-${i}`, i)) await timed(...event);
     });
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    const cpuAfter = sampleCpu(server.pid);
-    const walAfter = await sampleWal((text) => sql.query(text));
+    const phaseAfter = await sampleWritePhase(sql, server.pid);
     writeTimes.sort((a, b) => a - b);
     const [{ stored }] = (await sql.query('SELECT count(*)::int AS stored FROM almanach_entity_version')).rows;
     process.stdout.write(`# writes: ${entities * 3} events, ${WRITE_CLIENTS} clients, ${stored} versions stored after\n`);
@@ -154,8 +152,7 @@ export async function run(): Promise<void> {
     // 50 clients each sending on its last answer: latency is 50 ÷ throughput (Little's law) whatever the server does, so
     // issue 14's p99 < 100 ms "at the same rate" is the paced phase's limit, not this one's.
     withLimit(`almanach-event-write-${firstSize}-p99`, percentile(writeTimes, 99), 'ms', `none unpaced (50 clients ÷ throughput); < 100 ms is the paced phase's`);
-    reportCpu(`almanach-event-write-${firstSize}-cpu`, cpuBefore, cpuAfter, entities * 3);
-    reportWal(`almanach-event-write-${firstSize}`, walBefore, walAfter, entities * 3);
+    reportWritePhase(`almanach-event-write-${firstSize}`, phaseBefore, phaseAfter, entities * 3);
     if (PACED_SECONDS > 0) await pacedWrites(server.baseUrl, server.pid, headers, sql, firstSize);
 
     // One create at a time, dated 2016 (about 4,000 days to today) or 20 days back.
@@ -234,8 +231,7 @@ async function pacedWrites(baseUrl: string, apiPid: number | undefined, headers:
     if (next) next();
     else inFlight--;
   };
-  const walBefore = await sampleWal((text) => sql.query(text));
-  const cpuBefore = sampleCpu(apiPid);
+  const phaseBefore = await sampleWritePhase(sql, apiPid);
   const t0 = performance.now() + 100;
   const sleepUntil = (at: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, at - performance.now())));
   let last = t0;
@@ -257,8 +253,7 @@ async function pacedWrites(baseUrl: string, apiPid: number | undefined, headers:
       }
     }),
   );
-  const walAfter = await sampleWal((text) => sql.query(text));
-  const cpuAfter = sampleCpu(apiPid);
+  const phaseAfter = await sampleWritePhase(sql, apiPid);
   latencies.sort((a, b) => a - b);
   const offeredSeconds = (slot(entities - 1, 2) + 1) / PACED_RATE;
   process.stdout.write(`# paced writes: ${events} events offered at ${PACED_RATE}/s over ${offeredSeconds.toFixed(1)} s, at most ${WRITE_CLIENTS} at once\n`);
@@ -271,8 +266,27 @@ async function pacedWrites(baseUrl: string, apiPid: number | undefined, headers:
   const worst = seconds.map((each) => each.filter((ms) => ms >= 100).length).sort((a, b) => b - a);
   process.stdout.write(`# paced p99 by second due (ms): ${seconds.map((each) => percentile(each, 99).toFixed(0)).join(' ')}\n`);
   process.stdout.write(`# paced events at 100 ms or more: ${slow} of ${events}; ${worst[0] ?? 0} of them in the worst second, ${(worst[0] ?? 0) + (worst[1] ?? 0)} in the worst two\n`);
-  reportWal(`almanach-event-write-paced-${size}`, walBefore, walAfter, events);
-  reportCpu(`almanach-event-write-paced-${size}-cpu`, cpuBefore, cpuAfter, events);
+  reportWritePhase(`almanach-event-write-paced-${size}`, phaseBefore, phaseAfter, events);
+}
+
+interface PhaseSample {
+  wal?: WalSample;
+  cpu: CpuSample;
+}
+
+/**
+ * The server's write-ahead log counters and the CPU of the API, PostgreSQL and this process, at one end of
+ * a write phase (the log first: its query's CPU falls outside the phase at the start, inside at the end).
+ */
+async function sampleWritePhase(sql: Client, apiPid: number | undefined): Promise<PhaseSample> {
+  const wal = await sampleWal((text) => sql.query(text));
+  return { wal, cpu: sampleCpu(apiPid) };
+}
+
+/** A write phase's CPU per write (`<name>-cpu-*`) and write-ahead log per write (`<name>-wal*`). */
+function reportWritePhase(name: string, before: PhaseSample, after: PhaseSample, writes: number): void {
+  reportCpu(`${name}-cpu`, before.cpu, after.cpu, writes);
+  reportWal(name, before.wal, after.wal, writes);
 }
 
 /** The listing figures at one size; `answers` is a hash of each listed project's window answer. */

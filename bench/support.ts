@@ -189,8 +189,11 @@ export interface WalSample {
 }
 
 /**
- * Reads pg_stat_wal (PostgreSQL 14+) and the checkpoint counters (pg_stat_checkpointer from 17,
- * pg_stat_bgwriter before); undefined where the server has neither (PGlite).
+ * Reads the log's insert position (bytes: exact at once), pg_stat_wal's full-page images (PostgreSQL
+ * 14+) and the checkpoint counters (pg_stat_checkpointer from 17, pg_stat_bgwriter before); undefined
+ * where the server has none of them (PGlite). A backend adds its counts to pg_stat_wal at most once a
+ * second, and an idle one up to 10 s later, so over a phase the full-page images are a lower bound; the
+ * bytes come from the position for that reason.
  */
 export async function sampleWal(query: (text: string) => Promise<{ rows: any[] }>): Promise<WalSample | undefined> {
   try {
@@ -198,7 +201,11 @@ export async function sampleWal(query: (text: string) => Promise<{ rows: any[] }
     const checkpoints = checkpointer
       ? '(SELECT num_timed + num_requested FROM pg_stat_checkpointer)'
       : '(SELECT checkpoints_timed + checkpoints_req FROM pg_stat_bgwriter)';
-    const [row] = (await query(`SELECT wal_bytes::float8 AS bytes, wal_fpi::float8 AS fpi, ${checkpoints}::float8 AS checkpoints FROM pg_stat_wal`)).rows;
+    const [row] = (
+      await query(
+        `SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '0/0')::float8 AS bytes, wal_fpi::float8 AS fpi, ${checkpoints}::float8 AS checkpoints FROM pg_stat_wal`,
+      )
+    ).rows;
     return { bytes: Number(row.bytes), fullPageImages: Number(row.fpi), checkpoints: Number(row.checkpoints) };
   } catch {
     return undefined;
@@ -208,7 +215,8 @@ export async function sampleWal(query: (text: string) => Promise<{ rows: any[] }
 /**
  * Reports the write-ahead log written per operation between two samples (`<name>-wal`, bytes, and
  * `<name>-wal-fpi`, full-page images: the first change to a page after a checkpoint logs the whole
- * page) and the checkpoints that began meanwhile. Server-wide: anything else writing meanwhile counts.
+ * page; a lower bound, see sampleWal) and the checkpoints that began meanwhile. Server-wide: anything
+ * else writing meanwhile counts.
  */
 export function reportWal(name: string, before: WalSample | undefined, after: WalSample | undefined, operations: number): void {
   if (!before || !after) {
@@ -216,7 +224,7 @@ export function reportWal(name: string, before: WalSample | undefined, after: Wa
     return;
   }
   report(`${name}-wal`, (after.bytes - before.bytes) / operations, 'bytes/op');
-  report(`${name}-wal-fpi`, (after.fullPageImages - before.fullPageImages) / operations, 'full-page images/op');
+  report(`${name}-wal-fpi`, (after.fullPageImages - before.fullPageImages) / operations, 'full-page images/op (at least)');
   report(`${name}-checkpoints`, after.checkpoints - before.checkpoints, 'checkpoints begun');
 }
 
